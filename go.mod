@@ -1,0 +1,3 @@
+module asgo
+
+go 1.26.8

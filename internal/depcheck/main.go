@@ -1,0 +1,119 @@
+// Command depcheck enforces asgo's import rules (see docs/ARCHITECTURE.md):
+//
+//   - protocol/asgi imports no other package of this module;
+//   - only eventloop (and cmd, bench) may import gnet;
+//   - wire packages under protocol/ do not import each other, except protocol/asgi,
+//     protocol/internal/... and the protocol selector protocol/auto;
+//   - apps/... and lifespan import only protocol/asgi (and their own subpackages);
+//   - nothing imports cmd/... or bench/....
+//
+// It reads `go list -deps -json ./...` and exits 1 listing every violation.
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+)
+
+const module = "asgo"
+
+type pkg struct {
+	ImportPath  string
+	Imports     []string
+	TestImports []string
+	Standard    bool
+}
+
+func main() {
+	out, err := exec.Command("go", "list", "-json", "./...").Output()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "depcheck: go list:", err)
+		os.Exit(2)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	var violations []string
+	for {
+		var p pkg
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			fmt.Fprintln(os.Stderr, "depcheck:", err)
+			os.Exit(2)
+		}
+		for _, imp := range p.Imports {
+			if why := check(rel(p.ImportPath), imp); why != "" {
+				violations = append(violations, fmt.Sprintf("%s imports %s: %s", p.ImportPath, imp, why))
+			}
+		}
+	}
+	for _, v := range violations {
+		fmt.Println("depcheck:", v)
+	}
+	if len(violations) > 0 {
+		os.Exit(1)
+	}
+	fmt.Println("depcheck: ok")
+}
+
+func rel(path string) string {
+	if path == module {
+		return ""
+	}
+	return strings.TrimPrefix(path, module+"/")
+}
+
+func under(path, dir string) bool { return path == dir || strings.HasPrefix(path, dir+"/") }
+
+// check returns why importer may not import imp, or "" when it may.
+func check(importer, imp string) string {
+	ours := imp == module || strings.HasPrefix(imp, module+"/")
+	if strings.HasPrefix(imp, "github.com/panjf2000/gnet") && !under(importer, "eventloop") && !under(importer, "cmd") {
+		return "only eventloop imports gnet"
+	}
+	if !ours {
+		if under(importer, "protocol/asgi") && strings.Contains(strings.SplitN(imp, "/", 2)[0], ".") {
+			return "protocol/asgi is standard library only"
+		}
+		return ""
+	}
+	target := rel(imp)
+	switch {
+	case under(target, "cmd"):
+		return "nothing imports cmd"
+	case under(importer, "protocol/asgi"):
+		if !under(target, "protocol/asgi") {
+			return "protocol/asgi imports nothing of ours"
+		}
+	case under(importer, "protocol/auto"):
+		// The protocol selector may see every wire package.
+	case under(importer, "protocol"):
+		if under(target, "protocol/asgi") || under(target, "protocol/internal") {
+			return ""
+		}
+		if wire(importer) != wire(target) {
+			return "wire packages do not import each other"
+		}
+	case under(importer, "apps"), under(importer, "lifespan"):
+		if under(target, "protocol/asgi") || under(target, "apps") && !under(importer, "lifespan") {
+			return ""
+		}
+		if under(target, "lifespan") && under(importer, "lifespan") {
+			return ""
+		}
+		return "apps and lifespan import only the contract"
+	}
+	return ""
+}
+
+// wire returns the wire package a protocol path belongs to ("protocol/h1").
+func wire(path string) string {
+	parts := strings.SplitN(path, "/", 3)
+	if len(parts) < 2 {
+		return path
+	}
+	return parts[0] + "/" + parts[1]
+}

@@ -1,0 +1,59 @@
+package asgi
+
+import "context"
+
+// Version is the ASGI version reported in every scope.
+const Version = "3.0"
+
+// SpecVersion is the version of the HTTP and WebSocket protocol specs implemented.
+const SpecVersion = "2.4"
+
+// App is an ASGI-style application.
+//
+// ServeASGI is called once per HTTP request (or HTTP/2 stream), per WebSocket connection,
+// and once for the lifespan of the server. It runs on its own goroutine unless the app
+// implements Inliner and asks to be run on the event loop. ctx is cancelled when the
+// connection is gone or the server stops waiting for the app.
+//
+// Returning an error (or panicking) is handled by the server's failure policy: before the
+// response started the client gets a 500 (HTTP) or a close 1011 (WebSocket); after that,
+// the connection or stream is aborted.
+type App interface {
+	ServeASGI(ctx context.Context, scope Scope, receive Receive, send Send) error
+}
+
+// AppFunc adapts an ordinary function to the App interface.
+type AppFunc func(ctx context.Context, scope Scope, receive Receive, send Send) error
+
+// ServeASGI calls f(ctx, scope, receive, send).
+func (f AppFunc) ServeASGI(ctx context.Context, scope Scope, receive Receive, send Send) error {
+	return f(ctx, scope, receive, send)
+}
+
+// Receive returns the next inbound message. It blocks until a message is available or ctx
+// is done. After the peer is gone it returns the protocol's disconnect message
+// (HTTPDisconnect, WebSocketDisconnect) on every call. Receive is not safe for concurrent
+// use: one goroutine of the app reads.
+type Receive func(ctx context.Context) (Message, error)
+
+// Send hands an outbound message to the server. It may block while too much output is
+// unsent (backpressure) and returns ErrDisconnected once the peer is gone, or a
+// *ContractError when the message is not allowed in the current state. The message and
+// its byte slices are not retained after Send returns. Send is safe for concurrent use,
+// but messages of one response are ordered by the calls' order.
+type Send func(ctx context.Context, msg Message) error
+
+// Inliner is implemented by apps that can answer some scopes without ever blocking: no
+// I/O, no locks held for long, no waiting on receive beyond the messages already
+// buffered. For such scopes the server may call ServeASGI on the event loop goroutine,
+// which saves two goroutine handoffs per request. Inline must itself be fast and must
+// not block. Servers fall back to a goroutine when the request body is not complete.
+type Inliner interface {
+	Inline(scope Scope) bool
+}
+
+// CanInline reports whether app asks to serve scope on the event loop goroutine.
+func CanInline(app App, scope Scope) bool {
+	in, ok := app.(Inliner)
+	return ok && in.Inline(scope)
+}

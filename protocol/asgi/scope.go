@@ -1,0 +1,106 @@
+package asgi
+
+// Scope describes the unit of work an App is called for. It is one of *HTTPScope,
+// *WebSocketScope or *LifespanScope; switch on the concrete type.
+type Scope interface {
+	// Type returns "http", "websocket" or "lifespan".
+	Type() string
+}
+
+// Scope type names.
+const (
+	ScopeHTTP      = "http"
+	ScopeWebSocket = "websocket"
+	ScopeLifespan  = "lifespan"
+)
+
+// Info is the "asgi" key of every scope.
+type Info struct {
+	Version     string `json:"version"`
+	SpecVersion string `json:"spec_version,omitempty"`
+}
+
+// DefaultInfo is the Info reported by asgo's servers.
+var DefaultInfo = Info{Version: Version, SpecVersion: SpecVersion}
+
+// Addr is a host and port pair, as in the ASGI client and server keys.
+type Addr struct {
+	Host string `json:"host"`
+	Port int    `json:"port"`
+}
+
+// HTTPScope is the scope of one HTTP request (HTTP/1.x request or HTTP/2 stream).
+// The app owns it: the server does not touch it after calling the app.
+type HTTPScope struct {
+	ASGI        Info   `json:"asgi"`
+	HTTPVersion string `json:"http_version"` // "1.0", "1.1" or "2"
+	Method      string `json:"method"`       // upper-case
+	Scheme      string `json:"scheme"`       // "http" or "https"
+	// Path is the percent-decoded request path (UTF-8), without the root path prefix
+	// removed: ASGI apps strip RootPath themselves, as the spec says.
+	Path string `json:"path"`
+	// RawPath is the path exactly as it appeared on the wire, without the query.
+	RawPath []byte `json:"raw_path"`
+	// QueryString is the raw query after '?', still percent-encoded.
+	QueryString []byte  `json:"query_string"`
+	RootPath    string  `json:"root_path"`
+	Headers     Headers `json:"headers"`
+	Client      *Addr   `json:"client"`
+	Server      *Addr   `json:"server"`
+	// State is a shallow copy of the lifespan state for this request.
+	State      map[string]any `json:"state,omitempty"`
+	Extensions map[string]any `json:"extensions,omitempty"`
+}
+
+// Type returns "http".
+func (*HTTPScope) Type() string { return ScopeHTTP }
+
+// WebSocketScope is the scope of one WebSocket connection.
+type WebSocketScope struct {
+	ASGI         Info           `json:"asgi"`
+	HTTPVersion  string         `json:"http_version"`
+	Scheme       string         `json:"scheme"` // "ws" or "wss"
+	Path         string         `json:"path"`
+	RawPath      []byte         `json:"raw_path"`
+	QueryString  []byte         `json:"query_string"`
+	RootPath     string         `json:"root_path"`
+	Headers      Headers        `json:"headers"`
+	Client       *Addr          `json:"client"`
+	Server       *Addr          `json:"server"`
+	Subprotocols []string       `json:"subprotocols"`
+	State        map[string]any `json:"state,omitempty"`
+	Extensions   map[string]any `json:"extensions,omitempty"`
+}
+
+// Type returns "websocket".
+func (*WebSocketScope) Type() string { return ScopeWebSocket }
+
+// LifespanScope is the scope of the lifespan call. State is shared: what the app stores
+// during startup is copied (shallowly) into every later request scope.
+type LifespanScope struct {
+	ASGI  Info           `json:"asgi"`
+	State map[string]any `json:"state"`
+}
+
+// Type returns "lifespan".
+func (*LifespanScope) Type() string { return ScopeLifespan }
+
+// Extension names that servers may put into Scope.Extensions.
+const (
+	ExtHTTPResponseTrailers  = "http.response.trailers"
+	ExtHTTPResponsePathsend  = "http.response.pathsend"
+	ExtWebSocketHTTPResponse = "websocket.http.response"
+)
+
+// CopyState returns a shallow copy of state (nil for an empty map), as ASGI requires for
+// per-request state.
+func CopyState(state map[string]any) map[string]any {
+	if len(state) == 0 {
+		return nil
+	}
+	out := make(map[string]any, len(state))
+	for k, v := range state {
+		out[k] = v
+	}
+	return out
+}
