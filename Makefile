@@ -43,7 +43,7 @@ $(BIN)/h2spec:
 test: deps lint depcheck build
 	$(GO) test -race -count=1 $(RACE_PKGS)
 	$(GO) test -count=1 -timeout 20m ./...
-	cd bench && $(GO) vet ./... && $(GO) test -count=1 ./...
+	$(MAKE) -C bench test ASGO=$(BIN)/asgo
 
 lint:
 	$(GO) vet ./...
@@ -64,10 +64,10 @@ fuzz:
 	done
 
 bench: build
-	cd bench && $(GO) run ./cmd/benchgrid -asgo $(BIN)/asgo
+	$(MAKE) -C bench grid ASGO=$(BIN)/asgo
 
 bench-quick: build
-	cd bench && $(GO) run ./cmd/benchgrid -asgo $(BIN)/asgo -quick
+	$(MAKE) -C bench quick ASGO=$(BIN)/asgo
 
 clean:
 	rm -rf $(BIN)
