@@ -1,0 +1,143 @@
+package fanout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"asgo/protocol/asgi"
+)
+
+// phase is what a member's Send may answer next.
+type phase uint8
+
+const (
+	phaseIdle     phase = iota // no reply expected
+	phaseStartup               // lifespan.startup sent; complete or failed expected
+	phaseShutdown              // lifespan.shutdown sent; complete or failed expected
+)
+
+// errTransition is uvicorn's wording for a lifespan reply that does not fit the phase.
+const errTransition = "Got invalid state transition on lifespan protocol."
+
+// errExited reports a member that returned before answering the phase's message.
+var errExited = errors.New("fanout: app returned before replying")
+
+// event is how a phase ended for one member: a valid reply in msg, or err (a contract
+// error, the member's own error or panic, or errExited).
+type event struct {
+	msg asgi.Message
+	err error
+}
+
+// child drives one member's lifespan call on its own goroutine.
+type child struct {
+	name   string
+	inbox  chan asgi.Message // server-to-app messages; at most one per phase
+	result chan event        // one event per phase; capacity 1, so never blocks
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	// Guarded by mu:
+	mu      sync.Mutex
+	want    phase // phaseIdle once the phase has its event
+	exited  bool
+	exitErr error
+}
+
+// run starts m's lifespan call with a scope sharing scope.State.
+func run(ctx context.Context, scope *asgi.LifespanScope, m Member) *child {
+	cctx, cancel := context.WithCancel(ctx)
+	c := &child{name: m.Name, inbox: make(chan asgi.Message, 2), result: make(chan event, 1), ctx: cctx, cancel: cancel}
+	sub := &asgi.LifespanScope{ASGI: scope.ASGI, State: scope.State}
+	go c.serve(m.App, sub)
+	return c
+}
+
+func (c *child) serve(app asgi.App, scope *asgi.LifespanScope) {
+	var err error
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("fanout: app panicked: %v", r)
+		}
+		c.exit(err)
+	}()
+	err = app.ServeASGI(c.ctx, scope, c.receive, c.send)
+}
+
+func (c *child) exit(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.exited, c.exitErr = true, err
+	if err == nil {
+		err = errExited
+	}
+	c.settleLocked(event{err: err})
+}
+
+// settleLocked delivers ev as the end of the current phase unless it already has one.
+func (c *child) settleLocked(ev event) {
+	if c.want != phaseIdle {
+		c.want = phaseIdle
+		c.result <- ev
+	}
+}
+
+// ask sends the phase's message and waits for its event. A member that already
+// returned answers at once with its exit error (nil for a clean return).
+func (c *child) ask(ctx context.Context, p phase) (event, error) {
+	c.mu.Lock()
+	if c.exited {
+		err := c.exitErr
+		c.mu.Unlock()
+		return event{err: err}, nil
+	}
+	c.want = p
+	c.mu.Unlock()
+	if p == phaseStartup {
+		c.inbox <- &asgi.LifespanStartup{}
+	} else {
+		c.inbox <- &asgi.LifespanShutdown{}
+	}
+	select {
+	case ev := <-c.result:
+		return ev, nil
+	case <-ctx.Done():
+		return event{}, ctx.Err()
+	}
+}
+
+func (c *child) receive(ctx context.Context) (asgi.Message, error) {
+	select {
+	case m := <-c.inbox:
+		return m, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-c.ctx.Done():
+		return nil, c.ctx.Err()
+	}
+}
+
+func (c *child) send(_ context.Context, msg asgi.Message) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if fits(c.want, msg) {
+		c.settleLocked(event{msg: msg})
+		return nil
+	}
+	err := &asgi.ContractError{Msg: fmt.Sprintf("%s Unexpected ASGI message '%s'.", errTransition, typeName(msg))}
+	c.settleLocked(event{err: err})
+	return err
+}
+
+// fits reports whether msg is a reply the phase p accepts.
+func fits(p phase, msg asgi.Message) bool {
+	switch msg.(type) {
+	case *asgi.LifespanStartupComplete, *asgi.LifespanStartupFailed:
+		return p == phaseStartup
+	case *asgi.LifespanShutdownComplete, *asgi.LifespanShutdownFailed:
+		return p == phaseShutdown
+	}
+	return false
+}
