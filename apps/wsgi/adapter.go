@@ -1,0 +1,133 @@
+package wsgi
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"time"
+
+	"asgo/protocol/asgi"
+)
+
+// Config configures an App. The zero value means the documented defaults.
+type Config struct {
+	// Workers is the number of worker goroutines of the App's own pool (the CLI's
+	// --wsgi-workers). If zero, 10 is used. Ignored when Pool is set.
+	Workers int
+	// Backlog is how many requests may wait for a worker (--wsgi-backlog); the next one
+	// is answered 503. If zero, 64 is used; negative means none may wait. Ignored when
+	// Pool is set.
+	Backlog int
+	// Timeout is how long a handler may run, counted from the moment a worker starts it
+	// until the response is complete (--wsgi-timeout). A handler over time gets its
+	// response aborted (504 when nothing was sent yet) and is logged. If zero, 30s is
+	// used (gunicorn's worker timeout); negative means no limit.
+	Timeout time.Duration
+	// RetryAfter is the Retry-After value of the 503 sent when the queue is full. If
+	// zero, 1s is used. It is sent in whole seconds, at least 1.
+	RetryAfter time.Duration
+	// Pool, when set, is a shared pool to run handlers on; the App then does not own it
+	// and Close leaves it running.
+	Pool *Pool
+	// Logger receives handler errors, panics and timeouts. If nil, slog.Default() is used.
+	Logger *slog.Logger
+	// Errors is wsgi.errors. If nil, os.Stderr is used.
+	Errors io.Writer
+}
+
+func (c Config) normalize() Config {
+	if c.Timeout == 0 {
+		c.Timeout = 30 * time.Second
+	}
+	if c.RetryAfter <= 0 {
+		c.RetryAfter = time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Errors == nil {
+		c.Errors = os.Stderr
+	}
+	return c
+}
+
+// App serves a WSGI-style Handler as an asgi.App: each HTTP request runs the handler on
+// a worker of the pool while the calling goroutine only waits, so the event loop and the
+// async apps beside it are never blocked by the handler. ServeASGI is safe for
+// concurrent use.
+type App struct {
+	handler    Handler
+	cfg        Config
+	pool       *Pool
+	ownPool    bool
+	retryAfter string
+}
+
+// New returns an App serving h. Unless cfg.Pool is set it starts its own pool of
+// cfg.Workers goroutines; Close stops it.
+func New(h Handler, cfg Config) *App {
+	cfg = cfg.normalize()
+	a := &App{handler: h, cfg: cfg, pool: cfg.Pool}
+	if a.pool == nil {
+		a.pool = NewPool(PoolConfig{Workers: cfg.Workers, Backlog: cfg.Backlog})
+		a.ownPool = true
+	}
+	a.retryAfter = strconv.Itoa(max(1, int(cfg.RetryAfter.Round(time.Second)/time.Second)))
+	return a
+}
+
+// Pool returns the pool the App runs handlers on.
+func (a *App) Pool() *Pool { return a.pool }
+
+// Close stops the App's own pool after the queued requests ran; a shared Pool is left
+// running. Requests arriving after Close are answered 503.
+func (a *App) Close() {
+	if a.ownPool {
+		a.pool.Close()
+	}
+}
+
+// ServeASGI implements asgi.App. HTTP scopes run the handler on the pool; a WebSocket
+// scope is denied (403), since a WSGI handler cannot speak WebSocket; any other scope
+// (lifespan) returns ErrUnsupportedScope.
+func (a *App) ServeASGI(ctx context.Context, scope asgi.Scope, receive asgi.Receive, send asgi.Send) error {
+	switch s := scope.(type) {
+	case *asgi.HTTPScope:
+		return a.serveHTTP(ctx, s, receive, send)
+	case *asgi.WebSocketScope:
+		return send(ctx, &asgi.WebSocketClose{})
+	}
+	return ErrUnsupportedScope
+}
+
+func (a *App) serveHTTP(ctx context.Context, scope *asgi.HTTPScope, receive asgi.Receive, send asgi.Send) error {
+	x := newExchange(ctx, a, scope, receive, send)
+	if err := a.pool.TrySubmit(x.run); err != nil {
+		x.cancel()
+		a.cfg.Logger.Debug("wsgi: refusing request", requestAttrs(scope, "err", err)...)
+		return sendPlain(ctx, send, 503, "Service Unavailable\n", "retry-after", a.retryAfter)
+	}
+	return x.wait(ctx)
+}
+
+// requestAttrs returns the log attributes naming the request, followed by extra.
+func requestAttrs(scope *asgi.HTTPScope, extra ...any) []any {
+	client := ""
+	if scope.Client != nil {
+		client = scope.Client.Host + ":" + strconv.Itoa(scope.Client.Port)
+	}
+	attrs := []any{"method", scope.Method, "path", scope.Path, "client", client}
+	return append(attrs, extra...)
+}
+
+// sendPlain sends a complete text/plain response with extra header pairs.
+func sendPlain(ctx context.Context, send asgi.Send, status int, body string, extra ...string) error {
+	h := asgi.H(append([]string{"content-type", "text/plain; charset=utf-8",
+		"content-length", strconv.Itoa(len(body))}, extra...)...)
+	if err := send(ctx, &asgi.HTTPResponseStart{Status: status, Headers: h}); err != nil {
+		return err
+	}
+	return send(ctx, &asgi.HTTPResponseBody{Body: []byte(body)})
+}

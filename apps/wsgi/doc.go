@@ -1,0 +1,38 @@
+// Package wsgi hosts classic blocking handlers beside async apps: it owns the WSGI-style
+// contract of asgo (PEP 3333 in Go terms) and the adapter that runs such handlers on a
+// fixed pool of worker goroutines behind the ASGI-style asgi.App interface.
+//
+// A Handler receives an Environ (the CGI and wsgi.* keys of PEP 3333) and a StartResponse
+// callable, and returns an Iterable body:
+//
+//	func hello(environ wsgi.Environ, startResponse wsgi.StartResponse) (wsgi.Iterable, error) {
+//		if _, err := startResponse("200 OK", [][2]string{{"Content-Type", "text/plain"}}, nil); err != nil {
+//			return nil, err
+//		}
+//		return wsgi.Bytes([]byte("Hello, world!\n")), nil
+//	}
+//
+// New wraps a Handler into an *App, which is itself an asgi.App, so the same handler is
+// served over HTTP/1.1 and HTTP/2 alike. The PEP 3333 rules carry over:
+//
+//   - wsgi.input streams the request body: the handler starts before the body has
+//     arrived, and each Read asks the server for at most one more http.request message,
+//     so a slow reader holds the client back through the server's flow control instead
+//     of buffering a large upload.
+//   - start_response returns a write callable; the status line and headers are sent with
+//     the first non-empty body chunk (or the first write call, or at the end for an empty
+//     body). A second start_response without exc_info is an error; with exc_info it may
+//     replace the headers until they were sent, after that it aborts the response.
+//   - The body's Close method (if it implements io.Closer) is called exactly once on
+//     every path: normal end, error, panic, client disconnect and timeout.
+//   - An error or panic in the handler is logged with the request and answered with 500,
+//     or aborts the response when the headers were already sent. The worker survives.
+//   - A body returned by wsgi.file_wrapper is sent with http.response.pathsend when the
+//     server offers that extension, otherwise it is streamed in blocks.
+//
+// The worker pool (Pool) has a fixed number of worker goroutines and a bounded queue. A
+// request that finds the queue full is answered at once with 503 and Retry-After. A
+// handler running longer than Config.Timeout gets its response aborted (504 when nothing
+// was sent yet) and is logged; its worker stays busy until the handler returns, because
+// a goroutine cannot be stopped from outside (the handler may watch Environ.Context).
+package wsgi

@@ -1,0 +1,136 @@
+package wsgi
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"asgo/protocol/asgi"
+	"asgo/protocol/asgi/asgitest"
+)
+
+// modes are the HTTP versions every scenario runs under. The adapter sees only the
+// scope, so over asgitest the modes differ in http_version; the end-to-end tests run
+// the same scenarios over real connections.
+var modes = []string{"1.1", "2"}
+
+func forModes(t *testing.T, f func(t *testing.T, version string)) {
+	for _, v := range modes {
+		t.Run("HTTP/"+v, func(t *testing.T) { f(t, v) })
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent use (log output).
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// newApp returns an App serving h whose log goes to the returned buffer.
+func newApp(t *testing.T, h HandlerFunc, cfg Config) (*App, *syncBuffer) {
+	t.Helper()
+	logs := &syncBuffer{}
+	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if cfg.Errors == nil {
+		cfg.Errors = logs
+	}
+	a := New(h, cfg)
+	t.Cleanup(a.Close)
+	return a, logs
+}
+
+func scopeFor(version, method, target string, headers ...string) *asgi.HTTPScope {
+	s := asgitest.NewHTTPScope(method, target, headers...)
+	s.HTTPVersion = version
+	return s
+}
+
+// serve runs app on scope with body delivered in one message and returns the recorder
+// and ServeASGI's error.
+func serve(t *testing.T, app asgi.App, scope *asgi.HTTPScope, body []byte) (*asgitest.Recorder, error) {
+	t.Helper()
+	rec := asgitest.NewRecorder(asgi.ScopeHTTP)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := app.ServeASGI(ctx, scope, asgitest.Script(&asgi.HTTPDisconnect{}, asgitest.Body(body, 0)...), rec.Send)
+	if rec.Err != nil {
+		t.Fatalf("contract violation: %v (sent %s)", rec.Err, rec)
+	}
+	return rec, err
+}
+
+// tracked is an Iterable that records its Close calls.
+type tracked struct {
+	chunks [][]byte
+	err    error // returned by Next after the chunks
+	panic  bool  // Next panics after the chunks
+	closed atomic.Int32
+	i      int
+	gate   chan struct{} // when set, Next waits on it before each chunk
+}
+
+func (b *tracked) Next() ([]byte, error) {
+	if b.gate != nil {
+		<-b.gate
+	}
+	if b.i < len(b.chunks) {
+		b.i++
+		return b.chunks[b.i-1], nil
+	}
+	if b.panic {
+		panic("iteration exploded")
+	}
+	if b.err != nil {
+		return nil, b.err
+	}
+	return nil, io.EOF
+}
+
+func (b *tracked) Close() error {
+	b.closed.Add(1)
+	return nil
+}
+
+// waitClosed waits for b.Close, which may run on a worker after ServeASGI returned.
+func (b *tracked) waitClosed(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for b.closed.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if n := b.closed.Load(); n != 1 {
+		t.Fatalf("Close called %d times, want 1", n)
+	}
+}
+
+func plain(start StartResponse) error {
+	_, err := start("200 OK", [][2]string{{"Content-Type", "text/plain"}}, nil)
+	return err
+}
+
+func header(h asgi.Headers, name string) string { return string(h.Get(name)) }
+
+func mustContain(t *testing.T, s, sub string) {
+	t.Helper()
+	if !strings.Contains(s, sub) {
+		t.Fatalf("%q does not contain %q", s, sub)
+	}
+}

@@ -1,0 +1,108 @@
+package wsgi
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// PoolConfig sizes a Pool. The zero value means the documented defaults.
+type PoolConfig struct {
+	// Workers is the number of worker goroutines (the CLI's --wsgi-workers). If zero,
+	// 10 is used (uvicorn's WSGI middleware default).
+	Workers int
+	// Backlog is how many requests may wait for a free worker (--wsgi-backlog); one
+	// more is refused with 503. If zero, 64 is used; negative means no waiting room.
+	Backlog int
+}
+
+func (c PoolConfig) normalize() PoolConfig {
+	if c.Workers <= 0 {
+		c.Workers = 10
+	}
+	if c.Backlog == 0 {
+		c.Backlog = 64
+	}
+	if c.Backlog < 0 {
+		c.Backlog = 0
+	}
+	return c
+}
+
+// Pool is a fixed set of worker goroutines fed by a bounded queue. It never grows: when
+// every worker is busy and the queue is full, TrySubmit refuses at once. Its methods
+// are safe for concurrent use. A Pool may be shared by several adapters (WSGI-style and
+// net/http ones), which then share its workers and its queue.
+type Pool struct {
+	jobs    chan func()
+	workers int
+	busy    atomic.Int32
+	wg      sync.WaitGroup
+	// Guarded by mu: closed. TrySubmit holds mu for reading, Close for writing.
+	mu     sync.RWMutex
+	closed bool
+}
+
+// NewPool starts cfg.Workers worker goroutines. Close stops them.
+func NewPool(cfg PoolConfig) *Pool {
+	cfg = cfg.normalize()
+	p := &Pool{jobs: make(chan func(), cfg.Backlog), workers: cfg.Workers}
+	p.wg.Add(cfg.Workers)
+	for range cfg.Workers {
+		go p.work()
+	}
+	return p
+}
+
+// work runs jobs until the queue is closed. Jobs recover their own panics; a job that
+// panics anyway does not take the worker down.
+func (p *Pool) work() {
+	defer p.wg.Done()
+	for job := range p.jobs {
+		p.run(job)
+	}
+}
+
+func (p *Pool) run(job func()) {
+	p.busy.Add(1)
+	defer p.busy.Add(-1)
+	defer func() { _ = recover() }()
+	job()
+}
+
+// TrySubmit queues job for a worker without waiting. It returns ErrPoolFull when no
+// worker is idle and the queue is full, and ErrPoolClosed after Close. A worker becoming
+// idle takes queued jobs in order.
+func (p *Pool) TrySubmit(job func()) error {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.closed {
+		return ErrPoolClosed
+	}
+	select {
+	case p.jobs <- job:
+		return nil
+	default:
+		return ErrPoolFull
+	}
+}
+
+// Workers returns the number of worker goroutines.
+func (p *Pool) Workers() int { return p.workers }
+
+// Busy returns how many workers are running a job now.
+func (p *Pool) Busy() int { return int(p.busy.Load()) }
+
+// Queued returns how many jobs wait for a worker now.
+func (p *Pool) Queued() int { return len(p.jobs) }
+
+// Close stops accepting jobs, lets the workers finish the queued ones, and waits for
+// them to exit.
+func (p *Pool) Close() {
+	p.mu.Lock()
+	if !p.closed {
+		p.closed = true
+		close(p.jobs)
+	}
+	p.mu.Unlock()
+	p.wg.Wait()
+}
