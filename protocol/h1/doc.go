@@ -1,0 +1,30 @@
+// Package h1 is asgo's HTTP/1.1 protocol layer without I/O: an incremental request
+// parser (Parser), a response framer (Response) and the few canned responses the event
+// loop writes itself (Continue100, AppendError).
+//
+// It owns the wire rules of RFC 9112 for requests: request-line and field syntax,
+// message framing (Content-Length, chunked transfer coding with extensions and
+// trailers), the Host requirement, persistence (Connection), Expect: 100-continue and
+// upgrade detection. It does not decode percent-encoding, build ASGI scopes, read
+// sockets or enforce timeouts: the event loop does those with the values found here.
+//
+// Strictness choices (each refusal is a sentinel *Error; see errors.go):
+//   - Bare LF as line terminator is accepted in the request head (RFC 9112 2.2 allows
+//     it, as do nginx and net/http) but refused everywhere inside a chunked body, the
+//     trailer section included (RFC errata 7633, net/http after CVE-2025-22871): chunk
+//     framing must be unambiguous for every proxy in front of us.
+//   - A CR not followed by LF anywhere in the head is refused (400).
+//   - Identical duplicate Content-Length values, as separate fields or as a list
+//     ("5, 5"), are accepted and folded into one (RFC 9110 8.6, net/http, h11); differing
+//     ones are refused.
+//   - Any Transfer-Encoding together with Content-Length is refused, as is
+//     Transfer-Encoding on an HTTP/1.0 request (RFC 9112 6.1 calls its framing faulty).
+//   - Request-targets may hold obs-text bytes (>= 0x80) as nginx and net/http allow, but
+//     no control bytes or spaces. Absolute-form targets must use the http or https
+//     scheme and carry no userinfo.
+//   - Up to 8 empty lines before a request line are skipped (RFC 9112 2.2); more is 400.
+//
+// Concurrency: a Parser and a Response belong to one connection and are used on the
+// event loop goroutine only (or under the connection's lock); they are not safe for
+// concurrent use. The package-level functions and variables are safe for concurrent use.
+package h1

@@ -1,0 +1,226 @@
+package h1
+
+import "bytes"
+
+// parseHead waits for a complete head, then parses it in one pass.
+func (p *Parser) parseHead(data []byte) (int, Event, error) {
+	end, err := p.scanHead(data)
+	if err != nil {
+		return p.fail(err)
+	}
+	if end == 0 {
+		return 0, EventNone, nil
+	}
+	if err := p.parseRequest(data[:end]); err != nil {
+		return p.fail(err)
+	}
+	p.startBody()
+	return end, EventHead, nil
+}
+
+// scanHead searches data for the end of the head, resuming where the previous call
+// stopped, and enforces the size limits as early as the bytes allow. It returns the
+// head length, or 0 while the head is incomplete.
+func (p *Parser) scanHead(data []byte) (int, *Error) {
+	limit := p.cfg.MaxHeadBytes
+	if len(data) > limit+1 {
+		data = data[:limit+1] // enough to prove the head too large
+	}
+	for p.scan < len(data) {
+		i := bytes.IndexByte(data[p.scan:], '\n')
+		if i < 0 {
+			p.scan = len(data)
+			break
+		}
+		lf := p.scan + i
+		p.scan = lf + 1
+		end, err := p.headLine(data, lf)
+		if end > 0 || err != nil {
+			return end, err
+		}
+	}
+	return 0, p.checkPartialHead(len(data))
+}
+
+// headLine accounts for the head line ending at data[lf] and returns the head length
+// when this line is the empty line that ends the head.
+func (p *Parser) headLine(data []byte, lf int) (int, *Error) {
+	length := lf - p.lineStart
+	if length > 0 && data[lf-1] == '\r' {
+		length--
+	}
+	if length == 0 && p.lines == 0 {
+		p.empties++
+		if p.empties > maxLeadingEmptyLines {
+			return 0, ErrTooManyEmptyLines
+		}
+		p.lineStart = p.scan
+		return 0, nil
+	}
+	if length == 0 {
+		return p.scan, nil
+	}
+	if p.lines == 0 && length > p.cfg.MaxRequestLine {
+		return 0, ErrRequestLineTooLong
+	}
+	p.lines++
+	if p.lines > p.cfg.MaxHeaders+1 {
+		return 0, ErrTooManyHeaders
+	}
+	p.lineStart = p.scan
+	return 0, nil
+}
+
+// checkPartialHead refuses an incomplete head that can no longer fit the limits.
+func (p *Parser) checkPartialHead(available int) *Error {
+	if p.lines == 0 && available-p.lineStart > p.cfg.MaxRequestLine+1 {
+		return ErrRequestLineTooLong
+	}
+	if available > p.cfg.MaxHeadBytes {
+		return ErrHeadTooLarge
+	}
+	return nil
+}
+
+// nextLine returns the line starting at b[pos] without its LF and optional CR, and the
+// position after it. The caller guarantees an LF follows pos. A CR left inside the
+// line is a bare CR.
+func nextLine(b []byte, pos int) ([]byte, int, *Error) {
+	lf := pos + bytes.IndexByte(b[pos:], '\n')
+	line := b[pos:lf]
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	if bytes.IndexByte(line, '\r') >= 0 {
+		return nil, 0, ErrBareCR
+	}
+	return line, lf + 1, nil
+}
+
+// parseRequest parses a complete head: leading empty lines, request line, fields.
+func (p *Parser) parseRequest(head []byte) *Error {
+	p.req.reset()
+	p.f = fieldState{}
+	p.trailers = p.trailers[:0]
+	line, pos, err := nextLine(head, 0)
+	for err == nil && len(line) == 0 {
+		line, pos, err = nextLine(head, pos)
+	}
+	if err != nil {
+		return err
+	}
+	if err := p.parseRequestLine(line); err != nil {
+		return err
+	}
+	for {
+		line, pos, err = nextLine(head, pos)
+		if err != nil {
+			return err
+		}
+		if len(line) == 0 {
+			return p.applyFields()
+		}
+		if err := p.parseHeaderLine(line); err != nil {
+			return err
+		}
+	}
+}
+
+// parseHeaderLine parses one field line of the head and records its meaning.
+func (p *Parser) parseHeaderLine(line []byte) *Error {
+	name, value, err := parseField(line)
+	if err != nil {
+		return err
+	}
+	if len(p.req.Headers) >= p.cfg.MaxHeaders {
+		return ErrTooManyHeaders
+	}
+	p.req.Headers = append(p.req.Headers, field(name, value))
+	return p.f.add(name, value)
+}
+
+// parseField splits a field line into a lower-cased name (in place) and a value
+// without surrounding whitespace, validating both.
+func parseField(line []byte) ([]byte, []byte, *Error) {
+	if line[0] == ' ' || line[0] == '\t' {
+		return nil, nil, ErrObsFold
+	}
+	colon := bytes.IndexByte(line, ':')
+	if colon <= 0 {
+		return nil, nil, ErrInvalidHeaderName
+	}
+	name := line[:colon]
+	if c := name[colon-1]; c == ' ' || c == '\t' {
+		return nil, nil, ErrSpaceBeforeColon
+	}
+	if !lowerToken(name) {
+		return nil, nil, ErrInvalidHeaderName
+	}
+	value := trimOWS(line[colon+1:])
+	if !validFieldValue(value) {
+		return nil, nil, ErrInvalidHeaderValue
+	}
+	return name, value, nil
+}
+
+// lowerToken lower-cases b in place and reports whether it was a token.
+func lowerToken(b []byte) bool {
+	for i, c := range b {
+		l := tokenLower[c]
+		if l == 0 {
+			return false
+		}
+		b[i] = l
+	}
+	return true
+}
+
+// validFieldValue reports whether v holds only VCHAR, obs-text, SP and HTAB.
+func validFieldValue(v []byte) bool {
+	for _, c := range v {
+		if !fieldValueChar[c] {
+			return false
+		}
+	}
+	return true
+}
+
+// trimOWS removes leading and trailing SP and HTAB.
+func trimOWS(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// tokenLower maps each tchar to its lower-case form and every other byte to 0.
+var tokenLower = func() (t [256]byte) {
+	for c := 0; c < 256; c++ {
+		if isTokenChar(byte(c)) {
+			t[c] = byte(c)
+			if 'A' <= c && c <= 'Z' {
+				t[c] = byte(c) + 'a' - 'A'
+			}
+		}
+	}
+	return t
+}()
+
+// fieldValueChar marks the bytes allowed in a field value.
+var fieldValueChar = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = c >= 0x20 && c != 0x7f || c == '\t'
+	}
+	return t
+}()
+
+// targetChar marks the bytes allowed in a request-target: no controls, no space.
+var targetChar = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = c > 0x20 && c != 0x7f
+	}
+	return t
+}()

@@ -1,0 +1,327 @@
+package h1
+
+import (
+	"strconv"
+
+	"asgo/protocol/asgi"
+)
+
+// Continue100 is the interim response the loop writes when the app first asks for the
+// body of a request that expects 100-continue. Do not modify it.
+var Continue100 = []byte("HTTP/1.1 100 Continue\r\n\r\n")
+
+// framing is how a response body is delimited on the wire.
+type framing uint8
+
+const (
+	framingNone    framing = iota // no body bytes (HEAD, 1xx, 204, 304)
+	framingLength                 // Content-Length
+	framingChunked                // Transfer-Encoding: chunked
+	framingClose                  // delimited by closing the connection (HTTP/1.0)
+)
+
+// Response frames one response on a connection, without I/O. Begin records the
+// response; AppendBody writes the head with the first body, so a response whose first
+// body is also its last gets a Content-Length. The zero value is ready for Begin, and a
+// Response may be reused for the next response after Done (its buffer is kept).
+//
+// A Response is used on the loop goroutine only, or under the connection's lock; it is
+// not safe for concurrent use.
+type Response struct {
+	// Owned by the loop goroutine (or guarded by the connection's lock):
+	head        []byte // status line and app fields, serialised by Begin
+	begun       bool
+	headWritten bool
+	bodyDone    bool
+	done        bool
+	protoMinor  int
+	status      int
+	isHead      bool
+	keepAlive   bool
+	trailers    bool // the app announced trailers
+	hasLength   bool // the app set Content-Length
+	hasDate     bool
+	hasServer   bool
+	framing     framing
+	length      int64 // declared or computed Content-Length
+	written     int64 // body bytes written under framingLength
+}
+
+// Begin records a response for a request with the given protocol minor version, HEAD
+// method and keep-alive permission. headers must already have passed
+// asgi.ValidateHeaders; Begin still refuses names that are not tokens and values holding
+// CR, LF or NUL. It copies what it needs: headers are not retained. Nothing is written
+// until AppendBody.
+//
+// The app's Connection field is not copied: "close" in it closes the connection, and
+// the server writes its own Connection field. A Transfer-Encoding of "chunked" is
+// dropped (the server owns framing); any other is refused. Content-Length is kept as
+// the declared length (dropped for 1xx and 204).
+func (r *Response) Begin(protoMinor int, isHead, keepAlive bool, status int, headers asgi.Headers, trailers bool) error {
+	if status < 100 || status > 999 {
+		return ErrResponseStatus
+	}
+	*r = Response{head: r.head[:0], begun: true, protoMinor: protoMinor, status: status,
+		isHead: isHead, keepAlive: keepAlive, trailers: trailers}
+	r.head = appendStatusLine(r.head, protoMinor, status)
+	for i := range headers {
+		if err := r.addHeader(headers[i].Name, headers[i].Value); err != nil {
+			r.begun = false
+			return err
+		}
+	}
+	return nil
+}
+
+// addHeader copies one app field into the head, or records what it means for framing.
+func (r *Response) addHeader(name, value []byte) error {
+	if !safeField(name, value) {
+		return ErrResponseHeader
+	}
+	switch {
+	case asgi.EqualFold(name, "content-length"):
+		return r.addContentLength(value)
+	case asgi.EqualFold(name, "transfer-encoding"):
+		if !asgi.EqualFold(trimOWS(value), "chunked") {
+			return ErrResponseTransferEncoding
+		}
+		return nil
+	case asgi.EqualFold(name, "connection"):
+		if hasToken(value, "close") {
+			r.keepAlive = false
+		}
+		return nil
+	case asgi.EqualFold(name, "date"):
+		r.hasDate = true
+	case asgi.EqualFold(name, "server"):
+		r.hasServer = true
+	}
+	r.head = appendField(r.head, name, value)
+	return nil
+}
+
+// addContentLength records the app's Content-Length; repeats must agree.
+func (r *Response) addContentLength(value []byte) error {
+	n, ok := parseDecimal(trimOWS(value))
+	if !ok || r.hasLength && n != r.length {
+		return ErrResponseContentLength
+	}
+	r.hasLength, r.length = true, n
+	return nil
+}
+
+// SetClose makes the connection close after this response. It has no effect once the
+// head was written.
+func (r *Response) SetClose() {
+	if !r.headWritten {
+		r.keepAlive = false
+	}
+}
+
+// KeepAlive reports whether the connection stays open after this response completes.
+// It may turn false when the first body is appended (close-delimited HTTP/1.0).
+func (r *Response) KeepAlive() bool { return r.keepAlive }
+
+// HeadWritten reports whether AppendBody has written the head.
+func (r *Response) HeadWritten() bool { return r.headWritten }
+
+// Done reports whether the last body, and the trailers when announced, were appended.
+func (r *Response) Done() bool { return r.done }
+
+// AppendBody appends the head (on the first call) and body, framed, to dst. more=false
+// marks the last body. Bodies of HEAD, 1xx, 204 and 304 responses are dropped. With a
+// declared Content-Length, more bytes than declared is ErrBodyTooLong (the extra body is
+// not appended) and a last body that ends short is ErrBodyTooShort; after either the
+// loop aborts the connection, flushing what dst holds first if it wants.
+// body is not retained.
+func (r *Response) AppendBody(dst, body []byte, more bool) ([]byte, error) {
+	switch {
+	case !r.begun:
+		return dst, ErrResponseNotBegun
+	case r.bodyDone:
+		return dst, ErrResponseComplete
+	}
+	if !r.headWritten {
+		r.chooseFraming(len(body), more)
+		dst = r.appendHead(dst)
+	}
+	if !more {
+		r.bodyDone = true
+		r.done = !r.trailers
+	}
+	switch r.framing {
+	case framingLength:
+		return r.appendLength(dst, body, more)
+	case framingChunked:
+		return r.appendChunk(dst, body, more), nil
+	case framingClose:
+		return append(dst, body...), nil
+	}
+	return dst, nil
+}
+
+// chooseFraming decides the body framing from the first body.
+func (r *Response) chooseFraming(n int, more bool) {
+	switch {
+	case r.status < 200 || r.status == 204 || r.status == 304:
+		r.framing = framingNone
+		r.hasLength = r.hasLength && r.status == 304
+	case r.isHead:
+		r.framing = framingNone
+		if !r.hasLength && !more && n > 0 {
+			r.hasLength, r.length = true, int64(n)
+		}
+	case r.hasLength:
+		r.framing = framingLength
+	case !more && !(r.trailers && r.protoMinor == 1):
+		r.framing = framingLength
+		r.hasLength, r.length = true, int64(n)
+	case r.protoMinor == 1:
+		r.framing = framingChunked
+	default:
+		r.framing = framingClose
+		r.keepAlive = false
+	}
+}
+
+// appendHead appends the status line, app fields and server fields.
+func (r *Response) appendHead(dst []byte) []byte {
+	r.headWritten = true
+	dst = append(dst, r.head...)
+	if r.hasLength {
+		dst = append(dst, "Content-Length: "...)
+		dst = strconv.AppendInt(dst, r.length, 10)
+		dst = append(dst, "\r\n"...)
+	}
+	if r.framing == framingChunked {
+		dst = append(dst, "Transfer-Encoding: chunked\r\n"...)
+	}
+	if !r.hasDate {
+		dst = append(dst, "Date: "...)
+		dst = appendDate(dst)
+		dst = append(dst, "\r\n"...)
+	}
+	if !r.hasServer {
+		dst = append(dst, "Server: asgo\r\n"...)
+	}
+	switch {
+	case !r.keepAlive:
+		dst = append(dst, "Connection: close\r\n"...)
+	case r.protoMinor == 0:
+		dst = append(dst, "Connection: keep-alive\r\n"...)
+	}
+	return append(dst, "\r\n"...)
+}
+
+// appendLength appends body under a Content-Length, never past it.
+func (r *Response) appendLength(dst, body []byte, more bool) ([]byte, error) {
+	if int64(len(body)) > r.length-r.written {
+		return dst, ErrBodyTooLong
+	}
+	r.written += int64(len(body))
+	dst = append(dst, body...)
+	if !more && r.written < r.length {
+		return dst, ErrBodyTooShort
+	}
+	return dst, nil
+}
+
+// appendChunk appends body as one chunk (none if empty: an empty chunk would end the
+// body) and, for the last body, the last-chunk (and the final CRLF unless trailers are
+// announced).
+func (r *Response) appendChunk(dst, body []byte, more bool) []byte {
+	if len(body) > 0 {
+		dst = strconv.AppendUint(dst, uint64(len(body)), 16)
+		dst = append(dst, "\r\n"...)
+		dst = append(dst, body...)
+		dst = append(dst, "\r\n"...)
+	}
+	if more {
+		return dst
+	}
+	dst = append(dst, "0\r\n"...)
+	if !r.trailers {
+		dst = append(dst, "\r\n"...)
+	}
+	return dst
+}
+
+// AppendTrailers ends a response that announced trailers, after its last body. With
+// chunked framing the fields are written; otherwise they are dropped (HTTP/1.1 has no
+// trailers without chunked). The loop merges several trailer messages into one call.
+func (r *Response) AppendTrailers(dst []byte, trailers asgi.Headers) ([]byte, error) {
+	switch {
+	case !r.begun:
+		return dst, ErrResponseNotBegun
+	case r.done:
+		return dst, ErrResponseComplete
+	case !r.trailers || !r.bodyDone:
+		return dst, ErrTrailersNotExpected
+	}
+	for i := range trailers {
+		if !safeField(trailers[i].Name, trailers[i].Value) {
+			return dst, ErrResponseHeader
+		}
+	}
+	r.done = true
+	if r.framing != framingChunked {
+		return dst, nil
+	}
+	for i := range trailers {
+		dst = appendField(dst, trailers[i].Name, trailers[i].Value)
+	}
+	return append(dst, "\r\n"...), nil
+}
+
+// AppendError appends a complete error response with a text/plain body holding reason
+// (StatusText(status) when reason is empty), Content-Length, Connection: close, Date and
+// Server. Safe for concurrent use.
+func AppendError(dst []byte, status int, reason string) []byte {
+	if status < 100 || status > 999 {
+		status = 500
+	}
+	if reason == "" {
+		reason = StatusText(status)
+	}
+	dst = appendStatusLine(dst, 1, status)
+	dst = append(dst, "Content-Type: text/plain; charset=utf-8\r\nContent-Length: "...)
+	dst = strconv.AppendInt(dst, int64(len(reason)), 10)
+	dst = append(dst, "\r\nConnection: close\r\nDate: "...)
+	dst = appendDate(dst)
+	dst = append(dst, "\r\nServer: asgo\r\n\r\n"...)
+	return append(dst, reason...)
+}
+
+// appendField appends "name: value\r\n".
+func appendField(dst, name, value []byte) []byte {
+	dst = append(dst, name...)
+	dst = append(dst, ": "...)
+	dst = append(dst, value...)
+	return append(dst, "\r\n"...)
+}
+
+// safeField is the defence-in-depth check against response splitting: a token name
+// and a value without CR, LF or NUL.
+func safeField(name, value []byte) bool {
+	if !validToken(name) {
+		return false
+	}
+	for _, c := range value {
+		if c == '\r' || c == '\n' || c == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// hasToken reports whether the comma-separated list holds tok (case-insensitive).
+func hasToken(list []byte, tok string) bool {
+	for len(list) > 0 {
+		var elem []byte
+		elem, list = nextListElem(list)
+		if asgi.EqualFold(elem, tok) {
+			return true
+		}
+	}
+	return false
+}
