@@ -18,7 +18,7 @@ func (p *Parser) parseChunked(data []byte) (int, Event, error) {
 			k, err = p.chunkCRLF(data[off:])
 		case stateTrailers:
 			k, err = p.trailerSection(data[off:])
-			if k > 0 {
+			if k > 0 && err == nil {
 				p.endMessage()
 				return off + k, EventEnd, nil
 			}
@@ -220,7 +220,10 @@ func (p *Parser) trailerSection(b []byte) (int, *Error) {
 	if end == 0 || err != nil {
 		return 0, err
 	}
-	return end, p.parseTrailers(b[:end])
+	if err := p.parseTrailers(b[:end]); err != nil {
+		return 0, err
+	}
+	return end, nil
 }
 
 // scanTrailers finds the empty line ending the trailer section, resuming where the
