@@ -1,0 +1,71 @@
+// Package peer holds what every Go peer server in bench/peers shares: its command-line
+// flags, the routes it serves and the canned Hello, World! body, so that every peer answers
+// the same requests the same way as asgo's demo app.
+package peer
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+	"time"
+)
+
+// Routes served by every peer that supports the scenario behind them.
+const (
+	// HelloPath answers GET with HelloBody as text/plain.
+	HelloPath = "/"
+	// EchoPath answers POST with the request body, as application/octet-stream.
+	EchoPath = "/echo"
+	// WebSocketPath upgrades to WebSocket and echoes every message with its opcode.
+	WebSocketPath = "/ws"
+)
+
+// HelloBody is the body of the hello route.
+var HelloBody = []byte("Hello, World!")
+
+// Config is what a peer is told on its command line. Its zero value is not used: Parse
+// fills it with the defaults documented on each flag.
+type Config struct {
+	// Addr is the TCP address to listen on.
+	Addr string
+	// Loops is the number of event loops or pollers for servers that have them;
+	// 0 means one per usable CPU.
+	Loops int
+	// KeepAlive is how long an idle keep-alive connection is kept open.
+	KeepAlive time.Duration
+}
+
+// Parse reads the peer flags from os.Args. It exits the process on a bad flag, as the
+// flag package does.
+func Parse() Config {
+	var c Config
+	flag.StringVar(&c.Addr, "addr", "127.0.0.1:8000", "TCP address to listen on")
+	flag.IntVar(&c.Loops, "loops", 0, "event loops or pollers (0 = one per usable CPU)")
+	flag.DurationVar(&c.KeepAlive, "keepalive", 10*time.Minute, "idle keep-alive timeout")
+	flag.Parse()
+	if c.Loops <= 0 {
+		c.Loops = runtime.GOMAXPROCS(0)
+	}
+	return c
+}
+
+// Listening reports the bound address on stderr, in the same form as asgo's log line.
+func Listening(addr string) {
+	fmt.Fprintf(os.Stderr, "msg=listening addr=%s\n", addr)
+}
+
+// WaitSignal blocks until SIGINT or SIGTERM arrives.
+func WaitSignal() {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
+	<-ch
+}
+
+// Fatal prints err with the peer's name and exits with status 1.
+func Fatal(name string, err error) {
+	fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+	os.Exit(1)
+}

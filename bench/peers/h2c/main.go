@@ -1,0 +1,32 @@
+// Command h2c is the HTTP/2 peer: net/http with golang.org/x/net/http2/h2c, serving hello and
+// POST echo over cleartext HTTP/2 with prior knowledge (and HTTP/1.1 on the same port).
+package main
+
+import (
+	"io"
+	"net/http"
+
+	"asgo/bench/internal/peer"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/h2c"
+)
+
+func main() {
+	cfg := peer.Parse()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+peer.HelloPath+"{$}", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.Write(peer.HelloBody)
+	})
+	mux.HandleFunc("POST "+peer.EchoPath, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		io.Copy(w, r.Body)
+	})
+	h2 := &http2.Server{MaxConcurrentStreams: 100, IdleTimeout: cfg.KeepAlive}
+	srv := &http.Server{Addr: cfg.Addr, Handler: h2c.NewHandler(mux, h2), IdleTimeout: cfg.KeepAlive}
+	peer.Listening(cfg.Addr)
+	if err := srv.ListenAndServe(); err != nil {
+		peer.Fatal("h2c", err)
+	}
+}

@@ -1,0 +1,63 @@
+// Command nbio is the lesismal/nbio peer: nbhttp serving hello and POST echo, and nbio's
+// websocket package echoing on /ws, all on nbio's non-blocking pollers.
+package main
+
+import (
+	"io"
+	"net/http"
+
+	"asgo/bench/internal/peer"
+
+	"github.com/lesismal/nbio/nbhttp"
+	"github.com/lesismal/nbio/nbhttp/websocket"
+)
+
+func main() {
+	cfg := peer.Parse()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+peer.HelloPath+"{$}", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.Write(peer.HelloBody)
+	})
+	mux.HandleFunc("POST "+peer.EchoPath, func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Write(body)
+	})
+	mux.HandleFunc(peer.WebSocketPath, serveWS)
+	engine := nbhttp.NewEngine(nbhttp.Config{
+		Network:       "tcp",
+		Addrs:         []string{cfg.Addr},
+		Handler:       mux,
+		NPoller:       cfg.Loops,
+		MaxLoad:       1 << 20,
+		KeepaliveTime: cfg.KeepAlive,
+	})
+	if err := engine.Start(); err != nil {
+		peer.Fatal("nbio", err)
+	}
+	peer.Listening(cfg.Addr)
+	peer.WaitSignal()
+	engine.Stop()
+}
+
+var upgrader = newUpgrader()
+
+func newUpgrader() *websocket.Upgrader {
+	u := websocket.NewUpgrader()
+	u.KeepaliveTime = 0
+	u.OnMessage(func(c *websocket.Conn, mt websocket.MessageType, data []byte) {
+		c.WriteMessage(mt, data)
+	})
+	return u
+}
+
+func serveWS(w http.ResponseWriter, r *http.Request) {
+	if _, err := upgrader.Upgrade(w, r, nil); err != nil {
+		return
+	}
+}
