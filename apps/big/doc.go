@@ -1,0 +1,5 @@
+// Package big is the reference app for large fixed-length responses: GET /big?bytes=N
+// answers 200 with Content-Length N and N bytes of 'x', sent in 64 KiB
+// http.response.body messages that all point into one shared read-only buffer, so a
+// response of any size costs the app no more than that buffer (allocated once).
+package big

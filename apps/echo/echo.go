@@ -1,0 +1,147 @@
+package echo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"asgo/apps/internal/httpx"
+	"asgo/protocol/asgi"
+)
+
+// DefaultMaxCollect is the largest body echoed back when the request has no
+// Content-Length: 256 MiB.
+const DefaultMaxCollect = 256 << 20
+
+// maxContentLength bounds the Content-Length values the app accepts (1 TiB): a value
+// beyond it is a 400, never an overflow.
+const maxContentLength = 1 << 40
+
+// ErrShortBody is returned when the body ended before the bytes its Content-Length
+// announced (or ran past them); the response has started, so the server aborts it.
+var ErrShortBody = errors.New("echo: request body does not match its content-length")
+
+// Config configures the echo app. The zero value is usable.
+type Config struct {
+	// MaxCollect caps a body without Content-Length, which must be held in memory
+	// whole. If zero, DefaultMaxCollect is used.
+	MaxCollect int64
+}
+
+// Echo echoes request bodies. Create it with New; it is safe for concurrent use.
+type Echo struct {
+	maxCollect int64
+}
+
+// New returns an echo app for cfg.
+func New(cfg Config) *Echo {
+	if cfg.MaxCollect <= 0 {
+		cfg.MaxCollect = DefaultMaxCollect
+	}
+	return &Echo{maxCollect: cfg.MaxCollect}
+}
+
+// ServeASGI echoes the body of an HTTP request (any method; routing is the router's
+// job). Other scope types are an error. If the client leaves mid-body the app returns
+// nil: there is nobody to answer.
+func (e *Echo) ServeASGI(ctx context.Context, scope asgi.Scope, receive asgi.Receive, send asgi.Send) error {
+	s, ok := scope.(*asgi.HTTPScope)
+	if !ok {
+		return fmt.Errorf("echo: unsupported scope type %q", scope.Type())
+	}
+	ctype := s.Headers.Get("content-type")
+	if ctype == nil || !asgi.ValidHeaderValue(ctype) {
+		ctype = httpx.OctetStream
+	}
+	cl := s.Headers.Get("content-length")
+	if cl == nil {
+		return e.collect(ctx, ctype, receive, send)
+	}
+	n, err := httpx.ParseUint(cl, maxContentLength)
+	if err != nil {
+		return httpx.BadRequest(ctx, send, "echo: bad content-length")
+	}
+	return stream(ctx, ctype, n, receive, send)
+}
+
+// headers returns the response headers for a body of n bytes.
+func headers(ctype []byte, n int64) asgi.Headers {
+	return asgi.Headers{
+		{Name: httpx.NameContentType, Value: ctype},
+		{Name: httpx.NameContentLength, Value: strconv.AppendInt(nil, n, 10)},
+	}
+}
+
+// stream starts the response with Content-Length n and forwards each chunk as it
+// arrives.
+func stream(ctx context.Context, ctype []byte, n int64, receive asgi.Receive, send asgi.Send) error {
+	if err := send(ctx, &asgi.HTTPResponseStart{Status: 200, Headers: headers(ctype, n)}); err != nil {
+		return err
+	}
+	out := &asgi.HTTPResponseBody{}
+	var seen int64
+	for {
+		req, done, err := next(ctx, receive)
+		if done || err != nil {
+			return err
+		}
+		seen += int64(len(req.Body))
+		if seen > n || !req.MoreBody && seen != n {
+			return ErrShortBody
+		}
+		out.Body, out.MoreBody = req.Body, req.MoreBody
+		if err := send(ctx, out); err != nil {
+			return err
+		}
+		if !req.MoreBody {
+			return nil
+		}
+	}
+}
+
+// collect reads the whole body (at most e.maxCollect bytes) and sends it back.
+func (e *Echo) collect(ctx context.Context, ctype []byte, receive asgi.Receive, send asgi.Send) error {
+	var body []byte
+	for {
+		req, done, err := next(ctx, receive)
+		if done || err != nil {
+			return err
+		}
+		if int64(len(body))+int64(len(req.Body)) > e.maxCollect {
+			return httpx.Text(ctx, send, 413, "Content Too Large\n")
+		}
+		if body == nil && !req.MoreBody {
+			body = req.Body // the whole body in one message: no copy
+		} else {
+			body = append(body, req.Body...)
+		}
+		if !req.MoreBody {
+			break
+		}
+	}
+	return httpx.Full(ctx, send, 200, headers(ctype, int64(len(body))), body)
+}
+
+// next returns the next http.request. done is true when the client disconnected (the
+// app just stops); any other message is a contract error.
+func next(ctx context.Context, receive asgi.Receive) (req *asgi.HTTPRequest, done bool, err error) {
+	msg, err := receive(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	switch m := msg.(type) {
+	case *asgi.HTTPRequest:
+		return m, false, nil
+	case *asgi.HTTPDisconnect:
+		return nil, true, nil
+	}
+	return nil, false, &asgi.ContractError{Msg: fmt.Sprintf("Expected ASGI message 'http.request' or 'http.disconnect', but got '%s'.", typeName(msg))}
+}
+
+func typeName(m asgi.Message) string {
+	if m == nil {
+		return "<nil>"
+	}
+	return m.Type()
+}
