@@ -1,0 +1,97 @@
+package websocket
+
+import (
+	"compress/flate"
+	"time"
+)
+
+// Defaults applied by Config.Normalize to zero fields.
+const (
+	DefaultMaxMessageSize       = 16 << 20
+	DefaultMaxQueuedMessages    = 32
+	DefaultPingInterval         = 20 * time.Second
+	DefaultPingTimeout          = 20 * time.Second
+	DefaultCloseTimeout         = 5 * time.Second
+	DefaultCompressionThreshold = 256
+	DefaultCompressionLevel     = flate.BestSpeed
+)
+
+// Config holds the WebSocket limits and options. Its zero value means the documented
+// defaults; call Normalize once before use. A Config is read-only after Normalize and
+// safe to share between connections.
+type Config struct {
+	// MaxMessageSize caps the size of one reassembled message, before and after
+	// decompression; a larger message closes the connection with 1009. A compression
+	// bomb stops at this size. If zero, 16 MiB is used.
+	MaxMessageSize int
+	// MaxFrameSize caps the payload length of one frame; a larger frame closes the
+	// connection with 1009 as soon as its header arrives. If zero, MaxMessageSize is used.
+	MaxFrameSize int
+	// MaxQueuedMessages is how many received messages may wait for the app per
+	// connection; when the queue is full the server stops reading that connection. If
+	// zero, 32 is used.
+	MaxQueuedMessages int
+	// PingInterval is how often the server pings an idle peer. If zero, 20 s is used;
+	// a negative value turns keepalive pings off.
+	PingInterval time.Duration
+	// PingTimeout is how long the server waits for a pong before closing the connection
+	// (1011, as uvicorn and websockets do). If zero, 20 s is used; negative turns it off.
+	PingTimeout time.Duration
+	// CloseTimeout is how long the server waits for the peer's close frame after sending
+	// its own before dropping the connection. If zero, 5 s is used.
+	CloseTimeout time.Duration
+	// DisableCompression turns permessage-deflate off: offers are ignored.
+	DisableCompression bool
+	// CompressionLevel is the compress/flate level of outbound messages (1-9). If zero,
+	// flate.BestSpeed (1) is used.
+	CompressionLevel int
+	// CompressionThreshold is the size under which outbound messages are sent
+	// uncompressed. If zero, 256 bytes is used; negative compresses every message.
+	CompressionThreshold int
+	// ClientContextTakeover lets clients keep their LZ77 window between messages. It
+	// costs 32 KiB of history per connection that uses it; by default the server asks
+	// for client_no_context_takeover, so idle connections hold no compression state.
+	// The server side never takes context over, so its compressors can be pooled.
+	ClientContextTakeover bool
+	// AllowedOrigins, when not empty, lists the Origin header values (for example
+	// "https://example.com") allowed to open a WebSocket; a request with another Origin
+	// is refused with 403 (cross-site WebSocket hijacking). Requests without Origin
+	// (non-browser clients) are allowed. "*" allows every origin.
+	AllowedOrigins []string
+}
+
+// Normalize replaces zero fields by their defaults and returns the result.
+func (c Config) Normalize() Config {
+	if c.MaxMessageSize <= 0 {
+		c.MaxMessageSize = DefaultMaxMessageSize
+	}
+	if c.MaxFrameSize <= 0 || c.MaxFrameSize > c.MaxMessageSize {
+		c.MaxFrameSize = c.MaxMessageSize
+	}
+	if c.MaxQueuedMessages <= 0 {
+		c.MaxQueuedMessages = DefaultMaxQueuedMessages
+	}
+	c.PingInterval = durationOr(c.PingInterval, DefaultPingInterval)
+	c.PingTimeout = durationOr(c.PingTimeout, DefaultPingTimeout)
+	if c.CloseTimeout <= 0 {
+		c.CloseTimeout = DefaultCloseTimeout
+	}
+	if c.CompressionLevel < flate.BestSpeed || c.CompressionLevel > flate.BestCompression {
+		c.CompressionLevel = DefaultCompressionLevel
+	}
+	if c.CompressionThreshold == 0 {
+		c.CompressionThreshold = DefaultCompressionThreshold
+	}
+	return c
+}
+
+// durationOr maps zero to def and negative values to 0 (off).
+func durationOr(d, def time.Duration) time.Duration {
+	switch {
+	case d == 0:
+		return def
+	case d < 0:
+		return 0
+	}
+	return d
+}
