@@ -1,0 +1,232 @@
+package chat
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"asgo/apps/internal/httpx"
+	"asgo/protocol/asgi"
+)
+
+// Page is chat.html, the browser client of the room. With ?selftest in its URL it opens
+// two connections, exchanges messages through the room and writes the verdict into its
+// #status element and its title ("selftest: ok" or "selftest: failed: ...").
+//
+//go:embed chat.html
+var Page []byte
+
+// Defaults applied to zero Config fields.
+const (
+	DefaultQueueMessages = 64
+	DefaultQueueBytes    = 4 << 20
+	DefaultMaxMembers    = 10000
+)
+
+// CloseSlowMember is the close code sent to a member whose queue overflowed.
+const CloseSlowMember = 1008
+
+// Config bounds the room. The zero value means the defaults.
+type Config struct {
+	// QueueMessages is how many messages may wait for one member. If zero, 64.
+	QueueMessages int
+	// QueueBytes is how many payload bytes may wait for one member. If zero, 4 MiB.
+	QueueBytes int64
+	// MaxMembers caps the room; later clients are refused (403). If zero, 10000.
+	MaxMembers int
+}
+
+func (c Config) normalize() Config {
+	if c.QueueMessages <= 0 {
+		c.QueueMessages = DefaultQueueMessages
+	}
+	if c.QueueBytes <= 0 {
+		c.QueueBytes = DefaultQueueBytes
+	}
+	if c.MaxMembers <= 0 {
+		c.MaxMembers = DefaultMaxMembers
+	}
+	return c
+}
+
+// Room is one chat room and the asgi.App serving it. Its methods are safe for
+// concurrent use. Create it with New.
+type Room struct {
+	cfg Config
+	mu  sync.Mutex
+	// Guarded by mu:
+	members map[*member]struct{}
+}
+
+// New returns an empty room.
+func New(cfg Config) *Room {
+	return &Room{cfg: cfg.normalize(), members: make(map[*member]struct{})}
+}
+
+// outbound is one queued message; data is shared read-only by every member's queue.
+type outbound struct {
+	data []byte
+	text bool
+}
+
+// member is one connection in the room.
+type member struct {
+	queue  chan outbound
+	queued atomic.Int64  // payload bytes in queue
+	kick   chan struct{} // closed once when the member overflows
+	kicked atomic.Bool
+}
+
+func (m *member) overflow() {
+	if m.kicked.CompareAndSwap(false, true) {
+		close(m.kick)
+	}
+}
+
+var (
+	htmlHeaders = asgi.Headers{
+		{Name: httpx.NameContentType, Value: []byte("text/html; charset=utf-8")},
+		{Name: httpx.NameContentLength, Value: []byte(strconv.Itoa(len(Page)))},
+		{Name: []byte("cache-control"), Value: []byte("no-cache")},
+	}
+	allow = []byte("GET, HEAD")
+)
+
+// ServeASGI joins WebSocket clients to the room and serves the page to HTTP GET and
+// HEAD. Lifespan is not supported.
+func (r *Room) ServeASGI(ctx context.Context, scope asgi.Scope, receive asgi.Receive, send asgi.Send) error {
+	switch s := scope.(type) {
+	case *asgi.WebSocketScope:
+		return r.serveMember(ctx, receive, send)
+	case *asgi.HTTPScope:
+		if s.Method != "GET" && s.Method != "HEAD" {
+			return httpx.MethodNotAllowed(ctx, send, allow)
+		}
+		return httpx.Full(ctx, send, 200, htmlHeaders, Page)
+	}
+	return fmt.Errorf("chat: unsupported scope type %q", scope.Type())
+}
+
+// Members returns the number of members in the room.
+func (r *Room) Members() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.members)
+}
+
+// Broadcast queues one message for every member. It never blocks: a member whose queue
+// is full is disconnected instead. data must not be modified afterwards.
+func (r *Room) Broadcast(data []byte, text bool) {
+	msg := outbound{data: data, text: text}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for m := range r.members {
+		r.enqueueLocked(m, msg)
+	}
+}
+
+func (r *Room) enqueueLocked(m *member, msg outbound) {
+	if m.kicked.Load() || m.queued.Load()+int64(len(msg.data)) > r.cfg.QueueBytes {
+		m.overflow()
+		return
+	}
+	select {
+	case m.queue <- msg:
+		m.queued.Add(int64(len(msg.data)))
+	default:
+		m.overflow()
+	}
+}
+
+func (r *Room) join() *member {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.members) >= r.cfg.MaxMembers {
+		return nil
+	}
+	m := &member{queue: make(chan outbound, r.cfg.QueueMessages), kick: make(chan struct{})}
+	r.members[m] = struct{}{}
+	return m
+}
+
+func (r *Room) leave(m *member) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.members, m)
+}
+
+// serveMember runs one connection: the app goroutine reads and broadcasts, a writer
+// goroutine drains the member's queue. Both end before serveMember returns.
+func (r *Room) serveMember(ctx context.Context, receive asgi.Receive, send asgi.Send) error {
+	if err := expectConnect(ctx, receive); err != nil {
+		return err
+	}
+	m := r.join()
+	if m == nil {
+		return send(ctx, &asgi.WebSocketClose{Code: 1013})
+	}
+	defer r.leave(m)
+	if err := send(ctx, &asgi.WebSocketAccept{}); err != nil {
+		return err
+	}
+	wctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		writeLoop(wctx, m, send)
+	}()
+	err := r.readLoop(ctx, receive)
+	r.leave(m)
+	stop()
+	wg.Wait()
+	return err
+}
+
+func (r *Room) readLoop(ctx context.Context, receive asgi.Receive) error {
+	for {
+		msg, err := receive(ctx)
+		if err != nil {
+			return err
+		}
+		switch msg := msg.(type) {
+		case *asgi.WebSocketReceive:
+			r.Broadcast(msg.Data, msg.Text)
+		case *asgi.WebSocketDisconnect:
+			return nil
+		}
+	}
+}
+
+// writeLoop sends queued messages until ctx ends, the connection is gone or the member
+// overflowed (then it closes the connection with 1008).
+func writeLoop(ctx context.Context, m *member, send asgi.Send) {
+	for {
+		select {
+		case msg := <-m.queue:
+			m.queued.Add(-int64(len(msg.data)))
+			if send(ctx, &asgi.WebSocketSend{Data: msg.data, Text: msg.text}) != nil {
+				return
+			}
+		case <-m.kick:
+			_ = send(ctx, &asgi.WebSocketClose{Code: CloseSlowMember, Reason: "too slow"})
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+func expectConnect(ctx context.Context, receive asgi.Receive) error {
+	m, err := receive(ctx)
+	if err != nil {
+		return err
+	}
+	if _, ok := m.(*asgi.WebSocketConnect); !ok {
+		return fmt.Errorf("chat: expected websocket.connect, got %s", m.Type())
+	}
+	return nil
+}
