@@ -1,0 +1,93 @@
+package nethttp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+
+	"asgo/protocol/asgi"
+)
+
+// Config configures an Adapter. The zero value means the documented defaults.
+type Config struct {
+	// Logger receives handler panics and misuse reports. If nil, slog.Default() is used.
+	Logger *slog.Logger
+}
+
+// Adapter serves an http.Handler as an asgi.App. ServeASGI is safe for concurrent use.
+type Adapter struct {
+	handler http.Handler
+	logger  *slog.Logger
+}
+
+// New returns an Adapter serving h.
+func New(h http.Handler, cfg Config) *Adapter {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Adapter{handler: h, logger: cfg.Logger}
+}
+
+// ErrUnsupportedScope is returned for scopes other than http and websocket (a lifespan
+// scope): an http.Handler has no lifespan.
+var ErrUnsupportedScope = errors.New("nethttp: unsupported scope type")
+
+// ServeASGI implements asgi.App: it runs the handler on the calling goroutine for an
+// HTTP scope and denies a WebSocket scope (403), since Hijack is not offered.
+func (a *Adapter) ServeASGI(ctx context.Context, scope asgi.Scope, receive asgi.Receive, send asgi.Send) error {
+	switch s := scope.(type) {
+	case *asgi.HTTPScope:
+		return a.serveHTTP(ctx, s, receive, send)
+	case *asgi.WebSocketScope:
+		return send(ctx, &asgi.WebSocketClose{})
+	}
+	return ErrUnsupportedScope
+}
+
+func (a *Adapter) serveHTTP(ctx context.Context, scope *asgi.HTTPScope, receive asgi.Receive, send asgi.Send) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	body := &requestBody{ctx: ctx, receive: receive, more: true}
+	req, err := newRequest(ctx, scope, body)
+	if err != nil {
+		return badRequest(ctx, send, err)
+	}
+	w := newResponseWriter(ctx, send, scope, a.logger)
+	if err := a.call(w, req); err != nil {
+		return err
+	}
+	return w.finish()
+}
+
+// call runs the handler; a panic becomes an error (logged unless it is
+// http.ErrAbortHandler), which makes the server answer 500 or abort the response.
+func (a *Adapter) call(w http.ResponseWriter, r *http.Request) (err error) {
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		err = fmt.Errorf("nethttp: handler panic: %v", v)
+		if v == http.ErrAbortHandler {
+			err = http.ErrAbortHandler
+			return
+		}
+		a.logger.Error("nethttp: handler panic", "method", r.Method, "path", r.URL.Path,
+			"client", r.RemoteAddr, "err", v, "stack", string(debug.Stack()))
+	}()
+	a.handler.ServeHTTP(w, r)
+	return nil
+}
+
+func badRequest(ctx context.Context, send asgi.Send, err error) error {
+	body := "400 Bad Request: " + err.Error() + "\n"
+	h := asgi.H("content-type", "text/plain; charset=utf-8", "content-length", strconv.Itoa(len(body)))
+	if err := send(ctx, &asgi.HTTPResponseStart{Status: 400, Headers: h}); err != nil {
+		return err
+	}
+	return send(ctx, &asgi.HTTPResponseBody{Body: []byte(body)})
+}
