@@ -1,0 +1,79 @@
+package eventloop
+
+import (
+	"os"
+)
+
+// bodyQueue holds request-body bytes the loop has read and the app has not received
+// yet. Up to memLimit bytes stay in memory; beyond that the bytes are spooled to an
+// unlinked temporary file, because gnet cannot pause reading a socket: without the
+// spool a slow app would make the server hold an upload of any size in memory.
+// Callers hold the connection's mutex for every method.
+type bodyQueue struct {
+	mem      [][]byte
+	memBytes int
+	spool    *os.File
+	spoolW   int64 // bytes written to the spool
+	spoolR   int64 // bytes of the spool handed to the app
+}
+
+const spoolReadChunk = 64 << 10
+
+// push copies b into the queue. The loop calls it with bytes from gnet's buffer, which
+// die when the callback returns, hence the copy.
+func (q *bodyQueue) push(b []byte, memLimit int) error {
+	if q.spool == nil && q.memBytes+len(b) <= memLimit {
+		q.mem = append(q.mem, append([]byte(nil), b...))
+		q.memBytes += len(b)
+		return nil
+	}
+	if q.spool == nil {
+		f, err := os.CreateTemp("", "asgo-body-*")
+		if err != nil {
+			return err
+		}
+		_ = os.Remove(f.Name())
+		q.spool = f
+	}
+	n, err := q.spool.WriteAt(b, q.spoolW)
+	q.spoolW += int64(n)
+	return err
+}
+
+// pop returns the next chunk of body bytes, or nil when the queue is empty. The chunk
+// belongs to the caller.
+func (q *bodyQueue) pop() ([]byte, error) {
+	if len(q.mem) > 0 {
+		b := q.mem[0]
+		q.mem[0] = nil
+		q.mem = q.mem[1:]
+		q.memBytes -= len(b)
+		if len(q.mem) == 0 {
+			q.mem = nil
+		}
+		return b, nil
+	}
+	if q.spool == nil {
+		return nil, nil
+	}
+	n := min(q.spoolW-q.spoolR, spoolReadChunk)
+	b := make([]byte, n)
+	got, err := q.spool.ReadAt(b, q.spoolR)
+	q.spoolR += int64(got)
+	if q.spoolR == q.spoolW {
+		// Caught up: drop the file so memory mode resumes.
+		q.release()
+	}
+	return b[:got], err
+}
+
+func (q *bodyQueue) empty() bool { return len(q.mem) == 0 && q.spool == nil }
+
+// release frees everything the queue holds.
+func (q *bodyQueue) release() {
+	q.mem, q.memBytes = nil, 0
+	if q.spool != nil {
+		_ = q.spool.Close()
+		q.spool, q.spoolW, q.spoolR = nil, 0, 0
+	}
+}

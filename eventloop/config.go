@@ -1,0 +1,107 @@
+package eventloop
+
+import (
+	"log/slog"
+	"runtime"
+	"time"
+
+	"asgo/protocol/h1"
+)
+
+// Config configures a Server. The zero value of every field means the documented
+// default; Normalize fills them in once.
+type Config struct {
+	// Binds are the TCP addresses to listen on ("127.0.0.1:8000"). Port 0 picks a free
+	// port; Server.Addrs reports it. If empty, 127.0.0.1:8000 is used.
+	Binds []string
+	// Loops is the number of event loops. If zero, runtime.NumCPU() is used.
+	Loops int
+
+	// HeaderTimeout bounds the time from a request's first byte (or the connection's
+	// opening) to the end of its head: slow-header (Slowloris) clients are answered 408
+	// and closed. If zero, 10 s is used.
+	HeaderTimeout time.Duration
+	// KeepAliveTimeout closes a connection that stays idle between requests. If zero,
+	// 5 s is used.
+	KeepAliveTimeout time.Duration
+	// BodyTimeout closes a connection whose request body stalls for this long. If zero,
+	// 30 s is used.
+	BodyTimeout time.Duration
+
+	// MaxConnections caps open connections; beyond it new connections are answered 503
+	// and closed, which keeps the process away from the open-file limit. If zero, the
+	// open-file limit minus a reserve of 5% (at least 32) is used.
+	MaxConnections int
+	// LimitConcurrency answers 503 to requests beyond this many in flight. Zero means
+	// no limit.
+	LimitConcurrency int
+	// MaxBodyBytes answers 413 to requests whose body exceeds it. Zero means no limit
+	// (bodies stream to the app; what it does not consume yet is spooled to disk).
+	MaxBodyBytes int64
+	// BodyMemoryBytes is how many unconsumed request-body bytes a stream keeps in memory
+	// before spooling to a temporary file. If zero, 256 KiB is used.
+	BodyMemoryBytes int
+	// WriteHighWater makes Send block while a connection has more unsent bytes than
+	// this. If zero, 256 KiB is used. Send resumes below WriteLowWater (if zero, a
+	// quarter of the high-water mark).
+	WriteHighWater int
+	WriteLowWater  int
+
+	// HTTP1 limits the request head.
+	HTTP1 h1.Config
+
+	// RootPath is the ASGI root_path put into every scope.
+	RootPath string
+	// State returns the lifespan state to copy into every scope; nil means none.
+	State func() map[string]any
+	// AccessLog logs one line per request at info level.
+	AccessLog bool
+	// Logger receives server logs; nil means slog.Default().
+	Logger *slog.Logger
+
+	// GracefulTimeout bounds Shutdown's drain when its context has no deadline. If
+	// zero, 30 s is used.
+	GracefulTimeout time.Duration
+}
+
+const (
+	defaultBind             = "127.0.0.1:8000"
+	defaultHeaderTimeout    = 10 * time.Second
+	defaultKeepAliveTimeout = 5 * time.Second
+	defaultBodyTimeout      = 30 * time.Second
+	defaultBodyMemory       = 256 << 10
+	defaultWriteHighWater   = 256 << 10
+	defaultGracefulTimeout  = 30 * time.Second
+)
+
+// Normalize returns cfg with every zero field replaced by its default.
+func (cfg Config) Normalize() Config {
+	if len(cfg.Binds) == 0 {
+		cfg.Binds = []string{defaultBind}
+	}
+	if cfg.Loops <= 0 {
+		cfg.Loops = runtime.NumCPU()
+	}
+	setDefault(&cfg.HeaderTimeout, defaultHeaderTimeout)
+	setDefault(&cfg.KeepAliveTimeout, defaultKeepAliveTimeout)
+	setDefault(&cfg.BodyTimeout, defaultBodyTimeout)
+	setDefault(&cfg.GracefulTimeout, defaultGracefulTimeout)
+	setDefault(&cfg.BodyMemoryBytes, defaultBodyMemory)
+	setDefault(&cfg.WriteHighWater, defaultWriteHighWater)
+	if cfg.WriteLowWater <= 0 || cfg.WriteLowWater >= cfg.WriteHighWater {
+		cfg.WriteLowWater = cfg.WriteHighWater / 4
+	}
+	if cfg.MaxConnections <= 0 {
+		cfg.MaxConnections = defaultMaxConnections()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return cfg
+}
+
+func setDefault[T int | int64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
+}

@@ -1,0 +1,222 @@
+package eventloop
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"asgo/protocol/asgi"
+)
+
+// protocol is the wire protocol currently spoken on a connection (HTTP/1.1 first;
+// WebSocket or HTTP/2 after an upgrade). Every method runs on the loop goroutine.
+type protocol interface {
+	// onData handles the connection's whole unread input and returns how many bytes
+	// it consumed; the rest stays buffered in gnet until more arrives or the
+	// connection is woken. A non-nil error closes the connection (the protocol has
+	// already queued whatever answer it owes).
+	onData(c *conn, data []byte) (int, error)
+	// onTimer is called when the connection's timer fires.
+	onTimer(c *conn)
+	// onDrain asks the protocol to finish gracefully (server shutdown): stop taking
+	// new work, let work in flight complete, then close.
+	onDrain(c *conn)
+	// onClose is called once when the connection is gone.
+	onClose(c *conn)
+}
+
+// conn is asgo's state for one gnet connection.
+type conn struct {
+	gc    gnet.Conn
+	loop  *loop
+	srv   *Server
+	timer timerNode
+	// Owned by the loop goroutine:
+	proto          protocol
+	prev, next     *conn // the loop's list of open connections
+	closing        bool  // close as soon as the output has drained
+	closed         bool
+	watched        bool // in loop.watch: polled until output drains
+	lastOutbound   int  // OutboundBuffered at the previous poll
+	needWake       bool // unconsumed input waits for the protocol to become ready
+	client, server *asgi.Addr
+
+	// Guarded by mu:
+	mu          sync.Mutex
+	pending     []byte        // output produced off the loop, not yet handed to gnet
+	flushQueued bool          // a flush is scheduled on the loop
+	drainWait   chan struct{} // closed when unsent output falls below the low-water mark
+	gone        bool          // connection closed: sends fail
+
+	// outbound is gnet's OutboundBuffered as last seen by the loop.
+	outbound atomic.Int64
+}
+
+// queue appends b to the connection's pending output. Safe for concurrent use; on the
+// loop the caller flushes at the end of the event, off the loop call queueAndFlush.
+func (c *conn) queue(b []byte) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gone {
+		return false
+	}
+	c.pending = append(c.pending, b...)
+	return true
+}
+
+// appendLocked lets callers encode straight into the pending buffer; mu must be held.
+func (c *conn) scheduleFlushLocked() {
+	if c.flushQueued || c.gone {
+		return
+	}
+	c.flushQueued = true
+	err := c.gc.EventLoop().Execute(context.Background(), gnet.RunnableFunc(c.flushFromExecute))
+	if err != nil {
+		// The engine is stopping: the connection is about to be closed anyway.
+		c.flushQueued = false
+	}
+}
+
+func (c *conn) flushFromExecute(context.Context) error {
+	c.loop.guard(c, c.flush)
+	return nil
+}
+
+// flush hands pending output to gnet, which writes it at once or buffers what the
+// socket does not take. Loop goroutine only.
+func (c *conn) flush() {
+	if c.closed {
+		return
+	}
+	c.mu.Lock()
+	buf := c.pending
+	c.pending = nil
+	c.flushQueued = false
+	c.mu.Unlock()
+	if len(buf) > 0 {
+		_, _ = c.gc.Write(buf) // gnet copies whatever the socket did not take
+		c.loop.recycle(buf)
+	}
+	c.afterWrite()
+	if fo, ok := c.proto.(flushObserver); ok && !c.closed {
+		fo.afterFlush(c)
+	}
+}
+
+// flushObserver is implemented by protocols that finish work once output queued by
+// app goroutines has been handed to gnet (HTTP/1.1 completes responses there).
+type flushObserver interface {
+	afterFlush(c *conn)
+}
+
+// afterWrite records the outbound size, wakes blocked senders, and finishes a pending
+// close once everything was written. Loop goroutine only.
+func (c *conn) afterWrite() {
+	ob := c.gc.OutboundBuffered()
+	c.outbound.Store(int64(ob))
+	c.mu.Lock()
+	unsent := ob + len(c.pending)
+	if c.drainWait != nil && unsent <= c.srv.cfg.WriteLowWater {
+		close(c.drainWait)
+		c.drainWait = nil
+	}
+	waiting := c.drainWait != nil
+	c.mu.Unlock()
+	if c.closing && unsent == 0 {
+		c.closeNow()
+		return
+	}
+	if (waiting || c.closing) && ob > 0 {
+		c.loop.watchConn(c)
+	}
+}
+
+// waitWritable blocks an app goroutine while the connection has more unsent output than
+// the high-water mark. It returns asgi.ErrDisconnected once the connection is gone.
+func (c *conn) waitWritable(ctx context.Context) error {
+	c.mu.Lock()
+	for !c.gone && len(c.pending)+int(c.outbound.Load()) > c.srv.cfg.WriteHighWater {
+		if c.drainWait == nil {
+			c.drainWait = make(chan struct{})
+		}
+		ch := c.drainWait
+		c.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		c.mu.Lock()
+	}
+	gone := c.gone
+	c.mu.Unlock()
+	if gone {
+		return asgi.ErrDisconnected
+	}
+	return nil
+}
+
+// closeAfterFlush closes the connection once all output has been written. Loop only.
+func (c *conn) closeAfterFlush() {
+	if c.closing || c.closed {
+		return
+	}
+	c.closing = true
+	c.loop.wheel.arm(&c.timer, time.Now().Add(c.srv.cfg.BodyTimeout))
+	c.mu.Lock()
+	queued := c.flushQueued
+	c.mu.Unlock()
+	if !queued {
+		c.flush()
+	}
+}
+
+// closeNow closes the connection, dropping unsent output. Loop goroutine only.
+func (c *conn) closeNow() {
+	if c.closed {
+		return
+	}
+	c.closed = true
+	_ = c.gc.Close()
+}
+
+// setTimer arms the connection's single timer d from now; d <= 0 disarms it.
+// Loop goroutine only.
+func (c *conn) setTimer(d time.Duration) {
+	if d <= 0 {
+		c.loop.wheel.disarm(&c.timer)
+		return
+	}
+	c.loop.wheel.arm(&c.timer, time.Now().Add(d))
+}
+
+// markGone fails every later send and wakes blocked senders. Loop goroutine only.
+func (c *conn) markGone() {
+	c.mu.Lock()
+	c.gone = true
+	c.pending = nil
+	if c.drainWait != nil {
+		close(c.drainWait)
+		c.drainWait = nil
+	}
+	c.mu.Unlock()
+}
+
+// wake makes gnet call OnTraffic again so input left unconsumed is processed, e.g. the
+// next pipelined request once the current response is complete. Safe for concurrent
+// use.
+func (c *conn) wake() {
+	_ = c.gc.Wake(nil)
+}
+
+// addrs returns the client and server addresses (computed once). Loop only.
+func (c *conn) addrs() (client, server *asgi.Addr) {
+	if c.client == nil {
+		c.client = toAddr(c.gc.RemoteAddr())
+		c.server = toAddr(c.gc.LocalAddr())
+	}
+	return c.client, c.server
+}

@@ -1,0 +1,628 @@
+package eventloop
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"asgo/protocol/asgi"
+	"asgo/protocol/h1"
+)
+
+// h1Conn is the HTTP/1.1 protocol of a connection. Requests are parsed on the loop;
+// each runs its app on an executor goroutine, or on the loop when the app can answer
+// the scope without blocking (asgi.Inliner) and the request has no body. Responses
+// leave strictly in request order: the next pipelined request is parsed only once the
+// current response is complete. Owned by the loop goroutine.
+type h1Conn struct {
+	parser   *h1.Parser // held only while a request is being parsed
+	active   *h1Stream  // request whose response is in progress
+	reading  *h1Stream  // request whose body is being read (nil after its end)
+	requests int        // requests seen on this connection
+	draining bool
+}
+
+var errInlineWouldBlock = errors.New("eventloop: receive would block on the event loop; the app must not implement asgi.Inliner for this scope")
+
+func (h *h1Conn) onData(c *conn, data []byte) (int, error) {
+	consumed := 0
+	for !c.closing && !c.closed {
+		if h.active != nil && h.reading == nil {
+			if consumed < len(data) {
+				c.needWake = true // resume once the response is complete
+			}
+			return consumed, nil
+		}
+		if h.parser == nil {
+			if consumed == len(data) || h.draining {
+				return consumed, nil
+			}
+			if h.requests == 0 && h.startsHTTP2(c, data[consumed:]) {
+				return consumed, nil
+			}
+			h.parser = c.loop.getParser()
+			c.setTimer(c.srv.cfg.HeaderTimeout)
+		}
+		n, ev, err := h.parser.Parse(data[consumed:])
+		consumed += n
+		if err != nil {
+			return consumed, h.badRequest(c, err)
+		}
+		switch ev {
+		case h1.EventNone:
+			return consumed, h.checkPartialHead(c, len(data)-consumed)
+		case h1.EventHead:
+			if err := h.onHead(c); err != nil {
+				return consumed, err
+			}
+		case h1.EventBody:
+			h.onBody(c, h.parser.Body())
+		case h1.EventEnd:
+			h.onEnd(c)
+		}
+	}
+	return consumed, nil
+}
+
+// checkPartialHead refuses a head that keeps growing without completing. The parser
+// enforces the head limit on what it has seen; this also covers bytes that gnet
+// buffered beyond it.
+func (h *h1Conn) checkPartialHead(c *conn, unconsumed int) error {
+	if h.reading != nil || unconsumed <= c.srv.cfg.HTTP1.MaxHeadBytes+h1MaxHeadSlack {
+		return nil
+	}
+	return h.badRequest(c, h1.ErrHeadTooLarge)
+}
+
+const h1MaxHeadSlack = 64 << 10
+
+// badRequest answers a protocol error with its status and closes the connection.
+func (h *h1Conn) badRequest(c *conn, err error) error {
+	status, reason := 400, err.Error()
+	var pe *h1.Error
+	if errors.As(err, &pe) {
+		status = pe.Status
+	}
+	c.srv.log.Info("bad HTTP/1.1 request", "client", c.gc.RemoteAddr(), "status", status, "err", reason)
+	if h.active == nil || !h.active.headWritten() {
+		c.queue(h1.AppendError(nil, status, reason))
+	}
+	if h.active != nil {
+		h.active.disconnect() // the server answered: the app's output is dropped
+	}
+	h.releaseParser(c)
+	return err
+}
+
+func (h *h1Conn) releaseParser(c *conn) {
+	if h.parser != nil {
+		c.loop.putParser(h.parser)
+		h.parser = nil
+	}
+}
+
+// onHead starts a request: builds the scope and runs the app (inline or on a goroutine).
+func (h *h1Conn) onHead(c *conn) error {
+	req := h.parser.Request()
+	h.requests++
+	cfg := &c.srv.cfg
+	if cfg.MaxBodyBytes > 0 && req.ContentLength > cfg.MaxBodyBytes {
+		return h.reject(c, 413, "request body too large")
+	}
+	if h.isWebSocketUpgrade(req) && h.startWebSocket(c, req) {
+		return nil
+	}
+	if h.isH2CUpgrade(req) && h.startH2CUpgrade(c, req) {
+		return nil
+	}
+	if cfg.LimitConcurrency > 0 && c.srv.inflight.Load() >= int64(cfg.LimitConcurrency) {
+		return h.reject(c, 503, "server is at its concurrency limit")
+	}
+	st := newH1Stream(c, h, req)
+	hasBody := req.ContentLength > 0 || req.Chunked
+	h.active = st
+	if hasBody {
+		h.reading = st
+		c.setTimer(cfg.BodyTimeout)
+	} else {
+		st.bodyDone = true
+		c.setTimer(0)
+	}
+	if !hasBody && asgi.CanInline(c.srv.app, st.scope) {
+		st.runInline()
+		return nil
+	}
+	c.srv.inflight.Add(1)
+	st.ctx, st.stop = context.WithCancel(context.Background())
+	c.srv.exec.Go(st.run)
+	return nil
+}
+
+// reject answers a request the server refuses before the app sees it, then closes.
+func (h *h1Conn) reject(c *conn, status int, reason string) error {
+	c.srv.log.Warn("request refused", "client", c.gc.RemoteAddr(), "status", status, "reason", reason)
+	c.queue(h1.AppendError(nil, status, reason))
+	h.releaseParser(c)
+	return fmt.Errorf("eventloop: %s", reason)
+}
+
+func (h *h1Conn) onBody(c *conn, b []byte) {
+	st := h.reading
+	if st == nil || len(b) == 0 {
+		return
+	}
+	c.setTimer(c.srv.cfg.BodyTimeout)
+	st.received += int64(len(b))
+	if max := c.srv.cfg.MaxBodyBytes; max > 0 && st.received > max {
+		st.bodyTooLarge()
+		return
+	}
+	st.pushBody(b)
+}
+
+func (h *h1Conn) onEnd(c *conn) {
+	st := h.reading
+	h.reading = nil
+	h.releaseParser(c)
+	if st != nil {
+		st.endBody()
+		if h.active == st && st.isFinished() {
+			h.responseDone(c, st)
+			return
+		}
+	}
+	h.armIdle(c)
+}
+
+// armIdle sets the timer that applies now: keep-alive when nothing is in progress,
+// none while an app works on a response. Loop only.
+func (h *h1Conn) armIdle(c *conn) {
+	switch {
+	case h.active == nil && h.reading == nil && h.parser == nil:
+		c.setTimer(c.srv.cfg.KeepAliveTimeout)
+	case h.reading == nil && h.parser == nil:
+		c.setTimer(0)
+	}
+}
+
+// afterFlush finishes the active response once the app completed it. Loop only.
+func (h *h1Conn) afterFlush(c *conn) {
+	if st := h.active; st != nil && st.isFinished() && !st.doneOnLoop {
+		h.responseDone(c, st)
+	}
+}
+
+// responseDone runs on the loop when the active response is complete (or aborted).
+func (h *h1Conn) responseDone(c *conn, st *h1Stream) {
+	if st.doneOnLoop {
+		return
+	}
+	if h.reading == st && !st.aborted() {
+		// The app answered without reading the whole body: keep reading and
+		// discarding it, then carry on with the next request.
+		st.discardBody()
+		st.doneOnLoop = true
+		st.accessLog()
+		return
+	}
+	st.doneOnLoop = true
+	h.active = nil
+	st.accessLog()
+	if st.aborted() || !st.keepAlive() || h.draining {
+		if st.aborted() {
+			c.markGone()
+			c.closeNow()
+			return
+		}
+		c.closeAfterFlush()
+		return
+	}
+	h.armIdle(c)
+	if c.needWake {
+		c.wake()
+	}
+}
+
+func (h *h1Conn) onTimer(c *conn) {
+	switch {
+	case h.reading != nil:
+		c.srv.log.Info("request body timed out", "client", c.gc.RemoteAddr())
+		if !h.reading.headWritten() {
+			c.queue(h1.AppendError(nil, 408, "request body timeout"))
+		}
+		h.reading.disconnect()
+		h.releaseParser(c)
+		c.closeAfterFlush()
+	case h.parser != nil:
+		c.srv.log.Info("request head timed out", "client", c.gc.RemoteAddr())
+		c.queue(h1.AppendError(nil, 408, "request header timeout"))
+		h.releaseParser(c)
+		c.closeAfterFlush()
+	case h.active == nil:
+		// Idle keep-alive connection, or a new one that never sent a byte.
+		c.closeNow()
+	}
+}
+
+func (h *h1Conn) onDrain(c *conn) {
+	h.draining = true
+	if h.active == nil && h.parser == nil {
+		c.closeAfterFlush()
+		return
+	}
+	if h.active != nil {
+		h.active.setClose()
+	}
+}
+
+func (h *h1Conn) onClose(c *conn) {
+	if h.active != nil {
+		h.active.disconnect()
+	}
+	h.active, h.reading = nil, nil
+	h.releaseParser(c)
+}
+
+// h1Stream is one HTTP/1.1 request and its response.
+type h1Stream struct {
+	c     *conn
+	h     *h1Conn
+	scope *asgi.HTTPScope
+	ctx   context.Context
+	stop  context.CancelFunc
+
+	// Set at creation, then read-only:
+	isHead     bool
+	protoMinor int
+	reqKeep    bool
+	expect100  bool
+	inline     bool
+	started    time.Time
+
+	// Owned by the loop goroutine:
+	received   int64
+	doneOnLoop bool
+
+	// Guarded by c.mu:
+	body         bodyQueue
+	bodyDone     bool          // every body byte is queued
+	bodyErr      bool          // the body was cut short (timeout, too large, error)
+	deliveredEnd bool          // http.request with more_body=false was delivered
+	discarding   bool          // response done: further body bytes are dropped
+	recvWait     chan struct{} // closed when body arrives or the client leaves
+	gone         bool          // the client disconnected
+	sentContinue bool
+	order        asgi.HTTPResponseOrder
+	resp         h1.Response
+	status       int
+	sentBytes    int64
+	finished     bool // response complete, or the app ended without completing it
+	abort        bool // the connection must be aborted (response started, then failed)
+	forceClose   bool
+}
+
+func newH1Stream(c *conn, h *h1Conn, req *h1.Request) *h1Stream {
+	st := &h1Stream{
+		c:          c,
+		h:          h,
+		scope:      buildHTTPScope(c, req),
+		isHead:     req.IsHead(),
+		protoMinor: req.ProtoMinor,
+		reqKeep:    req.KeepAlive,
+		expect100:  req.Expect100,
+		started:    time.Now(),
+	}
+	if h.draining {
+		st.forceClose = true
+	}
+	return st
+}
+
+// runInline runs the app on the loop goroutine. Loop only.
+func (st *h1Stream) runInline() {
+	st.inline = true
+	st.ctx = context.Background()
+	c := st.c
+	c.mu.Lock()
+	if c.pending == nil {
+		c.pending = c.loop.takeBuf()
+	}
+	c.mu.Unlock()
+	st.finish(st.call())
+	if st.isFinished() {
+		st.h.responseDone(st.c, st)
+	}
+}
+
+// run runs the app on an executor goroutine.
+func (st *h1Stream) run() {
+	defer st.c.srv.inflight.Add(-1)
+	defer st.stop()
+	st.finish(st.call())
+	st.c.mu.Lock()
+	st.c.scheduleFlushLocked()
+	st.c.mu.Unlock()
+}
+
+// call runs the app, turning a panic into an error.
+func (st *h1Stream) call() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return st.c.srv.app.ServeASGI(st.ctx, st.scope, st.receive, st.send)
+}
+
+// finish is HTTP/1.1's failure policy: an app that failed or returned before
+// completing its response gets a 500 if nothing was sent yet, otherwise the
+// connection is aborted (the client sees a truncated response).
+func (st *h1Stream) finish(err error) {
+	c := st.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	complete := st.order.State == asgi.HTTPResponseComplete
+	if complete && err == nil {
+		st.finished = true
+		return
+	}
+	if st.gone {
+		st.finished = true
+		return
+	}
+	if err == nil {
+		err = errors.New("ASGI callable returned without completing response.")
+	}
+	if complete {
+		// The response went out whole; only log the app's error.
+		c.srv.log.Error("exception in ASGI application after the response completed", "path", st.scope.Path, "err", err)
+		st.finished = true
+		return
+	}
+	c.srv.log.Error("exception in ASGI application", "method", st.scope.Method, "path", st.scope.Path, "err", err)
+	if !st.resp.HeadWritten() {
+		st.status = 500
+		st.forceClose = true
+		c.pending = h1.AppendError(c.pending, 500, "Internal Server Error")
+	} else {
+		st.abort = true
+	}
+	st.finished = true
+}
+
+func (st *h1Stream) isFinished() bool {
+	st.c.mu.Lock()
+	defer st.c.mu.Unlock()
+	return st.finished
+}
+
+func (st *h1Stream) aborted() bool {
+	st.c.mu.Lock()
+	defer st.c.mu.Unlock()
+	return st.abort
+}
+
+func (st *h1Stream) headWritten() bool {
+	st.c.mu.Lock()
+	defer st.c.mu.Unlock()
+	return st.resp.HeadWritten()
+}
+
+func (st *h1Stream) keepAlive() bool {
+	st.c.mu.Lock()
+	defer st.c.mu.Unlock()
+	return !st.forceClose && st.resp.KeepAlive()
+}
+
+func (st *h1Stream) setClose() {
+	st.c.mu.Lock()
+	defer st.c.mu.Unlock()
+	st.forceClose = true
+	st.resp.SetClose()
+}
+
+// receive is the app's Receive.
+func (st *h1Stream) receive(ctx context.Context) (asgi.Message, error) {
+	c := st.c
+	c.mu.Lock()
+	for {
+		if st.gone || st.bodyErr {
+			c.mu.Unlock()
+			return &asgi.HTTPDisconnect{}, nil
+		}
+		if b, err := st.body.pop(); b != nil || err != nil {
+			more := !st.bodyDone || !st.body.empty()
+			if !more {
+				st.deliveredEnd = true
+			}
+			c.mu.Unlock()
+			if err != nil {
+				return nil, fmt.Errorf("eventloop: reading spooled body: %w", err)
+			}
+			return &asgi.HTTPRequest{Body: b, MoreBody: more}, nil
+		}
+		if st.bodyDone && !st.deliveredEnd {
+			st.deliveredEnd = true
+			c.mu.Unlock()
+			return &asgi.HTTPRequest{}, nil
+		}
+		if st.deliveredEnd && st.finished {
+			c.mu.Unlock()
+			return &asgi.HTTPDisconnect{}, nil
+		}
+		if st.inline {
+			c.mu.Unlock()
+			return nil, errInlineWouldBlock
+		}
+		if st.expect100 && !st.sentContinue && !st.resp.HeadWritten() {
+			st.sentContinue = true
+			c.pending = append(c.pending, h1.Continue100...)
+			c.scheduleFlushLocked()
+		}
+		if st.recvWait == nil {
+			st.recvWait = make(chan struct{})
+		}
+		wait := st.recvWait
+		c.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		c.mu.Lock()
+	}
+}
+
+// wakeReceiverLocked wakes a receive blocked on the inbox. c.mu must be held.
+func (st *h1Stream) wakeReceiverLocked() {
+	if st.recvWait != nil {
+		close(st.recvWait)
+		st.recvWait = nil
+	}
+}
+
+func (st *h1Stream) pushBody(b []byte) {
+	c := st.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st.discarding || st.gone {
+		return
+	}
+	if err := st.body.push(b, c.srv.cfg.BodyMemoryBytes); err != nil {
+		c.srv.log.Error("spooling request body failed", "err", err)
+		st.bodyErr = true
+	}
+	st.wakeReceiverLocked()
+}
+
+func (st *h1Stream) endBody() {
+	st.c.mu.Lock()
+	defer st.c.mu.Unlock()
+	st.bodyDone = true
+	st.wakeReceiverLocked()
+}
+
+// abortBody ends the body early: the app's receive returns http.disconnect.
+func (st *h1Stream) abortBody() {
+	st.c.mu.Lock()
+	defer st.c.mu.Unlock()
+	st.bodyErr = true
+	st.body.release()
+	st.wakeReceiverLocked()
+}
+
+func (st *h1Stream) bodyTooLarge() {
+	c := st.c
+	c.srv.log.Warn("request body too large", "client", c.gc.RemoteAddr(), "limit", c.srv.cfg.MaxBodyBytes)
+	c.mu.Lock()
+	if !st.resp.HeadWritten() && !st.finished {
+		c.pending = h1.AppendError(c.pending, 413, "request body too large")
+		st.finished, st.status = true, 413
+	}
+	c.mu.Unlock()
+	st.disconnect() // the server answered: the app's later output is dropped
+	st.h.reading = nil
+	st.h.releaseParser(c)
+	c.closeAfterFlush()
+}
+
+func (st *h1Stream) discardBody() {
+	st.c.mu.Lock()
+	defer st.c.mu.Unlock()
+	st.discarding = true
+	st.body.release()
+}
+
+// disconnect tells the app its client is gone. Loop only.
+func (st *h1Stream) disconnect() {
+	c := st.c
+	c.mu.Lock()
+	st.gone = true
+	st.body.release()
+	st.wakeReceiverLocked()
+	c.mu.Unlock()
+	if st.stop != nil {
+		st.stop()
+	}
+}
+
+// send is the app's Send.
+func (st *h1Stream) send(ctx context.Context, msg asgi.Message) error {
+	if ps, ok := msg.(*asgi.HTTPResponsePathsend); ok {
+		return st.sendFile(ctx, ps)
+	}
+	c := st.c
+	c.mu.Lock()
+	if st.gone || c.gone {
+		c.mu.Unlock()
+		return asgi.ErrDisconnected
+	}
+	if err := st.order.Check(msg); err != nil {
+		c.mu.Unlock()
+		return err
+	}
+	var err error
+	switch m := msg.(type) {
+	case *asgi.HTTPResponseStart:
+		st.status = m.Status
+		err = st.resp.Begin(st.protoMinor, st.isHead, st.reqKeep && !st.forceClose, m.Status, m.Headers, m.Trailers)
+		if st.forceClose {
+			st.resp.SetClose()
+		}
+	case *asgi.HTTPResponseBody:
+		n := len(c.pending)
+		c.pending, err = st.resp.AppendBody(c.pending, m.Body, m.MoreBody)
+		st.sentBytes += int64(len(c.pending) - n)
+	case *asgi.HTTPResponseTrailers:
+		if !m.MoreTrailers {
+			c.pending, err = st.resp.AppendTrailers(c.pending, m.Headers)
+		}
+	}
+	if err != nil {
+		st.abort = st.resp.HeadWritten()
+	}
+	if st.order.State == asgi.HTTPResponseComplete {
+		st.finished = true
+	}
+	if !st.inline {
+		c.scheduleFlushLocked()
+	}
+	c.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if st.inline {
+		return nil
+	}
+	return c.waitWritable(ctx)
+}
+
+// accessLog writes one line per request, in uvicorn's shape. Loop only.
+func (st *h1Stream) accessLog() {
+	if !st.c.srv.cfg.AccessLog {
+		return
+	}
+	client, _ := st.c.addrs()
+	q := ""
+	if len(st.scope.QueryString) > 0 {
+		q = "?" + string(st.scope.QueryString)
+	}
+	st.c.srv.log.Info(fmt.Sprintf("%s:%d - \"%s %s%s HTTP/%s\" %d", client.Host, client.Port,
+		st.scope.Method, st.scope.RawPath, q, st.scope.HTTPVersion, st.status),
+		"duration", time.Since(st.started).Round(time.Microsecond))
+}
+
+// hasToken reports whether a comma-separated header value lists token.
+func hasToken(v []byte, token string) bool {
+	for len(v) > 0 {
+		var part []byte
+		part, v, _ = bytes.Cut(v, []byte{','})
+		if asgi.EqualFold(bytes.TrimSpace(part), token) {
+			return true
+		}
+	}
+	return false
+}

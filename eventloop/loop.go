@@ -1,0 +1,177 @@
+package eventloop
+
+import (
+	"fmt"
+	"net"
+	"runtime/debug"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"asgo/protocol/asgi"
+	"asgo/protocol/h1"
+)
+
+// loop is asgo's state for one gnet event loop. Owned by that loop's goroutine, except
+// el, which is safe for concurrent use.
+type loop struct {
+	srv   *Server
+	el    gnet.EventLoop
+	wheel timerWheel
+	conns conn // sentinel of the circular list of open connections
+	watch []*conn
+	// parsers are idle HTTP/1.1 parsers: a connection holds one only while a request
+	// head or body is in progress, so idle keep-alive connections cost no parser.
+	parsers []*h1.Parser
+	// bufs are spare output buffers reused by connections.
+	bufs [][]byte
+}
+
+const (
+	tickInterval = 10 * time.Millisecond
+	maxSpareBufs = 64
+	maxSpareCap  = 64 << 10
+)
+
+func newLoop(s *Server, el gnet.EventLoop) *loop {
+	l := &loop{srv: s, el: el}
+	l.wheel.init(tickInterval, time.Now())
+	l.conns.prev, l.conns.next = &l.conns, &l.conns
+	return l
+}
+
+func (l *loop) add(c *conn) {
+	c.prev, c.next = l.conns.prev, &l.conns
+	l.conns.prev.next = c
+	l.conns.prev = c
+}
+
+func (l *loop) remove(c *conn) {
+	if c.next == nil {
+		return
+	}
+	c.prev.next = c.next
+	c.next.prev = c.prev
+	c.prev, c.next = nil, nil
+}
+
+// each calls f for every open connection; f may close connections.
+func (l *loop) each(f func(*conn)) {
+	for c := l.conns.next; c != &l.conns; {
+		next := c.next
+		f(c)
+		c = next
+	}
+}
+
+// guard runs f for c on the loop, recovering a panic so that only c suffers.
+func (l *loop) guard(c *conn, f func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			l.srv.log.Error("panic in connection handler; closing the connection",
+				"panic", fmt.Sprint(r), "client", c.gc.RemoteAddr(), "stack", string(debug.Stack()))
+			c.markGone()
+			c.closeNow()
+		}
+	}()
+	f()
+}
+
+// tick advances the timer wheel and polls connections whose output is draining.
+func (l *loop) tick(now time.Time) {
+	l.wheel.advance(now, func(c *conn) {
+		l.guard(c, func() {
+			if c.closing {
+				if ob := c.gc.OutboundBuffered(); ob > 0 && ob < c.lastOutbound {
+					// Still making progress: give it another stall period.
+					c.lastOutbound = ob
+					c.setTimer(l.srv.cfg.BodyTimeout)
+					return
+				}
+				c.closeNow()
+				return
+			}
+			c.proto.onTimer(c)
+			c.flush()
+		})
+	})
+	l.pollWatch()
+}
+
+func (l *loop) watchConn(c *conn) {
+	if !c.watched {
+		c.watched = true
+		l.watch = append(l.watch, c)
+	}
+}
+
+func (l *loop) pollWatch() {
+	kept := l.watch[:0]
+	for _, c := range l.watch {
+		if c.closed {
+			c.watched = false
+			continue
+		}
+		c.afterWrite()
+		c.mu.Lock()
+		waiting := c.drainWait != nil
+		c.mu.Unlock()
+		if !c.closed && (waiting || c.closing) && c.gc.OutboundBuffered() > 0 {
+			kept = append(kept, c)
+		} else {
+			c.watched = false
+		}
+	}
+	clear(l.watch[len(kept):])
+	l.watch = kept
+}
+
+func (l *loop) getParser() *h1.Parser {
+	if n := len(l.parsers); n > 0 {
+		p := l.parsers[n-1]
+		l.parsers = l.parsers[:n-1]
+		return p
+	}
+	p := new(h1.Parser)
+	p.Init(l.srv.cfg.HTTP1)
+	return p
+}
+
+func (l *loop) putParser(p *h1.Parser) {
+	p.Init(l.srv.cfg.HTTP1)
+	l.parsers = append(l.parsers, p)
+}
+
+// takeBuf returns a spare output buffer (possibly nil). Loop only.
+func (l *loop) takeBuf() []byte {
+	if n := len(l.bufs); n > 0 {
+		b := l.bufs[n-1]
+		l.bufs[n-1] = nil
+		l.bufs = l.bufs[:n-1]
+		return b
+	}
+	return nil
+}
+
+// recycle keeps buf for reuse by another write on this loop.
+func (l *loop) recycle(buf []byte) {
+	if cap(buf) <= maxSpareCap && len(l.bufs) < maxSpareBufs {
+		l.bufs = append(l.bufs, buf[:0])
+	}
+}
+
+func toAddr(a net.Addr) *asgi.Addr {
+	switch a := a.(type) {
+	case *net.TCPAddr:
+		return &asgi.Addr{Host: a.IP.String(), Port: a.Port}
+	case nil:
+		return nil
+	}
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return &asgi.Addr{Host: a.String()}
+	}
+	p := 0
+	fmt.Sscan(port, &p)
+	return &asgi.Addr{Host: host, Port: p}
+}

@@ -1,0 +1,96 @@
+package eventloop
+
+import (
+	"asgo/protocol/asgi"
+	"asgo/protocol/h1"
+)
+
+// httpExtensions is shared, read-only, by every HTTP scope: it advertises the response
+// extensions the server implements.
+var httpExtensions = map[string]any{
+	asgi.ExtHTTPResponseTrailers: map[string]any{},
+	asgi.ExtHTTPResponsePathsend: map[string]any{},
+}
+
+// buildHTTPScope copies what the app needs out of the parser's request (whose bytes
+// die when the traffic callback returns). Loop goroutine only.
+func buildHTTPScope(c *conn, req *h1.Request) *asgi.HTTPScope {
+	client, server := c.addrs()
+	version := "1.1"
+	if req.ProtoMinor == 0 {
+		version = "1.0"
+	}
+	return &asgi.HTTPScope{
+		ASGI:        asgi.DefaultInfo,
+		HTTPVersion: version,
+		Method:      methodString(req.Method),
+		Scheme:      "http",
+		Path:        c.srv.cfg.RootPath + decodePath(req.Path),
+		RawPath:     cloneBytes(req.Path),
+		QueryString: cloneBytes(req.Query),
+		RootPath:    c.srv.cfg.RootPath,
+		Headers:     req.Headers.Clone(),
+		Client:      client,
+		Server:      server,
+		State:       c.srv.state(),
+		Extensions:  httpExtensions,
+	}
+}
+
+func cloneBytes(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append(make([]byte, 0, len(b)), b...)
+}
+
+var commonMethods = []string{"GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE"}
+
+// methodString returns method as a string without allocating for the common methods.
+func methodString(m []byte) string {
+	for _, s := range commonMethods {
+		if string(m) == s {
+			return s
+		}
+	}
+	return string(m)
+}
+
+// decodePath percent-decodes a raw path as ASGI's path requires. Invalid escapes are
+// kept as they are (as Python's urllib.parse.unquote does).
+func decodePath(raw []byte) string {
+	i := 0
+	for i < len(raw) && raw[i] != '%' {
+		i++
+	}
+	if i == len(raw) {
+		return string(raw)
+	}
+	out := make([]byte, 0, len(raw))
+	out = append(out, raw[:i]...)
+	for ; i < len(raw); i++ {
+		if raw[i] == '%' && i+2 < len(raw) {
+			hi, ok1 := unhex(raw[i+1])
+			lo, ok2 := unhex(raw[i+2])
+			if ok1 && ok2 {
+				out = append(out, hi<<4|lo)
+				i += 2
+				continue
+			}
+		}
+		out = append(out, raw[i])
+	}
+	return string(out)
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}

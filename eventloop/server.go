@@ -1,0 +1,341 @@
+package eventloop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"asgo/protocol/asgi"
+	"asgo/protocol/h1"
+)
+
+// Server serves an asgi.App on gnet event loops. Create it with New, then Start;
+// Shutdown drains it gracefully. Its methods are safe for concurrent use.
+type Server struct {
+	cfg  Config
+	app  asgi.App
+	log  *slog.Logger
+	exec *executor
+
+	mu      sync.Mutex
+	loops   map[gnet.EventLoop]*loop
+	eng     gnet.Engine
+	addrs   []net.Addr
+	stopped chan struct{} // closed when the engine has stopped for good
+
+	draining atomic.Bool
+	stopping atomic.Bool
+	nconns   atomic.Int64 // open connections
+	inflight atomic.Int64 // requests whose app is running
+}
+
+// New returns a server for app. cfg is normalised (see Config).
+func New(cfg Config, app asgi.App) *Server {
+	cfg = cfg.Normalize()
+	return &Server{
+		cfg:     cfg,
+		app:     app,
+		log:     cfg.Logger,
+		exec:    newExecutor(),
+		loops:   make(map[gnet.EventLoop]*loop),
+		stopped: make(chan struct{}),
+	}
+}
+
+// Config returns the normalised configuration.
+func (s *Server) Config() Config { return s.cfg }
+
+// Start binds the listeners and runs the event loops in the background. It returns once
+// the server accepts connections, or with the error that prevented it.
+func (s *Server) Start() error {
+	binds, reservations, err := reservePorts(s.cfg.Binds)
+	defer func() {
+		for _, r := range reservations {
+			r.close()
+		}
+	}()
+	if err != nil {
+		return err
+	}
+	booted := make(chan error, 1)
+	go s.supervise(binds, booted)
+	if err := <-booted; err != nil {
+		return err
+	}
+	for _, b := range binds {
+		addr, _ := net.ResolveTCPAddr("tcp", b)
+		s.addrs = append(s.addrs, addr)
+		s.log.Info("listening", "addr", addr.String(), "loops", s.cfg.Loops)
+	}
+	return nil
+}
+
+// supervise runs the gnet engine and restarts it if it stops on its own (gnet stops
+// the engine on accept errors such as EMFILE); it gives up after repeated failures.
+func (s *Server) supervise(binds []string, booted chan<- error) {
+	defer close(s.stopped)
+	addrs := make([]string, len(binds))
+	for i, b := range binds {
+		addrs[i] = "tcp://" + b
+	}
+	h := &engineHandler{s: s, booted: booted}
+	failures := 0
+	for {
+		start := time.Now()
+		err := gnet.Rotate(h, addrs,
+			gnet.WithNumEventLoop(s.cfg.Loops),
+			gnet.WithReusePort(true),
+			gnet.WithReuseAddr(true),
+			gnet.WithTicker(true),
+			gnet.WithTCPNoDelay(gnet.TCPNoDelay),
+			gnet.WithLogger(gnetLogger{s.log}),
+		)
+		if h.booted != nil {
+			// Never booted: report the bind error to Start.
+			h.booted <- fmt.Errorf("eventloop: %w", err)
+			return
+		}
+		if s.stopping.Load() {
+			return
+		}
+		if time.Since(start) > time.Minute {
+			failures = 0
+		}
+		failures++
+		s.log.Error("event loops stopped unexpectedly; restarting", "err", err, "attempt", failures)
+		if failures > 5 {
+			s.log.Error("event loops keep failing; giving up")
+			return
+		}
+		time.Sleep(100 * time.Millisecond * time.Duration(failures))
+		s.mu.Lock()
+		s.loops = make(map[gnet.EventLoop]*loop)
+		s.mu.Unlock()
+	}
+}
+
+// Addrs returns the addresses the server listens on (with ports resolved).
+func (s *Server) Addrs() []net.Addr { return s.addrs }
+
+// Done is closed when the server has stopped for good.
+func (s *Server) Done() <-chan struct{} { return s.stopped }
+
+// Connections returns the number of open connections.
+func (s *Server) Connections() int { return int(s.nconns.Load()) }
+
+// Shutdown drains the server: new connections are refused, idle connections are
+// closed, requests in flight complete (their responses carry Connection: close),
+// upgraded connections finish as their protocol prescribes; then the loops stop.
+// It returns ctx's error if the drain did not finish before ctx was done (or before
+// Config.GracefulTimeout when ctx has no deadline); the loops are stopped either way.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.cfg.GracefulTimeout)
+		defer cancel()
+	}
+	s.draining.Store(true)
+	s.forEachLoop(func(l *loop) {
+		l.each(func(c *conn) { l.guard(c, func() { c.proto.onDrain(c); c.flush() }) })
+	})
+	var err error
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for s.nconns.Load() > 0 && err == nil {
+		select {
+		case <-ctx.Done():
+			err = ctx.Err()
+			s.log.Warn("graceful shutdown timed out; closing remaining connections", "connections", s.nconns.Load())
+		case <-t.C:
+		}
+	}
+	s.stop()
+	return err
+}
+
+// Close stops the server at once, closing every connection.
+func (s *Server) Close() error {
+	s.stop()
+	return nil
+}
+
+func (s *Server) stop() {
+	if s.stopping.Swap(true) {
+		<-s.stopped
+		return
+	}
+	s.mu.Lock()
+	eng := s.eng
+	s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := eng.Stop(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		s.log.Debug("engine stop", "err", err)
+	}
+	<-s.stopped
+}
+
+// forEachLoop runs f on every loop's goroutine and waits until all have run it.
+func (s *Server) forEachLoop(f func(*loop)) {
+	s.mu.Lock()
+	loops := make([]*loop, 0, len(s.loops))
+	for _, l := range s.loops {
+		loops = append(loops, l)
+	}
+	s.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, l := range loops {
+		wg.Add(1)
+		err := l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+			defer wg.Done()
+			f(l)
+			return nil
+		}))
+		if err != nil {
+			wg.Done()
+		}
+	}
+	wg.Wait()
+}
+
+func (s *Server) loopFor(el gnet.EventLoop) *loop {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.loops[el]
+	if l == nil {
+		l = newLoop(s, el)
+		s.loops[el] = l
+	}
+	return l
+}
+
+// state returns the lifespan state copy for a new scope.
+func (s *Server) state() map[string]any {
+	if s.cfg.State == nil {
+		return nil
+	}
+	return asgi.CopyState(s.cfg.State())
+}
+
+// engineHandler adapts gnet's callbacks to the Server.
+type engineHandler struct {
+	gnet.BuiltinEventEngine
+	s      *Server
+	booted chan<- error
+}
+
+func (h *engineHandler) OnBoot(eng gnet.Engine) gnet.Action {
+	h.s.mu.Lock()
+	h.s.eng = eng
+	h.s.mu.Unlock()
+	if h.booted != nil {
+		h.booted <- nil
+		h.booted = nil
+	}
+	return gnet.None
+}
+
+var (
+	respServiceUnavailable = h1.AppendError(nil, 503, "server is at its connection limit")
+	respShuttingDown       = h1.AppendError(nil, 503, "server is shutting down")
+)
+
+func (h *engineHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
+	s := h.s
+	if s.draining.Load() {
+		return respShuttingDown, gnet.Close
+	}
+	if s.nconns.Add(1) > int64(s.cfg.MaxConnections) {
+		s.nconns.Add(-1)
+		s.log.Warn("connection limit reached; refusing connection", "limit", s.cfg.MaxConnections)
+		return respServiceUnavailable, gnet.Close
+	}
+	l := s.loopFor(gc.EventLoop())
+	c := &conn{gc: gc, loop: l, srv: s}
+	c.timer.owner = c
+	c.proto = &h1Conn{}
+	gc.SetContext(c)
+	l.add(c)
+	c.setTimer(s.cfg.HeaderTimeout)
+	return nil, gnet.None
+}
+
+func (h *engineHandler) OnTraffic(gc gnet.Conn) gnet.Action {
+	c, ok := gc.Context().(*conn)
+	if !ok || c.closed {
+		_, _ = gc.Discard(-1)
+		return gnet.None
+	}
+	c.loop.guard(c, func() { c.onTraffic() })
+	return gnet.None
+}
+
+// onTraffic feeds the unread input to the current protocol. Loop goroutine only.
+func (c *conn) onTraffic() {
+	data, _ := c.gc.Peek(-1)
+	for len(data) > 0 || c.needWake {
+		c.needWake = false
+		proto := c.proto
+		n, err := proto.onData(c, data)
+		if n > 0 {
+			_, _ = c.gc.Discard(n)
+			data = data[n:]
+		}
+		if err != nil {
+			c.closeAfterFlush()
+			break
+		}
+		if c.proto == proto || c.closed || c.closing {
+			break // same protocol: it consumed what it could
+		}
+		// The protocol switched (upgrade): let the new one see the rest at once.
+	}
+	c.flush()
+}
+
+func (h *engineHandler) OnClose(gc gnet.Conn, err error) gnet.Action {
+	c, ok := gc.Context().(*conn)
+	if !ok {
+		return gnet.None
+	}
+	c.closed = true
+	h.s.nconns.Add(-1)
+	c.loop.wheel.disarm(&c.timer)
+	c.loop.remove(c)
+	c.markGone()
+	c.loop.guard(c, func() { c.proto.onClose(c) })
+	if err != nil && !isConnReset(err) {
+		h.s.log.Debug("connection closed", "client", gc.RemoteAddr(), "err", err)
+	}
+	return gnet.None
+}
+
+func isConnReset(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "reset by peer") || strings.Contains(s, "EOF") || strings.Contains(s, "broken pipe")
+}
+
+func (h *engineHandler) OnTick() (time.Duration, gnet.Action) {
+	s := h.s
+	s.mu.Lock()
+	loops := make([]*loop, 0, len(s.loops))
+	for _, l := range s.loops {
+		loops = append(loops, l)
+	}
+	s.mu.Unlock()
+	for _, l := range loops {
+		_ = l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+			l.tick(time.Now())
+			return nil
+		}))
+	}
+	return tickInterval, gnet.None
+}

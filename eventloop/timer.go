@@ -1,0 +1,76 @@
+package eventloop
+
+import "time"
+
+// timerWheel is a hashed timing wheel with intrusive nodes: arming, re-arming and
+// cancelling a timer are O(1) and allocation-free, which matters because every request
+// re-arms its connection's timer. Owned by the loop goroutine.
+type timerWheel struct {
+	slots [wheelSlots]timerNode // sentinel heads of circular lists
+	tick  time.Duration
+	now   int64 // tick count processed so far
+}
+
+const wheelSlots = 512
+
+// timerNode is embedded in each connection; a connection has one timer at a time.
+type timerNode struct {
+	prev, next *timerNode
+	when       int64 // deadline in ticks
+	owner      *conn
+}
+
+func (w *timerWheel) init(tick time.Duration, now time.Time) {
+	w.tick = tick
+	w.now = now.UnixNano() / int64(tick)
+	for i := range w.slots {
+		w.slots[i].prev = &w.slots[i]
+		w.slots[i].next = &w.slots[i]
+	}
+}
+
+// arm (re)schedules n to fire at or after deadline.
+func (w *timerWheel) arm(n *timerNode, deadline time.Time) {
+	w.disarm(n)
+	when := (deadline.UnixNano() + int64(w.tick) - 1) / int64(w.tick)
+	if when <= w.now {
+		when = w.now + 1
+	}
+	n.when = when
+	head := &w.slots[when%wheelSlots]
+	n.prev, n.next = head.prev, head
+	head.prev.next = n
+	head.prev = n
+}
+
+func (w *timerWheel) disarm(n *timerNode) {
+	if n.next == nil {
+		return
+	}
+	n.prev.next = n.next
+	n.next.prev = n.prev
+	n.prev, n.next = nil, nil
+}
+
+func (n *timerNode) armed() bool { return n.next != nil }
+
+// advance fires every node whose deadline is at or before now, calling fire for each
+// after unlinking it (fire may re-arm).
+func (w *timerWheel) advance(now time.Time, fire func(*conn)) {
+	target := now.UnixNano() / int64(w.tick)
+	if target-w.now > wheelSlots {
+		w.now = target - wheelSlots // every slot gets visited once
+	}
+	for w.now < target {
+		w.now++
+		head := &w.slots[w.now%wheelSlots]
+		for n := head.next; n != head; {
+			next := n.next
+			if n.when <= w.now {
+				w.disarm(n)
+				fire(n.owner)
+			}
+			n = next
+		}
+	}
+}
