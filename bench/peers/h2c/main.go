@@ -20,8 +20,13 @@ func main() {
 		w.Write(peer.HelloBody)
 	})
 	mux.HandleFunc("POST "+peer.EchoPath, func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
 		w.Header().Set("Content-Type", "application/octet-stream")
-		io.Copy(w, r.Body)
+		w.Write(body)
 	})
 	h2 := &http2.Server{MaxConcurrentStreams: 100, IdleTimeout: cfg.KeepAlive}
 	srv := &http.Server{Addr: cfg.Addr, Handler: h2c.NewHandler(mux, h2), IdleTimeout: cfg.KeepAlive}

@@ -1,0 +1,107 @@
+// Command benchload is asgo's own load client, for the two jobs no standard tool does:
+//
+//	benchload ws   -url ws://127.0.0.1:8000/ws -conns 1000 -size 128 -warmup 1s -duration 3s
+//	benchload idle -url http://127.0.0.1:8000/ -mode h1|h2|ws -conns 10000
+//
+// It speaks to the harness on stdout: "EVENT start" and "EVENT end" bracket the measured
+// interval of ws; idle prints "EVENT ready" once every connection is open, then waits for a
+// line (or EOF) on stdin, checks which connections are still open and exits. The last line is
+// "BENCHJSON {...}", a loadgen.Result.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"asgo/bench/internal/idleconn"
+	"asgo/bench/internal/loadgen"
+	"asgo/bench/internal/procstat"
+	"asgo/bench/internal/wsload"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: benchload ws|idle [flags]")
+		os.Exit(2)
+	}
+	procstat.RaiseFileLimit()
+	var err error
+	switch os.Args[1] {
+	case "ws":
+		err = runWS(os.Args[2:])
+	case "idle":
+		err = runIdle(os.Args[2:])
+	default:
+		err = fmt.Errorf("unknown command %q", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchload:", err)
+		os.Exit(1)
+	}
+}
+
+func runWS(args []string) error {
+	fs := flag.NewFlagSet("ws", flag.ExitOnError)
+	var cfg wsload.Config
+	fs.StringVar(&cfg.URL, "url", "ws://127.0.0.1:8000/ws", "echo endpoint")
+	fs.IntVar(&cfg.Conns, "conns", 100, "connections")
+	fs.IntVar(&cfg.Size, "size", 128, "message payload bytes")
+	fs.DurationVar(&cfg.Warmup, "warmup", time.Second, "warm-up before measuring")
+	fs.DurationVar(&cfg.Duration, "duration", 3*time.Second, "measured interval")
+	fs.IntVar(&cfg.Sources, "sources", 8, "loopback source addresses to rotate over")
+	fs.Parse(args)
+	var cpuStart procstat.CPU
+	var cpu procstat.CPU
+	cfg.OnPhase = func(p string) {
+		fmt.Println("EVENT", p)
+		if p == "start" {
+			cpuStart = procstat.SelfCPU()
+		} else {
+			cpu = procstat.SelfCPU().Sub(cpuStart)
+		}
+	}
+	res, err := wsload.Run(context.Background(), cfg)
+	if err != nil {
+		return err
+	}
+	return emit(loadgen.Result{
+		Requests: res.Messages, Errors: res.Errors, Duration: res.Duration, CPU: cpu,
+		P50: res.Latency.Percentile(50), P99: res.Latency.Percentile(99),
+	})
+}
+
+func runIdle(args []string) error {
+	fs := flag.NewFlagSet("idle", flag.ExitOnError)
+	var cfg idleconn.Config
+	var mode string
+	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:8000/", "URL of the first exchange")
+	fs.StringVar(&mode, "mode", "h1", "h1, h2 or ws")
+	fs.IntVar(&cfg.Conns, "conns", 1000, "connections")
+	fs.IntVar(&cfg.Sources, "sources", 8, "loopback source addresses to rotate over")
+	fs.Parse(args)
+	cfg.Mode = idleconn.Mode(mode)
+	start := time.Now()
+	set, err := idleconn.Open(context.Background(), cfg)
+	defer set.Close()
+	if err != nil {
+		return fmt.Errorf("%d of %d connections open: %w", set.Len(), cfg.Conns, err)
+	}
+	fmt.Println("EVENT ready")
+	bufio.NewReader(os.Stdin).ReadString('\n')
+	alive := set.Check()
+	return emit(loadgen.Result{Requests: int64(set.Len()), Alive: int64(alive), Duration: time.Since(start), CPU: procstat.SelfCPU()})
+}
+
+func emit(r loadgen.Result) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("BENCHJSON %s\n", b)
+	return nil
+}

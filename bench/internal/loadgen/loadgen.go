@@ -1,0 +1,124 @@
+// Package loadgen builds the command lines of the load generators (wrk, h2load and asgo's
+// own benchload) and parses what they print into one Result.
+//
+// Everything here is pure or runs one child process per call; safe for concurrent use.
+package loadgen
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"strings"
+	"time"
+
+	"asgo/bench/internal/procstat"
+)
+
+// WrkScript is the Lua script given to wrk (pipelining, POST bodies, JSON summary).
+//
+//go:embed wrk.lua
+var WrkScript []byte
+
+// ErrNoSummary is returned when a load generator's output lacks the summary it always prints
+// on success: the tool failed or was killed.
+var ErrNoSummary = errors.New("loadgen: no summary in the load generator's output")
+
+// Result is what one load-generator run measured. Latencies are zero when the tool does not
+// report them.
+type Result struct {
+	// Requests counts completed requests (or echoed WebSocket messages, or open connections).
+	Requests int64 `json:"requests"`
+	// Duration is the measured interval.
+	Duration time.Duration `json:"duration_ns"`
+	// Errors counts failed requests, connection errors and non-2xx statuses.
+	Errors int64         `json:"errors"`
+	P50    time.Duration `json:"p50_ns,omitempty"`
+	P99    time.Duration `json:"p99_ns,omitempty"`
+	Mean   time.Duration `json:"mean_ns,omitempty"`
+	// CPU is the load generator's own CPU time over the run.
+	CPU procstat.CPU `json:"cpu"`
+	// Alive counts connections still open at the end (idle runs only).
+	Alive int64 `json:"alive,omitempty"`
+}
+
+// Rate is requests per second of Duration.
+func (r Result) Rate() float64 {
+	if r.Duration <= 0 {
+		return 0
+	}
+	return float64(r.Requests) / r.Duration.Seconds()
+}
+
+// Exec runs argv, calls onLine for each stdout line as it arrives, and returns the whole
+// stdout and the child's CPU time. stderr is kept for the error message.
+func Exec(ctx context.Context, argv []string, onLine func(string)) ([]byte, procstat.CPU, error) {
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	pipe, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, procstat.CPU{}, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, procstat.CPU{}, fmt.Errorf("loadgen: start %s: %w", argv[0], err)
+	}
+	out := readLines(pipe, onLine)
+	err = cmd.Wait()
+	cpu := procstat.ChildCPU(cmd.ProcessState)
+	if err != nil {
+		return out, cpu, fmt.Errorf("loadgen: %s: %w: %s", argv[0], err, lastLines(stderr.String(), 5))
+	}
+	return out, cpu, nil
+}
+
+func readLines(r io.Reader, onLine func(string)) []byte {
+	var all bytes.Buffer
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		all.Write(sc.Bytes())
+		all.WriteByte('\n')
+		if onLine != nil {
+			onLine(sc.Text())
+		}
+	}
+	io.Copy(io.Discard, r)
+	return all.Bytes()
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, " | ")
+}
+
+// findTagged returns the text after the first line starting with tag.
+func findTagged(out []byte, tag string) (string, bool) {
+	for _, line := range strings.Split(string(out), "\n") {
+		if rest, ok := strings.CutPrefix(line, tag); ok {
+			return strings.TrimSpace(rest), true
+		}
+	}
+	return "", false
+}
+
+// ParseBenchload reads the BENCHJSON line printed by cmd/benchload.
+func ParseBenchload(out []byte) (Result, error) {
+	js, ok := findTagged(out, "BENCHJSON ")
+	if !ok {
+		return Result{}, ErrNoSummary
+	}
+	var r Result
+	if err := json.Unmarshal([]byte(js), &r); err != nil {
+		return Result{}, fmt.Errorf("loadgen: bad benchload summary: %w", err)
+	}
+	return r, nil
+}
