@@ -1,0 +1,86 @@
+package demo
+
+import (
+	"asgo/apps/big"
+	"asgo/apps/echo"
+	"asgo/apps/hello"
+	"asgo/apps/mount"
+	"asgo/apps/router"
+	"asgo/apps/scopedump"
+	"asgo/apps/stream"
+	"asgo/protocol/asgi"
+)
+
+// Paths of the demo's routes and mount points.
+const (
+	PathHello    = "/"
+	PathEcho     = "/echo"
+	PathStream   = "/stream"
+	PathBig      = "/big"
+	PathScope    = "/scope"
+	PathWSEcho   = "/ws"
+	PathChat     = "/chat"
+	PathChatPage = "/chat.html"
+	MountWSGI    = "/wsgi"
+	MountNetHTTP = "/nethttp"
+)
+
+// Options adds the apps built elsewhere to the demo. A nil app leaves its route out.
+// The zero value is the demo with the reference apps only.
+type Options struct {
+	// Echo configures POST /echo.
+	Echo echo.Config
+	// WebSocketEcho serves WebSocket scopes at /ws.
+	WebSocketEcho asgi.App
+	// Chat serves WebSocket scopes at /chat.
+	Chat asgi.App
+	// ChatPage serves GET and HEAD /chat.html (the chat's HTML client).
+	ChatPage asgi.App
+	// WSGI is mounted at /wsgi: it sees root_path "/wsgi" (see package mount).
+	WSGI asgi.App
+	// NetHTTP is mounted at /nethttp.
+	NetHTTP asgi.App
+}
+
+var (
+	get     = []string{"GET"}
+	getHead = []string{"GET", "HEAD"}
+	post    = []string{"POST"}
+)
+
+// New returns the demo app with the reference apps only: Build(Options{}).
+func New() asgi.App { return Build(Options{}) }
+
+// Build returns the demo app: a Mount with Routes(o) as its fallback and the WSGI and
+// net/http apps of o mounted by prefix. The result is safe for concurrent use.
+func Build(o Options) *mount.Mount {
+	m := mount.New().Add("/", Routes(o))
+	if o.WSGI != nil {
+		m.Add(MountWSGI, o.WSGI)
+	}
+	if o.NetHTTP != nil {
+		m.Add(MountNetHTTP, o.NetHTTP)
+	}
+	return m
+}
+
+// Routes returns the demo's exact-path routes, including the WebSocket and chat routes
+// of o. Callers may add routes to it before it serves.
+func Routes(o Options) *router.Router {
+	r := router.New().
+		Route(getHead, PathHello, hello.App).
+		Route(post, PathEcho, echo.New(o.Echo)).
+		Route(get, PathStream, stream.App).
+		Route(get, PathBig, big.App).
+		Route(get, PathScope, scopedump.App)
+	if o.WebSocketEcho != nil {
+		r.WebSocket(PathWSEcho, o.WebSocketEcho)
+	}
+	if o.Chat != nil {
+		r.WebSocket(PathChat, o.Chat)
+	}
+	if o.ChatPage != nil {
+		r.Route(getHead, PathChatPage, o.ChatPage)
+	}
+	return r
+}

@@ -1,0 +1,190 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"testing"
+
+	"asgo/apps/fanout"
+	"asgo/apps/scopedump"
+	"asgo/protocol/asgi"
+	"asgo/protocol/asgi/asgitest"
+)
+
+func TestDemoRoutes(t *testing.T) {
+	tests := []struct {
+		name         string
+		method, path string
+		body         []byte
+		headers      []string
+		wantStatus   int
+		wantBody     string // "" to skip
+		wantAllow    string
+	}{
+		{"hello", "GET", "/", nil, nil, 200, "Hello, World!", ""},
+		{"hello head", "HEAD", "/", nil, nil, 200, "", ""},
+		{"hello post is 405", "POST", "/", nil, nil, 405, "", "GET, HEAD"},
+		{"echo", "POST", "/echo", []byte("ping"), []string{"content-length", "4"}, 200, "ping", ""},
+		{"echo chunked", "POST", "/echo", []byte("ping"), nil, 200, "ping", ""},
+		{"echo get is 405", "GET", "/echo", nil, nil, 405, "", "POST"},
+		{"stream", "GET", "/stream?n=2", nil, nil, 200, "chunk 0\nchunk 1\n", ""},
+		{"stream bad n", "GET", "/stream?n=x", nil, nil, 400, "", ""},
+		{"big", "GET", "/big?bytes=3", nil, nil, 200, "xxx", ""},
+		{"big bad", "GET", "/big?bytes=-3", nil, nil, 400, "", ""},
+		{"scope", "GET", "/scope", nil, nil, 200, "", ""},
+		{"scope post is 405", "POST", "/scope", nil, nil, 405, "", "GET"},
+		{"unknown", "GET", "/nope", nil, nil, 404, "Not Found\n", ""},
+		{"no ws without options", "GET", "/ws", nil, nil, 404, "", ""},
+		{"no wsgi without options", "GET", "/wsgi/x", nil, nil, 404, "", ""},
+	}
+	app := New()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := asgitest.Call(context.Background(), app, tt.method, tt.path, tt.body, tt.headers...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.Status != tt.wantStatus || !resp.Complete {
+				t.Fatalf("status %d complete %v, want %d", resp.Status, resp.Complete, tt.wantStatus)
+			}
+			if tt.wantBody != "" && string(resp.Body) != tt.wantBody {
+				t.Fatalf("body %q, want %q", resp.Body, tt.wantBody)
+			}
+			if got := string(resp.Headers.Get("allow")); got != tt.wantAllow {
+				t.Fatalf("allow %q, want %q", got, tt.wantAllow)
+			}
+		})
+	}
+}
+
+func TestDemoEcho64MiB(t *testing.T) {
+	body := bytes.Repeat([]byte("0123456789abcdef"), 4<<20)
+	for _, withLength := range []bool{true, false} {
+		t.Run("content-length="+strconv.FormatBool(withLength), func(t *testing.T) {
+			var headers []string
+			if withLength {
+				headers = []string{"content-length", strconv.Itoa(len(body))}
+			}
+			scope := asgitest.NewHTTPScope("POST", "/echo", headers...)
+			rec := asgitest.NewRecorder(asgi.ScopeHTTP)
+			receive := asgitest.Script(&asgi.HTTPDisconnect{}, asgitest.Body(body, 64<<10)...)
+			if err := New().ServeASGI(context.Background(), scope, receive, rec.Send); err != nil {
+				t.Fatal(err)
+			}
+			resp := rec.Response()
+			if !bytes.Equal(resp.Body, body) || string(resp.Headers.Get("content-length")) != strconv.Itoa(len(body)) {
+				t.Fatalf("echoed %d bytes, content-length %q", len(resp.Body), resp.Headers.Get("content-length"))
+			}
+		})
+	}
+}
+
+func TestDemoInline(t *testing.T) {
+	tests := []struct {
+		method, path string
+		want         bool
+	}{
+		{"GET", "/", true},
+		{"HEAD", "/", true},
+		{"GET", "/scope", true},
+		{"GET", "/nope", true},
+		{"POST", "/echo", false},
+		{"GET", "/stream", false},
+		{"GET", "/big", false},
+	}
+	app := New()
+	for _, tt := range tests {
+		if got := asgi.CanInline(app, asgitest.NewHTTPScope(tt.method, tt.path)); got != tt.want {
+			t.Errorf("CanInline(%s %s) = %v, want %v", tt.method, tt.path, got, tt.want)
+		}
+	}
+}
+
+func TestDemoHelloAllocs(t *testing.T) {
+	app := New()
+	scope := asgitest.NewHTTPScope("GET", "/")
+	discard := func(context.Context, asgi.Message) error { return nil }
+	allocs := testing.AllocsPerRun(1000, func() {
+		if !asgi.CanInline(app, scope) {
+			t.Fatal("not inlinable")
+		}
+		if err := app.ServeASGI(context.Background(), scope, nil, discard); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("GET / through the demo allocates %v times, want 0", allocs)
+	}
+}
+
+// probe answers with its scope as JSON (root_path and path are what the tests check).
+var probe = scopedump.App
+
+func TestDemoOptions(t *testing.T) {
+	wsApp := asgi.AppFunc(func(ctx context.Context, s asgi.Scope, r asgi.Receive, send asgi.Send) error {
+		return send(ctx, &asgi.WebSocketAccept{})
+	})
+	app := Build(Options{WebSocketEcho: wsApp, Chat: wsApp, ChatPage: probe, WSGI: probe, NetHTTP: probe})
+	for _, tt := range []struct {
+		path, wantRoot string
+	}{{"/wsgi/env", "/wsgi"}, {"/nethttp/", "/nethttp"}, {"/chat.html", ""}} {
+		resp, err := asgitest.Call(context.Background(), app, "GET", tt.path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d scopedump.Dump
+		if err := json.Unmarshal(resp.Body, &d); err != nil {
+			t.Fatalf("%s: %v (%d %q)", tt.path, err, resp.Status, resp.Body)
+		}
+		if d.RootPath != tt.wantRoot || d.Path != tt.path {
+			t.Fatalf("%s: root_path %q path %q, want %q %q", tt.path, d.RootPath, d.Path, tt.wantRoot, tt.path)
+		}
+	}
+	for _, path := range []string{"/ws", "/chat"} {
+		rec := asgitest.NewRecorder(asgi.ScopeWebSocket)
+		if err := app.ServeASGI(context.Background(), &asgi.WebSocketScope{Path: path}, asgitest.Script(nil), rec.Send); err != nil {
+			t.Fatal(err)
+		}
+		if rec.String() != "websocket.accept " {
+			t.Fatalf("%s: sent %s", path, rec)
+		}
+	}
+}
+
+func TestDemoLifespan(t *testing.T) {
+	scope := &asgi.LifespanScope{State: map[string]any{}}
+	receive := asgitest.Script(nil, &asgi.LifespanStartup{})
+	rec := asgitest.NewRecorder(asgi.ScopeLifespan)
+	err := New().ServeASGI(context.Background(), scope, receive, rec.Send)
+	if !errors.Is(err, fanout.ErrNoMember) || len(rec.Messages) != 0 {
+		t.Fatalf("err = %v, sent %s: the reference apps have no lifespan, so the demo reports it unsupported", err, rec)
+	}
+
+	withLife := asgi.AppFunc(func(ctx context.Context, s asgi.Scope, r asgi.Receive, send asgi.Send) error {
+		if _, ok := s.(*asgi.LifespanScope); !ok {
+			return errors.New("lifespan only")
+		}
+		if _, err := r(ctx); err != nil {
+			return err
+		}
+		s.(*asgi.LifespanScope).State["pool"] = "ready"
+		if err := send(ctx, &asgi.LifespanStartupComplete{}); err != nil {
+			return err
+		}
+		if _, err := r(ctx); err != nil {
+			return err
+		}
+		return send(ctx, &asgi.LifespanShutdownComplete{})
+	})
+	receive = asgitest.Script(nil, &asgi.LifespanStartup{}, &asgi.LifespanShutdown{})
+	rec = asgitest.NewRecorder(asgi.ScopeLifespan)
+	if err := Build(Options{WSGI: withLife}).ServeASGI(context.Background(), scope, receive, rec.Send); err != nil {
+		t.Fatal(err)
+	}
+	if rec.String() != "lifespan.startup.complete lifespan.shutdown.complete " || scope.State["pool"] != "ready" {
+		t.Fatalf("sent %s, state %v", rec, scope.State)
+	}
+}
