@@ -1,7 +1,9 @@
 package h1
 
 import (
+	"bufio"
 	"bytes"
+	"net/http"
 	"testing"
 
 	"asgo/protocol/asgi"
@@ -62,5 +64,21 @@ func BenchmarkResponseChunked(b *testing.B) {
 		dst, _ = r.AppendBody(dst[:0], body, true)
 		dst, _ = r.AppendBody(dst, body, true)
 		dst, _ = r.AppendBody(dst, nil, false)
+	}
+}
+
+// BenchmarkPeerNetHTTPReadRequest is the peer twin of BenchmarkParseGET: net/http's
+// request reader on the same bytes, for a ratio measured in the same run.
+func BenchmarkPeerNetHTTPReadRequest(b *testing.B) {
+	rd := bytes.NewReader(getRequest)
+	br := bufio.NewReader(rd)
+	b.SetBytes(int64(len(getRequest)))
+	b.ReportAllocs()
+	for b.Loop() {
+		rd.Reset(getRequest)
+		br.Reset(rd)
+		if _, err := http.ReadRequest(br); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -263,16 +263,13 @@ func (p *Parser) scanTrailers(b []byte) (int, *Error) {
 func (p *Parser) parseTrailers(section []byte) *Error {
 	pos := 0
 	for {
-		line, next, err := nextLine(section, pos)
-		if err != nil {
-			return err
-		}
+		line, next := nextLine(section, pos)
 		if len(line) == 0 {
 			return nil
 		}
 		name, value, err := parseField(line)
 		if err != nil {
-			return err
+			return lineError(line, err)
 		}
 		p.trailers = append(p.trailers, field(name, value))
 		pos = next

@@ -1,6 +1,9 @@
 package h1
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/binary"
+)
 
 // parseHead waits for a complete head, then parses it in one pass.
 func (p *Parser) parseHead(data []byte) (int, Event, error) {
@@ -84,17 +87,23 @@ func (p *Parser) checkPartialHead(available int) *Error {
 
 // nextLine returns the line starting at b[pos] without its LF and optional CR, and the
 // position after it. The caller guarantees an LF follows pos. A CR left inside the
-// line is a bare CR.
-func nextLine(b []byte, pos int) ([]byte, int, *Error) {
+// line is a bare CR: every line validation refuses CR, and lineError names it.
+func nextLine(b []byte, pos int) ([]byte, int) {
 	lf := pos + bytes.IndexByte(b[pos:], '\n')
 	line := b[pos:lf]
 	if n := len(line); n > 0 && line[n-1] == '\r' {
 		line = line[:n-1]
 	}
-	if bytes.IndexByte(line, '\r') >= 0 {
-		return nil, 0, ErrBareCR
+	return line, lf + 1
+}
+
+// lineError reports a line's validation error as ErrBareCR when the line holds a CR,
+// so a bare CR gets its own error whatever check met it first.
+func lineError(line []byte, err *Error) *Error {
+	if err != nil && bytes.IndexByte(line, '\r') >= 0 {
+		return ErrBareCR
 	}
-	return line, lf + 1, nil
+	return err
 }
 
 // parseRequest parses a complete head: leading empty lines, request line, fields.
@@ -102,26 +111,20 @@ func (p *Parser) parseRequest(head []byte) *Error {
 	p.req.reset()
 	p.f = fieldState{}
 	p.trailers = p.trailers[:0]
-	line, pos, err := nextLine(head, 0)
-	for err == nil && len(line) == 0 {
-		line, pos, err = nextLine(head, pos)
-	}
-	if err != nil {
-		return err
+	line, pos := nextLine(head, 0)
+	for len(line) == 0 {
+		line, pos = nextLine(head, pos)
 	}
 	if err := p.parseRequestLine(line); err != nil {
-		return err
+		return lineError(line, err)
 	}
 	for {
-		line, pos, err = nextLine(head, pos)
-		if err != nil {
-			return err
-		}
+		line, pos = nextLine(head, pos)
 		if len(line) == 0 {
 			return p.applyFields()
 		}
 		if err := p.parseHeaderLine(line); err != nil {
-			return err
+			return lineError(line, err)
 		}
 	}
 }
@@ -175,8 +178,24 @@ func lowerToken(b []byte) bool {
 	return true
 }
 
-// validFieldValue reports whether v holds only VCHAR, obs-text, SP and HTAB.
+// validFieldValue reports whether v holds only VCHAR, obs-text, SP and HTAB. It tests
+// eight bytes at a time and looks at single bytes only in words that hold a byte below
+// 0x20 or a DEL (bit tricks from "Bit Twiddling Hacks": hasless and haszero).
 func validFieldValue(v []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for len(v) >= 8 {
+		x := binary.LittleEndian.Uint64(v)
+		del := x ^ 0x7f*ones
+		if ((x-0x20*ones)&^x|(del-ones)&^del)&highs != 0 && !validFieldBytes(v[:8]) {
+			return false
+		}
+		v = v[8:]
+	}
+	return validFieldBytes(v)
+}
+
+// validFieldBytes is validFieldValue one byte at a time.
+func validFieldBytes(v []byte) bool {
 	for _, c := range v {
 		if !fieldValueChar[c] {
 			return false
