@@ -104,7 +104,7 @@ func (a *App) ServeASGI(ctx context.Context, scope asgi.Scope, receive asgi.Rece
 
 func (a *App) serveHTTP(ctx context.Context, scope *asgi.HTTPScope, receive asgi.Receive, send asgi.Send) error {
 	x := newExchange(ctx, a, scope, receive, send)
-	if err := a.pool.TrySubmit(x.run); err != nil {
+	if err := a.pool.TrySubmit(x); err != nil {
 		x.cancel()
 		a.cfg.Logger.Debug("wsgi: refusing request", requestAttrs(scope, "err", err)...)
 		return sendPlain(ctx, send, 503, "Service Unavailable\n", "retry-after", a.retryAfter)

@@ -75,27 +75,68 @@ func (e Environ) Context() context.Context {
 // "X-Forwarded-For" (both map to HTTP_X_FORWARDED_FOR).
 func buildEnviron(scope *asgi.HTTPScope, in *Input, errs io.Writer, ctx context.Context) Environ {
 	e := make(Environ, 24+len(scope.Headers))
-	e["REQUEST_METHOD"] = scope.Method
+	e["REQUEST_METHOD"] = methodValue(scope.Method)
 	e["SCRIPT_NAME"] = strings.TrimSuffix(scope.RootPath, "/")
 	e["PATH_INFO"] = pathInfo(scope)
 	e["QUERY_STRING"] = string(scope.QueryString)
 	e["CONTENT_TYPE"] = ""
 	e["CONTENT_LENGTH"] = ""
-	e["SERVER_PROTOCOL"] = "HTTP/" + scope.HTTPVersion
+	e["SERVER_PROTOCOL"] = protocolValue(scope.HTTPVersion)
 	addHeaders(e, scope.Headers)
 	addServer(e, scope)
 	addClient(e, scope.Client)
-	e[KeyVersion] = [2]int{1, 0}
+	e[KeyVersion] = wsgiVersion
 	e[KeyURLScheme] = scope.Scheme
 	e[KeyInput] = in
 	e[KeyErrors] = errs
 	e[KeyMultithread] = true
 	e[KeyMultiprocess] = false
 	e[KeyRunOnce] = false
-	e[KeyFileWrapper] = FileWrapperFunc(NewFileWrapper)
+	e[KeyFileWrapper] = fileWrapper
 	e[KeyContext] = ctx
 	e[KeyScope] = scope
 	return e
+}
+
+// Boxed values shared by every environ, so building one allocates less. They are
+// immutable (an array and a func value).
+var (
+	wsgiVersion any = [2]int{1, 0}
+	fileWrapper any = FileWrapperFunc(NewFileWrapper)
+)
+
+// methodValue returns the method as an interface value, without allocating for the
+// standard methods.
+func methodValue(m string) any {
+	switch m {
+	case "GET":
+		return "GET"
+	case "POST":
+		return "POST"
+	case "HEAD":
+		return "HEAD"
+	case "PUT":
+		return "PUT"
+	case "DELETE":
+		return "DELETE"
+	case "PATCH":
+		return "PATCH"
+	case "OPTIONS":
+		return "OPTIONS"
+	}
+	return m
+}
+
+func protocolValue(version string) any {
+	switch version {
+	case "1.1":
+		return "HTTP/1.1"
+	case "2":
+		return "HTTP/2"
+	case "1.0":
+		return "HTTP/1.0"
+	}
+	return "HTTP/" + version
 }
 
 // pathInfo is the decoded path below the root path (SCRIPT_NAME).

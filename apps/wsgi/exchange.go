@@ -39,6 +39,7 @@ type exchange struct {
 	// Owned by the worker goroutine:
 	resp    response
 	writeFn Write
+	input   Input
 }
 
 func newExchange(ctx context.Context, a *App, scope *asgi.HTTPScope, receive asgi.Receive, send asgi.Send) *exchange {
@@ -95,8 +96,8 @@ func (x *exchange) detach() (started bool) {
 	}
 }
 
-// run is the worker side: it serves the request unless the waiter already left.
-func (x *exchange) run() {
+// Run is the worker side (Job): it serves the request unless the waiter already left.
+func (x *exchange) Run() {
 	if x.ctx.Err() != nil {
 		x.post(nil)
 		return

@@ -28,12 +28,23 @@ func (c PoolConfig) normalize() PoolConfig {
 	return c
 }
 
+// Job is a unit of work run by a Pool worker.
+type Job interface {
+	Run()
+}
+
+// JobFunc adapts a function to the Job interface.
+type JobFunc func()
+
+// Run calls f().
+func (f JobFunc) Run() { f() }
+
 // Pool is a fixed set of worker goroutines fed by a bounded queue. It never grows: when
 // every worker is busy and the queue is full, TrySubmit refuses at once. Its methods
 // are safe for concurrent use. A Pool may be shared by several adapters (WSGI-style and
 // net/http ones), which then share its workers and its queue.
 type Pool struct {
-	jobs    chan func()
+	jobs    chan Job
 	workers int
 	busy    atomic.Int32
 	wg      sync.WaitGroup
@@ -45,7 +56,7 @@ type Pool struct {
 // NewPool starts cfg.Workers worker goroutines. Close stops them.
 func NewPool(cfg PoolConfig) *Pool {
 	cfg = cfg.normalize()
-	p := &Pool{jobs: make(chan func(), cfg.Backlog), workers: cfg.Workers}
+	p := &Pool{jobs: make(chan Job, cfg.Backlog), workers: cfg.Workers}
 	p.wg.Add(cfg.Workers)
 	for range cfg.Workers {
 		go p.work()
@@ -62,17 +73,17 @@ func (p *Pool) work() {
 	}
 }
 
-func (p *Pool) run(job func()) {
+func (p *Pool) run(job Job) {
 	p.busy.Add(1)
 	defer p.busy.Add(-1)
 	defer func() { _ = recover() }()
-	job()
+	job.Run()
 }
 
 // TrySubmit queues job for a worker without waiting. It returns ErrPoolFull when no
 // worker is idle and the queue is full, and ErrPoolClosed after Close. A worker becoming
 // idle takes queued jobs in order.
-func (p *Pool) TrySubmit(job func()) error {
+func (p *Pool) TrySubmit(job Job) error {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	if p.closed {

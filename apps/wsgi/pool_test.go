@@ -247,7 +247,7 @@ func TestSharedPoolAndClose(t *testing.T) {
 		t.Fatalf("status %d", rec.Response().Status)
 	}
 	pool.Close()
-	if err := pool.TrySubmit(func() {}); !errors.Is(err, ErrPoolClosed) {
+	if err := pool.TrySubmit(JobFunc(func() {})); !errors.Is(err, ErrPoolClosed) {
 		t.Fatalf("TrySubmit after Close: %v", err)
 	}
 	rec, _ = serve(t, b, scopeFor("1.1", "GET", "/"), nil)
@@ -259,11 +259,11 @@ func TestSharedPoolAndClose(t *testing.T) {
 func TestPoolSurvivesPanickingJob(t *testing.T) {
 	p := NewPool(PoolConfig{Workers: 1})
 	defer p.Close()
-	if err := p.TrySubmit(func() { panic("job") }); err != nil {
+	if err := p.TrySubmit(JobFunc(func() { panic("job") })); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan struct{})
-	if err := p.TrySubmit(func() { close(done) }); err != nil {
+	if err := p.TrySubmit(JobFunc(func() { close(done) })); err != nil {
 		t.Fatal(err)
 	}
 	select {

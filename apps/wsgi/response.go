@@ -25,8 +25,8 @@ type response struct {
 
 // serve runs the handler and sends its body; it returns the error for ServeASGI.
 func (x *exchange) serve() error {
-	in := &Input{x: x, more: true}
-	environ := buildEnviron(x.scope, in, x.app.cfg.Errors, x.ctx)
+	x.input = Input{x: x, more: true}
+	environ := buildEnviron(x.scope, &x.input, x.app.cfg.Errors, x.ctx)
 	body, err := x.callHandler(environ)
 	if err == nil && body == nil {
 		body = Empty()
