@@ -1,0 +1,114 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"asgo/eventloop"
+	"asgo/lifespan"
+)
+
+var errHelp = errors.New("help requested")
+
+// serveOptions is everything `asgo serve` takes from the command line.
+type serveOptions struct {
+	app      string
+	logLevel slog.Level
+	lifespan lifespan.Mode
+	server   eventloop.Config
+}
+
+// bindList is a repeatable --bind flag.
+type bindList []string
+
+func (b *bindList) String() string { return strings.Join(*b, ",") }
+func (b *bindList) Set(v string) error {
+	*b = append(*b, v)
+	return nil
+}
+
+type flagGroup struct {
+	title string
+	names []string
+}
+
+var serveGroups = []flagGroup{
+	{"Application", []string{"app", "root-path", "lifespan"}},
+	{"Network", []string{"bind", "loops", "max-connections"}},
+	{"Timeouts", []string{"timeout-header", "timeout-keep-alive", "timeout-body", "timeout-graceful-shutdown"}},
+	{"Limits", []string{"limit-concurrency", "max-body-size", "max-head-size", "max-headers"}},
+	{"Logging", []string{"log-level", "access-log"}},
+}
+
+func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
+	var o serveOptions
+	var binds bindList
+	var logLevel, lifespanMode string
+	cfg := &o.server
+	fs := flag.NewFlagSet("asgo serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&o.app, "app", "demo", "built-in app to serve: "+strings.Join(appNames(), ", "))
+	fs.StringVar(&cfg.RootPath, "root-path", "", "ASGI root_path for apps mounted below a URL prefix")
+	fs.StringVar(&lifespanMode, "lifespan", "auto", "lifespan protocol: auto, on or off")
+	fs.Var(&binds, "bind", "address to listen on, HOST:PORT (repeatable; port 0 picks a free port) (default 127.0.0.1:8000)")
+	fs.IntVar(&cfg.Loops, "loops", 0, "event loops (0: one per CPU)")
+	fs.IntVar(&cfg.MaxConnections, "max-connections", 0, "open connections beyond which new ones get 503 (0: the open-file limit minus a reserve)")
+	fs.DurationVar(&cfg.HeaderTimeout, "timeout-header", 0, "time allowed to send a request head (default 10s)")
+	fs.DurationVar(&cfg.KeepAliveTimeout, "timeout-keep-alive", 0, "close keep-alive connections idle this long (default 5s)")
+	fs.DurationVar(&cfg.BodyTimeout, "timeout-body", 0, "close connections whose request body stalls this long (default 30s)")
+	fs.DurationVar(&cfg.GracefulTimeout, "timeout-graceful-shutdown", 0, "time allowed to drain on SIGTERM/SIGINT (default 30s)")
+	fs.IntVar(&cfg.LimitConcurrency, "limit-concurrency", 0, "answer 503 beyond this many requests in flight (0: no limit)")
+	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-size", 0, "answer 413 to request bodies larger than this many bytes (0: no limit)")
+	fs.IntVar(&cfg.HTTP1.MaxHeadBytes, "max-head-size", 0, "request line plus headers, in bytes; larger heads get 431 (default 65536)")
+	fs.IntVar(&cfg.HTTP1.MaxHeaders, "max-headers", 0, "header fields per request; more get 431 (default 100)")
+	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.BoolVar(&cfg.AccessLog, "access-log", true, "log one line per request")
+	fs.Usage = func() { printServeUsage(stderr, fs) }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printServeUsage(stderr, fs)
+			return o, errHelp
+		}
+		fmt.Fprintf(stderr, "asgo serve: %v\n\nRun 'asgo serve --help' for the flags.\n", err)
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "asgo serve: unexpected argument %q\n", fs.Arg(0))
+		return o, errors.New("unexpected argument")
+	}
+	cfg.Binds = binds
+	if err := o.logLevel.UnmarshalText([]byte(logLevel)); err != nil {
+		fmt.Fprintf(stderr, "asgo serve: --log-level: %v\n", err)
+		return o, err
+	}
+	mode, err := lifespan.ParseMode(lifespanMode)
+	if err != nil {
+		fmt.Fprintf(stderr, "asgo serve: --lifespan: %v\n", err)
+		return o, err
+	}
+	o.lifespan = mode
+	return o, nil
+}
+
+func printServeUsage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprint(w, "Usage: asgo serve [flags]\n\nServes a built-in app on gnet event loops. With no flags: the demo app on http://127.0.0.1:8000.\n")
+	for _, g := range serveGroups {
+		fmt.Fprintf(w, "\n%s:\n", g.title)
+		for _, name := range g.names {
+			f := fs.Lookup(name)
+			if f == nil {
+				continue
+			}
+			arg, help := flag.UnquoteUsage(f)
+			if arg != "" {
+				arg = " " + arg
+			}
+			fmt.Fprintf(w, "  --%-32s %s\n", name+arg, help)
+		}
+	}
+	fmt.Fprint(w, "\nSignals: SIGTERM or SIGINT drains gracefully; a second signal exits at once.\n")
+}
