@@ -89,7 +89,7 @@ func serve(args []string, stderr io.Writer) int {
 		_ = life.Shutdown(context.Background())
 		return 1
 	}
-	return waitAndShutdown(srv, life, cfg.GracefulTimeout, log)
+	return waitAndShutdown(srv, life, srv.Config().GracefulTimeout, log)
 }
 
 // waitAndShutdown blocks until a signal (or the server's failure), then drains within
