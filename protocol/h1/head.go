@@ -63,13 +63,17 @@ func (p *Parser) headLine(data []byte, lf int) (int, *Error) {
 	if length == 0 {
 		return p.scan, nil
 	}
-	if p.lines == 0 && length > p.cfg.MaxRequestLine {
-		return 0, ErrRequestLineTooLong
+	if p.lines == 0 {
+		if length > p.cfg.MaxRequestLine {
+			return 0, ErrRequestLineTooLong
+		}
+		p.headStart = p.lineStart
 	}
 	p.lines++
 	if p.lines > p.cfg.MaxHeaders+1 {
 		return 0, ErrTooManyHeaders
 	}
+	p.lineEnds = append(p.lineEnds, lf)
 	p.lineStart = p.scan
 	return 0, nil
 }
@@ -90,11 +94,7 @@ func (p *Parser) checkPartialHead(available int) *Error {
 // line is a bare CR: every line validation refuses CR, and lineError names it.
 func nextLine(b []byte, pos int) ([]byte, int) {
 	lf := pos + bytes.IndexByte(b[pos:], '\n')
-	line := b[pos:lf]
-	if n := len(line); n > 0 && line[n-1] == '\r' {
-		line = line[:n-1]
-	}
-	return line, lf + 1
+	return trimCR(b[pos:lf]), lf + 1
 }
 
 // lineError reports a line's validation error as ErrBareCR when the line holds a CR,
@@ -106,27 +106,35 @@ func lineError(line []byte, err *Error) *Error {
 	return err
 }
 
-// parseRequest parses a complete head: leading empty lines, request line, fields.
+// trimCR removes one trailing CR.
+func trimCR(line []byte) []byte {
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		return line[:n-1]
+	}
+	return line
+}
+
+// parseRequest parses a complete head: the request line and the fields, at the line
+// ends scanHead recorded (leading empty lines are skipped by starting at headStart).
 func (p *Parser) parseRequest(head []byte) *Error {
 	p.req.reset()
 	p.f = fieldState{}
 	p.trailers = p.trailers[:0]
-	line, pos := nextLine(head, 0)
-	for len(line) == 0 {
-		line, pos = nextLine(head, pos)
-	}
-	if err := p.parseRequestLine(line); err != nil {
-		return lineError(line, err)
-	}
-	for {
-		line, pos = nextLine(head, pos)
-		if len(line) == 0 {
-			return p.applyFields()
+	start := p.headStart
+	for i, lf := range p.lineEnds {
+		line := trimCR(head[start:lf])
+		start = lf + 1
+		var err *Error
+		if i == 0 {
+			err = p.parseRequestLine(line)
+		} else {
+			err = p.parseHeaderLine(line)
 		}
-		if err := p.parseHeaderLine(line); err != nil {
+		if err != nil {
 			return lineError(line, err)
 		}
 	}
+	return p.applyFields()
 }
 
 // parseHeaderLine parses one field line of the head and records its meaning.

@@ -59,10 +59,12 @@ type Parser struct {
 
 	// Line scanning (head, chunk-size line, trailers), relative to the first
 	// unconsumed byte, so a resumed scan never reads a byte twice.
-	scan      int // bytes already searched for LF
-	lineStart int // start of the current line (head and trailers)
-	lines     int // complete non-empty lines seen (head and trailers)
-	empties   int // empty lines skipped before the request line
+	scan      int   // bytes already searched for LF
+	lineStart int   // start of the current line (head and trailers)
+	lines     int   // complete non-empty lines seen (head and trailers)
+	empties   int   // empty lines skipped before the request line
+	headStart int   // head: start of the request line, after leading empty lines
+	lineEnds  []int // head: offset of the LF ending each non-empty line
 
 	remaining int64 // bytes left in the Content-Length body or the current chunk
 	excess    int64 // chunk framing bytes not yet paid for by data
@@ -77,11 +79,12 @@ type Parser struct {
 // Init normalises cfg (zero fields mean defaults) and resets the parser for a new
 // connection, keeping buffers it already allocated.
 func (p *Parser) Init(cfg Config) {
-	hdr, tr := p.req.Headers, p.trailers
+	hdr, tr, ends := p.req.Headers, p.trailers, p.lineEnds
 	if hdr == nil {
 		hdr = make(asgi.Headers, 0, 16)
+		ends = make([]int, 0, 17)
 	}
-	*p = Parser{cfg: cfg.normalized(), trailers: tr[:0]}
+	*p = Parser{cfg: cfg.normalized(), trailers: tr[:0], lineEnds: ends[:0]}
 	p.req.Headers = hdr
 	p.req.reset()
 }
@@ -160,7 +163,8 @@ func (p *Parser) fail(err *Error) (int, Event, error) {
 
 // resetScan forgets the line-scan position, at the start of a new line or section.
 func (p *Parser) resetScan() {
-	p.scan, p.lineStart, p.lines = 0, 0, 0
+	p.scan, p.lineStart, p.lines, p.headStart = 0, 0, 0, 0
+	p.lineEnds = p.lineEnds[:0]
 }
 
 // endMessage readies the parser for the next request head.
