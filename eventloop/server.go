@@ -243,20 +243,15 @@ func (h *engineHandler) OnBoot(eng gnet.Engine) gnet.Action {
 	return gnet.None
 }
 
-var (
-	respServiceUnavailable = h1.AppendError(nil, 503, "server is at its connection limit")
-	respShuttingDown       = h1.AppendError(nil, 503, "server is shutting down")
-)
-
 func (h *engineHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	s := h.s
 	if s.draining.Load() {
-		return respShuttingDown, gnet.Close
+		return h1.AppendError(nil, 503, "server is shutting down"), gnet.Close
 	}
 	if s.nconns.Add(1) > int64(s.cfg.MaxConnections) {
 		s.nconns.Add(-1)
 		s.log.Warn("connection limit reached; refusing connection", "limit", s.cfg.MaxConnections)
-		return respServiceUnavailable, gnet.Close
+		return h1.AppendError(nil, 503, "server is at its connection limit"), gnet.Close
 	}
 	l := s.loopFor(gc.EventLoop())
 	c := &conn{gc: gc, loop: l, srv: s}
