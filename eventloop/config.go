@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"asgo/protocol/h1"
+	"asgo/protocol/h2"
+	"asgo/protocol/websocket"
 )
 
 // Config configures a Server. The zero value of every field means the documented
@@ -49,6 +51,13 @@ type Config struct {
 
 	// HTTP1 limits the request head.
 	HTTP1 h1.Config
+	// HTTP2 holds the HTTP/2 limits (streams, frame size, windows, header list, abuse
+	// budgets); zero fields mean h2's defaults. DisableHTTP2 turns off h2c (prior
+	// knowledge and Upgrade: h2c); such connections are then treated as HTTP/1.1.
+	HTTP2        h2.Config
+	DisableHTTP2 bool
+	// WebSocket holds the WebSocket limits, timeouts and compression options.
+	WebSocket websocket.Config
 
 	// RootPath is the ASGI root_path put into every scope.
 	RootPath string
@@ -94,6 +103,7 @@ func (cfg Config) Normalize() Config {
 	if cfg.MaxConnections <= 0 {
 		cfg.MaxConnections = defaultMaxConnections()
 	}
+	cfg.WebSocket = cfg.WebSocket.Normalize()
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}

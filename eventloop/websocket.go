@@ -1,6 +1,593 @@
 package eventloop
 
-import "asgo/protocol/h1"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"time"
+	"unicode/utf8"
 
-// startWebSocket takes over a WebSocket upgrade request; false serves it as plain HTTP.
-func (h *h1Conn) startWebSocket(c *conn, req *h1.Request) bool { return false }
+	"asgo/protocol/asgi"
+	"asgo/protocol/h1"
+	"asgo/protocol/websocket"
+)
+
+// wsExtensions is shared, read-only, by every WebSocket scope: the server implements
+// the denial-response extension.
+var wsExtensions = map[string]any{asgi.ExtWebSocketHTTPResponse: map[string]any{}}
+
+// wsTimer is what a WebSocket connection's timer currently measures.
+type wsTimer uint8
+
+const (
+	wsTimerNone  wsTimer = iota
+	wsTimerPing          // the next keepalive ping is due
+	wsTimerPong          // a ping was sent; its pong is due
+	wsTimerClose         // a close frame was sent; the peer's close is due
+)
+
+// wsConn is the WebSocket protocol of an upgraded connection. The loop parses frames
+// with a websocket.Reader and feeds complete messages to a bounded inbox; the app runs
+// on an executor goroutine, and its sends are encoded into the connection's pending
+// output under c.mu (compression happens before taking the lock). The 101 response is
+// written only when the app sends websocket.accept.
+type wsConn struct {
+	c       *conn
+	cfg     *websocket.Config
+	hs      websocket.Handshake
+	scope   *asgi.WebSocketScope
+	writer  websocket.Writer
+	ctx     context.Context
+	stop    context.CancelFunc
+	started time.Time
+
+	// Owned by the loop goroutine:
+	reader   *websocket.Reader
+	reading  bool // accepted: frames are parsed
+	stalled  bool // input waits until the app accepts
+	timer    wsTimer
+	draining bool
+
+	// Guarded by c.mu:
+	order      asgi.WebSocketOrder
+	inbox      []asgi.Message
+	inboxBytes int
+	recvWait   chan struct{}
+	wantWake   bool                      // the loop paused reading on a full inbox
+	disc       *asgi.WebSocketDisconnect // the connection ended, as the app sees it
+	closeSent  bool                      // our close frame is queued
+	endHTTP    bool                      // handshake refused or denied: close after flush
+	abort      bool                      // close at once, dropping output
+	chunked    bool                      // denial body uses chunked coding
+	status     int                       // for the access log: 101, or the refusal
+}
+
+// startWebSocket takes over a WebSocket upgrade request. It always returns true: an
+// invalid handshake is answered here (400/426/403) and the connection closed. The
+// HTTP/1.1 protocol is retired by marking it draining, which makes its onData return at
+// once, so the rest of the input goes to the WebSocket protocol. Loop only.
+func (h *h1Conn) startWebSocket(c *conn, req *h1.Request) bool {
+	h.draining = true
+	defer h.releaseParser(c) // req points into the parser: release it last
+	c.setTimer(0)
+	cfg := &c.srv.cfg.WebSocket
+	hs, herr := websocket.ParseHandshake(methodString(req.Method), req.ProtoMinor, req.Headers, cfg)
+	if herr != nil {
+		c.srv.log.Info("WebSocket handshake refused", "client", c.gc.RemoteAddr(), "status", herr.Status, "reason", herr.Reason)
+		c.queue(websocket.AppendHandshakeError(nil, herr))
+		c.closeAfterFlush()
+		return true
+	}
+	w := &wsConn{
+		c:       c,
+		cfg:     cfg,
+		hs:      hs,
+		scope:   buildWebSocketScope(c, req, hs.Subprotocols),
+		writer:  websocket.NewWriter(cfg, hs.Deflate),
+		reader:  websocket.NewReader(cfg, hs.Deflate),
+		started: time.Now(),
+		inbox:   []asgi.Message{&asgi.WebSocketConnect{}},
+	}
+	w.ctx, w.stop = context.WithCancel(context.Background())
+	c.proto = w
+	c.srv.exec.Go(w.run)
+	return true
+}
+
+func buildWebSocketScope(c *conn, req *h1.Request, subprotocols []string) *asgi.WebSocketScope {
+	client, server := c.addrs()
+	return &asgi.WebSocketScope{
+		ASGI:         asgi.DefaultInfo,
+		HTTPVersion:  "1.1",
+		Scheme:       "ws",
+		Path:         c.srv.cfg.RootPath + decodePath(req.Path),
+		RawPath:      cloneBytes(req.Path),
+		QueryString:  cloneBytes(req.Query),
+		RootPath:     c.srv.cfg.RootPath,
+		Headers:      req.Headers.Clone(),
+		Client:       client,
+		Server:       server,
+		Subprotocols: subprotocols,
+		State:        c.srv.state(),
+		Extensions:   wsExtensions,
+	}
+}
+
+// ---- Loop side ----
+
+// onData parses frames once the app accepted; before that, input waits in gnet.
+func (w *wsConn) onData(c *conn, data []byte) (int, error) {
+	if !w.reading {
+		return 0, w.stall(data)
+	}
+	consumed := 0
+	for consumed < len(data) {
+		if w.inboxFull() {
+			return consumed, w.stall(data[consumed:])
+		}
+		n, ev, err := w.reader.Feed(data[consumed:])
+		consumed += n
+		if err != nil {
+			w.fail(c, err)
+			return len(data), nil
+		}
+		if ev.Kind == websocket.EventNone {
+			break
+		}
+		w.handle(c, ev)
+		if w.reader.Closed() {
+			return len(data), nil
+		}
+	}
+	return consumed, nil
+}
+
+// errInboundOverflow closes a connection whose unread input grows while the server
+// waits for the app (inbound flood against a slow consumer).
+var errInboundOverflow = &websocket.CloseError{Code: websocket.ClosePolicyViolation, Reason: "inbound queue overflow"}
+
+// errPingTimeout closes a connection whose peer did not answer a keepalive ping.
+var errPingTimeout = &websocket.CloseError{Code: websocket.CloseInternalError, Reason: "keepalive ping timeout"}
+
+// stall leaves input unread in gnet until the app accepts or makes room in the inbox.
+// gnet keeps reading the socket meanwhile, so the unread input is capped.
+func (w *wsConn) stall(rest []byte) error {
+	w.stalled = true
+	if len(rest) <= w.cfg.MaxMessageSize {
+		return nil
+	}
+	if w.reading {
+		w.fail(w.c, errInboundOverflow)
+		return nil
+	}
+	// Frames before the 101: no close frame may be sent yet.
+	return errInboundOverflow
+}
+
+func (w *wsConn) inboxFull() bool {
+	c := w.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	full := len(w.inbox) >= w.cfg.MaxQueuedMessages || w.inboxBytes >= w.cfg.MaxMessageSize
+	if full {
+		w.wantWake = true
+	}
+	return full
+}
+
+// handle processes one event of the frame reader. Loop only.
+func (w *wsConn) handle(c *conn, ev websocket.Event) {
+	switch ev.Kind {
+	case websocket.EventMessage:
+		w.push(&asgi.WebSocketReceive{Data: cloneBytes(ev.Data), Text: ev.Text})
+	case websocket.EventPing:
+		c.mu.Lock()
+		if !w.closeSent {
+			c.pending = websocket.AppendPong(c.pending, ev.Data)
+		}
+		c.mu.Unlock()
+	case websocket.EventPong:
+		if w.timer == wsTimerPong {
+			w.armPing()
+		}
+	case websocket.EventClose:
+		w.peerClosed(c, ev.Code, string(ev.Reason))
+	}
+}
+
+// push delivers a message to the app's inbox.
+func (w *wsConn) push(m *asgi.WebSocketReceive) {
+	c := w.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if w.disc != nil {
+		return
+	}
+	w.inbox = append(w.inbox, m)
+	w.inboxBytes += len(m.Data)
+	w.wakeReceiverLocked()
+}
+
+// peerClosed answers the peer's close frame (echoing its code) and closes the
+// connection once the answer is written: the server closes TCP first (RFC 6455 7.1.1).
+func (w *wsConn) peerClosed(c *conn, code int, reason string) {
+	c.mu.Lock()
+	if !w.closeSent {
+		w.closeSent = true
+		c.pending = websocket.AppendClose(c.pending, code, "")
+	}
+	w.disconnectLocked(code, reason)
+	c.mu.Unlock()
+	c.closeAfterFlush()
+}
+
+// fail closes the connection after a protocol error with the error's close code.
+func (w *wsConn) fail(c *conn, err error) {
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) {
+		ce = &websocket.CloseError{Code: websocket.CloseInternalError, Reason: err.Error()}
+	}
+	c.srv.log.Info("WebSocket connection failed", "client", c.gc.RemoteAddr(), "code", ce.Code, "reason", ce.Reason)
+	c.mu.Lock()
+	if !w.closeSent {
+		w.closeSent = true
+		c.pending = websocket.AppendClose(c.pending, ce.Code, ce.Reason)
+	}
+	w.disconnectLocked(ce.Code, ce.Reason)
+	c.mu.Unlock()
+	c.closeAfterFlush()
+}
+
+// armPing schedules the next keepalive ping (or nothing when pings are off).
+func (w *wsConn) armPing() {
+	if w.cfg.PingInterval <= 0 {
+		w.timer = wsTimerNone
+		w.c.setTimer(0)
+		return
+	}
+	w.timer = wsTimerPing
+	w.c.setTimer(w.cfg.PingInterval)
+}
+
+func (w *wsConn) onTimer(c *conn) {
+	switch w.timer {
+	case wsTimerPing:
+		w.sendPing(c)
+	case wsTimerPong:
+		c.mu.Lock()
+		w.disconnectLocked(websocket.CloseAbnormal, "") // the peer never answered
+		c.mu.Unlock()
+		w.fail(c, errPingTimeout)
+	case wsTimerClose:
+		c.mu.Lock()
+		w.disconnectLocked(websocket.CloseAbnormal, "")
+		c.mu.Unlock()
+		c.markGone()
+		c.closeNow()
+	}
+}
+
+func (w *wsConn) sendPing(c *conn) {
+	c.mu.Lock()
+	closing := w.closeSent
+	if !closing {
+		c.pending = websocket.AppendPing(c.pending, nil)
+	}
+	c.mu.Unlock()
+	if closing {
+		return
+	}
+	if w.cfg.PingTimeout <= 0 {
+		w.armPing()
+		return
+	}
+	w.timer = wsTimerPong
+	c.setTimer(w.cfg.PingTimeout)
+}
+
+// afterFlush applies, on the loop, what the app's sends decided: start reading after
+// the 101, close after a refusal, and time the closing handshake.
+func (w *wsConn) afterFlush(c *conn) {
+	c.mu.Lock()
+	accepted := w.order.State != asgi.WebSocketHandshake && w.status == 101
+	closeSent, endHTTP, abort := w.closeSent, w.endHTTP, w.abort
+	c.mu.Unlock()
+	switch {
+	case abort:
+		c.markGone()
+		c.closeNow()
+		return
+	case endHTTP:
+		c.closeAfterFlush()
+		return
+	}
+	if accepted && !w.reading {
+		w.startReading(c)
+		closeSent = w.closeSent
+	}
+	if closeSent && w.timer != wsTimerClose && !c.closing {
+		w.timer = wsTimerClose
+		c.setTimer(w.cfg.CloseTimeout)
+	}
+}
+
+// startReading runs once the 101 is out: frames are parsed from now on.
+func (w *wsConn) startReading(c *conn) {
+	w.reading = true
+	w.armPing()
+	if w.draining {
+		w.closeGoingAway(c)
+	}
+	if w.stalled {
+		w.stalled = false
+		c.wake()
+	}
+}
+
+// closeGoingAway starts the closing handshake with 1001 (server shutdown).
+func (w *wsConn) closeGoingAway(c *conn) {
+	c.mu.Lock()
+	if !w.closeSent && w.disc == nil {
+		w.closeSent = true
+		c.pending = websocket.AppendClose(c.pending, websocket.CloseGoingAway, "server shutting down")
+	}
+	c.mu.Unlock()
+}
+
+// onDrain closes an open WebSocket with 1001 and lets the closing handshake finish
+// within the drain deadline; a connection still in its handshake is closed the same
+// way right after the app accepts.
+func (w *wsConn) onDrain(c *conn) {
+	w.draining = true
+	if w.reading {
+		w.closeGoingAway(c)
+	}
+}
+
+func (w *wsConn) onClose(c *conn) {
+	c.mu.Lock()
+	w.disconnectLocked(websocket.CloseAbnormal, "")
+	c.mu.Unlock()
+	w.stop()
+}
+
+// disconnectLocked records how the connection ended for the app and wakes its
+// receive; later sends fail. The first call wins. c.mu must be held.
+func (w *wsConn) disconnectLocked(code int, reason string) {
+	if w.disc != nil {
+		return
+	}
+	w.disc = &asgi.WebSocketDisconnect{Code: code, Reason: reason}
+	w.wakeReceiverLocked()
+}
+
+func (w *wsConn) wakeReceiverLocked() {
+	if w.recvWait != nil {
+		close(w.recvWait)
+		w.recvWait = nil
+	}
+}
+
+// ---- App side ----
+
+func (w *wsConn) run() {
+	defer w.stop()
+	err := w.call()
+	w.finish(err)
+	w.accessLog()
+}
+
+func (w *wsConn) call() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return w.c.srv.app.ServeASGI(w.ctx, w.scope, w.receive, w.send)
+}
+
+// finish is the WebSocket failure policy: an app that fails or returns before
+// answering the handshake gets a 500; an app that fails on an open connection closes
+// it with 1011, and one that returns closes it with 1000; a denial response cut short
+// aborts the connection.
+func (w *wsConn) finish(err error) {
+	c := w.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil && !errors.Is(err, asgi.ErrDisconnected) && !errors.Is(err, context.Canceled) {
+		c.srv.log.Error("exception in ASGI application", "scope", "websocket", "path", w.scope.Path, "err", err)
+	}
+	switch w.order.State {
+	case asgi.WebSocketHandshake:
+		if err == nil {
+			c.srv.log.Error("ASGI callable returned without sending handshake.", "path", w.scope.Path)
+		}
+		w.status, w.endHTTP = 500, true
+		c.pending = websocket.AppendHandshakeError(c.pending, &websocket.HandshakeError{Status: 500, Reason: "Internal Server Error"})
+	case asgi.WebSocketConnected:
+		code := websocket.CloseNormal
+		if err != nil {
+			code = websocket.CloseInternalError
+		}
+		if !w.closeSent && w.disc == nil {
+			w.closeSent = true
+			c.pending = websocket.AppendClose(c.pending, code, "")
+		}
+	case asgi.WebSocketDenying:
+		w.abort = true
+	}
+	w.order.State = asgi.WebSocketClosed
+	c.scheduleFlushLocked()
+}
+
+// receive is the app's Receive: websocket.connect first, then messages; after the
+// connection ended, websocket.disconnect on every call.
+func (w *wsConn) receive(ctx context.Context) (asgi.Message, error) {
+	c := w.c
+	c.mu.Lock()
+	for {
+		if m, ok := w.popLocked(); ok {
+			c.mu.Unlock()
+			return m, nil
+		}
+		if w.disc != nil {
+			d := *w.disc
+			c.mu.Unlock()
+			return &d, nil
+		}
+		if w.recvWait == nil {
+			w.recvWait = make(chan struct{})
+		}
+		wait := w.recvWait
+		c.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return w.receiveCancelled(ctx)
+		}
+		c.mu.Lock()
+	}
+}
+
+// receiveCancelled prefers websocket.disconnect over the context's error: the context
+// is cancelled when the connection closes, at the same time as the disconnect.
+func (w *wsConn) receiveCancelled(ctx context.Context) (asgi.Message, error) {
+	w.c.mu.Lock()
+	defer w.c.mu.Unlock()
+	if w.disc != nil && len(w.inbox) == 0 {
+		d := *w.disc
+		return &d, nil
+	}
+	return nil, ctx.Err()
+}
+
+// popLocked takes the oldest inbox message and resumes a reader paused on a full
+// inbox. c.mu must be held.
+func (w *wsConn) popLocked() (asgi.Message, bool) {
+	if len(w.inbox) == 0 {
+		return nil, false
+	}
+	m := w.inbox[0]
+	w.inbox[0] = nil
+	w.inbox = w.inbox[1:]
+	if len(w.inbox) == 0 {
+		w.inbox = w.inbox[:0:0] // let the backing array go
+	}
+	if r, ok := m.(*asgi.WebSocketReceive); ok {
+		w.inboxBytes -= len(r.Data)
+	}
+	if w.wantWake {
+		w.wantWake = false
+		w.c.wake()
+	}
+	return m, true
+}
+
+// send is the app's Send. Messages are encoded into the pending output under c.mu;
+// compression runs before the lock. It blocks while too much output is unsent.
+func (w *wsConn) send(ctx context.Context, msg asgi.Message) error {
+	var frame []byte
+	if m, ok := msg.(*asgi.WebSocketSend); ok {
+		if m.Text && !utf8.Valid(m.Data) {
+			return &asgi.ContractError{Msg: "Invalid UTF-8 in 'websocket.send' text message."}
+		}
+		if w.writer.Compresses(len(m.Data)) {
+			var err error
+			if frame, err = w.writer.AppendMessage(nil, m.Text, m.Data); err != nil {
+				return err
+			}
+		}
+	}
+	c := w.c
+	c.mu.Lock()
+	err := w.sendLocked(msg, frame)
+	if err == nil {
+		c.scheduleFlushLocked()
+	}
+	c.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return c.waitWritable(ctx)
+}
+
+func (w *wsConn) sendLocked(msg asgi.Message, frame []byte) error {
+	c := w.c
+	if c.gone || w.disc != nil || w.closeSent {
+		return asgi.ErrDisconnected
+	}
+	if a, ok := msg.(*asgi.WebSocketAccept); ok && a.Subprotocol != "" && w.order.State == asgi.WebSocketHandshake {
+		if !offered(w.hs.Subprotocols, a.Subprotocol) {
+			return &asgi.ContractError{Msg: fmt.Sprintf("Subprotocol %q was not offered by the client.", a.Subprotocol)}
+		}
+	}
+	before := w.order.State
+	if err := w.order.Check(msg); err != nil {
+		return err
+	}
+	switch m := msg.(type) {
+	case *asgi.WebSocketAccept:
+		c.pending, _ = websocket.AppendAccept(c.pending, &w.hs, m.Subprotocol, m.Headers)
+		w.status = 101
+	case *asgi.WebSocketSend:
+		if frame != nil {
+			c.pending = append(c.pending, frame...)
+		} else {
+			c.pending, _ = w.writer.AppendMessage(c.pending, m.Text, m.Data)
+		}
+	case *asgi.WebSocketClose:
+		w.appClose(before, m)
+	case *asgi.WebSocketHTTPResponseStart:
+		c.pending, w.chunked = websocket.AppendDenialHead(c.pending, m.Status, m.Headers)
+		w.status = m.Status
+	case *asgi.WebSocketHTTPResponseBody:
+		c.pending = websocket.AppendDenialBody(c.pending, m.Body, m.MoreBody, w.chunked)
+		w.endHTTP = !m.MoreBody
+	}
+	return nil
+}
+
+// appClose handles websocket.close: a 403 before the handshake was accepted, else a
+// close frame that starts the closing handshake. c.mu must be held.
+func (w *wsConn) appClose(before asgi.WebSocketSendState, m *asgi.WebSocketClose) {
+	c := w.c
+	if before == asgi.WebSocketHandshake {
+		c.pending = websocket.AppendHandshakeError(c.pending, websocket.ErrDenied)
+		w.status, w.endHTTP = 403, true
+		return
+	}
+	w.closeSent = true
+	c.pending = websocket.AppendClose(c.pending, m.Code, m.Reason)
+}
+
+func offered(list []string, s string) bool {
+	for _, p := range list {
+		if p == s {
+			return true
+		}
+	}
+	return false
+}
+
+// accessLog writes one line per WebSocket, in uvicorn's shape.
+func (w *wsConn) accessLog() {
+	if !w.c.srv.cfg.AccessLog {
+		return
+	}
+	c := w.c
+	c.mu.Lock()
+	status := w.status
+	c.mu.Unlock()
+	verdict := "[accepted]"
+	if status != 101 {
+		verdict = fmt.Sprintf("%d [rejected]", status)
+	}
+	cl := w.scope.Client
+	host, port := "", 0
+	if cl != nil {
+		host, port = cl.Host, cl.Port
+	}
+	c.srv.log.Info(fmt.Sprintf("%s:%d - \"WebSocket %s\" %s", host, port, w.scope.RawPath, verdict),
+		"duration", time.Since(w.started).Round(time.Microsecond))
+}
