@@ -47,7 +47,7 @@ func (p *Parser) chunkData(data []byte, off int) (int, Event, error) {
 	p.body = avail[:n]
 	p.bodySeen = true
 	if p.remaining == 0 {
-		p.state = stateChunkCRLF
+		p.setState(stateChunkCRLF)
 	}
 	return off + n, EventBody, nil
 }
@@ -56,7 +56,7 @@ func (p *Parser) chunkData(data []byte, off int) (int, Event, error) {
 func (p *Parser) chunkCRLF(b []byte) (int, *Error) {
 	switch {
 	case len(b) >= 2 && b[0] == '\r' && b[1] == '\n':
-		p.state = stateChunkSize
+		p.setState(stateChunkSize)
 		return 2, nil
 	case len(b) == 0, len(b) == 1 && b[0] == '\r':
 		return 0, nil
@@ -91,9 +91,10 @@ func (p *Parser) chunkSizeLine(b []byte) (int, *Error) {
 		return 0, err
 	}
 	p.remaining = size
-	p.state = stateChunkData
 	if size == 0 {
-		p.state = stateTrailers
+		p.setState(stateTrailers)
+	} else {
+		p.setState(stateChunkData)
 	}
 	return lf + 1, nil
 }

@@ -158,13 +158,13 @@ func (p *Parser) startBody() {
 	p.resetScan()
 	switch {
 	case p.req.Chunked:
-		p.state = stateChunkSize
+		p.setState(stateChunkSize)
 		p.excess = 0
 	case p.req.ContentLength > 0:
-		p.state = stateBody
+		p.setState(stateBody)
 		p.remaining = p.req.ContentLength
 	default:
-		p.state = stateEnd
+		p.setState(stateEnd)
 	}
 }
 

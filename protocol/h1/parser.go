@@ -46,6 +46,30 @@ var stateNames = [...]string{"head", "body", "chunk-size", "chunk-data", "chunk-
 
 func (s state) String() string { return stateNames[s] }
 
+// legalFrom lists, for each state, the states it may be entered from.
+var legalFrom = [...][]state{
+	stateHead:      {stateEnd, stateTrailers},
+	stateBody:      {stateHead},
+	stateChunkSize: {stateHead, stateChunkCRLF},
+	stateChunkData: {stateChunkSize},
+	stateChunkCRLF: {stateChunkData},
+	stateTrailers:  {stateChunkSize},
+	stateEnd:       {stateHead, stateBody},
+	stateFailed:    {stateHead, stateBody, stateChunkSize, stateChunkData, stateChunkCRLF, stateTrailers},
+}
+
+// setState is the one transition function: it checks the legal predecessor and panics
+// on a parser bug (the event loop recovers and closes only that connection).
+func (p *Parser) setState(to state) {
+	for _, from := range legalFrom[to] {
+		if p.state == from {
+			p.state = to
+			return
+		}
+	}
+	panic("h1: illegal parser transition " + p.state.String() + " -> " + to.String())
+}
+
 // Parser parses the requests of one connection, incrementally and without I/O. Call
 // Init, then Parse with the connection's whole unread input each time bytes arrive or
 // an event was returned, discarding the bytes Parse reports consumed.
@@ -156,7 +180,7 @@ func (p *Parser) Err() error {
 
 // fail makes err sticky and returns it as Parse results.
 func (p *Parser) fail(err *Error) (int, Event, error) {
-	p.state = stateFailed
+	p.setState(stateFailed)
 	p.err = err
 	return 0, EventNone, err
 }
@@ -169,7 +193,7 @@ func (p *Parser) resetScan() {
 
 // endMessage readies the parser for the next request head.
 func (p *Parser) endMessage() {
-	p.state = stateHead
+	p.setState(stateHead)
 	p.resetScan()
 	p.empties = 0
 	p.bodySeen = false
@@ -189,7 +213,7 @@ func (p *Parser) parseBody(data []byte) (int, Event, error) {
 	p.body = data[:n]
 	p.bodySeen = true
 	if p.remaining == 0 {
-		p.state = stateEnd
+		p.setState(stateEnd)
 	}
 	return n, EventBody, nil
 }

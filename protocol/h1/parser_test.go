@@ -248,3 +248,14 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatalf("got %+v", got)
 	}
 }
+
+func TestIllegalTransitionPanics(t *testing.T) {
+	var p Parser
+	p.Init(Config{})
+	defer func() {
+		if r := recover(); r != "h1: illegal parser transition head -> chunk-data" {
+			t.Fatalf("recovered %v", r)
+		}
+	}()
+	p.setState(stateChunkData)
+}
