@@ -47,7 +47,13 @@ var listeningRE = regexp.MustCompile(`msg=listening addr=(\S+)`)
 
 func startAsgo(t *testing.T, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(asgoBin, append([]string{"serve", "--bind", "127.0.0.1:0"}, args...)...)
+	return startAsgoCmd(t, append([]string{"serve", "--bind", "127.0.0.1:0"}, args...)...)
+}
+
+// startAsgoCmd runs asgoBin with args and waits until it logs its address.
+func startAsgoCmd(t *testing.T, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(asgoBin, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
