@@ -201,7 +201,9 @@ func TestWebSocketConformance(t *testing.T) {
 	})
 	t.Run("12-13-permessage-deflate", func(t *testing.T) {
 		for _, tc := range deflateCases() {
-			t.Run(tc.name, func(t *testing.T) { run(t, tc.steps, "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits") })
+			t.Run(tc.name, func(t *testing.T) {
+				run(t, tc.steps, "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits")
+			})
 		}
 	})
 }
@@ -258,4 +260,3 @@ func deflateCases() []conformanceCase {
 		{"compressed invalid utf8", steps(sendRsv(ws.OpText, 4, compressed(nil, []byte("ok\xff"))), expectCloseCode(1007))},
 	}
 }
-
