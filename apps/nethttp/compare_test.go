@@ -150,17 +150,37 @@ func (r result) String() string {
 func viaNetHTTP(t *testing.T, h http.Handler, version string, c compareCase) result {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(h)
-	tr := &http.Transport{DisableCompression: true}
 	if version == "2" {
-		var p http.Protocols
-		p.SetUnencryptedHTTP2(true)
-		srv.Config.Protocols, tr.Protocols = &p, &p
+		srv.Config.Protocols = h2cOnly()
 	}
 	srv.Start()
 	defer srv.Close()
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	req, err := http.NewRequest(c.method, srv.URL+c.target, strings.NewReader(c.body))
+	return fetch(t, srv.URL, version, c)
+}
+
+func h2cOnly() *http.Protocols {
+	var p http.Protocols
+	p.SetUnencryptedHTTP2(true)
+	return &p
+}
+
+// newClient returns a client speaking HTTP/1.1 or unencrypted HTTP/2 (prior knowledge)
+// that neither follows redirects nor asks for compression.
+func newClient(version string) *http.Client {
+	tr := &http.Transport{DisableCompression: true}
+	if version == "2" {
+		tr.Protocols = h2cOnly()
+	}
+	return &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// fetch sends c to the server at base and returns what the client sees, minus Date
+// and Server.
+func fetch(t *testing.T, base, version string, c compareCase) result {
+	t.Helper()
+	client := newClient(version)
+	defer client.CloseIdleConnections()
+	req, err := http.NewRequest(c.method, base+c.target, strings.NewReader(c.body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +201,11 @@ func viaNetHTTP(t *testing.T, h http.Handler, version string, c compareCase) res
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Header.Del("Date")
+	if resp.ProtoMajor != map[string]int{"1.1": 1, "2": 2}[version] {
+		t.Fatalf("response over %s, want HTTP/%s", resp.Proto, version)
+	}
+	resp.Header.Del("Date")   // differs by time; asgo's server sets its own
+	resp.Header.Del("Server") // asgo's server names itself; net/http does not
 	return result{Status: resp.StatusCode, Header: resp.Header, Body: string(body), Trailer: nonEmpty(resp.Trailer)}
 }
 

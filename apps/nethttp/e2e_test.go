@@ -1,0 +1,119 @@
+package nethttp
+
+import (
+	"bufio"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"asgo/eventloop"
+	"asgo/protocol/asgi"
+)
+
+// startAsgo serves app with asgo's server on a free port and returns its base URL.
+func startAsgo(t testing.TB, app asgi.App) string {
+	t.Helper()
+	srv := eventloop.New(eventloop.Config{Binds: []string{"127.0.0.1:0"}, Loops: 2,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, app)
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	return "http://" + srv.Addrs()[0].String()
+}
+
+// TestSameResponsesOverTheWire compares, over real connections, the standard-library
+// handlers served by net/http's own server and by asgo through the adapter.
+func TestSameResponsesOverTheWire(t *testing.T) {
+	h := compareMux()
+	base := startAsgo(t, New(h, Config{}))
+	for _, version := range []string{"1.1", "2"} {
+		for _, c := range compareCases {
+			t.Run("HTTP/"+version+"/"+c.name, func(t *testing.T) {
+				want := viaNetHTTP(t, h, version, c)
+				got := fetch(t, base, version, c)
+				if want.String() != got.String() {
+					t.Fatalf("through asgo:\n%s\nthrough net/http:\n%s", got, want)
+				}
+			})
+		}
+	}
+}
+
+// expectContinue sends a request with Expect: 100-continue to addr, waits for the
+// server's first reply, sends the body if that was 100 Continue, and returns the status
+// lines seen.
+func expectContinue(t *testing.T, addr, path string) []string {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, "POST "+path+" HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+	br := bufio.NewReader(c)
+	var lines []string
+	for {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, resp.Status)
+		if resp.StatusCode != http.StatusContinue {
+			b, _ := io.ReadAll(resp.Body)
+			return append(lines, string(b))
+		}
+		io.WriteString(c, "hello")
+	}
+}
+
+// TestExpectContinueAsNetHTTP: 100 Continue is sent only when the handler reads the
+// body, through asgo as through net/http.
+func TestExpectContinueAsNetHTTP(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/read", func(w http.ResponseWriter, r *http.Request) { io.Copy(w, r.Body) })
+	mux.HandleFunc("/ignore", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ignored") })
+	ref := httptest.NewServer(mux)
+	defer ref.Close()
+	asgo := strings.TrimPrefix(startAsgo(t, New(mux, Config{})), "http://")
+	for _, path := range []string{"/read", "/ignore"} {
+		want := expectContinue(t, strings.TrimPrefix(ref.URL, "http://"), path)
+		got := expectContinue(t, asgo, path)
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Fatalf("%s: asgo %q, net/http %q", path, got, want)
+		}
+	}
+}
+
+// TestClientGoneCancelsContextOverTheWire closes the client connection while the
+// handler waits; its request context must be cancelled.
+func TestClientGoneCancelsContextOverTheWire(t *testing.T) {
+	started, cancelled := make(chan struct{}), make(chan struct{})
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		select {
+		case <-r.Context().Done():
+			close(cancelled)
+		case <-time.After(10 * time.Second):
+		}
+	})
+	addr := strings.TrimPrefix(startAsgo(t, New(h, Config{})), "http://")
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	<-started
+	c.Close()
+	select {
+	case <-cancelled:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the request context was not cancelled after the client left")
+	}
+}
