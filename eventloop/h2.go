@@ -1,12 +1,677 @@
 package eventloop
 
-import "asgo/protocol/h1"
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"time"
 
-// startsHTTP2 switches a new connection that opens with the HTTP/2 preface to HTTP/2.
-func (h *h1Conn) startsHTTP2(c *conn, data []byte) bool { return false }
+	"asgo/protocol/asgi"
+	"asgo/protocol/h1"
+	"asgo/protocol/h2"
+)
 
-// isH2CUpgrade reports whether req asks for Upgrade: h2c.
-func (h *h1Conn) isH2CUpgrade(req *h1.Request) bool { return false }
+// HTTP/2 glue: the h2 state machine (protocol/h2) fed by the loop, with one app per
+// stream on the executor.
+//
+// Locking: h2Conn.proto, h2Conn's guarded fields and every h2Stream's guarded fields
+// are protected by the connection's mutex c.mu. The loop holds it around Feed (the
+// h2.Handler callbacks run inside Feed, with c.mu held); app goroutines hold it around
+// the response methods. All HTTP/2 output, from either side, is appended to c.pending
+// under c.mu, so HPACK encoding and frame queueing happen in one order; the loop hands
+// c.pending to gnet on its flush.
+//
+// Connection setup: prior-knowledge h2c is detected from the client preface on a new
+// connection (startsHTTP2); "Upgrade: h2c" requests without a body are answered 101 and
+// continue as HTTP/2 stream 1 (startH2CUpgrade). A TLS transport with ALPN "h2" feeds
+// the same h2Conn (newH2Conn + start) with the decrypted bytes.
 
-// startH2CUpgrade switches to HTTP/2 after answering 101 to an Upgrade: h2c request.
-func (h *h1Conn) startH2CUpgrade(c *conn, req *h1.Request) bool { return false }
+var h2Upgrade101 = []byte("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n")
+
+// h2Conn is the HTTP/2 protocol of a connection.
+type h2Conn struct {
+	c *conn
+
+	// Guarded by c.mu:
+	proto      *h2.Conn
+	streams    map[uint32]*h2Stream
+	started    []*h2Stream // opened by the current Feed; started after it
+	blocked    int         // senders waiting for a send window
+	stallFrom  time.Time   // since when senders wait without window progress
+	now        time.Time   // time of the current Feed
+	peerGoAway bool
+
+	// Owned by the loop goroutine:
+	draining bool
+}
+
+// startsHTTP2 switches a new connection that opens with the HTTP/2 client preface to
+// HTTP/2. While only a prefix of the preface has arrived it consumes nothing and waits.
+func (h *h1Conn) startsHTTP2(c *conn, data []byte) bool {
+	if c.srv.cfg.DisableHTTP2 {
+		return false
+	}
+	n := min(len(data), len(h2.ClientPreface))
+	if n == 0 || string(data[:n]) != h2.ClientPreface[:n] {
+		return notHTTP(c, data)
+	}
+	if n < len(h2.ClientPreface) {
+		return true // wait for the rest of the preface
+	}
+	hc := newH2Conn(c)
+	c.mu.Lock()
+	c.pending = hc.proto.Start(c.pending)
+	c.mu.Unlock()
+	h.draining = true // the HTTP/1.1 handler is done with this connection
+	c.proto = hc
+	return true
+}
+
+// notHTTP closes, without an answer, a new connection whose first line is complete and
+// is not HTTP at all (no "HTTP/"): such a peer (for example an HTTP/2 client with a
+// broken preface, RFC 9113 3.4) cannot read an HTTP/1.1 error response.
+func notHTTP(c *conn, data []byte) bool {
+	line, _, found := bytes.Cut(data[:min(len(data), 8<<10)], []byte("\r\n"))
+	if !found || bytes.Contains(line, []byte("HTTP/")) {
+		return false
+	}
+	c.srv.log.Info("not an HTTP request; closing", "client", c.gc.RemoteAddr())
+	c.markGone()
+	c.closeNow()
+	return true
+}
+
+// isH2CUpgrade reports whether req asks for Upgrade: h2c and qualifies: HTTP/1.1, no
+// body (requests with a body are simply served on HTTP/1.1), one HTTP2-Settings field.
+func (h *h1Conn) isH2CUpgrade(req *h1.Request) bool {
+	return !h.draining && req.ProtoMinor == 1 && asgi.EqualFold(req.Upgrade, "h2c") && !req.HasBody() &&
+		len(req.Headers.Values("http2-settings")) == 1
+}
+
+// startH2CUpgrade answers 101 to an Upgrade: h2c request and continues the connection
+// as HTTP/2 with the request on stream 1. It returns false (serve on HTTP/1.1) when
+// HTTP/2 is off or the HTTP2-Settings field is invalid.
+func (h *h1Conn) startH2CUpgrade(c *conn, req *h1.Request) bool {
+	if c.srv.cfg.DisableHTTP2 {
+		return false
+	}
+	scope := buildHTTPScope(c, req)
+	scope.HTTPVersion = "2"
+	hc := newH2Conn(c)
+	c.mu.Lock()
+	mark := len(c.pending)
+	c.pending = append(c.pending, h2Upgrade101...)
+	var err error
+	c.pending, err = hc.proto.StartUpgrade(c.pending, string(req.Headers.Get("http2-settings")))
+	if err != nil {
+		c.pending = c.pending[:mark]
+		c.mu.Unlock()
+		return false
+	}
+	st := newH2Stream(hc, 1, scope, req.IsHead())
+	st.bodyDone = true
+	hc.streams[1] = st
+	c.mu.Unlock()
+	h.releaseParser(c)
+	h.draining = true // the HTTP/1.1 handler is done with this connection
+	c.proto = hc
+	c.setTimer(c.srv.cfg.HeaderTimeout) // the client preface must follow
+	hc.start(st)
+	return true
+}
+
+func newH2Conn(c *conn) *h2Conn {
+	hc := &h2Conn{c: c, streams: make(map[uint32]*h2Stream)}
+	hc.proto = h2.NewConn(c.srv.cfg.HTTP2, hc)
+	return hc
+}
+
+// maxUnsentControl bounds the unsent output beyond which a peer that keeps sending
+// frames which need answers (PING, SETTINGS) while not reading is disconnected.
+const maxUnsentControl = 4 << 20
+
+func (h *h2Conn) onData(c *conn, data []byte) (int, error) {
+	now := time.Now()
+	c.mu.Lock()
+	unsent := len(c.pending) + int(c.outbound.Load())
+	h.now = now
+	var n int
+	var err error
+	c.pending, n, err = h.proto.Feed(c.pending, data, now)
+	if err == nil && unsent > maxUnsentControl && len(c.pending)+int(c.outbound.Load()) > unsent {
+		c.pending = h.proto.Abort(c.pending, h2.ErrCodeEnhanceYourCalm, "peer does not read")
+		err = errors.New("eventloop: HTTP/2 peer does not read its output")
+	}
+	started := h.started
+	h.started = nil
+	peerGoAway := h.peerGoAway
+	c.mu.Unlock()
+	for _, st := range started {
+		h.start(st)
+	}
+	if err != nil {
+		c.srv.log.Debug("HTTP/2 connection error", "client", c.gc.RemoteAddr(), "err", err)
+		h.disconnectAll()
+		return n, err
+	}
+	if peerGoAway && !h.draining {
+		h.onDrain(c)
+	}
+	h.armTimer(c)
+	return n, nil
+}
+
+// start runs the app of a new stream, or answers it when the server refuses it.
+func (h *h2Conn) start(st *h2Stream) {
+	cfg := &h.c.srv.cfg
+	if cfg.LimitConcurrency > 0 && h.c.srv.inflight.Load() >= int64(cfg.LimitConcurrency) {
+		st.refuse(503, "server is at its concurrency limit")
+		return
+	}
+	if cfg.MaxBodyBytes > 0 && st.declaredLen > cfg.MaxBodyBytes {
+		st.refuse(413, "request body too large")
+		return
+	}
+	h.c.srv.inflight.Add(1)
+	h.c.srv.exec.Go(st.run)
+}
+
+// armTimer sets the connection timer for the current state. Loop goroutine only.
+func (h *h2Conn) armTimer(c *conn) {
+	if c.closing || c.closed {
+		return
+	}
+	c.mu.Lock()
+	established := h.proto.Established()
+	blocked, stallFrom := h.blocked > 0, h.stallFrom
+	idle := h.proto.ActiveStreams() == 0
+	c.mu.Unlock()
+	switch {
+	case !established:
+		// The preface timer armed when HTTP/2 started keeps running.
+	case blocked:
+		c.loop.wheel.arm(&c.timer, stallFrom.Add(c.srv.cfg.BodyTimeout))
+	case idle:
+		c.setTimer(c.srv.cfg.KeepAliveTimeout)
+	default:
+		c.setTimer(0)
+	}
+}
+
+func (h *h2Conn) onTimer(c *conn) {
+	now := time.Now()
+	c.mu.Lock()
+	established := h.proto.Established()
+	stalled := h.blocked > 0 && now.Sub(h.stallFrom) >= c.srv.cfg.BodyTimeout
+	idle := h.proto.ActiveStreams() == 0
+	switch {
+	case !established:
+		c.mu.Unlock()
+		c.srv.log.Info("HTTP/2 preface timed out", "client", c.gc.RemoteAddr())
+		c.markGone()
+		c.closeNow()
+		return
+	case stalled:
+		c.pending = h.proto.Abort(c.pending, h2.ErrCodeEnhanceYourCalm, "send window stalled")
+		c.mu.Unlock()
+		c.srv.log.Info("HTTP/2 send window stalled; closing", "client", c.gc.RemoteAddr())
+		h.disconnectAll()
+		c.closeAfterFlush()
+		return
+	case idle:
+		c.pending = h.proto.Shutdown(c.pending)
+		c.mu.Unlock()
+		c.closeAfterFlush()
+		return
+	}
+	c.mu.Unlock()
+	h.armTimer(c)
+}
+
+// onDrain sends GOAWAY with the last processed stream; streams in flight complete, then
+// the connection closes (afterFlush).
+func (h *h2Conn) onDrain(c *conn) {
+	h.draining = true
+	c.mu.Lock()
+	c.pending = h.proto.Shutdown(c.pending)
+	drained := h.proto.Drained()
+	c.mu.Unlock()
+	if drained {
+		c.closeAfterFlush()
+	}
+}
+
+// afterFlush runs on the loop after output queued by apps was handed to gnet.
+func (h *h2Conn) afterFlush(c *conn) {
+	if h.draining {
+		c.mu.Lock()
+		drained := h.proto.Drained()
+		c.mu.Unlock()
+		if drained {
+			c.closeAfterFlush()
+			return
+		}
+	}
+	h.armTimer(c)
+}
+
+func (h *h2Conn) onClose(c *conn) { h.disconnectAll() }
+
+// disconnectAll tells every stream's app that the client is gone.
+func (h *h2Conn) disconnectAll() {
+	h.c.mu.Lock()
+	for _, st := range h.streams {
+		st.goneLocked()
+	}
+	h.c.mu.Unlock()
+}
+
+// h2.Handler: called inside Feed with c.mu held.
+
+func (h *h2Conn) OnRequest(id uint32, req *h2.Request) {
+	c := h.c
+	scope := h2.NewScope(req)
+	client, server := c.addrs()
+	scope.Client, scope.Server = client, server
+	scope.RootPath = c.srv.cfg.RootPath
+	scope.Path = c.srv.cfg.RootPath + scope.Path
+	scope.State = c.srv.state()
+	scope.Extensions = httpExtensions
+	st := newH2Stream(h, id, scope, req.Method == "HEAD")
+	st.declaredLen = req.ContentLength
+	st.bodyDone = req.EndStream
+	h.streams[id] = st
+	h.started = append(h.started, st)
+}
+
+func (h *h2Conn) OnData(id uint32, data []byte, end bool) {
+	st := h.streams[id]
+	if st == nil || st.gone {
+		return // the Conn grants unconsumed bytes back when the stream is released
+	}
+	if len(data) > 0 {
+		st.received += int64(len(data))
+		if max := h.c.srv.cfg.MaxBodyBytes; max > 0 && st.received > max {
+			st.tooLarge = true
+			st.goneLocked() // the app sees http.disconnect; finish answers 413
+			return
+		}
+		_ = st.body.push(data, int(^uint(0)>>1)) // bounded by the stream window
+	}
+	if end {
+		st.bodyDone = true
+	}
+	st.wakeReceiverLocked()
+}
+
+func (h *h2Conn) OnReset(id uint32, code h2.ErrCode) {
+	if st := h.streams[id]; st != nil {
+		st.goneLocked()
+	}
+}
+
+func (h *h2Conn) OnSendWindow(id uint32) {
+	h.stallFrom = h.now
+	if id != 0 {
+		if st := h.streams[id]; st != nil {
+			st.wakeSenderLocked()
+		}
+		return
+	}
+	for _, st := range h.streams {
+		st.wakeSenderLocked()
+	}
+}
+
+func (h *h2Conn) OnGoAway(code h2.ErrCode, lastStreamID uint32) { h.peerGoAway = true }
+
+// h2Stream is one HTTP/2 request and its response.
+type h2Stream struct {
+	h     *h2Conn
+	c     *conn
+	id    uint32
+	scope *asgi.HTTPScope
+	ctx   context.Context
+	stop  context.CancelFunc
+
+	// Set at creation, then read-only:
+	isHead  bool
+	started time.Time
+
+	// Guarded by c.mu:
+	declaredLen  int64
+	received     int64
+	body         bodyQueue
+	bodyDone     bool
+	deliveredEnd bool
+	recvWait     chan struct{} // closed when body arrives or the stream goes
+	winWait      chan struct{} // closed when a send window grows or the stream goes
+	gone         bool          // reset, connection closed, or the app finished
+	tooLarge     bool          // the body exceeded MaxBodyBytes: answered 413
+	order        asgi.HTTPResponseOrder
+	status       int
+	trailers     asgi.Headers
+}
+
+func newH2Stream(h *h2Conn, id uint32, scope *asgi.HTTPScope, isHead bool) *h2Stream {
+	st := &h2Stream{h: h, c: h.c, id: id, scope: scope, isHead: isHead, started: time.Now(), declaredLen: -1}
+	st.ctx, st.stop = context.WithCancel(context.Background())
+	return st
+}
+
+func (st *h2Stream) goneLocked() {
+	if st.gone {
+		return
+	}
+	st.gone = true
+	st.body.release()
+	st.wakeReceiverLocked()
+	st.wakeSenderLocked()
+	st.stop()
+}
+
+func (st *h2Stream) wakeReceiverLocked() {
+	if st.recvWait != nil {
+		close(st.recvWait)
+		st.recvWait = nil
+	}
+}
+
+func (st *h2Stream) wakeSenderLocked() {
+	if st.winWait != nil {
+		close(st.winWait)
+		st.winWait = nil
+	}
+}
+
+// refuse answers the stream on the server's behalf (loop goroutine).
+func (st *h2Stream) refuse(status int, reason string) {
+	c := st.c
+	c.srv.log.Warn("request refused", "client", c.gc.RemoteAddr(), "status", status, "reason", reason)
+	c.mu.Lock()
+	st.status = status
+	st.writeErrorLocked(status, reason)
+	st.releaseLocked()
+	c.mu.Unlock()
+}
+
+func (st *h2Stream) writeErrorLocked(status int, text string) {
+	c, p := st.c, st.h.proto
+	headers := asgi.H("content-type", "text/plain; charset=utf-8", "content-length", strconv.Itoa(len(text)))
+	var err error
+	if c.pending, err = p.WriteHeaders(c.pending, st.id, status, headers, false); err == nil {
+		c.pending, _, _ = p.WriteData(c.pending, st.id, []byte(text), true)
+	}
+}
+
+// releaseLocked ends the stream's life in the glue and the Conn.
+func (st *h2Stream) releaseLocked() {
+	st.goneLocked()
+	st.c.pending = st.h.proto.Release(st.c.pending, st.id)
+	delete(st.h.streams, st.id)
+}
+
+// run runs the app on an executor goroutine.
+func (st *h2Stream) run() {
+	defer st.c.srv.inflight.Add(-1)
+	err := st.call()
+	st.finish(err)
+}
+
+func (st *h2Stream) call() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return st.c.srv.app.ServeASGI(st.ctx, st.scope, st.receive, st.send)
+}
+
+// finish is HTTP/2's failure policy: an app that failed or returned before completing
+// its response gets a 500 if nothing was sent yet, otherwise RST_STREAM INTERNAL_ERROR.
+func (st *h2Stream) finish(err error) {
+	c := st.c
+	c.mu.Lock()
+	complete := st.order.State == asgi.HTTPResponseComplete
+	switch {
+	case st.tooLarge && !st.order.Started() && !c.gone:
+		st.status = 413
+		st.writeErrorLocked(413, "request body too large")
+	case complete && err != nil:
+		c.srv.log.Error("exception in ASGI application after the response completed", "path", st.scope.Path, "err", err)
+	case !complete && !st.gone && !c.gone:
+		if err == nil {
+			err = errors.New("ASGI callable returned without completing response.")
+		}
+		c.srv.log.Error("exception in ASGI application", "method", st.scope.Method, "path", st.scope.Path, "err", err)
+		if !st.order.Started() {
+			st.status = 500
+			st.writeErrorLocked(500, "Internal Server Error")
+		} else {
+			c.pending = st.h.proto.Reset(c.pending, st.id, h2.ErrCodeInternal)
+		}
+	}
+	st.releaseLocked()
+	c.scheduleFlushLocked()
+	c.mu.Unlock()
+	st.accessLog()
+}
+
+// receive is the app's Receive.
+func (st *h2Stream) receive(ctx context.Context) (asgi.Message, error) {
+	c := st.c
+	c.mu.Lock()
+	for {
+		if st.gone {
+			c.mu.Unlock()
+			return &asgi.HTTPDisconnect{}, nil
+		}
+		if b := st.popBodyLocked(); b != nil {
+			more := !st.bodyDone || !st.body.empty()
+			st.deliveredEnd = !more
+			c.mu.Unlock()
+			return &asgi.HTTPRequest{Body: b, MoreBody: more}, nil
+		}
+		if st.bodyDone && !st.deliveredEnd {
+			st.deliveredEnd = true
+			c.mu.Unlock()
+			return &asgi.HTTPRequest{}, nil
+		}
+		if st.recvWait == nil {
+			st.recvWait = make(chan struct{})
+		}
+		wait := st.recvWait
+		c.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		c.mu.Lock()
+	}
+}
+
+// maxReceiveChunk is the most body bytes merged into one http.request message.
+const maxReceiveChunk = 64 << 10
+
+// popBodyLocked takes the queued body bytes (merging small DATA frames up to
+// maxReceiveChunk) and grants them back to the peer's windows.
+func (st *h2Stream) popBodyLocked() []byte {
+	b, _ := st.body.pop()
+	if b == nil {
+		return nil
+	}
+	for len(b) < maxReceiveChunk && len(st.body.mem) > 0 && len(b)+len(st.body.mem[0]) <= maxReceiveChunk {
+		next, _ := st.body.pop()
+		b = append(b, next...)
+	}
+	c := st.c
+	n := len(c.pending)
+	c.pending = st.h.proto.Consumed(c.pending, st.id, len(b))
+	if len(c.pending) > n {
+		c.scheduleFlushLocked()
+	}
+	return b
+}
+
+// send is the app's Send.
+func (st *h2Stream) send(ctx context.Context, msg asgi.Message) error {
+	if ps, ok := msg.(*asgi.HTTPResponsePathsend); ok {
+		return st.sendFile(ctx, ps)
+	}
+	c := st.c
+	c.mu.Lock()
+	if st.gone || c.gone {
+		c.mu.Unlock()
+		return asgi.ErrDisconnected
+	}
+	if err := st.order.Check(msg); err != nil {
+		c.mu.Unlock()
+		return err
+	}
+	var err error
+	switch m := msg.(type) {
+	case *asgi.HTTPResponseStart:
+		st.status = m.Status
+		if m.Trailers {
+			st.h.proto.AnnounceTrailers(st.id)
+		}
+		c.pending, err = st.h.proto.WriteHeaders(c.pending, st.id, m.Status, m.Headers, false)
+	case *asgi.HTTPResponseBody:
+		body := m.Body
+		if st.isHead {
+			body = nil
+		}
+		return st.writeDataLocked(ctx, body, !m.MoreBody)
+	case *asgi.HTTPResponseTrailers:
+		st.trailers = append(st.trailers, m.Headers.Clone()...)
+		if !m.MoreTrailers {
+			c.pending, err = st.h.proto.WriteTrailers(c.pending, st.id, st.trailers)
+		}
+	}
+	c.scheduleFlushLocked()
+	c.mu.Unlock()
+	if err != nil {
+		return asgi.ErrDisconnected
+	}
+	return c.waitWritable(ctx)
+}
+
+// writeDataLocked sends data within the peer's windows, blocking while they are closed
+// and while the connection has too much unsent output. Called with c.mu held; returns
+// with it released.
+func (st *h2Stream) writeDataLocked(ctx context.Context, data []byte, end bool) error {
+	c, h := st.c, st.h
+	for {
+		var n int
+		var err error
+		c.pending, n, err = h.proto.WriteData(c.pending, st.id, data, end)
+		data = data[n:]
+		c.scheduleFlushLocked()
+		if err != nil || st.gone {
+			c.mu.Unlock()
+			return asgi.ErrDisconnected
+		}
+		if len(data) == 0 || n > 0 {
+			c.mu.Unlock()
+			if err := c.waitWritable(ctx); err != nil || len(data) == 0 {
+				return err
+			}
+			c.mu.Lock()
+			continue
+		}
+		if err := st.waitWindowLocked(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+// waitWindowLocked waits (releasing c.mu) until a send window grows, the stream goes,
+// or ctx is done; it returns with c.mu held, or released with an error.
+func (st *h2Stream) waitWindowLocked(ctx context.Context) error {
+	c, h := st.c, st.h
+	if st.winWait == nil {
+		st.winWait = make(chan struct{})
+	}
+	wait := st.winWait
+	if h.blocked == 0 {
+		h.stallFrom = time.Now()
+	}
+	h.blocked++
+	c.mu.Unlock()
+	var err error
+	select {
+	case <-wait:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	c.mu.Lock()
+	h.blocked--
+	if err == nil && (st.gone || c.gone) {
+		err = asgi.ErrDisconnected
+	}
+	if err != nil {
+		c.mu.Unlock()
+	}
+	return err
+}
+
+// sendFile implements http.response.pathsend over HTTP/2: the server reads the file
+// in chunks and sends them within the peer's windows.
+func (st *h2Stream) sendFile(ctx context.Context, ps *asgi.HTTPResponsePathsend) error {
+	f, err := os.Open(ps.Path)
+	if err != nil {
+		return fmt.Errorf("eventloop: pathsend: %w", err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil || info.IsDir() {
+		return fmt.Errorf("eventloop: pathsend: %s is not a readable file", ps.Path)
+	}
+	c := st.c
+	c.mu.Lock()
+	if st.gone || c.gone {
+		c.mu.Unlock()
+		return asgi.ErrDisconnected
+	}
+	if err := st.order.Check(ps); err != nil {
+		c.mu.Unlock()
+		return err
+	}
+	c.mu.Unlock()
+	buf := make([]byte, min(fileChunk, max(info.Size(), 1)))
+	for {
+		n, rerr := io.ReadFull(f, buf)
+		last := rerr == io.EOF || rerr == io.ErrUnexpectedEOF
+		if rerr != nil && !last {
+			return fmt.Errorf("eventloop: pathsend: %w", rerr)
+		}
+		c.mu.Lock()
+		if err := st.writeDataLocked(ctx, buf[:n], last); err != nil || last {
+			return err
+		}
+	}
+}
+
+// accessLog writes one line per stream, in uvicorn's shape.
+func (st *h2Stream) accessLog() {
+	if !st.c.srv.cfg.AccessLog {
+		return
+	}
+	q := ""
+	if len(st.scope.QueryString) > 0 {
+		q = "?" + string(st.scope.QueryString)
+	}
+	host, port := "", 0
+	if cl := st.scope.Client; cl != nil {
+		host, port = cl.Host, cl.Port
+	}
+	st.c.srv.log.Info(fmt.Sprintf("%s:%d - \"%s %s%s HTTP/2\" %d", host, port,
+		st.scope.Method, st.scope.RawPath, q, st.status),
+		"duration", time.Since(st.started).Round(time.Microsecond))
+}

@@ -1,0 +1,314 @@
+package eventloop
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
+
+	"asgo/protocol/asgi"
+)
+
+// h2cClient returns an HTTP/2 client speaking h2c with prior knowledge.
+func h2cClient() *http.Client {
+	return &http.Client{Transport: &http2.Transport{
+		AllowHTTP: true,
+		DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, network, addr)
+		},
+	}, Timeout: 20 * time.Second}
+}
+
+// bodyFirstApp reads the whole request body, then answers 200 with its length: what
+// h2spec needs (it sends requests with bodies and trailers and wants a response).
+var bodyFirstApp = asgi.AppFunc(func(ctx context.Context, scope asgi.Scope, receive asgi.Receive, send asgi.Send) error {
+	body, err := readBody(ctx, receive)
+	if err != nil {
+		return err
+	}
+	return respond(ctx, send, 200, "received "+strconv.Itoa(len(body))+" bytes of request body\n")
+})
+
+// tool returns the path of an external test tool, skipping the test when it is
+// missing (make deps installs all of them).
+func tool(t *testing.T, name string) string {
+	t.Helper()
+	if p, err := filepath.Abs(filepath.Join("..", "bin", name)); err == nil {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Skipf("%s not installed (make deps installs it)", name)
+	}
+	return p
+}
+
+func port(addr string) string {
+	_, p, _ := net.SplitHostPort(addr)
+	return p
+}
+
+// TestH2Spec runs h2spec in strict mode against the real server: every case must pass.
+func TestH2Spec(t *testing.T) {
+	h2spec := tool(t, "h2spec")
+	ts := startServer(t, Config{}, bodyFirstApp)
+	report := filepath.Join(t.TempDir(), "h2spec.xml")
+	cmd := exec.Command(h2spec, "--strict", "-h", "127.0.0.1", "-p", port(ts.addr), "-o", "3", "-j", report)
+	out, err := cmd.CombinedOutput()
+	summary := ""
+	if i := bytes.LastIndex(out, []byte("tests,")); i >= 0 {
+		summary = strings.TrimSpace(string(out[bytes.LastIndexByte(out[:i], '\n')+1:]))
+	}
+	t.Logf("h2spec: %s", summary)
+	if err != nil || !strings.Contains(summary, " 0 skipped, 0 failed") {
+		failures := out
+		if i := bytes.Index(out, []byte("Failures:")); i >= 0 {
+			failures = out[i:]
+		}
+		t.Fatalf("h2spec failed (%v):\n%s", err, failures)
+	}
+}
+
+func h2curl(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(tool(t, "curl"), append([]string{"-sS", "--max-time", "20"}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("curl %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+func TestH2Curl(t *testing.T) {
+	ts := startServer(t, Config{}, nil)
+	t.Run("get", func(t *testing.T) {
+		out := h2curl(t, "--http2-prior-knowledge", "-w", " %{http_version}", ts.url("/hello"))
+		if out != "Hello, World! 2" {
+			t.Fatalf("got %q", out)
+		}
+	})
+	t.Run("post upload", func(t *testing.T) {
+		data := bytes.Repeat([]byte("asgo h2 upload "), 300_000) // 4.5 MB: many window updates
+		file := filepath.Join(t.TempDir(), "upload")
+		if err := os.WriteFile(file, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out := h2curl(t, "--http2-prior-knowledge", "--data-binary", "@"+file, ts.url("/sha256"))
+		if want := fmt.Sprintf("%d %x", len(data), sha256.Sum256(data)); out != want {
+			t.Fatalf("got %q, want %q", out, want)
+		}
+	})
+	t.Run("streaming", func(t *testing.T) {
+		out := h2curl(t, "--http2-prior-knowledge", "-N", ts.url("/stream?5"))
+		if out != "chunk 0\nchunk 1\nchunk 2\nchunk 3\nchunk 4\n" {
+			t.Fatalf("got %q", out)
+		}
+	})
+	t.Run("upgrade h2c", func(t *testing.T) {
+		out := h2curl(t, "--http2", "-w", " %{http_version}", ts.url("/scope?x=1"))
+		if out != "GET|/scope|/scope|x=1|2 2" {
+			t.Fatalf("got %q", out)
+		}
+	})
+	t.Run("upgrade with body stays on HTTP/1.1", func(t *testing.T) {
+		out := h2curl(t, "--http2", "-d", "abc", "-w", " %{http_version}", ts.url("/echo"))
+		if out != "abc 1.1" {
+			t.Fatalf("got %q", out)
+		}
+	})
+}
+
+// TestH2PythonClient multiplexes requests on one connection with python-hyper's h2, an
+// independent implementation.
+func TestH2PythonClient(t *testing.T) {
+	python := "/usr/bin/python3"
+	if err := exec.Command(python, "-c", "import h2.connection").Run(); err != nil {
+		t.Skip("python3-h2 not installed (make deps installs it)")
+	}
+	ts := startServer(t, Config{}, nil)
+	script := `
+import socket, sys, h2.connection, h2.events, h2.config
+host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+s = socket.create_connection((host, port), timeout=10)
+c = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True))
+c.initiate_connection()
+ids = []
+for i in range(n):
+    sid = c.get_next_available_stream_id()
+    ids.append(sid)
+    path = "/echo" if i % 2 else "/hello"
+    end = (i % 2 == 0)
+    c.send_headers(sid, [(":method", "POST" if i % 2 else "GET"), (":scheme", "http"), (":authority", host), (":path", path)], end_stream=end)
+    if not end:
+        c.send_data(sid, b"x" * (1000 + i), end_stream=True)
+s.sendall(c.data_to_send())
+bodies, status, done = {}, {}, set()
+while len(done) < n:
+    data = s.recv(65536)
+    if not data:
+        break
+    for ev in c.receive_data(data):
+        if isinstance(ev, h2.events.ResponseReceived):
+            status[ev.stream_id] = dict(ev.headers)[b":status"]
+        elif isinstance(ev, h2.events.DataReceived):
+            bodies[ev.stream_id] = bodies.get(ev.stream_id, b"") + ev.data
+            c.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+        elif isinstance(ev, h2.events.StreamEnded):
+            done.add(ev.stream_id)
+    s.sendall(c.data_to_send())
+ok = 0
+for i, sid in enumerate(ids):
+    want = (b"x" * (1000 + i)) if i % 2 else b"Hello, World!"
+    if status.get(sid) == b"200" and bodies.get(sid, b"") == want:
+        ok += 1
+print(ok)
+`
+	out, err := exec.Command(python, "-c", script, "127.0.0.1", port(ts.addr), "40").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "40" {
+		t.Fatalf("python h2 client: %v\n%s", err, out)
+	}
+}
+
+// TestH2Load is a short h2load run: every request must succeed.
+func TestH2Load(t *testing.T) {
+	h2load := tool(t, "h2load")
+	ts := startServer(t, Config{}, nil)
+	out, err := exec.Command(h2load, "-n", "4000", "-c", "4", "-m", "16", ts.url("/hello")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("h2load: %v\n%s", err, out)
+	}
+	var line string
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(l, "requests:") || strings.HasPrefix(l, "finished in") || strings.HasPrefix(l, "status codes:") {
+			line += strings.TrimSpace(l) + "; "
+		}
+	}
+	t.Logf("h2load: %s", line)
+	if !strings.Contains(line, "4000 succeeded, 0 failed, 0 errored") || !strings.Contains(line, "4000 2xx") {
+		t.Fatalf("h2load:\n%s", out)
+	}
+}
+
+func TestH2Disabled(t *testing.T) {
+	ts := startServer(t, Config{DisableHTTP2: true}, nil)
+	out := h2curl(t, "--http2", "-w", " %{http_version}", ts.url("/hello"))
+	if out != "Hello, World! 1.1" {
+		t.Fatalf("upgrade with HTTP/2 off: %q", out)
+	}
+	c := ts.dial(t)
+	io.WriteString(c, http2.ClientPreface)
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	b, _ := io.ReadAll(c)
+	if !bytes.HasPrefix(b, []byte("HTTP/1.1 ")) {
+		t.Fatalf("prior knowledge with HTTP/2 off got %q", b)
+	}
+}
+
+// rawH2 is a hand-driven HTTP/2 client for protocol-level and attack tests.
+type rawH2 struct {
+	t   testing.TB
+	nc  net.Conn
+	fr  *http2.Framer
+	enc *hpack.Encoder
+	blk bytes.Buffer
+}
+
+func dialH2(t testing.TB, addr string, settings ...http2.Setting) *rawH2 {
+	t.Helper()
+	nc, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	r := &rawH2{t: t, nc: nc}
+	r.fr = http2.NewFramer(nc, nc)
+	r.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
+	r.fr.AllowIllegalWrites = true
+	r.enc = hpack.NewEncoder(&r.blk)
+	if _, err := io.WriteString(nc, http2.ClientPreface); err != nil {
+		t.Fatal(err)
+	}
+	r.fr.WriteSettings(settings...)
+	return r
+}
+
+func (r *rawH2) block(pairs ...string) []byte {
+	r.blk.Reset()
+	for i := 0; i+1 < len(pairs); i += 2 {
+		r.enc.WriteField(hpack.HeaderField{Name: pairs[i], Value: pairs[i+1]})
+	}
+	return bytes.Clone(r.blk.Bytes())
+}
+
+func (r *rawH2) request(id uint32, method, path string, end bool) {
+	r.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, EndHeaders: true, EndStream: end,
+		BlockFragment: r.block(":method", method, ":scheme", "http", ":authority", "x", ":path", path)})
+}
+
+// until reads frames until match returns true (and returns that frame) or the
+// connection ends (nil).
+func (r *rawH2) until(d time.Duration, match func(http2.Frame) bool) http2.Frame {
+	r.t.Helper()
+	r.nc.SetReadDeadline(time.Now().Add(d))
+	for {
+		f, err := r.fr.ReadFrame()
+		if err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				r.t.Fatalf("no matching frame within %v", d)
+			}
+			return nil
+		}
+		if _, ok := f.(*http2.SettingsFrame); ok && !f.(*http2.SettingsFrame).IsAck() {
+			r.fr.WriteSettingsAck()
+		}
+		if match(f) {
+			return f
+		}
+	}
+}
+
+func (r *rawH2) wantGoAway(d time.Duration, code http2.ErrCode) {
+	r.t.Helper()
+	f := r.until(d, func(f http2.Frame) bool { _, ok := f.(*http2.GoAwayFrame); return ok })
+	if f == nil {
+		r.t.Fatalf("connection closed without GOAWAY %v", code)
+	}
+	if g := f.(*http2.GoAwayFrame); g.ErrCode != code {
+		r.t.Fatalf("GOAWAY %v, want %v (%q)", g.ErrCode, code, g.DebugData())
+	}
+}
+
+func (r *rawH2) wantClosed(d time.Duration) {
+	r.t.Helper()
+	if f := r.until(d, func(http2.Frame) bool { return false }); f != nil {
+		r.t.Fatal("unreachable")
+	}
+}
+
+func (r *rawH2) wantStatus(d time.Duration, id uint32) string {
+	r.t.Helper()
+	f := r.until(d, func(f http2.Frame) bool {
+		h, ok := f.(*http2.MetaHeadersFrame)
+		return ok && h.StreamID == id
+	})
+	if f == nil {
+		r.t.Fatalf("connection closed before the response of stream %d", id)
+	}
+	return f.(*http2.MetaHeadersFrame).PseudoValue("status")
+}
