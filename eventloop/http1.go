@@ -200,17 +200,18 @@ func (h *h1Conn) responseDone(c *conn, st *h1Stream) {
 	if st.doneOnLoop {
 		return
 	}
+	if !st.logged {
+		st.logged = true
+		st.accessLog()
+	}
 	if h.reading == st && !st.aborted() {
 		// The app answered without reading the whole body: keep reading and
-		// discarding it, then carry on with the next request.
+		// discarding it; onEnd comes back here, then the next request follows.
 		st.discardBody()
-		st.doneOnLoop = true
-		st.accessLog()
 		return
 	}
 	st.doneOnLoop = true
 	h.active = nil
-	st.accessLog()
 	if st.aborted() || !st.keepAlive() || h.draining {
 		if st.aborted() {
 			c.markGone()
@@ -284,7 +285,8 @@ type h1Stream struct {
 
 	// Owned by the loop goroutine:
 	received   int64
-	doneOnLoop bool
+	doneOnLoop bool // the loop has finished with this response
+	logged     bool // the access log line was written
 
 	// Guarded by c.mu:
 	body         bodyQueue

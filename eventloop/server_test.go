@@ -710,3 +710,27 @@ func TestGracefulShutdownCompletesInFlight(t *testing.T) {
 func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
+
+func TestUnreadBodyIsDiscardedAndConnectionReused(t *testing.T) {
+	ts := startServer(t, Config{}, nil)
+	c := ts.dial(t)
+	br := bufio.NewReader(c)
+	big := strings.Repeat("z", 200<<10)
+	resp := roundTrip(t, c, br, "POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: "+strconv.Itoa(len(big))+"\r\n\r\n"+big, "POST")
+	if got := body(t, resp); got != "Hello, World!" {
+		t.Fatalf("got %q", got)
+	}
+	resp = roundTrip(t, c, br, "GET /scope HTTP/1.1\r\nHost: x\r\n\r\n", "GET")
+	if got := body(t, resp); got != "GET|/scope|/scope||1.1" {
+		t.Fatalf("next request on the connection: %q", got)
+	}
+}
+
+func TestPercentDecodedPathAndRawPath(t *testing.T) {
+	ts := startServer(t, Config{}, nil)
+	c := ts.dial(t)
+	resp := roundTrip(t, c, bufio.NewReader(c), "GET /sc%6Fpe?q=%20 HTTP/1.1\r\nHost: x\r\n\r\n", "GET")
+	if got := body(t, resp); got != "GET|/scope|/sc%6Fpe|q=%20|1.1" {
+		t.Fatalf("got %q", got)
+	}
+}
