@@ -1,0 +1,287 @@
+package wsgi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"asgo/eventloop"
+	"asgo/protocol/asgi"
+)
+
+// startAsgo serves app with asgo's server on a free port and returns its base URL.
+func startAsgo(t testing.TB, app asgi.App) string {
+	t.Helper()
+	srv := eventloop.New(eventloop.Config{Binds: []string{"127.0.0.1:0"}, Loops: 2,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, app)
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	return "http://" + srv.Addrs()[0].String()
+}
+
+// beside serves the WSGI-style app and, at /async, an async hello, as the demo does.
+func beside(wsgiApp asgi.App) asgi.App {
+	return asgi.AppFunc(func(ctx context.Context, s asgi.Scope, r asgi.Receive, send asgi.Send) error {
+		if hs, ok := s.(*asgi.HTTPScope); ok && hs.Path == "/async" {
+			return sendPlain(ctx, send, 200, "async")
+		}
+		return wsgiApp.ServeASGI(ctx, s, r, send)
+	})
+}
+
+// client returns an HTTP/1.1 or h2c (prior knowledge) client.
+func client(version string) *http.Client {
+	tr := &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 16}
+	if version == "2" {
+		var p http.Protocols
+		p.SetUnencryptedHTTP2(true)
+		tr.Protocols = &p
+	}
+	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
+}
+
+func get(t *testing.T, c *http.Client, url string) (*http.Response, string) {
+	t.Helper()
+	resp, err := c.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(b)
+}
+
+func TestE2ESaturation(t *testing.T) {
+	forModes(t, func(t *testing.T, version string) {
+		b := newBlocker()
+		app, _ := newApp(t, b.handler, Config{Workers: 2, Backlog: 1})
+		base := startAsgo(t, beside(app))
+		c := client(version)
+		defer c.CloseIdleConnections()
+		get(t, c, base+"/async") // open the connection(s)
+		var wg sync.WaitGroup
+		statuses := make(chan int, 3)
+		for range 3 { // two run, one waits in the queue
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				resp, _ := get(t, c, base+"/slow")
+				statuses <- resp.StatusCode
+			}()
+		}
+		b.waitRunning(t, 2)
+		for app.Pool().Queued() != 1 {
+			time.Sleep(time.Millisecond)
+		}
+		begin := time.Now()
+		resp, _ := get(t, c, base+"/fast")
+		took := time.Since(begin)
+		if resp.StatusCode != 503 || resp.Header.Get("Retry-After") != "1" {
+			t.Fatalf("saturated pool: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+		var lat []time.Duration
+		for range 50 {
+			begin := time.Now()
+			if resp, body := get(t, c, base+"/async"); resp.StatusCode != 200 || body != "async" {
+				t.Fatalf("async route: %d %q", resp.StatusCode, body)
+			}
+			lat = append(lat, time.Since(begin))
+		}
+		slices.Sort(lat)
+		t.Logf("503 in %v; async route while every worker is busy: p50 %v, p90 %v, max %v", took, lat[25], lat[45], lat[49])
+		if took > 100*time.Millisecond || lat[25] > 5*time.Millisecond || lat[45] > 20*time.Millisecond {
+			t.Fatalf("too slow beside a saturated pool: 503 in %v, async p50 %v p90 %v", took, lat[25], lat[45])
+		}
+		close(b.release)
+		wg.Wait()
+		close(statuses)
+		for s := range statuses {
+			if s != 200 {
+				t.Fatalf("a running or queued request got %d", s)
+			}
+		}
+	})
+}
+
+// patternReader yields n bytes of a fixed pattern without holding them.
+type patternReader struct {
+	n, off int64
+	crc    uint32
+}
+
+func (r *patternReader) Read(p []byte) (int, error) {
+	if r.off >= r.n {
+		return 0, io.EOF
+	}
+	p = p[:min(int64(len(p)), r.n-r.off)]
+	for i := range p {
+		p[i] = byte((r.off + int64(i)) * 7)
+	}
+	r.off += int64(len(p))
+	r.crc = crc32.Update(r.crc, crc32.IEEETable, p)
+	return len(p), nil
+}
+
+func TestE2EStreaming64MiBUpload(t *testing.T) {
+	if testing.Short() {
+		t.Skip("64 MiB upload")
+	}
+	forModes(t, func(t *testing.T, version string) {
+		const total = 64 << 20
+		var peak uint64
+		var ms runtime.MemStats
+		app, _ := newApp(t, func(e Environ, start StartResponse) (Iterable, error) {
+			buf := make([]byte, 32<<10)
+			var n int64
+			var crc uint32
+			for i := 0; ; i++ {
+				k, err := e.Input().Read(buf)
+				n += int64(k)
+				crc = crc32.Update(crc, crc32.IEEETable, buf[:k])
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					return nil, err
+				}
+				if i%64 == 0 { // slow: a pause every 2 MiB
+					time.Sleep(3 * time.Millisecond)
+					runtime.ReadMemStats(&ms)
+					peak = max(peak, ms.HeapAlloc)
+				}
+			}
+			return Bytes([]byte(fmt.Sprintf("%d %08x", n, crc))), plain(start)
+		}, Config{Workers: 1})
+		base := startAsgo(t, app)
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		baseHeap := ms.HeapAlloc
+		src := &patternReader{n: total}
+		req, _ := http.NewRequest("POST", base+"/upload", src)
+		req.ContentLength = total
+		c := client(version)
+		defer c.CloseIdleConnections()
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if want := fmt.Sprintf("%d %08x", total, src.crc); string(body) != want {
+			t.Fatalf("handler saw %q, client sent %q", body, want)
+		}
+		grew := int64(peak) - int64(baseHeap)
+		t.Logf("heap growth (client and server in one process) while streaming 64 MiB over HTTP/%s: %d KiB", version, grew>>10)
+		if grew > 32<<20 {
+			t.Fatalf("heap grew by %d MiB during a 64 MiB upload", grew>>20)
+		}
+	})
+}
+
+func TestE2EEnvironAndErrors(t *testing.T) {
+	forModes(t, func(t *testing.T, version string) {
+		app, logs := newApp(t, func(e Environ, start StartResponse) (Iterable, error) {
+			switch e.Get("PATH_INFO") {
+			case "/panic":
+				panic("handler exploded")
+			case "/environ":
+				out := map[string]string{}
+				for k := range e {
+					out[k] = e.Get(k)
+				}
+				b, err := json.Marshal(out)
+				if err != nil {
+					return nil, err
+				}
+				return Bytes(b), plain(start)
+			}
+			return nil, errors.New("unknown path")
+		}, Config{Workers: 1})
+		base := startAsgo(t, app)
+		c := client(version)
+		defer c.CloseIdleConnections()
+		_, body := get(t, c, base+"/environ?q=1")
+		var env map[string]string
+		if err := json.Unmarshal([]byte(body), &env); err != nil {
+			t.Fatal(err)
+		}
+		wantProto := map[string]string{"1.1": "HTTP/1.1", "2": "HTTP/2"}[version]
+		if env["SERVER_PROTOCOL"] != wantProto || env["REQUEST_METHOD"] != "GET" || env["QUERY_STRING"] != "q=1" ||
+			env["REMOTE_ADDR"] != "127.0.0.1" || env["SERVER_NAME"] != "127.0.0.1" || env["HTTP_HOST"] == "" {
+			t.Fatalf("environ over the wire: %v", env)
+		}
+		for range 2 {
+			if resp, _ := get(t, c, base+"/panic"); resp.StatusCode != 500 {
+				t.Fatalf("panic: %d", resp.StatusCode)
+			}
+		}
+		if resp, _ := get(t, c, base+"/environ"); resp.StatusCode != 200 {
+			t.Fatal("the worker did not survive the panics")
+		}
+		mustContain(t, logs.String(), "handler exploded")
+	})
+}
+
+func TestE2ETimeoutAndPathsend(t *testing.T) {
+	forModes(t, func(t *testing.T, version string) {
+		path, data := writeTemp(t, 300_000)
+		release := make(chan struct{})
+		defer close(release)
+		app, _ := newApp(t, func(e Environ, start StartResponse) (Iterable, error) {
+			switch e.Get("PATH_INFO") {
+			case "/file":
+				f, err := os.Open(path)
+				if err != nil {
+					return nil, err
+				}
+				return e.FileWrapper()(f, 0), plain(start)
+			case "/started":
+				write, err := start("200 OK", nil, nil)
+				if err == nil {
+					err = write([]byte("begun"))
+				}
+				if err != nil {
+					return nil, err
+				}
+			}
+			select {
+			case <-release:
+			case <-e.Context().Done():
+			}
+			return nil, plain(start)
+		}, Config{Timeout: 100 * time.Millisecond})
+		base := startAsgo(t, app)
+		c := client(version)
+		defer c.CloseIdleConnections()
+		if resp, body := get(t, c, base+"/file"); resp.StatusCode != 200 || body != string(data) {
+			t.Fatalf("file: %d, %d bytes", resp.StatusCode, len(body))
+		}
+		if resp, _ := get(t, c, base+"/slow"); resp.StatusCode != 504 {
+			t.Fatalf("timeout before start: %d", resp.StatusCode)
+		}
+		resp, err := c.Get(base + "/started")
+		if err == nil {
+			_, err = io.ReadAll(resp.Body)
+			resp.Body.Close()
+		}
+		if err == nil {
+			t.Fatal("a response that timed out after it started must be aborted")
+		}
+	})
+}
