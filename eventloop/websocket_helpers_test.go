@@ -295,6 +295,8 @@ func (w *wsClient) expectClose(code int) string {
 		if got != code {
 			w.t.Fatalf("close code %d (%q), want %d", got, reason, code)
 		}
+		// Answer as a client does; the server may have closed already.
+		_, _ = w.c.Write(frameBytes(ws.OpClose, true, 0, f.Payload[:min(2, len(f.Payload))], true))
 		w.expectEOF()
 		return reason
 	}

@@ -1,9 +1,19 @@
 package eventloop
 
 import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"net"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/gobwas/ws"
+
+	"asgo/protocol/asgi"
+	"asgo/protocol/websocket"
 )
 
 func TestWebSocketEchoBasic(t *testing.T) {
@@ -15,4 +25,240 @@ func TestWebSocketEchoBasic(t *testing.T) {
 	c.expectMessage(ws.OpBinary, []byte{0, 1, 2})
 	c.close(1000, "bye")
 	c.expectClose(1000)
+}
+
+func TestWebSocketHandshakeRefusals(t *testing.T) {
+	ts, _ := startWSServer(t, Config{WebSocket: websocket.Config{AllowedOrigins: []string{"https://good.example"}}})
+	tests := []struct {
+		name   string
+		raw    string
+		status int
+		header string // "Name: value" expected in the response
+	}{
+		{"version 8", strings.Replace(wsUpgradeRequest("/ws"), "Version: 13", "Version: 8", 1), 426, "Sec-Websocket-Version: 13"},
+		{"bad key", strings.Replace(wsUpgradeRequest("/ws"), wsTestKey, "short", 1), 400, ""},
+		{"foreign origin", wsUpgradeRequest("/ws", "Origin: https://evil.example"), 403, ""},
+		{"POST", strings.Replace(wsUpgradeRequest("/ws"), "GET", "POST", 1), 400, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := ts.dial(t)
+			resp := roundTrip(t, c, bufio.NewReader(c), tt.raw, "GET")
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tt.status)
+			}
+			if name, value, ok := strings.Cut(tt.header, ": "); ok && resp.Header.Get(name) != value {
+				t.Fatalf("header %s = %q", name, resp.Header.Get(name))
+			}
+		})
+	}
+	dialWS(t, ts, "/ws", "Origin: https://good.example").close(1000, "")
+}
+
+func TestWebSocketAppRefusals(t *testing.T) {
+	ts, _ := startWSServer(t, Config{})
+	tests := []struct {
+		path   string
+		status int
+		body   string
+	}{
+		{"/deny", 403, ""},
+		{"/denial", 401, "no entry"},
+		{"/noaccept", 500, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			c := wsHandshake(t, ts, tt.path)
+			if c.resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d", c.resp.StatusCode, tt.status)
+			}
+			if b := body(t, c.resp); tt.body != "" && b != tt.body {
+				t.Fatalf("body %q", b)
+			}
+			if tt.status == 401 && c.resp.Header.Get("Www-Authenticate") != "Bearer" {
+				t.Fatalf("denial headers %v", c.resp.Header)
+			}
+			c.expectEOF()
+		})
+	}
+}
+
+func TestWebSocketScopeAndSubprotocol(t *testing.T) {
+	ts, _ := startWSServer(t, Config{})
+	c := dialWS(t, ts, "/proto?a=1", "Sec-WebSocket-Protocol: chat, v2.chat")
+	if c.resp.Header.Get("Sec-WebSocket-Protocol") != "v2.chat" || c.resp.Header.Get("X-Chosen") != "v2.chat" {
+		t.Fatalf("response headers %v", c.resp.Header)
+	}
+	c.expectMessage(ws.OpText, []byte("/proto?a=1"))
+	c.expectClose(1000) // the app returned
+}
+
+func TestWebSocketAppEndings(t *testing.T) {
+	ts, app := startWSServer(t, Config{})
+	t.Run("panic closes 1011", func(t *testing.T) { dialWS(t, ts, "/panic").expectClose(1011) })
+	t.Run("return closes 1000", func(t *testing.T) { dialWS(t, ts, "/return").expectClose(1000) })
+	t.Run("app close code and reason", func(t *testing.T) {
+		c := dialWS(t, ts, "/close4000")
+		f := c.read()
+		if f.Header.OpCode != ws.OpClose || binary.BigEndian.Uint16(f.Payload) != 4000 || string(f.Payload[2:]) != "app says bye" {
+			t.Fatalf("close frame %x", f.Payload)
+		}
+		c.close(4000, "")
+		c.expectEOF()
+		if d := <-app.disconnects; d.Code != 4000 {
+			t.Fatalf("disconnect %+v", d)
+		}
+	})
+}
+
+func TestWebSocketDisconnectCodes(t *testing.T) {
+	ts, app := startWSServer(t, Config{})
+	c := dialWS(t, ts, "/record")
+	c.close(1001, "going")
+	c.expectClose(1001)
+	if d := <-app.disconnects; d.Code != 1001 || d.Reason != "going" {
+		t.Fatalf("disconnect %+v", d)
+	}
+	if err := <-app.sendErrs; !errors.Is(err, asgi.ErrDisconnected) {
+		t.Fatalf("send after disconnect: %v", err)
+	}
+	c = dialWS(t, ts, "/record")
+	c.c.Close() // dropped without a close frame
+	if d := <-app.disconnects; d.Code != 1006 {
+		t.Fatalf("disconnect after drop %+v", d)
+	}
+	<-app.sendErrs
+}
+
+// TestWebSocketSendBackpressure: a client that does not read makes the app's send
+// block near the high-water mark instead of growing the server's memory.
+func TestWebSocketSendBackpressure(t *testing.T) {
+	ts, app := startWSServer(t, Config{WriteHighWater: 256 << 10})
+	c := dialWS(t, ts, "/flood")
+	if tc, ok := c.c.(*net.TCPConn); ok {
+		_ = tc.SetReadBuffer(64 << 10)
+	}
+	time.Sleep(500 * time.Millisecond)
+	var queued int
+	for drained := false; !drained; {
+		select {
+		case queued = <-app.sent:
+		default:
+			drained = true
+		}
+	}
+	// Kernel buffers on both sides plus the high-water mark: a few MiB at most.
+	if queued > 16<<20 {
+		t.Fatalf("app queued %d bytes to a client that does not read", queued)
+	}
+	c.c.Close()
+	if err := <-app.sendErrs; !errors.Is(err, asgi.ErrDisconnected) && !errors.Is(err, context.Canceled) {
+		t.Fatalf("blocked send ended with %v", err)
+	}
+}
+
+func TestWebSocketKeepalive(t *testing.T) {
+	ts, _ := startWSServer(t, Config{WebSocket: websocket.Config{PingInterval: 50 * time.Millisecond, PingTimeout: 100 * time.Millisecond}})
+	t.Run("answered pings keep it open", func(t *testing.T) {
+		c := dialWS(t, ts, "/ws")
+		for range 3 {
+			f := c.read()
+			if f.Header.OpCode != ws.OpPing {
+				t.Fatalf("got %v, want ping", f.Header.OpCode)
+			}
+			c.frame(ws.OpPong, true, f.Payload)
+		}
+		c.text("still here")
+		for {
+			f := c.read()
+			if f.Header.OpCode == ws.OpText {
+				break
+			}
+			c.frame(ws.OpPong, true, f.Payload)
+		}
+	})
+	t.Run("unanswered ping closes 1011", func(t *testing.T) {
+		c := dialWS(t, ts, "/ws")
+		if f := c.read(); f.Header.OpCode != ws.OpPing {
+			t.Fatalf("got %v, want ping", f.Header.OpCode)
+		}
+		c.expectClose(1011)
+	})
+}
+
+func TestWebSocketCloseTimeout(t *testing.T) {
+	ts, _ := startWSServer(t, Config{WebSocket: websocket.Config{CloseTimeout: 100 * time.Millisecond}})
+	c := dialWS(t, ts, "/return")
+	start := time.Now()
+	f := c.read() // the server's close; this client never answers it
+	if f.Header.OpCode != ws.OpClose {
+		t.Fatalf("got %v", f.Header.OpCode)
+	}
+	c.expectEOF()
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("closed after %v", d)
+	}
+}
+
+func TestWebSocketGracefulShutdown(t *testing.T) {
+	ts, _ := startWSServer(t, Config{})
+	clients := []*wsClient{dialWS(t, ts, "/ws"), dialWS(t, ts, "/chat")}
+	clients[0].text("x")
+	clients[0].expectMessage(ws.OpText, []byte("x"))
+	done := make(chan error, 1)
+	go func() { done <- ts.Shutdown(context.Background()) }()
+	for _, c := range clients {
+		f := c.read()
+		if f.Header.OpCode != ws.OpClose || binary.BigEndian.Uint16(f.Payload) != 1001 {
+			t.Fatalf("got %v %x, want close 1001", f.Header.OpCode, f.Payload)
+		}
+		c.close(1001, "")
+		c.expectEOF()
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("shutdown: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("shutdown did not finish after the closing handshakes")
+	}
+}
+
+// TestWebSocketInboundFloodIsBounded: a client flooding an app that never reads fills
+// the inbox, then the server stops reading; once the unread input passes the limit
+// the connection is closed with 1008 instead of buffering without bound.
+func TestWebSocketInboundFloodIsBounded(t *testing.T) {
+	ts, _ := startWSServer(t, Config{WebSocket: websocket.Config{MaxMessageSize: 256 << 10, MaxQueuedMessages: 4}})
+	c := dialWS(t, ts, "/sleepy")
+	msg := frameBytes(ws.OpBinary, true, 0, make([]byte, 32<<10), true)
+	go func() {
+		for range 64 {
+			if _, err := c.c.Write(msg); err != nil {
+				return
+			}
+		}
+	}()
+	c.expectClose(1008)
+}
+
+func TestWebSocketCompressionOffByConfig(t *testing.T) {
+	ts, _ := startWSServer(t, Config{WebSocket: websocket.Config{DisableCompression: true}})
+	c := dialWS(t, ts, "/ws", "Sec-WebSocket-Extensions: permessage-deflate")
+	if ext := c.resp.Header.Get("Sec-WebSocket-Extensions"); ext != "" {
+		t.Fatalf("extension negotiated: %q", ext)
+	}
+	c.writeRaw(frameBytes(ws.OpText, true, 4, []byte("x"), true))
+	c.expectClose(1002)
+}
+
+func TestWebSocketChatBroadcast(t *testing.T) {
+	ts, _ := startWSServer(t, Config{})
+	a, b := dialWS(t, ts, "/chat"), dialWS(t, ts, "/chat")
+	a.text("hi all")
+	a.expectMessage(ws.OpText, []byte("hi all"))
+	b.expectMessage(ws.OpText, []byte("hi all"))
+	b.binary([]byte{7})
+	a.expectMessage(ws.OpBinary, []byte{7})
+	b.expectMessage(ws.OpBinary, []byte{7})
 }
