@@ -1,0 +1,269 @@
+package grid
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"text/template"
+	"time"
+
+	"asgo/bench/internal/procstat"
+)
+
+// ErrNotReady is returned when a server does not answer within the start timeout.
+var ErrNotReady = errors.New("grid: server did not become ready")
+
+// Proc is a running server: one process, or nginx and the asgo behind it. Each is the
+// leader of its own process group, so stopping it also stops the workers it forked.
+type Proc struct {
+	cmds []*exec.Cmd
+	dir  string // temporary files (nginx), removed on Stop
+}
+
+// pids are the leaders whose trees are measured.
+func (p *Proc) pids() []int {
+	out := make([]int, 0, len(p.cmds))
+	for _, c := range p.cmds {
+		out = append(out, c.Process.Pid)
+	}
+	return out
+}
+
+// CPU is the CPU time used so far by every process of the server.
+func (p *Proc) CPU() procstat.CPU {
+	var sum procstat.CPU
+	for _, pid := range p.pids() {
+		c, _ := procstat.TreeCPU(pid)
+		sum.User += c.User
+		sum.System += c.System
+	}
+	return sum
+}
+
+// RSS is the summed resident memory of every process of the server, in KiB.
+func (p *Proc) RSS() int64 {
+	var sum int64
+	for _, pid := range p.pids() {
+		r, _ := procstat.TreeRSS(pid)
+		sum += r
+	}
+	return sum
+}
+
+// Alive reports whether every process is still running.
+func (p *Proc) Alive() bool {
+	for _, c := range p.cmds {
+		if c.ProcessState != nil || c.Process.Signal(syscall.Signal(0)) != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// Stop sends SIGTERM to every process group, then SIGKILL to those still running after
+// grace, and reaps them.
+func (p *Proc) Stop(grace time.Duration) {
+	for i := len(p.cmds) - 1; i >= 0; i-- { // the front process (nginx) first
+		stopGroup(p.cmds[i], grace)
+	}
+	if p.dir != "" {
+		os.RemoveAll(p.dir)
+	}
+}
+
+func stopGroup(c *exec.Cmd, grace time.Duration) {
+	pgid := c.Process.Pid
+	syscall.Kill(-pgid, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { c.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(grace):
+		syscall.Kill(-pgid, syscall.SIGKILL)
+		<-done
+	}
+	syscall.Kill(-pgid, syscall.SIGKILL) // workers that outlived their master
+}
+
+// prefixFor is the taskset prefix of the server (core 0) or load generator (core 1).
+func prefixFor(pinned bool, core int) []string {
+	if !pinned {
+		return nil
+	}
+	return []string{"taskset", "-c", strconv.Itoa(core)}
+}
+
+// start runs argv in its own process group with output appended to log.
+func start(argv []string, dir string, log io.Writer) (*exec.Cmd, error) {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = dir
+	cmd.Stdout = log
+	cmd.Stderr = log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("grid: start %s: %w", argv[0], err)
+	}
+	return cmd, nil
+}
+
+// Launch starts server s on port, pinned to core 0 when pinned, and waits until it answers.
+func Launch(ctx context.Context, e *Setup, s *Server, port int, pinned bool, log io.Writer) (*Proc, error) {
+	p := &Proc{}
+	pre := prefixFor(pinned, 0)
+	if s.Kind == KindNginx {
+		if err := p.launchNginx(ctx, e, s, port, pinned, log); err != nil {
+			p.Stop(time.Second)
+			return nil, err
+		}
+		return p, nil
+	}
+	dir := ""
+	if s.Kind == KindPython {
+		dir = e.PythonDir
+	}
+	cmd, err := start(append(pre, s.Args(e, port, pinned)...), dir, log)
+	if err != nil {
+		return nil, err
+	}
+	p.cmds = append(p.cmds, cmd)
+	if err := waitReady(ctx, p, port, readyPath(e, s)); err != nil {
+		p.Stop(time.Second)
+		return nil, fmt.Errorf("%s: %w", s.Name, err)
+	}
+	return p, nil
+}
+
+// readyPath is a path answered with 200, or "" when the server answers only WebSocket.
+func readyPath(e *Setup, s *Server) string {
+	if s.Supports(Hello) {
+		return e.Route(s, Hello)
+	}
+	return ""
+}
+
+// waitReady polls until the server answers GET path with 200 (or accepts a TCP connection
+// when path is ""), the process exits, or 30 s pass.
+func waitReady(ctx context.Context, p *Proc, port int, path string) error {
+	deadline := time.Now().Add(30 * time.Second)
+	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	for time.Now().Before(deadline) {
+		if !p.Alive() {
+			return fmt.Errorf("%w: process exited", ErrNotReady)
+		}
+		if probe(ctx, client, port, path) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("%w within 30s", ErrNotReady)
+}
+
+func probe(ctx context.Context, client *http.Client, port int, path string) bool {
+	if path == "" {
+		c, err := net.DialTimeout("tcp", addr(port), time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	}
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+addr(port)+path, nil)
+	resp, err := client.Do(req)
+	if err != nil {
+		return false
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// FreePort asks the kernel for a free loopback port.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("grid: free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+var nginxConf = template.Must(template.New("nginx").Parse(`# generated by bench/internal/grid for one run
+daemon off;
+master_process on;
+worker_processes 1;
+worker_rlimit_nofile 20000;
+user root;
+pid {{.Dir}}/nginx.pid;
+error_log {{.Dir}}/error.log warn;
+events { worker_connections 19000; }
+http {
+    access_log off;
+    client_body_temp_path {{.Dir}}/body;
+    proxy_temp_path {{.Dir}}/proxy;
+    fastcgi_temp_path {{.Dir}}/fastcgi;
+    uwsgi_temp_path {{.Dir}}/uwsgi;
+    scgi_temp_path {{.Dir}}/scgi;
+    keepalive_timeout 600s;
+    keepalive_requests 10000000;
+    client_max_body_size 8m;
+    upstream asgo {
+        server {{.Upstream}};
+        keepalive 512;
+        keepalive_requests 10000000;
+        keepalive_timeout 600s;
+    }
+    server {
+        listen {{.Listen}} backlog=4096;
+        location / {
+            proxy_pass http://asgo;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_buffering off;
+            proxy_request_buffering off;
+        }
+    }
+}
+`))
+
+// launchNginx starts asgo on a second port and nginx in front of it, both on the server core.
+func (p *Proc) launchNginx(ctx context.Context, e *Setup, s *Server, port int, pinned bool, log io.Writer) error {
+	back, err := FreePort()
+	if err != nil {
+		return err
+	}
+	asgo, err := start(append(prefixFor(pinned, 0), asgoArgs(e, back, pinned)...), "", log)
+	if err != nil {
+		return err
+	}
+	p.cmds = append(p.cmds, asgo)
+	if err := waitReady(ctx, p, back, e.Route(s, Hello)); err != nil {
+		return fmt.Errorf("asgo behind nginx: %w", err)
+	}
+	if p.dir, err = os.MkdirTemp("", "bench-nginx-"); err != nil {
+		return err
+	}
+	var conf bytes.Buffer
+	nginxConf.Execute(&conf, map[string]string{"Dir": p.dir, "Upstream": addr(back), "Listen": addr(port)})
+	confPath := filepath.Join(p.dir, "nginx.conf")
+	if err := os.WriteFile(confPath, conf.Bytes(), 0o644); err != nil {
+		return err
+	}
+	ngx, err := start(append(prefixFor(pinned, 0), "nginx", "-p", p.dir, "-c", confPath), "", log)
+	if err != nil {
+		return err
+	}
+	p.cmds = append(p.cmds, ngx)
+	return waitReady(ctx, p, port, e.Route(s, Hello))
+}

@@ -1,0 +1,145 @@
+package grid
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+)
+
+// Job is one planned measurement.
+type Job struct {
+	Scenario Scenario
+	Server   *Server
+	Round    int
+	Pinned   bool
+}
+
+// PlanConfig chooses what to run.
+type PlanConfig struct {
+	Scenarios []Scenario
+	// Servers restricts every scenario to these servers (all of a scenario's defaults when
+	// empty). A named server that a scenario does not support is skipped for it.
+	Servers []string
+	// Rounds is the number of A B C passes; if zero, 3.
+	Rounds int
+	// Pinned and Unpinned choose the variants; UnpinnedScenarios limits the unpinned variant
+	// to these scenario IDs (all selected ones when empty).
+	Pinned, Unpinned  bool
+	UnpinnedScenarios []string
+}
+
+// Plan returns the jobs in run order: per variant, per round, per scenario, every server in
+// turn, so that servers alternate A B C A B C and drift in the machine's state spreads
+// evenly over them.
+func Plan(cfg PlanConfig) ([]Job, error) {
+	rounds := cfg.Rounds
+	if rounds <= 0 {
+		rounds = 3
+	}
+	for _, n := range cfg.Servers {
+		if _, err := lookup(n); err != nil {
+			return nil, err
+		}
+	}
+	var jobs []Job
+	for _, pinned := range variants(cfg) {
+		for round := 1; round <= rounds; round++ {
+			for _, sc := range cfg.Scenarios {
+				if !pinned && len(cfg.UnpinnedScenarios) > 0 && !slices.Contains(cfg.UnpinnedScenarios, sc.ID) {
+					continue
+				}
+				for _, s := range serversFor(sc, cfg.Servers) {
+					jobs = append(jobs, Job{Scenario: sc, Server: s, Round: round, Pinned: pinned})
+				}
+			}
+		}
+	}
+	return jobs, nil
+}
+
+func variants(cfg PlanConfig) []bool {
+	var v []bool
+	if cfg.Pinned {
+		v = append(v, true)
+	}
+	if cfg.Unpinned {
+		v = append(v, false)
+	}
+	return v
+}
+
+// serversFor returns the scenario's servers, restricted to only when it is not empty, in the
+// scenario's order followed by any extra named server that supports the family.
+func serversFor(sc Scenario, only []string) []*Server {
+	names := sc.Servers
+	if len(only) > 0 {
+		names = nil
+		for _, n := range sc.Servers {
+			if slices.Contains(only, n) {
+				names = append(names, n)
+			}
+		}
+		for _, n := range only {
+			if !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	var out []*Server
+	for _, n := range names {
+		if s := Servers[n]; s != nil && s.Supports(sc.Family) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Execute runs every job, reporting progress (scenario, round, server, ETA) to progress.
+// It stops early, returning what it has, when ctx is cancelled.
+func Execute(ctx context.Context, r *Runner, jobs []Job, progress io.Writer) []Measurement {
+	out := make([]Measurement, 0, len(jobs))
+	started := time.Now()
+	for i, j := range jobs {
+		if ctx.Err() != nil {
+			break
+		}
+		fmt.Fprintf(progress, "[%3d/%d] %-12s round %d %-8s %-11s eta %s ... ", i+1, len(jobs),
+			j.Scenario.ID, j.Round, variantName(j.Pinned), j.Server.Name, eta(started, i, len(jobs), r.Timing))
+		m := r.Run(ctx, j.Scenario, j.Server, j.Round, j.Pinned)
+		fmt.Fprintln(progress, brief(&m))
+		out = append(out, m)
+	}
+	return out
+}
+
+func variantName(pinned bool) string {
+	if pinned {
+		return "pinned"
+	}
+	return "unpinned"
+}
+
+// eta extrapolates from the jobs done so far, or from the timing before the first.
+func eta(started time.Time, done, total int, t Timing) string {
+	var per time.Duration
+	if done == 0 {
+		per = t.Duration + t.Warmup + 2*time.Second
+	} else {
+		per = time.Since(started) / time.Duration(done)
+	}
+	return (per * time.Duration(total-done)).Round(time.Second).String()
+}
+
+// brief is the one-line outcome shown in the progress display.
+func brief(m *Measurement) string {
+	switch {
+	case m.Error != "":
+		return "ERROR " + m.Error
+	case m.RSSKiB != 0:
+		return fmt.Sprintf("%.2f KiB/conn (%d/%d open)", m.PerConnKiB, m.Alive, m.Conns)
+	}
+	return fmt.Sprintf("%.0f/s, server CPU %.0f%%, load CPU %.0f%%, errors %d",
+		m.Rate, 100*m.ServerCPU()/m.Seconds, 100*m.LoadCPU/m.Seconds, m.Errors)
+}

@@ -1,0 +1,274 @@
+package grid
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"asgo/bench/internal/loadgen"
+	"asgo/bench/internal/procstat"
+)
+
+// Measurement is one run of one server in one scenario.
+type Measurement struct {
+	Scenario string `json:"scenario"`
+	Server   string `json:"server"`
+	Round    int    `json:"round"`
+	Pinned   bool   `json:"pinned"`
+	Conns    int    `json:"conns"`
+	// Rate is requests (or messages) per second; for idle scenarios it is unused.
+	Rate     float64 `json:"rate,omitempty"`
+	Requests int64   `json:"requests,omitempty"`
+	Errors   int64   `json:"errors,omitempty"`
+	Seconds  float64 `json:"seconds,omitempty"`
+	// ServerUser and ServerSys are the server's CPU seconds over the measured interval.
+	ServerUser float64 `json:"server_user_s,omitempty"`
+	ServerSys  float64 `json:"server_sys_s,omitempty"`
+	// LoadCPU is the load generator's CPU seconds.
+	LoadCPU float64 `json:"load_cpu_s,omitempty"`
+	P50ms   float64 `json:"p50_ms,omitempty"`
+	P99ms   float64 `json:"p99_ms,omitempty"`
+	MeanMs  float64 `json:"mean_ms,omitempty"`
+	// Idle scenarios: server RSS before and with the connections open, and per connection.
+	RSSBaseKiB int64   `json:"rss_base_kib,omitempty"`
+	RSSKiB     int64   `json:"rss_kib,omitempty"`
+	PerConnKiB float64 `json:"per_conn_kib,omitempty"`
+	Alive      int64   `json:"alive,omitempty"`
+	Error      string  `json:"error,omitempty"`
+}
+
+// ServerCPU is the server's total CPU seconds.
+func (m *Measurement) ServerCPU() float64 { return m.ServerUser + m.ServerSys }
+
+// PerServerCPU is requests per server CPU-second (NaN when unknown).
+func (m *Measurement) PerServerCPU() float64 {
+	if m.ServerCPU() <= 0 {
+		return math.NaN()
+	}
+	return float64(m.Requests) / m.ServerCPU()
+}
+
+// Valid reports whether the run produced a figure worth reporting: no harness error, and
+// errors under 1% of requests.
+func (m *Measurement) Valid() bool {
+	if m.Error != "" {
+		return false
+	}
+	if m.PerConnKiB != 0 || m.RSSKiB != 0 {
+		return m.Alive >= int64(m.Conns)*99/100
+	}
+	return m.Requests > 0 && m.Errors*100 <= m.Requests
+}
+
+// Timing is how long each measured interval and its warm-up last.
+type Timing struct {
+	Duration time.Duration
+	Warmup   time.Duration
+	// Settle is the wait between opening idle connections and reading RSS.
+	Settle time.Duration
+}
+
+// Runner runs single measurements. Use one goroutine at a time.
+type Runner struct {
+	Setup  *Setup
+	Timing Timing
+	// LogDir receives one log file per server (stdout and stderr of every start).
+	LogDir string
+	// script is WrkScript written to disk.
+	script string
+}
+
+// Prepare writes the wrk script into dir and creates LogDir.
+func (r *Runner) Prepare(dir string) error {
+	r.script = filepath.Join(dir, "wrk.lua")
+	if err := os.WriteFile(r.script, loadgen.WrkScript, 0o644); err != nil {
+		return fmt.Errorf("grid: %w", err)
+	}
+	return os.MkdirAll(r.LogDir, 0o755)
+}
+
+// Run starts server s, measures scenario sc once and stops the server.
+func (r *Runner) Run(ctx context.Context, sc Scenario, s *Server, round int, pinned bool) Measurement {
+	m := Measurement{Scenario: sc.ID, Server: s.Name, Round: round, Pinned: pinned, Conns: sc.Conns}
+	if err := r.run(ctx, sc, s, pinned, &m); err != nil {
+		m.Error = err.Error()
+	}
+	return m
+}
+
+func (r *Runner) run(ctx context.Context, sc Scenario, s *Server, pinned bool, m *Measurement) error {
+	log, err := os.OpenFile(filepath.Join(r.LogDir, s.Name+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+	fmt.Fprintf(log, "=== %s %s pinned=%v\n", time.Now().Format(time.RFC3339), sc.ID, pinned)
+	port, err := FreePort()
+	if err != nil {
+		return err
+	}
+	proc, err := Launch(ctx, r.Setup, s, port, pinned, log)
+	if err != nil {
+		return err
+	}
+	defer proc.Stop(5 * time.Second)
+	base := "http://" + addr(port)
+	path := r.Setup.Route(s, sc.Family)
+	if sc.Family.Idle() {
+		err = r.idle(ctx, sc, proc, base, path, pinned, m)
+	} else {
+		err = r.throughput(ctx, sc, proc, base+path, pinned, m)
+	}
+	if err == nil && !proc.Alive() {
+		err = fmt.Errorf("grid: %s exited during the run", s.Name)
+	}
+	return err
+}
+
+// loadArgv returns the load generator's command line for one interval of d.
+func (r *Runner) loadArgv(sc Scenario, url string, d time.Duration, pinned bool) []string {
+	threads := 1
+	if !pinned {
+		threads = 2
+	}
+	var argv []string
+	switch sc.Family {
+	case H2:
+		argv = loadgen.H2load{URL: url, Conns: sc.Conns, Streams: sc.Streams, Threads: threads, Duration: d}.Args()
+	case WS:
+		argv = []string{r.benchload(), "ws", "-url", "ws" + strings.TrimPrefix(url, "http"),
+			"-conns", strconv.Itoa(sc.Conns), "-size", strconv.Itoa(sc.MsgSize),
+			"-warmup", r.Timing.Warmup.String(), "-duration", d.String()}
+	default:
+		argv = loadgen.Wrk{URL: url, Conns: sc.Conns, Threads: threads, Duration: d, Pipeline: sc.Pipeline,
+			BodySize: sc.BodySize, Script: r.script}.Args()
+	}
+	return append(prefixFor(pinned, 1), argv...)
+}
+
+func (r *Runner) benchload() string { return filepath.Join(r.Setup.BinDir, "benchload") }
+
+// throughput runs a warm-up (wrk, h2load; benchload warms up inside the measured process),
+// then the measured interval, sampling the server's CPU around it.
+func (r *Runner) throughput(ctx context.Context, sc Scenario, proc *Proc, url string, pinned bool, m *Measurement) error {
+	if sc.Family != WS && r.Timing.Warmup > 0 {
+		if _, _, err := loadgen.Exec(ctx, r.loadArgv(sc, url, r.Timing.Warmup, pinned), nil); err != nil {
+			return fmt.Errorf("warm-up: %w", err)
+		}
+	}
+	cpu0, cpu1 := proc.CPU(), procstat.CPU{}
+	onLine := func(line string) {
+		switch line {
+		case "EVENT start":
+			cpu0 = proc.CPU()
+		case "EVENT end":
+			cpu1 = proc.CPU()
+		}
+	}
+	out, loadCPU, err := loadgen.Exec(ctx, r.loadArgv(sc, url, r.Timing.Duration, pinned), onLine)
+	if cpu1 == (procstat.CPU{}) {
+		cpu1 = proc.CPU()
+	}
+	if err != nil {
+		return err
+	}
+	res, err := parse(sc.Family, out)
+	if err != nil {
+		return err
+	}
+	if sc.Family == WS {
+		loadCPU = res.CPU // benchload measures itself over the interval only
+	}
+	fill(m, res, cpu1.Sub(cpu0), loadCPU)
+	return nil
+}
+
+func parse(f Family, out []byte) (loadgen.Result, error) {
+	switch f {
+	case H2:
+		return loadgen.ParseH2load(out)
+	case WS:
+		return loadgen.ParseBenchload(out)
+	}
+	return loadgen.ParseWrk(out)
+}
+
+func fill(m *Measurement, res loadgen.Result, server, load procstat.CPU) {
+	m.Requests, m.Errors = res.Requests, res.Errors
+	m.Seconds = res.Duration.Seconds()
+	m.Rate = res.Rate()
+	m.ServerUser, m.ServerSys = server.User.Seconds(), server.System.Seconds()
+	m.LoadCPU = load.Total().Seconds()
+	m.P50ms, m.P99ms, m.MeanMs = ms(res.P50), ms(res.P99), ms(res.Mean)
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// idle opens sc.Conns idle connections with benchload, reads the server's RSS once they are
+// open and have settled, then lets benchload check how many are still open.
+func (r *Runner) idle(ctx context.Context, sc Scenario, proc *Proc, base, path string, pinned bool, m *Measurement) error {
+	time.Sleep(r.Timing.Settle)
+	m.RSSBaseKiB = proc.RSS()
+	mode := strings.TrimPrefix(string(sc.Family), "idle-")
+	url := base + path
+	if mode == "ws" {
+		url = "ws" + strings.TrimPrefix(url, "http")
+	}
+	argv := append(prefixFor(pinned, 1), r.benchload(), "idle", "-mode", mode, "-url", url, "-conns", strconv.Itoa(sc.Conns))
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("grid: start benchload: %w", err)
+	}
+	out, err := r.holdIdle(stdin, stdout, proc, m)
+	werr := cmd.Wait()
+	if err == nil && werr != nil {
+		err = fmt.Errorf("benchload idle: %w: %s", werr, strings.TrimSpace(stderr.String()))
+	}
+	if err != nil {
+		return err
+	}
+	res, err := loadgen.ParseBenchload(out)
+	if err != nil {
+		return err
+	}
+	m.Alive = res.Alive
+	m.LoadCPU = procstat.ChildCPU(cmd.ProcessState).Total().Seconds()
+	m.PerConnKiB = float64(m.RSSKiB-m.RSSBaseKiB) / float64(sc.Conns)
+	return nil
+}
+
+// holdIdle waits for "EVENT ready", samples RSS after Settle, then releases benchload and
+// returns the rest of its output.
+func (r *Runner) holdIdle(stdin io.WriteCloser, stdout io.Reader, proc *Proc, m *Measurement) ([]byte, error) {
+	sc := bufio.NewScanner(stdout)
+	var out strings.Builder
+	ready := false
+	for sc.Scan() {
+		line := sc.Text()
+		out.WriteString(line + "\n")
+		if line == "EVENT ready" && !ready {
+			ready = true
+			time.Sleep(r.Timing.Settle)
+			m.RSSKiB = proc.RSS()
+			io.WriteString(stdin, "check\n")
+			stdin.Close()
+		}
+	}
+	if !ready {
+		stdin.Close()
+		return nil, fmt.Errorf("grid: benchload idle never reported ready")
+	}
+	return []byte(out.String()), nil
+}

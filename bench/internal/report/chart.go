@@ -1,0 +1,160 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"asgo/bench/internal/grid"
+
+	chart "github.com/wcharczuk/go-chart/v2"
+	"github.com/wcharczuk/go-chart/v2/drawing"
+)
+
+// WriteCharts renders every chart as SVG and PNG into dir and returns the file names.
+func WriteCharts(dir string, r *Report) ([]string, error) {
+	var files []string
+	for _, c := range charts(r) {
+		for _, format := range []struct {
+			ext string
+			rp  chart.RendererProvider
+		}{{".svg", chart.SVG}, {".png", chart.PNG}} {
+			var buf bytes.Buffer
+			if err := c.render(format.rp, &buf); err != nil {
+				return files, fmt.Errorf("report: chart %s: %w", c.name, err)
+			}
+			name := c.name + format.ext
+			if err := os.WriteFile(filepath.Join(dir, name), buf.Bytes(), 0o644); err != nil {
+				return files, fmt.Errorf("report: %w", err)
+			}
+			files = append(files, name)
+		}
+	}
+	return files, nil
+}
+
+type renderable struct {
+	name   string
+	render func(chart.RendererProvider, *bytes.Buffer) error
+}
+
+// charts picks the charts the run's data supports: throughput against connections where a
+// family was run at two or more counts, a bar chart per scenario otherwise, and memory per
+// idle connection per idle scenario. Only pinned rows are charted.
+func charts(r *Report) []renderable {
+	var out []renderable
+	byFamily := map[grid.Family][]grid.Scenario{}
+	var families []grid.Family
+	for _, sc := range r.Scenarios {
+		if _, ok := byFamily[sc.Family]; !ok {
+			families = append(families, sc.Family)
+		}
+		byFamily[sc.Family] = append(byFamily[sc.Family], sc)
+	}
+	for _, f := range families {
+		scs := byFamily[f]
+		if (f == grid.Hello || f == grid.WS) && countsRun(r, scs) >= 2 {
+			out = append(out, lineChart(r, f, scs))
+			continue
+		}
+		for _, sc := range scs {
+			if bars := barValues(r, sc); len(bars) > 0 {
+				out = append(out, barChart(sc, bars))
+			}
+		}
+	}
+	return out
+}
+
+func countsRun(r *Report, scs []grid.Scenario) int {
+	n := 0
+	for _, sc := range scs {
+		if len(rowsOf(r.Rows, sc.ID, true)) > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// lineChart plots the family's rate against log2(connections), one series per server.
+func lineChart(r *Report, f grid.Family, scs []grid.Scenario) renderable {
+	var servers []string
+	for _, sc := range scs {
+		for _, row := range rowsOf(r.Rows, sc.ID, true) {
+			if !slices.Contains(servers, row.Server) {
+				servers = append(servers, row.Server)
+			}
+		}
+	}
+	var series []chart.Series
+	var ticks []chart.Tick
+	for _, sc := range scs {
+		ticks = append(ticks, chart.Tick{Value: math.Log2(float64(sc.Conns)), Label: fmt.Sprint(sc.Conns)})
+	}
+	for i, srv := range servers {
+		var xs, ys []float64
+		for _, sc := range scs {
+			for _, row := range rowsOf(r.Rows, sc.ID, true) {
+				if row.Server == srv && row.Value.N > 0 {
+					xs, ys = append(xs, math.Log2(float64(sc.Conns))), append(ys, row.Value.Median)
+				}
+			}
+		}
+		if len(xs) == 0 {
+			continue
+		}
+		color := chart.GetDefaultColor(i)
+		series = append(series, chart.ContinuousSeries{Name: srv, XValues: xs, YValues: ys,
+			Style: chart.Style{StrokeColor: color, StrokeWidth: 2, DotColor: color, DotWidth: 4}})
+	}
+	unit := scs[0].Unit()
+	c := chart.Chart{
+		Title: fmt.Sprintf("%s: %s vs connections (pinned, median)", f, unit), Width: 900, Height: 500,
+		Background: chart.Style{Padding: chart.Box{Top: 50, Left: 20, Right: 150, Bottom: 20}},
+		XAxis:      chart.XAxis{Name: "connections", Ticks: ticks},
+		YAxis:      chart.YAxis{Name: unit, ValueFormatter: func(v any) string { return num(v.(float64)) }},
+		Series:     series,
+	}
+	c.Elements = []chart.Renderable{chart.LegendLeft(&c, chart.Style{FillColor: drawing.ColorWhite})}
+	name := "throughput-vs-connections-" + string(f)
+	return renderable{name: name, render: func(rp chart.RendererProvider, b *bytes.Buffer) error { return c.Render(rp, b) }}
+}
+
+func barValues(r *Report, sc grid.Scenario) []chart.Value {
+	var bars []chart.Value
+	for _, row := range rowsOf(r.Rows, sc.ID, true) {
+		if row.Value.N > 0 && row.Value.Median > 0 {
+			bars = append(bars, chart.Value{Label: row.Server, Value: row.Value.Median})
+		}
+	}
+	return bars
+}
+
+// barChart shows one scenario's median per server: throughput, or memory per idle connection.
+func barChart(sc grid.Scenario, bars []chart.Value) renderable {
+	title := fmt.Sprintf("%s: %s (pinned, median)", sc.ID, sc.Unit())
+	prefix := "throughput-"
+	if sc.Family.Idle() {
+		title = fmt.Sprintf("%s: memory per idle connection, KiB (%d connections)", sc.ID, sc.Conns)
+		prefix = "memory-per-connection-"
+	}
+	for i := range bars {
+		bars[i].Style = chart.Style{FillColor: chart.GetDefaultColor(i), StrokeColor: chart.GetDefaultColor(i)}
+	}
+	c := chart.BarChart{
+		Title: title, Width: max(640, 120*len(bars)), Height: 460, BarWidth: 60, Bars: bars,
+		Background: chart.Style{Padding: chart.Box{Top: 50, Bottom: 40, Left: 10, Right: 10}},
+		YAxis:      chart.YAxis{ValueFormatter: func(v any) string { return shortNum(v.(float64)) }},
+	}
+	return renderable{name: prefix + sc.ID, render: func(rp chart.RendererProvider, b *bytes.Buffer) error { return c.Render(rp, b) }}
+}
+
+func shortNum(v float64) string {
+	if v >= 10 {
+		return num(v)
+	}
+	return fmt.Sprintf("%.2f", v)
+}

@@ -1,0 +1,170 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"asgo/bench/internal/grid"
+)
+
+// Markdown renders the environment header, one table per scenario and links to the charts.
+func Markdown(r *Report, charts []string) string {
+	var b strings.Builder
+	b.WriteString("# asgo benchmark results\n\n")
+	writeEnv(&b, r.Env)
+	for _, variant := range []bool{true, false} {
+		for _, sc := range r.Scenarios {
+			rows := rowsOf(r.Rows, sc.ID, variant)
+			if len(rows) == 0 {
+				continue
+			}
+			fmt.Fprintf(&b, "## %s — %s (%s)\n\n", sc.ID, sc.Title, variantLabel(variant))
+			if sc.Family.Idle() {
+				writeIdleTable(&b, sc, rows)
+			} else {
+				writeThroughputTable(&b, sc, rows)
+			}
+			writeFailures(&b, rows)
+		}
+	}
+	for _, c := range charts {
+		if strings.HasSuffix(c, ".svg") {
+			fmt.Fprintf(&b, "![%s](%s)\n\n", strings.TrimSuffix(c, ".svg"), c)
+		}
+	}
+	return b.String()
+}
+
+func variantLabel(pinned bool) string {
+	if pinned {
+		return "pinned"
+	}
+	return "unpinned"
+}
+
+func writeEnv(b *strings.Builder, e grid.Env) {
+	if e.Note != "" {
+		fmt.Fprintf(b, "> **Note:** %s\n\n", e.Note)
+	}
+	fmt.Fprintf(b, "| | |\n|---|---|\n")
+	for _, kv := range [][2]string{
+		{"date", e.Date}, {"host / kernel", e.Host + " / " + e.Kernel}, {"CPU", fmt.Sprintf("%s, %d cores", e.CPU, e.Cores)},
+		{"load average at start", e.LoadAvg}, {"open-file limit", fmt.Sprint(e.FileLimit)},
+		{"Go (harness / asgo)", e.GoVersion + " / " + e.ASGOGo}, {"asgo commit", e.ASGOCommit},
+		{"pinning", e.Pinning}, {"GOMAXPROCS", e.GOMAXPROCS}, {"timing", e.Timing},
+	} {
+		fmt.Fprintf(b, "| %s | %s |\n", kv[0], kv[1])
+	}
+	keys := make([]string, 0, len(e.Versions))
+	for k := range e.Versions {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var vs []string
+	for _, k := range keys {
+		vs = append(vs, k+" "+e.Versions[k])
+	}
+	fmt.Fprintf(b, "| versions | %s |\n\n", strings.Join(vs, ", "))
+}
+
+func rowsOf(rows []grid.Row, sc string, pinned bool) []grid.Row {
+	var out []grid.Row
+	for _, r := range rows {
+		if r.Scenario == sc && r.Pinned == pinned {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func writeThroughputTable(b *strings.Builder, sc grid.Scenario, rows []grid.Row) {
+	base, ceil := sc.Family.Baseline(), sc.Family.Ceiling()
+	fmt.Fprintf(b, "| server | %s (median) | min–max | vs %s | vs %s | per server CPU-s | vs %s per CPU-s | p50 ms | p99 ms | server cores | load cores | limited by |\n",
+		sc.Unit(), base, ceilingLabel(ceil), base)
+	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n")
+	for _, r := range rows {
+		if r.Value.N == 0 {
+			fmt.Fprintf(b, "| %s | failed | | | | | | | | | | |\n", r.Server)
+			continue
+		}
+		fmt.Fprintf(b, "| %s | %s | %s–%s | %s | %s | %s | %s | %s | %s | %.2f | %.2f | %s |\n",
+			r.Server, num(r.Value.Median), num(r.Value.Min), num(r.Value.Max), ratio(r.VsBaseline), ratio(r.VsCeiling),
+			num(r.PerServerCPU.Median), ratio(r.CPUVsBaseline), fix(r.P50ms), fix(r.P99ms), r.ServerCores, r.LoadCores, r.LimitedBy)
+	}
+	b.WriteString("\n")
+}
+
+func writeIdleTable(b *strings.Builder, sc grid.Scenario, rows []grid.Row) {
+	base, ceil := sc.Family.Baseline(), sc.Family.Ceiling()
+	fmt.Fprintf(b, "| server | connections | KiB per idle connection (median) | min–max | vs %s | vs %s |\n|---|--:|--:|--:|--:|--:|\n", base, ceilingLabel(ceil))
+	for _, r := range rows {
+		if r.Value.N == 0 {
+			fmt.Fprintf(b, "| %s | %d | failed | | | |\n", r.Server, r.Conns)
+			continue
+		}
+		fmt.Fprintf(b, "| %s | %d | %.2f | %.2f–%.2f | %s | %s |\n", r.Server, r.Conns, r.Value.Median, r.Value.Min, r.Value.Max,
+			ratio(r.VsBaseline), ratio(r.VsCeiling))
+	}
+	b.WriteString("\n")
+}
+
+func writeFailures(b *strings.Builder, rows []grid.Row) {
+	for _, r := range rows {
+		for _, e := range r.Errors {
+			fmt.Fprintf(b, "- %s: %s\n", r.Server, oneLine(e))
+		}
+	}
+	for _, r := range rows {
+		if len(r.Errors) > 0 {
+			b.WriteString("\n")
+			return
+		}
+	}
+}
+
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
+
+func ceilingLabel(s string) string {
+	if s == "" {
+		return "ceiling"
+	}
+	return s
+}
+
+// num formats a rate with thousands separators.
+func num(v float64) string {
+	if math.IsNaN(v) || v == 0 {
+		return "—"
+	}
+	s := fmt.Sprintf("%.0f", v)
+	var out []byte
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	return string(out)
+}
+
+func ratio(v float64) string {
+	if math.IsNaN(v) || v == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2fx", v)
+}
+
+func fix(v float64) string {
+	if math.IsNaN(v) || v == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f", v)
+}
