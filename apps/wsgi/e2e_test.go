@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -144,9 +145,9 @@ func TestE2EStreaming64MiBUpload(t *testing.T) {
 	}
 	forModes(t, func(t *testing.T, version string) {
 		const total = 64 << 20
-		var peak uint64
-		var ms runtime.MemStats
+		var peak atomic.Uint64
 		app, _ := newApp(t, func(e Environ, start StartResponse) (Iterable, error) {
+			var ms runtime.MemStats
 			buf := make([]byte, 32<<10)
 			var n int64
 			var crc uint32
@@ -163,13 +164,14 @@ func TestE2EStreaming64MiBUpload(t *testing.T) {
 				if i%64 == 0 { // slow: a pause every 2 MiB
 					time.Sleep(3 * time.Millisecond)
 					runtime.ReadMemStats(&ms)
-					peak = max(peak, ms.HeapAlloc)
+					peak.Store(max(peak.Load(), ms.HeapAlloc))
 				}
 			}
 			return Bytes([]byte(fmt.Sprintf("%d %08x", n, crc))), plain(start)
 		}, Config{Workers: 1})
 		base := startAsgo(t, app)
 		runtime.GC()
+		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		baseHeap := ms.HeapAlloc
 		src := &patternReader{n: total}
@@ -186,7 +188,7 @@ func TestE2EStreaming64MiBUpload(t *testing.T) {
 		if want := fmt.Sprintf("%d %08x", total, src.crc); string(body) != want {
 			t.Fatalf("handler saw %q, client sent %q", body, want)
 		}
-		grew := int64(peak) - int64(baseHeap)
+		grew := int64(peak.Load()) - int64(baseHeap)
 		t.Logf("heap growth (client and server in one process) while streaming 64 MiB over HTTP/%s: %d KiB", version, grew>>10)
 		if grew > 32<<20 {
 			t.Fatalf("heap grew by %d MiB during a 64 MiB upload", grew>>20)

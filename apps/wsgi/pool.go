@@ -44,10 +44,12 @@ func (f JobFunc) Run() { f() }
 // are safe for concurrent use. A Pool may be shared by several adapters (WSGI-style and
 // net/http ones), which then share its workers and its queue.
 type Pool struct {
-	jobs    chan Job
-	workers int
-	busy    atomic.Int32
-	wg      sync.WaitGroup
+	jobs     chan Job // capacity Workers+Backlog, so a send never blocks
+	workers  int
+	capacity int32        // Workers + Backlog: the most jobs admitted at once
+	pending  atomic.Int32 // jobs admitted and not finished (running or queued)
+	busy     atomic.Int32
+	wg       sync.WaitGroup
 	// Guarded by mu: closed. TrySubmit holds mu for reading, Close for writing.
 	mu     sync.RWMutex
 	closed bool
@@ -56,7 +58,8 @@ type Pool struct {
 // NewPool starts cfg.Workers worker goroutines. Close stops them.
 func NewPool(cfg PoolConfig) *Pool {
 	cfg = cfg.normalize()
-	p := &Pool{jobs: make(chan Job, cfg.Backlog), workers: cfg.Workers}
+	p := &Pool{jobs: make(chan Job, cfg.Workers+cfg.Backlog), workers: cfg.Workers,
+		capacity: int32(cfg.Workers + cfg.Backlog)}
 	p.wg.Add(cfg.Workers)
 	for range cfg.Workers {
 		go p.work()
@@ -75,26 +78,28 @@ func (p *Pool) work() {
 
 func (p *Pool) run(job Job) {
 	p.busy.Add(1)
+	defer p.pending.Add(-1)
 	defer p.busy.Add(-1)
 	defer func() { _ = recover() }()
 	job.Run()
 }
 
-// TrySubmit queues job for a worker without waiting. It returns ErrPoolFull when no
-// worker is idle and the queue is full, and ErrPoolClosed after Close. A worker becoming
-// idle takes queued jobs in order.
+// TrySubmit queues job for a worker without waiting. Admission is counted, not left to
+// the scheduler: while Workers+Backlog jobs are admitted and unfinished, it returns
+// ErrPoolFull; after Close it returns ErrPoolClosed. Idle workers take queued jobs in
+// order.
 func (p *Pool) TrySubmit(job Job) error {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	if p.closed {
 		return ErrPoolClosed
 	}
-	select {
-	case p.jobs <- job:
-		return nil
-	default:
+	if p.pending.Add(1) > p.capacity {
+		p.pending.Add(-1)
 		return ErrPoolFull
 	}
+	p.jobs <- job
+	return nil
 }
 
 // Workers returns the number of worker goroutines.
@@ -103,8 +108,8 @@ func (p *Pool) Workers() int { return p.workers }
 // Busy returns how many workers are running a job now.
 func (p *Pool) Busy() int { return int(p.busy.Load()) }
 
-// Queued returns how many jobs wait for a worker now.
-func (p *Pool) Queued() int { return len(p.jobs) }
+// Queued returns how many admitted jobs wait for a worker now.
+func (p *Pool) Queued() int { return max(0, int(p.pending.Load()-p.busy.Load())) }
 
 // Close stops accepting jobs, lets the workers finish the queued ones, and waits for
 // them to exit.
