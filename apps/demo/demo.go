@@ -2,12 +2,14 @@ package demo
 
 import (
 	"asgo/apps/big"
+	"asgo/apps/chat"
 	"asgo/apps/echo"
 	"asgo/apps/hello"
 	"asgo/apps/mount"
 	"asgo/apps/router"
 	"asgo/apps/scopedump"
 	"asgo/apps/stream"
+	"asgo/apps/wsecho"
 	"asgo/protocol/asgi"
 )
 
@@ -48,8 +50,12 @@ var (
 	post    = []string{"POST"}
 )
 
-// New returns the demo app with the reference apps only: Build(Options{}).
-func New() asgi.App { return Build(Options{}) }
+// New returns the demo app with the reference apps, including the WebSocket echo at
+// /ws and the chat room at /chat with its page at /chat.html.
+func New() asgi.App {
+	room := chat.New(chat.Config{})
+	return Build(Options{WebSocketEcho: wsecho.App, Chat: room, ChatPage: room})
+}
 
 // Build returns the demo app: a Mount with Routes(o) as its fallback and the WSGI and
 // net/http apps of o mounted by prefix. The result is safe for concurrent use.
