@@ -246,6 +246,9 @@ func (p *Parser) scanTrailers(b []byte) (int, *Error) {
 			return 0, ErrBareLFInChunked
 		}
 		if lf-p.lineStart == 1 {
+			if p.scan > limit {
+				return 0, ErrTrailersTooLarge
+			}
 			return p.scan, nil
 		}
 		p.lines++

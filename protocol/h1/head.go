@@ -61,6 +61,9 @@ func (p *Parser) headLine(data []byte, lf int) (int, *Error) {
 		return 0, nil
 	}
 	if length == 0 {
+		if p.scan > p.cfg.MaxHeadBytes {
+			return 0, ErrHeadTooLarge
+		}
 		return p.scan, nil
 	}
 	if p.lines == 0 {

@@ -183,3 +183,47 @@ func TestChunkSizeMax(t *testing.T) {
 		t.Fatalf("got %s", res.render())
 	}
 }
+
+// TestLimitBoundaries accepts inputs exactly at each limit and refuses one byte (or
+// field) more.
+func TestLimitBoundaries(t *testing.T) {
+	headOfSize := func(n int) string {
+		base := "GET / HTTP/1.1\r\nHost: h\r\nX: \r\n\r\n"
+		return strings.Replace(base, "X: ", "X: "+strings.Repeat("a", n-len(base)), 1)
+	}
+	lineOfSize := func(n int) string {
+		return "GET /" + strings.Repeat("a", n-len("GET / HTTP/1.1")) + " HTTP/1.1\r\nHost: h\r\n\r\n"
+	}
+	headers := func(n int) string {
+		return "GET / HTTP/1.1\r\nHost: h\r\n" + strings.Repeat("A: 1\r\n", n-1) + "\r\n"
+	}
+	tests := []struct {
+		name string
+		cfg  Config
+		in   string
+		want *Error
+	}{
+		{"head at limit", Config{MaxHeadBytes: 200}, headOfSize(200), nil},
+		{"head over limit", Config{MaxHeadBytes: 200}, headOfSize(201), ErrHeadTooLarge},
+		{"request line at limit", Config{MaxRequestLine: 100}, lineOfSize(100), nil},
+		{"request line over limit", Config{MaxRequestLine: 100}, lineOfSize(101), ErrRequestLineTooLong},
+		{"headers at limit", Config{MaxHeaders: 10}, headers(10), nil},
+		{"headers over limit", Config{MaxHeaders: 10}, headers(11), ErrTooManyHeaders},
+		{"empty lines at limit", Config{}, strings.Repeat("\r\n", 8) + headers(1), nil},
+		{"chunk line at limit", Config{}, reqChunked + "1;a=" + strings.Repeat("b", maxChunkLineBytes-4) + "\r\nx\r\n0\r\n\r\n", nil},
+		{"chunk line over limit", Config{}, reqChunked + "1;a=" + strings.Repeat("b", maxChunkLineBytes-3) + "\r\nx\r\n0\r\n\r\n", ErrChunkLineTooLong},
+		{"trailers at limit", Config{MaxHeadBytes: 100}, reqChunked + "0\r\nX: " + strings.Repeat("a", 100-7) + "\r\n\r\n", nil},
+		{"trailers over limit", Config{MaxHeadBytes: 100}, reqChunked + "0\r\nX: " + strings.Repeat("a", 100-6) + "\r\n\r\n", ErrTrailersTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := feedAll(t, tt.cfg, tt.in)
+			if tt.want == nil && res.err != nil || tt.want != nil && res.err != tt.want {
+				t.Fatalf("got %s, want %v", res.render(), tt.want)
+			}
+			if tt.want == nil && (len(res.msgs) != 1 || !res.msgs[0].ended) {
+				t.Fatalf("got %s, want one complete request", res.render())
+			}
+		})
+	}
+}
