@@ -23,6 +23,28 @@
 //     no control bytes or spaces. Absolute-form targets must use the http or https
 //     scheme and carry no userinfo.
 //   - Up to 8 empty lines before a request line are skipped (RFC 9112 2.2); more is 400.
+//   - Field values with control bytes other than HTAB are refused (RFC 9110 5.5, llhttp).
+//     h11 tolerates them because some cookies carry 0x01; we stay strict until a real
+//     client needs otherwise.
+//   - Chunk lines: 1*HEXDIG, then extensions checked against RFC 9112 7.1.1 (tokens or
+//     quoted strings) and discarded; no whitespace after the size unless an extension
+//     follows (llhttp refuses it by default; h11 allows it); at most 4 KiB per line and a
+//     framing-overhead budget, both as net/http.
+//
+// Use from the event loop, per connection:
+//
+//	p.Init(cfg)
+//	for { // each time input arrives, and again after every event
+//		n, ev, err := p.Parse(in)
+//		in.Discard(n)
+//		switch {
+//		case err != nil: // write h1.AppendError(out, err.(*h1.Error).Status, ...) and close
+//		case ev == h1.EventHead: // build the scope from p.Request(), start the app
+//		case ev == h1.EventBody: // copy p.Body() to the app's inbox
+//		case ev == h1.EventEnd: // body complete; p.Trailers()
+//		case n == 0: // wait for more input
+//		}
+//	}
 //
 // Concurrency: a Parser and a Response belong to one connection and are used on the
 // event loop goroutine only (or under the connection's lock); they are not safe for
