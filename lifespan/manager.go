@@ -130,7 +130,7 @@ func (m *Manager) Startup(ctx context.Context) error {
 	}
 	m.log.Info("Waiting for application startup.")
 	go m.serve()
-	ev, err := m.ask(ctx, phaseStartup, &asgi.LifespanStartup{}, m.cfg.StartupTimeout)
+	ev, err := m.await(ctx, &asgi.LifespanStartup{}, m.cfg.StartupTimeout)
 	if err != nil {
 		m.end(stageInert)
 		return err
@@ -138,7 +138,8 @@ func (m *Manager) Startup(ctx context.Context) error {
 	return m.startupOutcome(ev)
 }
 
-// begin moves from idle to startup; false when Startup ran before.
+// begin moves from idle to startup and arms the startup phase before the app runs, so
+// a reply sent at once is accepted; false when Startup ran before.
 func (m *Manager) begin() bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -146,6 +147,7 @@ func (m *Manager) begin() bool {
 		return false
 	}
 	m.stage = stageStartup
+	m.want = phaseStartup
 	return true
 }
 
@@ -196,9 +198,12 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 	}
 	defer m.cancel()
 	m.log.Info("Waiting for application shutdown.")
-	ev, err := m.ask(ctx, phaseShutdown, &asgi.LifespanShutdown{}, m.cfg.ShutdownTimeout)
-	if err != nil {
-		return err
+	ev, armed := m.armShutdown()
+	if armed {
+		var err error
+		if ev, err = m.await(ctx, &asgi.LifespanShutdown{}, m.cfg.ShutdownTimeout); err != nil {
+			return err
+		}
 	}
 	if err := shutdownOutcome(ev); err != nil {
 		return err
@@ -220,17 +225,21 @@ func shutdownOutcome(ev event) error {
 	return fmt.Errorf("lifespan: shutdown: %w", ev.err)
 }
 
-// ask sends msg for phase p and waits for the phase's event, timeout or ctx. An app
-// that already returned answers at once with its exit error (errExited for nil).
-func (m *Manager) ask(ctx context.Context, p phase, msg asgi.Message, timeout time.Duration) (event, error) {
+// armShutdown opens the shutdown phase and reports true. An app that already returned
+// ends the phase at once: armShutdown then returns its exit event and false.
+func (m *Manager) armShutdown() (event, bool) {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	if m.exited {
-		ev := event{err: exitEvent(m.exitErr)}
-		m.mu.Unlock()
-		return ev, nil
+		return event{err: exitEvent(m.exitErr)}, false
 	}
-	m.want = p
-	m.mu.Unlock()
+	m.want = phaseShutdown
+	return event{}, true
+}
+
+// await sends msg for the armed phase and waits for the phase's event, the timeout or
+// ctx.
+func (m *Manager) await(ctx context.Context, msg asgi.Message, timeout time.Duration) (event, error) {
 	m.inbox <- msg
 	t := time.NewTimer(timeout)
 	defer t.Stop()

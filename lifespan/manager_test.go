@@ -380,6 +380,34 @@ func TestAppReturnsDuringShutdown(t *testing.T) {
 	}
 }
 
+// TestReplyBeforeReceive checks that a reply sent before the app read lifespan.startup
+// is accepted (uvicorn accepts it too).
+func TestReplyBeforeReceive(t *testing.T) {
+	for i := 0; i < 50; i++ {
+		app := asgi.AppFunc(func(ctx context.Context, s asgi.Scope, r asgi.Receive, send asgi.Send) error {
+			if err := send(ctx, &asgi.LifespanStartupComplete{}); err != nil {
+				return err
+			}
+			for {
+				msg, err := r(ctx)
+				if err != nil {
+					return err
+				}
+				if _, ok := msg.(*asgi.LifespanShutdown); ok {
+					return send(ctx, &asgi.LifespanShutdownComplete{})
+				}
+			}
+		})
+		m := New(app, Config{Mode: On}, nil)
+		if err := m.Startup(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestStartupTwice(t *testing.T) {
 	m := New(scripted(&asgi.LifespanStartupComplete{}, &asgi.LifespanShutdownComplete{}, nil), Config{}, nil)
 	if err := m.Startup(context.Background()); err != nil {

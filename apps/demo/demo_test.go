@@ -37,7 +37,9 @@ func TestDemoRoutes(t *testing.T) {
 		{"scope", "GET", "/scope", nil, nil, 200, "", ""},
 		{"scope post is 405", "POST", "/scope", nil, nil, 405, "", "GET"},
 		{"unknown", "GET", "/nope", nil, nil, 404, "Not Found\n", ""},
-		{"no ws without options", "GET", "/ws", nil, nil, 404, "", ""},
+		{"websocket route over http", "GET", "/ws", nil, nil, 404, "", ""},
+		{"chat page", "GET", "/chat.html", nil, nil, 200, "", ""},
+		{"chat page post is 405", "POST", "/chat.html", nil, nil, 405, "", "GET, HEAD"},
 		{"no wsgi without options", "GET", "/wsgi/x", nil, nil, 404, "", ""},
 	}
 	app := New()
@@ -77,6 +79,26 @@ func TestDemoEcho(t *testing.T) {
 			resp := rec.Response()
 			if !bytes.Equal(resp.Body, body) || string(resp.Headers.Get("content-length")) != strconv.Itoa(len(body)) {
 				t.Fatalf("echoed %d bytes, content-length %q", len(resp.Body), resp.Headers.Get("content-length"))
+			}
+		})
+	}
+}
+
+func TestDemoWebSocketRoutes(t *testing.T) {
+	app := New()
+	for _, tt := range []struct{ path, want string }{
+		{"/ws", asgi.TypeWebSocketAccept},
+		{"/chat", asgi.TypeWebSocketAccept},
+		{"/nope", asgi.TypeWebSocketClose},
+		{"/", asgi.TypeWebSocketClose},
+	} {
+		t.Run(tt.path, func(t *testing.T) {
+			rec := asgitest.NewRecorder(asgi.ScopeWebSocket)
+			receive := asgitest.Script(&asgi.WebSocketDisconnect{Code: 1000}, &asgi.WebSocketConnect{})
+			scope := &asgi.WebSocketScope{ASGI: asgi.DefaultInfo, Path: tt.path, RawPath: []byte(tt.path)}
+			_ = app.ServeASGI(context.Background(), scope, receive, rec.Send)
+			if len(rec.Messages) == 0 || rec.Messages[0].Type() != tt.want {
+				t.Fatalf("sent %s, want %s first", rec, tt.want)
 			}
 		})
 	}

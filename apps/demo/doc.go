@@ -6,9 +6,12 @@
 //	GET       /stream  stream       ?n=K&delay=MS: K lines, one message each
 //	GET       /big     big          ?bytes=N: N bytes of 'x' in 64 KiB messages
 //	GET       /scope   scopedump    the request scope as JSON
+//	WebSocket /ws      wsecho       every message sent back
+//	WebSocket /chat    chat         a broadcast chat room
+//	GET, HEAD /chat.html chat       the room's browser client
 //
-// Options is the place where the other apps join: the WebSocket echo at /ws, the chat
-// at /chat with its page at /chat.html, and the mounted WSGI and net/http adapters at
-// /wsgi and /nethttp. Unknown paths get 404, known paths with another method 405 with
+// Options is the place where apps join the demo: the WebSocket apps and chat page
+// above, and the WSGI and net/http adapters mounted at /wsgi and /nethttp (which see
+// root_path "/wsgi" and "/nethttp"). Unknown paths get 404, known paths with another method 405 with
 // an Allow header. The lifespan scope is fanned out to every app that supports it.
 package demo

@@ -49,7 +49,8 @@ type child struct {
 // run starts m's lifespan call with a scope sharing scope.State.
 func run(ctx context.Context, scope *asgi.LifespanScope, m Member) *child {
 	cctx, cancel := context.WithCancel(ctx)
-	c := &child{name: m.Name, inbox: make(chan asgi.Message, 2), result: make(chan event, 1), ctx: cctx, cancel: cancel}
+	c := &child{name: m.Name, inbox: make(chan asgi.Message, 2), result: make(chan event, 1), ctx: cctx, cancel: cancel,
+		want: phaseStartup} // armed before the app runs, so a reply sent at once is accepted
 	sub := &asgi.LifespanScope{ASGI: scope.ASGI, State: scope.State}
 	go c.serve(m.App, sub)
 	return c
@@ -84,22 +85,27 @@ func (c *child) settleLocked(ev event) {
 	}
 }
 
-// ask sends the phase's message and waits for its event. A member that already
+// startup sends lifespan.startup (the phase was armed by run) and waits for its event.
+func (c *child) startup(ctx context.Context) (event, error) {
+	return c.await(ctx, &asgi.LifespanStartup{})
+}
+
+// shutdown sends lifespan.shutdown and waits for its event. A member that already
 // returned answers at once with its exit error (nil for a clean return).
-func (c *child) ask(ctx context.Context, p phase) (event, error) {
+func (c *child) shutdown(ctx context.Context) (event, error) {
 	c.mu.Lock()
 	if c.exited {
 		err := c.exitErr
 		c.mu.Unlock()
 		return event{err: err}, nil
 	}
-	c.want = p
+	c.want = phaseShutdown
 	c.mu.Unlock()
-	if p == phaseStartup {
-		c.inbox <- &asgi.LifespanStartup{}
-	} else {
-		c.inbox <- &asgi.LifespanShutdown{}
-	}
+	return c.await(ctx, &asgi.LifespanShutdown{})
+}
+
+func (c *child) await(ctx context.Context, msg asgi.Message) (event, error) {
+	c.inbox <- msg
 	select {
 	case ev := <-c.result:
 		return ev, nil

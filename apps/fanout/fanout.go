@@ -113,7 +113,7 @@ func startAll(ctx context.Context, scope *asgi.LifespanScope, members []Member) 
 	var started []*child
 	for _, m := range members {
 		c := run(ctx, scope, m)
-		ev, err := c.ask(ctx, phaseStartup)
+		ev, err := c.startup(ctx)
 		if err != nil {
 			c.cancel()
 			shutdownAll(ctx, started)
@@ -137,7 +137,7 @@ func shutdownAll(ctx context.Context, started []*child) ([]string, error) {
 	var failures []string
 	for i := len(started) - 1; i >= 0; i-- {
 		c := started[i]
-		ev, err := c.ask(ctx, phaseShutdown)
+		ev, err := c.shutdown(ctx)
 		c.cancel()
 		if err != nil {
 			return failures, err
