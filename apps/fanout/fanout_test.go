@@ -287,3 +287,28 @@ func TestUnique(t *testing.T) {
 		t.Fatalf("got %v", names)
 	}
 }
+
+// TestLifespanReplyBeforeReceive checks that a member replying before it read
+// lifespan.startup is started, not skipped.
+func TestLifespanReplyBeforeReceive(t *testing.T) {
+	eager := asgi.AppFunc(func(ctx context.Context, s asgi.Scope, r asgi.Receive, send asgi.Send) error {
+		if err := send(ctx, &asgi.LifespanStartupComplete{}); err != nil {
+			return err
+		}
+		for {
+			msg, err := r(ctx)
+			if err != nil {
+				return err
+			}
+			if _, ok := msg.(*asgi.LifespanShutdown); ok {
+				return send(ctx, &asgi.LifespanShutdownComplete{})
+			}
+		}
+	})
+	for i := 0; i < 50; i++ {
+		replies, err := drive(t, &asgi.LifespanScope{State: map[string]any{}}, []Member{{"eager", eager}})
+		if err != nil || len(replies) != 2 || replies[1].Type() != asgi.TypeLifespanShutdownComplete {
+			t.Fatalf("replies %v, err %v", types(replies), err)
+		}
+	}
+}
