@@ -37,8 +37,9 @@ type Config struct {
 	MaxHeaders int
 }
 
-// normalized returns c with every unset limit replaced by its default.
-func (c Config) normalized() Config {
+// Normalized returns c with every unset (zero or negative) limit replaced by its
+// default, the values a Parser initialised with c enforces.
+func (c Config) Normalized() Config {
 	if c.MaxHeadBytes <= 0 {
 		c.MaxHeadBytes = DefaultMaxHeadBytes
 	}

@@ -108,7 +108,7 @@ func (p *Parser) Init(cfg Config) {
 		hdr = make(asgi.Headers, 0, 16)
 		ends = make([]int, 0, 17)
 	}
-	*p = Parser{cfg: cfg.normalized(), trailers: tr[:0], lineEnds: ends[:0]}
+	*p = Parser{cfg: cfg.Normalized(), trailers: tr[:0], lineEnds: ends[:0]}
 	p.req.Headers = hdr
 	p.req.reset()
 }

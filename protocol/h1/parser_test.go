@@ -242,7 +242,7 @@ func TestEventString(t *testing.T) {
 }
 
 func TestConfigDefaults(t *testing.T) {
-	got := Config{MaxHeaders: 7}.normalized()
+	got := Config{MaxHeaders: 7}.Normalized()
 	want := Config{MaxHeadBytes: 64 << 10, MaxRequestLine: 8 << 10, MaxHeaders: 7}
 	if got != want {
 		t.Fatalf("got %+v", got)
