@@ -248,8 +248,23 @@ func (r *Response) appendChunk(dst, body []byte, more bool) []byte {
 
 // AppendTrailers ends a response that announced trailers, after its last body. With
 // chunked framing the fields are written; otherwise they are dropped (HTTP/1.1 has no
-// trailers without chunked). The loop merges several trailer messages into one call.
+// trailers without chunked). trailers is not retained.
 func (r *Response) AppendTrailers(dst []byte, trailers asgi.Headers) ([]byte, error) {
+	dst, err := r.AppendTrailersPart(dst, trailers)
+	if err != nil {
+		return dst, err
+	}
+	r.done = true
+	if r.framing != framingChunked {
+		return dst, nil
+	}
+	return append(dst, "\r\n"...), nil
+}
+
+// AppendTrailersPart appends the fields of a trailers message that has more trailers
+// after it (ASGI more_trailers); AppendTrailers appends the last one and ends the
+// response. trailers is not retained.
+func (r *Response) AppendTrailersPart(dst []byte, trailers asgi.Headers) ([]byte, error) {
 	switch {
 	case !r.begun:
 		return dst, ErrResponseNotBegun
@@ -263,14 +278,13 @@ func (r *Response) AppendTrailers(dst []byte, trailers asgi.Headers) ([]byte, er
 			return dst, ErrResponseHeader
 		}
 	}
-	r.done = true
 	if r.framing != framingChunked {
 		return dst, nil
 	}
 	for i := range trailers {
 		dst = appendField(dst, trailers[i].Name, trailers[i].Value)
 	}
-	return append(dst, "\r\n"...), nil
+	return dst, nil
 }
 
 // AppendError appends a complete error response with a text/plain body holding reason

@@ -280,6 +280,31 @@ func TestResponseTrailerErrors(t *testing.T) {
 	}
 }
 
+func TestTrailersInParts(t *testing.T) {
+	var r Response
+	r.Begin(1, false, true, 200, nil, true)
+	out, _ := r.AppendBody(nil, []byte("ab"), false)
+	out, err := r.AppendTrailersPart(out, asgi.H("X-A", "1"))
+	if err != nil || r.Done() {
+		t.Fatalf("part: %v, Done %v", err, r.Done())
+	}
+	if out, err = r.AppendTrailers(out, asgi.H("X-B", "2")); err != nil || !r.Done() {
+		t.Fatalf("last: %v, Done %v", err, r.Done())
+	}
+	body := out[bytes.Index(out, []byte("\r\n\r\n"))+4:]
+	if want := "2\r\nab\r\n0\r\nX-A: 1\r\nX-B: 2\r\n\r\n"; string(body) != want {
+		t.Fatalf("got %q, want %q", body, want)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(out)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.ReadAll(resp.Body)
+	if resp.Trailer.Get("X-A") != "1" || resp.Trailer.Get("X-B") != "2" {
+		t.Fatalf("net/http trailers %v", resp.Trailer)
+	}
+}
+
 func TestSetCloseAfterHeadHasNoEffect(t *testing.T) {
 	var r Response
 	r.Begin(1, false, true, 200, nil, false)
