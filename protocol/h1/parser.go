@@ -71,8 +71,9 @@ func (p *Parser) setState(to state) {
 }
 
 // Parser parses the requests of one connection, incrementally and without I/O. Call
-// Init, then Parse with the connection's whole unread input each time bytes arrive or
-// an event was returned, discarding the bytes Parse reports consumed.
+// Init (the zero value behaves as after Init(Config{})), then Parse with the
+// connection's whole unread input each time bytes arrive or an event was returned,
+// discarding the bytes Parse reports consumed.
 //
 // A Parser is used on the event loop goroutine only; it is not safe for concurrent use.
 type Parser struct {
@@ -106,6 +107,8 @@ func (p *Parser) Init(cfg Config) {
 	hdr, tr, ends := p.req.Headers, p.trailers, p.lineEnds
 	if hdr == nil {
 		hdr = make(asgi.Headers, 0, 16)
+	}
+	if ends == nil {
 		ends = make([]int, 0, 17)
 	}
 	*p = Parser{cfg: cfg.Normalized(), trailers: tr[:0], lineEnds: ends[:0]}
@@ -127,6 +130,9 @@ func (p *Parser) Init(cfg Config) {
 // seen but not consumed. Parse may lower-case field names in place inside data. Slices
 // from Request, Body and Trailers are valid until the next Parse call.
 func (p *Parser) Parse(data []byte) (n int, ev Event, err error) {
+	if p.cfg.MaxHeadBytes == 0 {
+		p.Init(Config{}) // zero value: defaults
+	}
 	p.body = nil
 	switch p.state {
 	case stateHead:

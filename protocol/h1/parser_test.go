@@ -259,3 +259,13 @@ func TestIllegalTransitionPanics(t *testing.T) {
 	}()
 	p.setState(stateChunkData)
 }
+
+func TestZeroValueParser(t *testing.T) {
+	var p Parser
+	if _, ev, err := p.Parse([]byte("GET / HTTP/1.1\r\nHost: h\r\n\r\n")); ev != EventHead || err != nil {
+		t.Fatalf("%v %v", ev, err)
+	}
+	if p.cfg != (Config{}).Normalized() {
+		t.Fatalf("config %+v", p.cfg)
+	}
+}
