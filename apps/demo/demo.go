@@ -58,8 +58,8 @@ func New() asgi.App {
 }
 
 // Build returns the demo app: a Mount with Routes(o) as its fallback and the WSGI and
-// net/http apps of o mounted by prefix. The result is safe for concurrent use.
-func Build(o Options) *mount.Mount {
+// net/http apps of o mounted by prefix, plus the demo's own lifespan (see App).
+func Build(o Options) *App {
 	m := mount.New().Add("/", Routes(o))
 	if o.WSGI != nil {
 		m.Add(MountWSGI, o.WSGI)
@@ -67,7 +67,7 @@ func Build(o Options) *mount.Mount {
 	if o.NetHTTP != nil {
 		m.Add(MountNetHTTP, o.NetHTTP)
 	}
-	return m
+	return &App{mount: m}
 }
 
 // Routes returns the demo's exact-path routes, including the WebSocket and chat routes

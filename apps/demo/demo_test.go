@@ -7,8 +7,8 @@ import (
 	"errors"
 	"strconv"
 	"testing"
+	"time"
 
-	"asgo/apps/fanout"
 	"asgo/apps/scopedump"
 	"asgo/protocol/asgi"
 	"asgo/protocol/asgi/asgitest"
@@ -178,11 +178,16 @@ func TestDemoOptions(t *testing.T) {
 
 func TestDemoLifespan(t *testing.T) {
 	scope := &asgi.LifespanScope{State: map[string]any{}}
-	receive := asgitest.Script(nil, &asgi.LifespanStartup{})
+	receive := asgitest.Script(nil, &asgi.LifespanStartup{}, &asgi.LifespanShutdown{})
 	rec := asgitest.NewRecorder(asgi.ScopeLifespan)
-	err := New().ServeASGI(context.Background(), scope, receive, rec.Send)
-	if !errors.Is(err, fanout.ErrNoMember) || len(rec.Messages) != 0 {
-		t.Fatalf("err = %v, sent %s: the reference apps have no lifespan, so the demo reports it unsupported", err, rec)
+	if err := New().ServeASGI(context.Background(), scope, receive, rec.Send); err != nil {
+		t.Fatal(err)
+	}
+	if rec.String() != "lifespan.startup.complete lifespan.shutdown.complete " {
+		t.Fatalf("sent %s", rec)
+	}
+	if _, ok := scope.State[StateStartedAt].(time.Time); !ok {
+		t.Fatalf("state %v lacks %s", scope.State, StateStartedAt)
 	}
 
 	withLife := asgi.AppFunc(func(ctx context.Context, s asgi.Scope, r asgi.Receive, send asgi.Send) error {
@@ -193,20 +198,52 @@ func TestDemoLifespan(t *testing.T) {
 			return err
 		}
 		s.(*asgi.LifespanScope).State["pool"] = "ready"
-		if err := send(ctx, &asgi.LifespanStartupComplete{}); err != nil {
+		if err := send(ctx, &asgi.LifespanStartupFailed{Message: "pool exhausted"}); err != nil {
 			return err
 		}
-		if _, err := r(ctx); err != nil {
-			return err
-		}
-		return send(ctx, &asgi.LifespanShutdownComplete{})
+		return nil
 	})
-	receive = asgitest.Script(nil, &asgi.LifespanStartup{}, &asgi.LifespanShutdown{})
+	scope = &asgi.LifespanScope{State: map[string]any{}}
+	receive = asgitest.Script(nil, &asgi.LifespanStartup{})
 	rec = asgitest.NewRecorder(asgi.ScopeLifespan)
 	if err := Build(Options{WSGI: withLife}).ServeASGI(context.Background(), scope, receive, rec.Send); err != nil {
 		t.Fatal(err)
 	}
-	if rec.String() != "lifespan.startup.complete lifespan.shutdown.complete " || scope.State["pool"] != "ready" {
-		t.Fatalf("sent %s, state %v", rec, scope.State)
+	failed, ok := rec.Messages[0].(*asgi.LifespanStartupFailed)
+	if len(rec.Messages) != 1 || !ok || failed.Message != "mounts: /wsgi: pool exhausted" {
+		t.Fatalf("sent %+v", rec.Messages)
+	}
+}
+
+// TestDemoScopeShowsState checks the state key a server copies from the lifespan state
+// into a request scope shows in GET /scope.
+func TestDemoScopeShowsState(t *testing.T) {
+	scope := asgitest.NewHTTPScope("GET", "/scope")
+	scope.State = asgi.CopyState(map[string]any{StateStartedAt: time.Now()})
+	rec := asgitest.NewRecorder(asgi.ScopeHTTP)
+	if err := New().ServeASGI(context.Background(), scope, nil, rec.Send); err != nil {
+		t.Fatal(err)
+	}
+	var d scopedump.Dump
+	if err := json.Unmarshal(rec.Response().Body, &d); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.State) != 1 || d.State[0] != StateStartedAt {
+		t.Fatalf("state %v", d.State)
+	}
+}
+
+// BenchmarkDemoHello measures GET / through the mount and the router, as the server's
+// inline fast path calls it (CanInline, then ServeASGI).
+func BenchmarkDemoHello(b *testing.B) {
+	app := New()
+	scope := asgitest.NewHTTPScope("GET", "/")
+	discard := func(context.Context, asgi.Message) error { return nil }
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if asgi.CanInline(app, scope) {
+			_ = app.ServeASGI(ctx, scope, nil, discard)
+		}
 	}
 }

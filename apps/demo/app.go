@@ -1,0 +1,63 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"asgo/apps/fanout"
+	"asgo/apps/mount"
+	"asgo/protocol/asgi"
+)
+
+// StateStartedAt is the lifespan state key the demo sets at startup: the time.Time the
+// startup ran. Servers copy it into every request scope, so GET /scope lists it.
+const StateStartedAt = "demo.started_at"
+
+// App is the demo app: its routes and mounts, and a lifespan that records
+// StateStartedAt and fans out to every mounted app that supports lifespan. It is safe
+// for concurrent use.
+type App struct {
+	mount *mount.Mount
+}
+
+// ServeASGI serves HTTP and WebSocket scopes through the mount, and the lifespan scope
+// with the demo's own member first, then the mounted apps.
+func (a *App) ServeASGI(ctx context.Context, scope asgi.Scope, receive asgi.Receive, send asgi.Send) error {
+	if s, ok := scope.(*asgi.LifespanScope); ok {
+		members := []fanout.Member{{Name: "demo", App: asgi.AppFunc(lifespan)}, {Name: "mounts", App: a.mount}}
+		return fanout.Lifespan(ctx, s, receive, send, members)
+	}
+	return a.mount.ServeASGI(ctx, scope, receive, send)
+}
+
+// Inline reports what the mount's matched app says (see mount.Mount.Inline).
+func (a *App) Inline(scope asgi.Scope) bool { return a.mount.Inline(scope) }
+
+// lifespan is the demo's own lifespan member: it records the startup time in the state
+// and has nothing to release at shutdown.
+func lifespan(ctx context.Context, scope asgi.Scope, receive asgi.Receive, send asgi.Send) error {
+	s, ok := scope.(*asgi.LifespanScope)
+	if !ok {
+		return fmt.Errorf("demo: unsupported scope type %q", scope.Type())
+	}
+	for {
+		msg, err := receive(ctx)
+		if err != nil {
+			return err
+		}
+		switch msg.(type) {
+		case *asgi.LifespanStartup:
+			if s.State == nil {
+				return errors.New("demo: lifespan scope without state")
+			}
+			s.State[StateStartedAt] = time.Now()
+			if err := send(ctx, &asgi.LifespanStartupComplete{}); err != nil {
+				return err
+			}
+		case *asgi.LifespanShutdown:
+			return send(ctx, &asgi.LifespanShutdownComplete{})
+		}
+	}
+}
