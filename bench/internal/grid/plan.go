@@ -19,8 +19,8 @@ type Job struct {
 // PlanConfig chooses what to run.
 type PlanConfig struct {
 	Scenarios []Scenario
-	// Servers restricts every scenario to these servers (all of a scenario's defaults when
-	// empty). A named server that a scenario does not support is skipped for it.
+	// Servers restricts every scenario to those of its servers named here (all of them when
+	// empty).
 	Servers []string
 	// Rounds is the number of A B C passes; if zero, 3.
 	Rounds int
@@ -70,19 +70,14 @@ func variants(cfg PlanConfig) []bool {
 	return v
 }
 
-// serversFor returns the scenario's servers, restricted to only when it is not empty, in the
-// scenario's order followed by any extra named server that supports the family.
+// serversFor returns the scenario's servers in the scenario's order, restricted to only when
+// it is not empty.
 func serversFor(sc Scenario, only []string) []*Server {
 	names := sc.Servers
 	if len(only) > 0 {
 		names = nil
 		for _, n := range sc.Servers {
 			if slices.Contains(only, n) {
-				names = append(names, n)
-			}
-		}
-		for _, n := range only {
-			if !slices.Contains(names, n) {
 				names = append(names, n)
 			}
 		}

@@ -147,9 +147,18 @@ func barChart(sc grid.Scenario, bars []chart.Value) renderable {
 	c := chart.BarChart{
 		Title: title, Width: max(640, 120*len(bars)), Height: 460, BarWidth: 60, Bars: bars,
 		Background: chart.Style{Padding: chart.Box{Top: 50, Bottom: 40, Left: 10, Right: 10}},
-		YAxis:      chart.YAxis{ValueFormatter: func(v any) string { return shortNum(v.(float64)) }},
+		YAxis: chart.YAxis{ValueFormatter: func(v any) string { return shortNum(v.(float64)) },
+			Range: &chart.ContinuousRange{Min: 0, Max: 1.1 * maxValue(bars)}},
 	}
 	return renderable{name: prefix + sc.ID, render: func(rp chart.RendererProvider, b *bytes.Buffer) error { return c.Render(rp, b) }}
+}
+
+func maxValue(bars []chart.Value) float64 {
+	m := 0.0
+	for _, b := range bars {
+		m = max(m, b.Value)
+	}
+	return m
 }
 
 func shortNum(v float64) string {

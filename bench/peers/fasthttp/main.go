@@ -1,4 +1,3 @@
-// Command fasthttp is the valyala/fasthttp peer: hello and POST echo.
 package main
 
 import (

@@ -1,4 +1,3 @@
-// Command hertz is the cloudwego/hertz peer: hello and POST echo on the netpoll transport.
 package main
 
 import (

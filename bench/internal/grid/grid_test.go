@@ -1,0 +1,175 @@
+package grid
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestMaxIdleConns(t *testing.T) {
+	for _, c := range []struct {
+		limit   uint64
+		ceiling int
+		want    int
+	}{{20000, 100000, 19000}, {1 << 20, 100000, 100000}, {500, 100000, 1}} {
+		if got := MaxIdleConns(c.limit, c.ceiling); got != c.want {
+			t.Errorf("MaxIdleConns(%d, %d) = %d, want %d", c.limit, c.ceiling, got, c.want)
+		}
+	}
+}
+
+func TestResolveNamesIdleScenariosAfterTheirCount(t *testing.T) {
+	ids := func(scs []Scenario) string {
+		var out []string
+		for _, s := range scs {
+			if s.Family == IdleH1 {
+				out = append(out, s.ID)
+			}
+		}
+		return strings.Join(out, ",")
+	}
+	if got := ids(Resolve(Scenarios, 19000, 0)); got != "idle-h1-10k,idle-h1-19k" {
+		t.Errorf("limit 20000: %s", got)
+	}
+	if got := ids(Resolve(Scenarios, 100000, 0)); got != "idle-h1-10k,idle-h1-100k" {
+		t.Errorf("large limit: %s", got)
+	}
+	if got := ids(Resolve(Scenarios, 3000, 0)); got != "idle-h1-3k" {
+		t.Errorf("small limit collapses both counts: %s", got)
+	}
+	if got := ids(Resolve(Scenarios, 19000, 200)); got != "idle-h1-200" {
+		t.Errorf("override: %s", got)
+	}
+}
+
+func TestSelect(t *testing.T) {
+	scs := Resolve(Scenarios, 19000, 0)
+	got, err := Select(scs, []string{"h1-256", "idle-h2", "idle-ws-max"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, s := range got {
+		ids = append(ids, s.ID)
+	}
+	if strings.Join(ids, ",") != "h1-256,idle-h2-10k,idle-h2-19k,idle-ws-19k" {
+		t.Fatalf("selected %v", ids)
+	}
+	if _, err := Select(scs, []string{"h9-1"}); err == nil {
+		t.Fatal("unknown scenario accepted")
+	}
+}
+
+func TestPlanAlternatesServersEachRound(t *testing.T) {
+	scs, _ := Select(Scenarios, []string{"h1-64", "ws-100"})
+	jobs, err := Plan(PlanConfig{Scenarios: scs, Servers: []string{"asgo", "nethttp", "gorilla"}, Rounds: 2,
+		Pinned: true, Unpinned: true, UnpinnedScenarios: []string{"h1-64"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, j := range jobs {
+		p := "p"
+		if !j.Pinned {
+			p = "u"
+		}
+		got = append(got, p+string('0'+rune(j.Round))+":"+j.Scenario.ID+"/"+j.Server.Name)
+	}
+	want := "p1:h1-64/asgo p1:h1-64/nethttp p1:ws-100/asgo p1:ws-100/gorilla " +
+		"p2:h1-64/asgo p2:h1-64/nethttp p2:ws-100/asgo p2:ws-100/gorilla " +
+		"u1:h1-64/asgo u1:h1-64/nethttp u2:h1-64/asgo u2:h1-64/nethttp"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("plan\n got %s\nwant %s", strings.Join(got, " "), want)
+	}
+	if _, err := Plan(PlanConfig{Scenarios: scs, Servers: []string{"iis"}, Pinned: true}); err == nil {
+		t.Fatal("unknown server accepted")
+	}
+}
+
+func TestEveryScenarioServerSupportsItsFamily(t *testing.T) {
+	for _, sc := range Scenarios {
+		for _, n := range sc.Servers {
+			s, ok := Servers[n]
+			if !ok || !s.Supports(sc.Family) {
+				t.Errorf("%s lists %s, which does not serve %s", sc.ID, n, sc.Family)
+			}
+		}
+		if b := sc.Family.Baseline(); !contains(sc.Servers, b) {
+			t.Errorf("%s lacks its baseline %s", sc.ID, b)
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestSummarizeRatiosAndFailures(t *testing.T) {
+	scs := []Scenario{{ID: "h1-64", Family: Hello}}
+	ms := []Measurement{
+		{Scenario: "h1-64", Server: "nethttp", Pinned: true, Rate: 100, Requests: 300, Seconds: 3, ServerUser: 2, ServerSys: 1, LoadCPU: 1},
+		{Scenario: "h1-64", Server: "nethttp", Pinned: true, Rate: 120, Requests: 360, Seconds: 3, ServerUser: 2, ServerSys: 1, LoadCPU: 1},
+		{Scenario: "h1-64", Server: "nethttp", Pinned: true, Rate: 110, Requests: 330, Seconds: 3, ServerUser: 2, ServerSys: 1, LoadCPU: 1},
+		{Scenario: "h1-64", Server: "asgo", Pinned: true, Rate: 220, Requests: 660, Seconds: 3, ServerUser: 1, ServerSys: 1.4, LoadCPU: 3},
+		{Scenario: "h1-64", Server: "asgo", Pinned: true, Error: "boom"},
+		{Scenario: "h1-64", Server: "gnetraw", Pinned: true, Rate: 440, Requests: 1320, Seconds: 3, ServerUser: 1, ServerSys: 2, LoadCPU: 1},
+	}
+	rows := Summarize(ms, scs)
+	if len(rows) != 3 {
+		t.Fatalf("%d rows", len(rows))
+	}
+	n, a := rows[0], rows[1]
+	if n.Value.Median != 110 || n.Value.Min != 100 || n.Value.Max != 120 || n.VsBaseline != 1 {
+		t.Errorf("nethttp row %+v", n)
+	}
+	if a.Value.Median != 220 || a.VsBaseline != 2 || a.VsCeiling != 0.5 || a.Failed != 1 || a.Errors[0] != "boom" {
+		t.Errorf("asgo row %+v", a)
+	}
+	if a.PerServerCPU.Median != 275 || math.Abs(a.CPUVsBaseline-2.5) > 1e-9 {
+		t.Errorf("per CPU %v ratio %v", a.PerServerCPU.Median, a.CPUVsBaseline)
+	}
+	if a.LimitedBy != "load generator CPU" || n.LimitedBy != "server CPU, 33% of it in the kernel" {
+		t.Errorf("limited by %q / %q", a.LimitedBy, n.LimitedBy)
+	}
+}
+
+func TestValid(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		m    Measurement
+		want bool
+	}{
+		{"ok", Measurement{Requests: 1000, Errors: 10}, true},
+		{"too many errors", Measurement{Requests: 1000, Errors: 11}, false},
+		{"nothing", Measurement{}, false},
+		{"harness error", Measurement{Requests: 5, Error: "x"}, false},
+		{"idle all open", Measurement{Conns: 100, RSSKiB: 10, Alive: 100}, true},
+		{"idle closed by server", Measurement{Conns: 100, RSSKiB: 10, Alive: 50}, false},
+	} {
+		if got := c.m.Valid(); got != c.want {
+			t.Errorf("%s: Valid = %v", c.name, got)
+		}
+	}
+}
+
+func TestLimiterUnpinned(t *testing.T) {
+	if got := limiter(1.2, 0.7, 0.5, false); !strings.HasPrefix(got, "shared CPU") {
+		t.Errorf("unpinned saturated: %q", got)
+	}
+	if got := limiter(0.3, 0.2, 0.5, true); !strings.HasPrefix(got, "neither side saturated") {
+		t.Errorf("idle: %q", got)
+	}
+}
+
+func TestCountLabel(t *testing.T) {
+	for n, want := range map[int]string{950: "950", 10000: "10k", 19000: "19k", 1500: "1.5k"} {
+		if got := countLabel(n); got != want {
+			t.Errorf("countLabel(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
