@@ -1,0 +1,347 @@
+package eventloop
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"asgo/protocol/asgi"
+)
+
+// The app-level integration scenarios, each with one test body run over two protocols:
+// HTTP/1.1 (net/http's client) and h2c with prior knowledge (x/net/http2's client).
+
+type protoMode struct {
+	name   string
+	major  int
+	client func() *http.Client
+}
+
+var protoModes = []protoMode{
+	{"http1", 1, func() *http.Client {
+		return &http.Client{Transport: &http.Transport{}, Timeout: 20 * time.Second}
+	}},
+	{"h2c", 2, h2cClient},
+}
+
+// bothProtocols runs f once per protocol, each against a fresh server for app (the
+// testApp when nil).
+func bothProtocols(t *testing.T, cfg Config, app asgi.App, f func(t *testing.T, ts *testServer, client *http.Client, major int)) {
+	for _, m := range protoModes {
+		t.Run(m.name, func(t *testing.T) {
+			ts := startServer(t, cfg, app)
+			client := m.client()
+			t.Cleanup(client.CloseIdleConnections)
+			f(t, ts, client, m.major)
+		})
+	}
+}
+
+func do(t *testing.T, client *http.Client, major int, method, url string, body io.Reader) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("reading the body: %v", err)
+	}
+	if resp.ProtoMajor != major {
+		t.Fatalf("served over HTTP/%d, want HTTP/%d", resp.ProtoMajor, major)
+	}
+	return resp, string(b)
+}
+
+func TestBothHello(t *testing.T) {
+	bothProtocols(t, Config{}, nil, func(t *testing.T, ts *testServer, client *http.Client, major int) {
+		for i := 0; i < 3; i++ { // reuses the connection
+			resp, b := do(t, client, major, "GET", ts.url("/hello"), nil)
+			if resp.StatusCode != 200 || b != "Hello, World!" || resp.Header.Get("Content-Type") != "text/plain" {
+				t.Fatalf("%d %q %v", resp.StatusCode, b, resp.Header)
+			}
+		}
+	})
+}
+
+func TestBothScope(t *testing.T) {
+	bothProtocols(t, Config{}, nil, func(t *testing.T, ts *testServer, client *http.Client, major int) {
+		_, b := do(t, client, major, "GET", ts.url("/sc%6Fpe?x=1&y=%20"), nil)
+		version := map[int]string{1: "1.1", 2: "2"}[major]
+		if want := "GET|/scope|/sc%6Fpe|x=1&y=%20|" + version; b != want {
+			t.Fatalf("scope %q, want %q", b, want)
+		}
+	})
+}
+
+func TestBothEchoBodies(t *testing.T) {
+	bothProtocols(t, Config{}, nil, func(t *testing.T, ts *testServer, client *http.Client, major int) {
+		for _, size := range []int{0, 1, 1000, 64 << 10, 3 << 20} {
+			for _, known := range []bool{true, false} {
+				payload := bytes.Repeat([]byte("0123456789abcdef"), size/16+1)[:size]
+				var rd io.Reader = bytes.NewReader(payload)
+				if !known {
+					rd = io.MultiReader(rd) // hides the length
+				}
+				resp, b := do(t, client, major, "POST", ts.url("/echo"), rd)
+				if resp.StatusCode != 200 || b != string(payload) {
+					t.Fatalf("size %d known=%v: status %d, %d bytes back", size, known, resp.StatusCode, len(b))
+				}
+			}
+		}
+	})
+}
+
+func TestBothSlowAppBodyIsIntact(t *testing.T) {
+	bothProtocols(t, Config{}, nil, func(t *testing.T, ts *testServer, client *http.Client, major int) {
+		payload := bytes.Repeat([]byte("slow app, fast client "), 400_000) // 8.8 MB
+		_, b := do(t, client, major, "POST", ts.url("/sha256"), bytes.NewReader(payload))
+		if want := fmt.Sprintf("%d %x", len(payload), sha256.Sum256(payload)); b != want {
+			t.Fatalf("got %q, want %q", b, want)
+		}
+	})
+}
+
+func TestBothStreamingResponse(t *testing.T) {
+	bothProtocols(t, Config{}, nil, func(t *testing.T, ts *testServer, client *http.Client, major int) {
+		_, b := do(t, client, major, "GET", ts.url("/stream?5"), nil)
+		if b != "chunk 0\nchunk 1\nchunk 2\nchunk 3\nchunk 4\n" {
+			t.Fatalf("got %q", b)
+		}
+	})
+}
+
+func TestBothHeadHasNoBody(t *testing.T) {
+	bothProtocols(t, Config{}, nil, func(t *testing.T, ts *testServer, client *http.Client, major int) {
+		resp, b := do(t, client, major, "HEAD", ts.url("/hello"), nil)
+		if resp.StatusCode != 200 || b != "" {
+			t.Fatalf("%d %q", resp.StatusCode, b)
+		}
+	})
+}
+
+func TestBothAppFailures(t *testing.T) {
+	bothProtocols(t, Config{}, nil, func(t *testing.T, ts *testServer, client *http.Client, major int) {
+		for _, path := range []string{"/panic", "/no-response", "/bad-header"} {
+			resp, b := do(t, client, major, "GET", ts.url(path), nil)
+			if resp.StatusCode != 500 || strings.Contains(b, "evil") || resp.Header.Get("X-Injected") != "" {
+				t.Fatalf("%s: %d %q %v", path, resp.StatusCode, b, resp.Header)
+			}
+		}
+		resp, err := client.Get(ts.url("/fail-after-start"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadAll(resp.Body); err == nil {
+			t.Fatal("truncated response read without error")
+		}
+		resp.Body.Close()
+		if _, b := do(t, client, major, "GET", ts.url("/hello"), nil); b != "Hello, World!" {
+			t.Fatalf("server did not survive: %q", b)
+		}
+	})
+}
+
+func TestBothClientDisconnectStopsStreamingApp(t *testing.T) {
+	bothProtocols(t, Config{}, nil, func(t *testing.T, ts *testServer, client *http.Client, major int) {
+		ctx, cancel := context.WithCancel(context.Background())
+		req, _ := http.NewRequestWithContext(ctx, "GET", ts.url("/stream"), nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := resp.Body.Read(make([]byte, 10)); err != nil {
+			t.Fatal(err)
+		}
+		cancel() // HTTP/1.1: the connection closes; HTTP/2: RST_STREAM CANCEL
+		resp.Body.Close()
+		select {
+		case got := <-ts.app.disconnected:
+			if got != "asgi: client disconnected http.disconnect" {
+				t.Fatalf("app saw %q", got)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("streaming app did not notice the disconnect")
+		}
+	})
+}
+
+func TestBothSendBlocksWhenClientDoesNotRead(t *testing.T) {
+	bothProtocols(t, Config{WriteHighWater: 256 << 10}, nil, func(t *testing.T, ts *testServer, client *http.Client, major int) {
+		resp, err := client.Get(ts.url("/flood"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		time.Sleep(time.Second)
+		first := ts.app.streamSent.Load()
+		time.Sleep(500 * time.Millisecond)
+		second := ts.app.streamSent.Load()
+		// Socket buffers (and for HTTP/2 the client's 4 MiB stream window) hold a few
+		// MiB; beyond that send must block.
+		if second > 32<<20 || second != first {
+			t.Fatalf("send did not block: %d MiB then %d MiB accepted from the app", first>>20, second>>20)
+		}
+		if _, err := io.CopyN(io.Discard, resp.Body, 16<<20); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for ts.app.streamSent.Load() == second && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if ts.app.streamSent.Load() == second {
+			t.Fatal("send did not resume after the client read")
+		}
+	})
+}
+
+func TestBothMaxBodySize(t *testing.T) {
+	bothProtocols(t, Config{MaxBodyBytes: 1000}, nil, func(t *testing.T, ts *testServer, client *http.Client, major int) {
+		for _, known := range []bool{true, false} {
+			var rd io.Reader = strings.NewReader(strings.Repeat("a", 2000))
+			if !known {
+				rd = io.MultiReader(rd)
+			}
+			resp, _ := do(t, client, major, "POST", ts.url("/echo"), rd)
+			if resp.StatusCode != 413 {
+				t.Fatalf("known length %v: status %d", known, resp.StatusCode)
+			}
+		}
+	})
+}
+
+func TestBothLimitConcurrency(t *testing.T) {
+	bothProtocols(t, Config{LimitConcurrency: 1}, nil, func(t *testing.T, ts *testServer, client *http.Client, major int) {
+		done := make(chan int)
+		go func() {
+			resp, err := client.Get(ts.url("/slow"))
+			if err != nil {
+				done <- 0
+				return
+			}
+			io.ReadAll(resp.Body)
+			resp.Body.Close()
+			done <- resp.StatusCode
+		}()
+		time.Sleep(100 * time.Millisecond)
+		if resp, _ := do(t, client, major, "GET", ts.url("/slow"), nil); resp.StatusCode != 503 {
+			t.Fatalf("second request: %d, want 503", resp.StatusCode)
+		}
+		if s := <-done; s != 200 {
+			t.Fatalf("first request: %d", s)
+		}
+	})
+}
+
+func TestBothGracefulShutdownCompletesInFlight(t *testing.T) {
+	bothProtocols(t, Config{}, nil, func(t *testing.T, ts *testServer, client *http.Client, major int) {
+		const n = 10
+		results := make(chan string, n)
+		for i := 0; i < n; i++ {
+			go func() {
+				resp, err := client.Get(ts.url("/slow"))
+				if err != nil {
+					results <- err.Error()
+					return
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				results <- string(b)
+			}()
+		}
+		time.Sleep(100 * time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := ts.Shutdown(ctx); err != nil {
+			t.Fatalf("shutdown: %v", err)
+		}
+		for i := 0; i < n; i++ {
+			if got := <-results; got != "slow done" {
+				t.Fatalf("in-flight request %d: %s", i, got)
+			}
+		}
+	})
+}
+
+// trailersApp answers with a body and announced trailers, and pathsends a file on /file.
+func trailersApp(file string) asgi.App {
+	return asgi.AppFunc(func(ctx context.Context, scope asgi.Scope, receive asgi.Receive, send asgi.Send) error {
+		if scope.(*asgi.HTTPScope).Path == "/file" {
+			if err := send(ctx, &asgi.HTTPResponseStart{Status: 200}); err != nil {
+				return err
+			}
+			return send(ctx, &asgi.HTTPResponsePathsend{Path: file})
+		}
+		if err := send(ctx, &asgi.HTTPResponseStart{Status: 200, Headers: asgi.H("trailer", "x-checksum"), Trailers: true}); err != nil {
+			return err
+		}
+		if err := send(ctx, &asgi.HTTPResponseBody{Body: []byte("payload")}); err != nil {
+			return err
+		}
+		return send(ctx, &asgi.HTTPResponseTrailers{Headers: asgi.H("x-checksum", "abc123")})
+	})
+}
+
+func TestBothTrailersAndPathsend(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	content := bytes.Repeat([]byte("pathsend "), 100_000)
+	if err := os.WriteFile(file, content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bothProtocols(t, Config{}, trailersApp(file), func(t *testing.T, ts *testServer, client *http.Client, major int) {
+		resp, b := do(t, client, major, "GET", ts.url("/"), nil)
+		if b != "payload" || resp.Trailer.Get("X-Checksum") != "abc123" {
+			t.Fatalf("body %q trailers %v", b, resp.Trailer)
+		}
+		if _, b := do(t, client, major, "GET", ts.url("/file"), nil); b != string(content) {
+			t.Fatalf("pathsend: %d bytes, want %d", len(b), len(content))
+		}
+	})
+}
+
+// TestH2MultiplexedStreams runs many concurrent requests over one HTTP/2 connection.
+func TestH2MultiplexedStreams(t *testing.T) {
+	ts := startServer(t, Config{}, nil)
+	client := h2cClient()
+	var wg sync.WaitGroup
+	errs := make(chan error, 50)
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			payload := strings.Repeat(fmt.Sprint(i), 10_000+i)
+			resp, err := client.Post(ts.url("/echo"), "text/plain", strings.NewReader(payload))
+			if err != nil {
+				errs <- err
+				return
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if string(b) != payload {
+				errs <- fmt.Errorf("stream %d: %d bytes back", i, len(b))
+			}
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if n := ts.Connections(); n != 1 {
+		t.Errorf("%d connections, want 1", n)
+	}
+}
