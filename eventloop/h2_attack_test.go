@@ -276,4 +276,3 @@ func TestH2AttackFloodsDoNotStarveOthers(t *testing.T) {
 		wantConnErrorOrLog(t, ts, r, http2.ErrCodeEnhanceYourCalm, "control frame flood")
 	})
 }
-
