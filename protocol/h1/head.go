@@ -140,14 +140,12 @@ func (p *Parser) parseRequest(head []byte) *Error {
 	return p.applyFields()
 }
 
-// parseHeaderLine parses one field line of the head and records its meaning.
+// parseHeaderLine parses one field line of the head and records its meaning. The field
+// count was bounded by scanHead.
 func (p *Parser) parseHeaderLine(line []byte) *Error {
 	name, value, err := parseField(line)
 	if err != nil {
 		return err
-	}
-	if len(p.req.Headers) >= p.cfg.MaxHeaders {
-		return ErrTooManyHeaders
 	}
 	p.req.Headers = append(p.req.Headers, field(name, value))
 	return p.f.add(name, value)

@@ -110,6 +110,9 @@ func TestParseRequestFields(t *testing.T) {
 		{"chunked", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", reqInfo{
 			Method: "POST", Target: "/", Path: "/", QueryNil: true, Host: "h", Minor: 1,
 			Headers: "host: h\ntransfer-encoding: chunked\n", CL: -1, Chunked: true, KeepAlive: true}},
+		{"long values with tabs and obs-text", "GET / HTTP/1.1\r\nHost: h\r\nX-Long: a\tb c d e f g h i j k l m n o p\r\nX-Obs: \x80\x81\x82\x83\x84\x85\x86\x87\x88\xff\r\n\r\n", reqInfo{
+			Method: "GET", Target: "/", Path: "/", QueryNil: true, Host: "h", Minor: 1,
+			Headers: "host: h\nx-long: a\tb c d e f g h i j k l m n o p\nx-obs: \x80\x81\x82\x83\x84\x85\x86\x87\x88\xff\n", CL: -1, KeepAlive: true}},
 		{"obs-text in value and target", "GET /caf\xc3\xa9 HTTP/1.1\r\nHost: h\r\nX: \xff\r\n\r\n", reqInfo{
 			Method: "GET", Target: "/caf\xc3\xa9", Path: "/caf\xc3\xa9", QueryNil: true, Host: "h", Minor: 1,
 			Headers: "host: h\nx: \xff\n", CL: -1, KeepAlive: true}},
@@ -267,5 +270,19 @@ func TestZeroValueParser(t *testing.T) {
 	}
 	if p.cfg != (Config{}).Normalized() {
 		t.Fatalf("config %+v", p.cfg)
+	}
+}
+
+func TestRequestMethodHelpers(t *testing.T) {
+	r := Request{Method: []byte("GET"), ContentLength: -1}
+	if !r.IsGet() || r.IsHead() || r.IsConnect() || r.HasBody() {
+		t.Fatalf("GET: %+v", r)
+	}
+	r = Request{Method: []byte("CONNECT"), ContentLength: 1}
+	if r.IsGet() || !r.IsConnect() || !r.HasBody() {
+		t.Fatalf("CONNECT: %+v", r)
+	}
+	if r := (Request{Chunked: true, ContentLength: -1}); !r.HasBody() {
+		t.Fatal("chunked request without body")
 	}
 }

@@ -224,6 +224,7 @@ func TestResponseErrors(t *testing.T) {
 		{"LF in value", 200, asgi.H("X", "a\nSet-Cookie: x"), ErrResponseHeader},
 		{"NUL in value", 200, asgi.H("X", "a\x00"), ErrResponseHeader},
 		{"invalid name", 200, asgi.H("X Y", "a"), ErrResponseHeader},
+		{"empty name", 200, asgi.H("", "a"), ErrResponseHeader},
 		{"status too small", 99, nil, ErrResponseStatus},
 		{"status too large", 1000, nil, ErrResponseStatus},
 		{"invalid content-length", 200, asgi.H("Content-Length", "x"), ErrResponseContentLength},
