@@ -20,7 +20,7 @@
 //   - Any Transfer-Encoding together with Content-Length is refused, as is
 //     Transfer-Encoding on an HTTP/1.0 request (RFC 9112 6.1 calls its framing faulty).
 //   - Request-targets may hold obs-text bytes (>= 0x80) as nginx and net/http allow, but
-//     no control bytes or spaces. Absolute-form targets must use the http or https
+//     no control bytes, spaces or '#' (fragments are never sent in a request-target). Absolute-form targets must use the http or https
 //     scheme and carry no userinfo.
 //   - Up to 8 empty lines before a request line are skipped (RFC 9112 2.2); more is 400.
 //   - Field values with control bytes other than HTAB are refused (RFC 9110 5.5, llhttp).

@@ -245,10 +245,11 @@ var fieldValueChar = func() (t [256]bool) {
 	return t
 }()
 
-// targetChar marks the bytes allowed in a request-target: no controls, no space.
+// targetChar marks the bytes allowed in a request-target: no controls, no space and no
+// '#' (a fragment is never part of a request-target, RFC 9112 3.2).
 var targetChar = func() (t [256]bool) {
 	for c := 0; c < 256; c++ {
-		t[c] = c > 0x20 && c != 0x7f
+		t[c] = c > 0x20 && c != 0x7f && c != '#'
 	}
 	return t
 }()

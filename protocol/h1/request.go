@@ -30,7 +30,8 @@ type Request struct {
 	// KeepAlive: HTTP/1.1 unless "Connection: close"; HTTP/1.0 only with
 	// "Connection: keep-alive".
 	KeepAlive bool
-	// Expect100 is set for an HTTP/1.1 request with "Expect: 100-continue".
+	// Expect100 is set for an HTTP/1.1 request with "Expect: 100-continue". Other
+	// expectations are ignored (RFC 9110 10.1.1 allows that instead of 417).
 	Expect100 bool
 	// Upgrade is the Upgrade field value of an HTTP/1.1 request whose Connection field
 	// lists "upgrade" (e.g. "websocket", "h2c"), else nil.

@@ -76,7 +76,7 @@ func (p *Parser) parseAbsoluteTarget(t []byte) *Error {
 		return ErrInvalidTarget
 	}
 	rest := t[i+3:]
-	end := bytes.IndexAny(rest, "/?#")
+	end := bytes.IndexAny(rest, "/?")
 	if end < 0 {
 		end = len(rest)
 	}

@@ -85,6 +85,8 @@ func TestStrictness(t *testing.T) {
 		{"double space before target", Config{}, "GET  / HTTP/1.1\r\nHost: h\r\n\r\n", ErrInvalidTarget},
 		{"target with space", Config{}, "GET /a b HTTP/1.1\r\nHost: h\r\n\r\n", ErrInvalidTarget},
 		{"target with control", Config{}, "GET /a\x01 HTTP/1.1\r\nHost: h\r\n\r\n", ErrInvalidTarget},
+		{"target with fragment", Config{}, "GET /a#frag HTTP/1.1\r\nHost: h\r\n\r\n", ErrInvalidTarget},
+		{"absolute form with fragment", Config{}, "GET http://h#frag HTTP/1.1\r\nHost: h\r\n\r\n", ErrInvalidTarget},
 		{"target with DEL", Config{}, "GET /a\x7f HTTP/1.1\r\nHost: h\r\n\r\n", ErrInvalidTarget},
 		{"asterisk without OPTIONS", Config{}, "GET * HTTP/1.1\r\nHost: h\r\n\r\n", ErrInvalidTarget},
 		{"absolute form other scheme", Config{}, "GET ftp://h/ HTTP/1.1\r\nHost: h\r\n\r\n", ErrInvalidTarget},
