@@ -131,11 +131,12 @@ var Servers = map[string]*Server{
 			return []string{"-m", "gunicorn", "-w", "1", "--worker-class", "gthread", "--threads", "8",
 				"--keep-alive", "600", "--worker-connections", "20000", "-b", addr(port), "app:wsgi"}
 		}),
-	"uwsgi": {Name: "uwsgi", Kind: KindPython, Title: "uWSGI (1 process, HTTP/1.1 socket)", Version: "uwsgi-core",
+	"uwsgi": {Name: "uwsgi", Kind: KindPython, Title: "uWSGI (1 process x 8 threads, HTTP/1.1 keep-alive socket)", Version: "uwsgi-core",
 		Routes: map[Family]string{Hello: "/", WSGI: "/", Post: "/echo"},
 		Args: func(e *Setup, port int, _ bool) []string {
 			return []string{"uwsgi", "--plugin", "python3", "--http11-socket", addr(port), "--wsgi-file", "app.py",
-				"--callable", "wsgi", "--processes", "1", "--master", "--die-on-term", "--disable-logging", "--listen", "1024"}
+				"--callable", "wsgi", "--processes", "1", "--threads", "8", "--master", "--die-on-term", "--disable-logging",
+				"--listen", "1024"}
 		}},
 	"nginx-asgo": {Name: "nginx-asgo", Kind: KindNginx, Title: "nginx -> asgo (proxy_pass, upstream keepalive)", Version: "nginx-light",
 		Routes: map[Family]string{Hello: "/", Post: "/echo"}, Args: asgoArgs},
