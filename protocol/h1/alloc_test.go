@@ -1,6 +1,8 @@
 package h1
 
 import (
+	"time"
+
 	"testing"
 
 	"asgo/protocol/asgi"
@@ -108,4 +110,18 @@ func TestAppendErrorZeroAllocs(t *testing.T) {
 	if allocs := testing.AllocsPerRun(100, func() { AppendError(dst[:0], 400, "bad") }); allocs != 0 {
 		t.Fatalf("%v allocations", allocs)
 	}
+}
+
+// TestDateRefreshZeroAllocs covers the once-per-second refresh of the cached Date.
+func TestDateRefreshZeroAllocs(t *testing.T) {
+	now := time.Now()
+	i := 0
+	allocs := testing.AllocsPerRun(100, func() {
+		i++
+		date.store(now.Add(time.Duration(i) * time.Second))
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per refresh", allocs)
+	}
+	date.store(time.Now())
 }
