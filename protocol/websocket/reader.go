@@ -276,7 +276,7 @@ func (r *Reader) readPayload(p []byte) (int, Event, error) {
 		if err := r.checkText(chunk); err != nil {
 			return k, Event{}, err
 		}
-		r.msg = append(r.msg, chunk...)
+		r.msg = appendGrow(r.msg, chunk, r.remain)
 	}
 	if r.remain > 0 {
 		return k, Event{}, nil
@@ -386,4 +386,20 @@ func (r *Reader) inflate(p []byte) ([]byte, error) {
 		r.history = appendHistory(r.history, out)
 	}
 	return out, nil
+}
+
+// appendGrow appends chunk to msg, doubling the capacity when it must grow (append's
+// 1.25x growth for large slices costs five times a large message in copies), but never
+// beyond what the current frame still declares: memory follows the bytes that arrived,
+// not a peer-declared length.
+func appendGrow(msg, chunk []byte, remain int64) []byte {
+	need := len(msg) + len(chunk)
+	if need <= cap(msg) {
+		return append(msg, chunk...)
+	}
+	n := max(2*cap(msg), need, 512)
+	n = int(min(int64(n), int64(need)+remain))
+	grown := make([]byte, len(msg), n)
+	copy(grown, msg)
+	return append(grown, chunk...)
 }

@@ -123,7 +123,7 @@ func (w Writer) AppendMessage(dst []byte, text bool, payload []byte) ([]byte, er
 	if text {
 		op = ws.OpText
 	}
-	if !w.compress || len(payload) < w.threshold {
+	if !w.Compresses(len(payload)) {
 		return AppendFrame(dst, op, true, payload), nil
 	}
 	// Compress right after a maximal header, then move the data next to the real one.
@@ -139,5 +139,6 @@ func (w Writer) AppendMessage(dst []byte, text bool, payload []byte) ([]byte, er
 	return dst[:start+len(hdr)+n], nil
 }
 
-// Compressing reports whether messages of at least the threshold are compressed.
-func (w Writer) Compressing() bool { return w.compress }
+// Compresses reports whether AppendMessage compresses a message of n bytes: callers use
+// it to compress outside their locks, since compression is the expensive part.
+func (w Writer) Compresses(n int) bool { return w.compress && n >= w.threshold }
