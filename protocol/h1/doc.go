@@ -14,9 +14,9 @@
 //     trailer section included (RFC errata 7633, net/http after CVE-2025-22871): chunk
 //     framing must be unambiguous for every proxy in front of us.
 //   - A CR not followed by LF anywhere in the head is refused (400).
-//   - Identical duplicate Content-Length values, as separate fields or as a list
-//     ("5, 5"), are accepted and folded into one (RFC 9110 8.6, net/http, h11); differing
-//     ones are refused.
+//   - Identical duplicate Content-Length values, as separate fields (as net/http) or as
+//     a list "5, 5" (as h11), are accepted and folded into one (RFC 9110 8.6 allows
+//     either choice); differing ones, and empty list elements, are refused.
 //   - Any Transfer-Encoding together with Content-Length is refused, as is
 //     Transfer-Encoding on an HTTP/1.0 request (RFC 9112 6.1 calls its framing faulty).
 //   - Request-targets may hold obs-text bytes (>= 0x80) as nginx and net/http allow, but
