@@ -63,6 +63,9 @@ type wsConn struct {
 	status     int                       // for the access log: 101, or the refusal
 }
 
+// errUpgradeWithBody refuses an upgrade request that announces a body.
+var errUpgradeWithBody = &websocket.HandshakeError{Status: 400, Reason: "WebSocket handshake must not have a body"}
+
 // startWebSocket takes over a WebSocket upgrade request. It always returns true: an
 // invalid handshake is answered here (400/426/403) and the connection closed. The
 // HTTP/1.1 protocol is retired by marking it draining, which makes its onData return at
@@ -73,6 +76,9 @@ func (h *h1Conn) startWebSocket(c *conn, req *h1.Request) bool {
 	c.setTimer(0)
 	cfg := &c.srv.cfg.WebSocket
 	hs, herr := websocket.ParseHandshake(methodString(req.Method), req.ProtoMinor, req.Headers, cfg)
+	if herr == nil && (req.ContentLength > 0 || req.Chunked) {
+		herr = errUpgradeWithBody // its bytes would be taken for frames
+	}
 	if herr != nil {
 		c.srv.log.Info("WebSocket handshake refused", "client", c.gc.RemoteAddr(), "status", herr.Status, "reason", herr.Reason)
 		c.queue(websocket.AppendHandshakeError(nil, herr))

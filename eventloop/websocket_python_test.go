@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"asgo/protocol/websocket"
 )
 
 const python = "/usr/bin/python3"
@@ -22,13 +24,24 @@ func TestWebSocketPythonClient(t *testing.T) {
 		t.Skip("python3-websockets is not installed; run `make deps`")
 	}
 	ts, _ := startWSServer(t, Config{})
-	for _, mode := range []string{"none", "deflate"} {
-		t.Run(mode, func(t *testing.T) {
+	// With ClientContextTakeover the client keeps its LZ77 window across messages and
+	// the server inflates with the connection's history.
+	takeover, _ := startWSServer(t, Config{WebSocket: websocket.Config{ClientContextTakeover: true}})
+	for _, tc := range []struct{ name, mode, addr, ext string }{
+		{"none", "none", ts.addr, "''"},
+		{"deflate", "deflate", ts.addr, "'permessage-deflate; server_no_context_takeover; client_no_context_takeover'"},
+		{"deflate-client-context-takeover", "deflate", takeover.addr, "'permessage-deflate; server_no_context_takeover'"},
+	} {
+		mode := tc.mode
+		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 			defer cancel()
-			out, err := exec.CommandContext(ctx, python, "testdata/websocket_client.py", "ws://"+ts.addr, mode).CombinedOutput()
+			out, err := exec.CommandContext(ctx, python, "testdata/websocket_client.py", "ws://"+tc.addr, mode).CombinedOutput()
 			if err != nil || !strings.HasPrefix(string(out), "OK ") {
 				t.Fatalf("python client: %v\n%s", err, out)
+			}
+			if !strings.HasSuffix(strings.TrimSpace(string(out)), "extensions: "+tc.ext) {
+				t.Fatalf("negotiated extension differs, want %s:\n%s", tc.ext, out)
 			}
 			t.Log(strings.TrimSpace(string(out)))
 		})

@@ -39,6 +39,7 @@ func TestWebSocketHandshakeRefusals(t *testing.T) {
 		{"bad key", strings.Replace(wsUpgradeRequest("/ws"), wsTestKey, "short", 1), 400, ""},
 		{"foreign origin", wsUpgradeRequest("/ws", "Origin: https://evil.example"), 403, ""},
 		{"POST", strings.Replace(wsUpgradeRequest("/ws"), "GET", "POST", 1), 400, ""},
+		{"body", strings.Replace(wsUpgradeRequest("/ws"), "Host: test\r\n", "Host: test\r\nContent-Length: 2\r\n", 1) + "xx", 400, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -12,9 +12,13 @@ import sys
 
 import websockets
 
+negotiated = ""
+
 
 async def echo(base, compression):
     async with websockets.connect(base + "/ws", compression=compression, max_size=2**24) as ws:
+        global negotiated
+        negotiated = ws.response_headers.get("Sec-WebSocket-Extensions", "")
         names = [type(e).__name__ for e in ws.extensions]
         want = ["PerMessageDeflate"] if compression else []
         assert names == want, f"extensions {names}, want {want}"
@@ -57,7 +61,8 @@ async def main():
     compression = "deflate" if mode == "deflate" else None
     n = await echo(base, compression)
     m = await chat(base, compression)
-    print(f"OK websockets {websockets.__version__} compression={mode}: {n} echoes, {m} broadcasts")
+    print(f"OK websockets {websockets.__version__} compression={mode}: {n} echoes, {m} broadcasts; "
+          f"extensions: {negotiated!r}")
 
 
 if __name__ == "__main__":
