@@ -260,8 +260,12 @@ func (h *h1Conn) onDrain(c *conn) {
 }
 
 func (h *h1Conn) onClose(c *conn) {
-	if h.active != nil {
-		h.active.disconnect()
+	if st := h.active; st != nil {
+		st.disconnect()
+		if !st.logged {
+			st.logged = true
+			st.accessLog()
+		}
 	}
 	h.active, h.reading = nil, nil
 	h.releaseParser(c)
@@ -612,9 +616,16 @@ func (st *h1Stream) accessLog() {
 	if len(st.scope.QueryString) > 0 {
 		q = "?" + string(st.scope.QueryString)
 	}
-	st.c.srv.log.Info(fmt.Sprintf("%s:%d - \"%s %s%s HTTP/%s\" %d", client.Host, client.Port,
-		st.scope.Method, st.scope.RawPath, q, st.scope.HTTPVersion, st.status),
-		"duration", time.Since(st.started).Round(time.Microsecond))
+	st.c.mu.Lock()
+	status := st.status
+	cut := st.abort || st.gone && st.order.State != asgi.HTTPResponseComplete
+	st.c.mu.Unlock()
+	line := fmt.Sprintf("%s:%d - \"%s %s%s HTTP/%s\" %d", client.Host, client.Port,
+		st.scope.Method, st.scope.RawPath, q, st.scope.HTTPVersion, status)
+	if cut {
+		line += " (response incomplete: client disconnected or aborted)"
+	}
+	st.c.srv.log.Info(line, "duration", time.Since(st.started).Round(time.Microsecond))
 }
 
 // hasToken reports whether a comma-separated header value lists token.
