@@ -583,7 +583,9 @@ func (st *h1Stream) send(ctx context.Context, msg asgi.Message) error {
 		c.pending, err = st.resp.AppendBody(c.pending, m.Body, m.MoreBody)
 		st.sentBytes += int64(len(c.pending) - n)
 	case *asgi.HTTPResponseTrailers:
-		if !m.MoreTrailers {
+		if m.MoreTrailers {
+			c.pending, err = st.resp.AppendTrailersPart(c.pending, m.Headers)
+		} else {
 			c.pending, err = st.resp.AppendTrailers(c.pending, m.Headers)
 		}
 	}

@@ -144,6 +144,20 @@ func (a *testApp) ServeASGI(ctx context.Context, scope asgi.Scope, receive asgi.
 			return err
 		}
 		return errors.New("app failed mid-response")
+	case "/trailers":
+		if err := send(ctx, &asgi.HTTPResponseStart{Status: 200, Trailers: true, Headers: asgi.H("trailer", "x-sum, x-count")}); err != nil {
+			return err
+		}
+		if err := send(ctx, &asgi.HTTPResponseBody{Body: []byte("abc"), MoreBody: true}); err != nil {
+			return err
+		}
+		if err := send(ctx, &asgi.HTTPResponseBody{Body: []byte("def")}); err != nil {
+			return err
+		}
+		if err := send(ctx, &asgi.HTTPResponseTrailers{Headers: asgi.H("x-sum", "123"), MoreTrailers: true}); err != nil {
+			return err
+		}
+		return send(ctx, &asgi.HTTPResponseTrailers{Headers: asgi.H("x-count", "6")})
 	case "/no-response":
 		return nil
 	case "/bad-header":
@@ -732,5 +746,19 @@ func TestPercentDecodedPathAndRawPath(t *testing.T) {
 	resp := roundTrip(t, c, bufio.NewReader(c), "GET /sc%6Fpe?q=%20 HTTP/1.1\r\nHost: x\r\n\r\n", "GET")
 	if got := body(t, resp); got != "GET|/scope|/sc%6Fpe|q=%20|1.1" {
 		t.Fatalf("got %q", got)
+	}
+}
+
+func TestResponseTrailers(t *testing.T) {
+	ts := startServer(t, Config{}, nil)
+	resp, err := http.Get(ts.url("/trailers"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := body(t, resp); got != "abcdef" {
+		t.Fatalf("body %q", got)
+	}
+	if resp.Trailer.Get("X-Sum") != "123" || resp.Trailer.Get("X-Count") != "6" {
+		t.Fatalf("trailers %v", resp.Trailer)
 	}
 }
