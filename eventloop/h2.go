@@ -44,6 +44,7 @@ type h2Conn struct {
 	blocked    int         // senders waiting for a send window
 	stallFrom  time.Time   // since when senders wait without window progress
 	now        time.Time   // time of the current Feed
+	lastRead   time.Time   // time of the last input
 	peerGoAway bool
 
 	// Owned by the loop goroutine:
@@ -139,7 +140,7 @@ func (h *h2Conn) onData(c *conn, data []byte) (int, error) {
 	now := time.Now()
 	c.mu.Lock()
 	unsent := len(c.pending) + int(c.outbound.Load())
-	h.now = now
+	h.now, h.lastRead = now, now
 	var n int
 	var err error
 	c.pending, n, err = h.proto.Feed(c.pending, data, now)
@@ -181,21 +182,32 @@ func (h *h2Conn) start(st *h2Stream) {
 	h.c.srv.exec.Go(st.run)
 }
 
-// armTimer sets the connection timer for the current state. Loop goroutine only.
+// armTimer sets the connection timer for the current state: the preface timeout until
+// the connection is established, then the earliest of the stalled-send and stalled-body
+// deadlines (BodyTimeout), or the keep-alive timeout when no stream is active. Loop
+// goroutine only.
 func (h *h2Conn) armTimer(c *conn) {
 	if c.closing || c.closed {
 		return
 	}
 	c.mu.Lock()
 	established := h.proto.Established()
-	blocked, stallFrom := h.blocked > 0, h.stallFrom
 	idle := h.proto.ActiveStreams() == 0
+	var deadline time.Time
+	if h.blocked > 0 {
+		deadline = h.stallFrom.Add(c.srv.cfg.BodyTimeout)
+	}
+	if h.waitingBodyLocked() {
+		if d := h.lastRead.Add(c.srv.cfg.BodyTimeout); deadline.IsZero() || d.Before(deadline) {
+			deadline = d
+		}
+	}
 	c.mu.Unlock()
 	switch {
 	case !established:
-		// The preface timer armed when HTTP/2 started keeps running.
-	case blocked:
-		c.loop.wheel.arm(&c.timer, stallFrom.Add(c.srv.cfg.BodyTimeout))
+		// The preface timer armed when the connection opened keeps running.
+	case !deadline.IsZero():
+		c.loop.wheel.arm(&c.timer, deadline)
 	case idle:
 		c.setTimer(c.srv.cfg.KeepAliveTimeout)
 	default:
@@ -203,34 +215,67 @@ func (h *h2Conn) armTimer(c *conn) {
 	}
 }
 
+// waitingBodyLocked reports whether a stream waits for request-body bytes with its
+// inbox empty: the client, not the app, is holding it back.
+func (h *h2Conn) waitingBodyLocked() bool {
+	for _, st := range h.streams {
+		if st.waitingBodyLocked() {
+			return true
+		}
+	}
+	return false
+}
+
+func (st *h2Stream) waitingBodyLocked() bool { return !st.bodyDone && !st.gone && st.body.empty() }
+
 func (h *h2Conn) onTimer(c *conn) {
 	now := time.Now()
+	timeout := c.srv.cfg.BodyTimeout
 	c.mu.Lock()
-	established := h.proto.Established()
-	stalled := h.blocked > 0 && now.Sub(h.stallFrom) >= c.srv.cfg.BodyTimeout
-	idle := h.proto.ActiveStreams() == 0
 	switch {
-	case !established:
+	case !h.proto.Established():
 		c.mu.Unlock()
 		c.srv.log.Info("HTTP/2 preface timed out", "client", c.gc.RemoteAddr())
 		c.markGone()
 		c.closeNow()
 		return
-	case stalled:
+	case h.blocked > 0 && now.Sub(h.stallFrom) >= timeout:
 		c.pending = h.proto.Abort(c.pending, h2.ErrCodeEnhanceYourCalm, "send window stalled")
 		c.mu.Unlock()
 		c.srv.log.Info("HTTP/2 send window stalled; closing", "client", c.gc.RemoteAddr())
 		h.disconnectAll()
 		c.closeAfterFlush()
 		return
-	case idle:
+	case h.proto.ActiveStreams() == 0:
 		c.pending = h.proto.Shutdown(c.pending)
 		c.mu.Unlock()
 		c.closeAfterFlush()
 		return
+	case now.Sub(h.lastRead) >= timeout && h.waitingBodyLocked():
+		h.timeoutBodiesLocked()
+		c.scheduleFlushLocked()
 	}
 	c.mu.Unlock()
 	h.armTimer(c)
+}
+
+// timeoutBodiesLocked ends the streams whose request body stalled: 408 when the
+// response has not started, else RST_STREAM CANCEL; their apps see http.disconnect.
+func (h *h2Conn) timeoutBodiesLocked() {
+	c := h.c
+	for _, st := range h.streams {
+		if !st.waitingBodyLocked() {
+			continue
+		}
+		c.srv.log.Info("request body timed out", "client", c.gc.RemoteAddr(), "stream", st.id)
+		if st.order.Started() {
+			c.pending = h.proto.Reset(c.pending, st.id, h2.ErrCodeCancel)
+		} else {
+			st.status = 408
+			st.writeErrorLocked(408, "request body timeout")
+		}
+		st.goneLocked()
+	}
 }
 
 // onDrain sends GOAWAY with the last processed stream; streams in flight complete, then

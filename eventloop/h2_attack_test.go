@@ -19,12 +19,19 @@ import (
 // defence that answers it, that the server's memory stays flat, and that other
 // connections keep being served.
 
-// attackApp serves /wait until the stream goes away, and hello for everything else.
+// attackApp serves /wait until the stream goes away, /read echoes the body after
+// reading it all, /flood streams forever, and hello for everything else.
 var attackApp = asgi.AppFunc(func(ctx context.Context, scope asgi.Scope, receive asgi.Receive, send asgi.Send) error {
 	switch scope.(*asgi.HTTPScope).Path {
 	case "/wait":
 		<-ctx.Done()
 		return nil
+	case "/read":
+		body, err := readBody(ctx, receive)
+		if err != nil {
+			return err
+		}
+		return respond(ctx, send, 200, string(body))
 	case "/flood":
 		if err := send(ctx, &asgi.HTTPResponseStart{Status: 200}); err != nil {
 			return err
@@ -274,5 +281,26 @@ func TestH2AttackFloodsDoNotStarveOthers(t *testing.T) {
 		}
 		resp.Body.Close()
 		wantConnErrorOrLog(t, ts, r, http2.ErrCodeEnhanceYourCalm, "control frame flood")
+	})
+}
+
+// TestH2AttackSlowBody: a stream whose body never comes is answered 408 after the body
+// timeout; the app sees http.disconnect and the connection stays usable.
+func TestH2AttackSlowBody(t *testing.T) {
+	underAttack(t, Config{BodyTimeout: 300 * time.Millisecond}, func(t *testing.T, ts *testServer) {
+		r := dialH2(t, ts.addr)
+		r.request(1, "POST", "/read", false)
+		r.fr.WriteData(1, false, []byte("some"))
+		start := time.Now()
+		if s := r.wantStatus(5*time.Second, 1); s != "408" {
+			t.Fatalf("status %s, want 408", s)
+		}
+		if d := time.Since(start); d < 250*time.Millisecond {
+			t.Fatalf("408 after %v, before the timeout", d)
+		}
+		r.request(3, "GET", "/hello", true)
+		if s := r.wantStatus(5*time.Second, 3); s != "200" {
+			t.Fatalf("after the timeout: %s", s)
+		}
 	})
 }
