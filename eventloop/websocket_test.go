@@ -2,6 +2,7 @@ package eventloop
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -262,4 +263,31 @@ func TestWebSocketChatBroadcast(t *testing.T) {
 	b.binary([]byte{7})
 	a.expectMessage(ws.OpBinary, []byte{7})
 	b.expectMessage(ws.OpBinary, []byte{7})
+}
+
+// TestWebSocketLargeMessageLinear sends a 32 MiB message in small writes through the
+// real server and back: the frame reader consumes input as it arrives, so the cost is
+// linear (a parser that re-scans its growing input would take minutes here).
+func TestWebSocketLargeMessageLinear(t *testing.T) {
+	if testing.Short() {
+		t.Skip("moves 64 MiB")
+	}
+	ts, _ := startWSServer(t, Config{WebSocket: websocket.Config{MaxMessageSize: 32 << 20}})
+	c := dialWS(t, ts, "/ws")
+	payload := bytes.Repeat([]byte("0123456789abcdef"), 2<<20)
+	start := time.Now()
+	go func() { // writes from another goroutine must not call t.Fatal
+		in := frameBytes(ws.OpBinary, true, 0, payload, true)
+		for off := 0; off < len(in); off += 16 << 10 {
+			if _, err := c.c.Write(in[off:min(off+16<<10, len(in))]); err != nil {
+				return
+			}
+		}
+	}()
+	c.expectMessage(ws.OpBinary, payload)
+	if d := time.Since(start); d > 30*time.Second {
+		t.Fatalf("32 MiB round trip took %v", d)
+	} else {
+		t.Logf("32 MiB message echoed in %v", d)
+	}
 }
