@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"sync/atomic"
 
 	"asgo/protocol/asgi"
 )
@@ -22,6 +24,20 @@ type Config struct {
 type Adapter struct {
 	handler http.Handler
 	logger  *slog.Logger
+	local   atomic.Pointer[localAddr] // the last server address seen, reused
+}
+
+// localAddr caches the net.Addr of a server address.
+type localAddr struct {
+	host string
+	port int
+	addr net.Addr
+}
+
+// exchange is one request's state in one allocation.
+type exchange struct {
+	w    responseWriter
+	body requestBody
 }
 
 // New returns an Adapter serving h.
@@ -51,16 +67,31 @@ func (a *Adapter) ServeASGI(ctx context.Context, scope asgi.Scope, receive asgi.
 func (a *Adapter) serveHTTP(ctx context.Context, scope *asgi.HTTPScope, receive asgi.Receive, send asgi.Send) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	body := &requestBody{ctx: ctx, receive: receive, more: true}
-	req, err := newRequest(ctx, scope, body)
+	x := &exchange{body: requestBody{ctx: ctx, receive: receive, more: true}}
+	req, err := newRequest(ctx, scope, &x.body, a.localAddr(scope.Server))
 	if err != nil {
 		return badRequest(ctx, send, err)
 	}
-	w := newResponseWriter(ctx, send, scope, a.logger)
-	if err := a.call(w, req); err != nil {
+	x.w.init(ctx, send, scope, a.logger)
+	defer x.w.release()
+	if err := a.call(&x.w, req); err != nil {
+		x.w.done = true
 		return err
 	}
-	return w.finish()
+	return x.w.finish()
+}
+
+// localAddr returns the http.LocalAddrContextKey value for the server address s.
+func (a *Adapter) localAddr(s *asgi.Addr) net.Addr {
+	if s == nil {
+		return nil
+	}
+	if c := a.local.Load(); c != nil && c.host == s.Host && c.port == s.Port {
+		return c.addr
+	}
+	c := &localAddr{host: s.Host, port: s.Port, addr: serverAddr(s)}
+	a.local.Store(c)
+	return c.addr
 }
 
 // call runs the handler; a panic becomes an error (logged unless it is

@@ -254,7 +254,7 @@ func TestRequestFraming(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := scope(tt.version, "POST", "/", tt.headers...)
-			r, err := newRequest(context.Background(), s, &requestBody{})
+			r, err := newRequest(context.Background(), s, &requestBody{}, serverAddr(s.Server))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -271,7 +271,7 @@ func TestRequestFraming(t *testing.T) {
 func TestRequestFields(t *testing.T) {
 	s := scope("2", "GET", "/app/caf%C3%A9/x?q=1", "cookie", "a=1", "cookie", "b=2", "expect", "100-continue", "x-y", "z")
 	s.Path, s.RootPath, s.Scheme = "/app/café/x", "/app", "https"
-	r, err := newRequest(context.Background(), s, &requestBody{})
+	r, err := newRequest(context.Background(), s, &requestBody{}, serverAddr(s.Server))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +300,7 @@ func TestRequestFields(t *testing.T) {
 func TestRootPathOnly(t *testing.T) {
 	s := scope("1.1", "GET", "/nethttp")
 	s.RootPath = "/nethttp"
-	r, err := newRequest(context.Background(), s, &requestBody{})
+	r, err := newRequest(context.Background(), s, &requestBody{}, serverAddr(s.Server))
 	if err != nil || r.URL.Path != "/" {
 		t.Fatalf("path %q err %v", r.URL.Path, err)
 	}

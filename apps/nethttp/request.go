@@ -26,9 +26,9 @@ var (
 )
 
 // newRequest builds the *http.Request for scope. body is used unless the request
-// carries no body.
-func newRequest(ctx context.Context, scope *asgi.HTTPScope, body *requestBody) (*http.Request, error) {
-	r := &http.Request{Method: scope.Method, Header: make(http.Header, len(scope.Headers)), Body: body}
+// carries no body; local is the server address for http.LocalAddrContextKey.
+func newRequest(ctx context.Context, scope *asgi.HTTPScope, body *requestBody, local net.Addr) (*http.Request, error) {
+	r := http.Request{Method: scope.Method, Body: body}
 	r.RequestURI = requestURI(scope)
 	u, err := url.ParseRequestURI(r.RequestURI)
 	if err != nil {
@@ -37,13 +37,13 @@ func newRequest(ctx context.Context, scope *asgi.HTTPScope, body *requestBody) (
 	stripRoot(u, scope.RootPath)
 	r.URL = u
 	r.Proto, r.ProtoMajor, r.ProtoMinor = proto(scope.HTTPVersion)
-	copyHeaders(r.Header, scope.Headers, r.ProtoMajor == 2)
+	r.Header = newHeader(scope.Headers, r.ProtoMajor == 2)
 	r.Host = hostOf(r.Header, scope)
 	delete(r.Header, "Host")
-	if err := setBodyFraming(r); err != nil {
+	if err := setBodyFraming(&r); err != nil {
 		return nil, err
 	}
-	r.Close = wantsClose(r)
+	r.Close = wantsClose(&r)
 	if scope.Client != nil {
 		r.RemoteAddr = net.JoinHostPort(scope.Client.Host, strconv.Itoa(scope.Client.Port))
 	}
@@ -52,8 +52,8 @@ func newRequest(ctx context.Context, scope *asgi.HTTPScope, body *requestBody) (
 		// the request came over TLS, as with net/http.
 		r.TLS = &tls.ConnectionState{HandshakeComplete: true, ServerName: hostOnly(r.Host)}
 	}
-	if scope.Server != nil {
-		ctx = context.WithValue(ctx, http.LocalAddrContextKey, serverAddr(scope.Server))
+	if local != nil {
+		ctx = context.WithValue(ctx, http.LocalAddrContextKey, local)
 	}
 	return r.WithContext(ctx), nil
 }
@@ -114,22 +114,42 @@ func proto(version string) (string, int, int) {
 	return "HTTP/1.1", 1, 1
 }
 
-// copyHeaders fills h from the scope's fields. Over HTTP/2, cookie fields are joined
-// with "; " into one value, as net/http's HTTP/2 server does.
-func copyHeaders(h http.Header, fields asgi.Headers, http2 bool) {
+// newHeader converts the scope's fields, with one allocation for all values and one
+// for their slices, as net/textproto does. Over HTTP/2, cookie fields are joined with
+// "; " into one value, as net/http's HTTP/2 server does.
+func newHeader(fields asgi.Headers, http2 bool) http.Header {
+	h := make(http.Header, len(fields))
+	size := 0
+	for i := range fields {
+		size += len(fields[i].Value)
+	}
+	var sb strings.Builder
+	sb.Grow(size)
+	for i := range fields {
+		sb.Write(fields[i].Value)
+	}
+	values := sb.String()
+	strs := make([]string, len(fields))
+	off := 0
 	for i := range fields {
 		name := fields[i].Name
+		v := values[off : off+len(fields[i].Value)]
+		off += len(fields[i].Value)
 		if len(name) == 0 || name[0] == ':' {
 			continue
 		}
 		key := canonicalKey(name)
-		v := string(fields[i].Value)
-		if http2 && key == "Cookie" && len(h[key]) == 1 {
-			h[key][0] += "; " + v
-			continue
+		switch old := h[key]; {
+		case old == nil:
+			strs[i] = v
+			h[key] = strs[i : i+1 : i+1]
+		case http2 && key == "Cookie":
+			old[0] += "; " + v
+		default:
+			h[key] = append(old, v)
 		}
-		h[key] = append(h[key], v)
 	}
+	return h
 }
 
 // canonicalKey returns the canonical form of a header name, without allocating for

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"asgo/protocol/asgi"
 )
@@ -37,8 +38,9 @@ type responseWriter struct {
 	// State after WriteHeader:
 	wroteHeader   bool
 	status        int
-	snapshot      http.Header // header as of WriteHeader
-	contentLength int64       // declared, or -1
+	snap          asgi.Headers // the header as of WriteHeader, converted for the start
+	flags         snapFlags
+	contentLength int64 // declared, or -1
 	written       int64
 	head          bool // HEAD request: body is counted, not sent
 	h2            bool // HTTP/2: net/http's HTTP/2 framing rules apply
@@ -52,16 +54,43 @@ type responseWriter struct {
 	trailerKeys []string
 	declared    bool // the handler declared trailers
 	trailers    bool // trailers are declared and the server offers them
+	// Messages and bytes reused for every send (Send does not retain them).
+	startMsg asgi.HTTPResponseStart
+	bodyMsg  asgi.HTTPResponseBody
+	clBuf    [20]byte
+	pooled   *[]byte // w.buf's backing array, from bufPool
 }
 
-func newResponseWriter(ctx context.Context, send asgi.Send, scope *asgi.HTTPScope, logger *slog.Logger) *responseWriter {
-	w := &responseWriter{ctx: ctx, send: send, scope: scope, logger: logger,
+// bufPool holds body buffers of bufferSize bytes, so a response does not allocate one.
+var bufPool = sync.Pool{New: func() any {
+	b := make([]byte, 0, bufferSize)
+	return &b
+}}
+
+// release returns the body buffer to the pool; w must not be used to send afterwards.
+func (w *responseWriter) release() {
+	if w.pooled != nil && cap(w.buf) == bufferSize {
+		*w.pooled = w.buf[:0]
+		bufPool.Put(w.pooled)
+	}
+	w.pooled, w.buf = nil, nil
+}
+
+// snapFlags records what the header held at WriteHeader, for the computed fields.
+type snapFlags struct {
+	hasCL, hasTE, hasType, hasEncoding bool
+}
+
+// init prepares w for one request.
+func (w *responseWriter) init(ctx context.Context, send asgi.Send, scope *asgi.HTTPScope, logger *slog.Logger) {
+	*w = responseWriter{ctx: ctx, send: send, scope: scope, logger: logger,
 		header: make(http.Header), contentLength: -1, head: scope.Method == "HEAD",
 		h2: scope.HTTPVersion == "2", holdBack: bufferBeforeStart}
 	if w.h2 {
 		w.holdBack = bufferSize
 	}
-	return w
+	w.pooled = bufPool.Get().(*[]byte)
+	w.buf = (*w.pooled)[:0]
 }
 
 // Header returns the header map; changes after WriteHeader have no effect except for
@@ -82,15 +111,7 @@ func (w *responseWriter) WriteHeader(code int) {
 		return
 	}
 	w.wroteHeader, w.status = true, code
-	w.snapshot = w.header.Clone()
-	if cl := w.snapshot.Get("Content-Length"); cl != "" {
-		if v, err := strconv.ParseInt(cl, 10, 64); err == nil && v >= 0 {
-			w.contentLength = v
-		} else {
-			w.logger.Warn("nethttp: invalid Content-Length", "value", cl, "path", w.scope.Path)
-			w.snapshot.Del("Content-Length")
-		}
-	}
+	w.snapshotHeader()
 }
 
 // Write buffers or sends p as part of the body.
@@ -188,7 +209,8 @@ func (w *responseWriter) sendBody(p []byte, more bool) error {
 	if w.head {
 		p = nil
 	}
-	if err := w.send(w.ctx, &asgi.HTTPResponseBody{Body: p, MoreBody: more}); err != nil {
+	w.bodyMsg = asgi.HTTPResponseBody{Body: p, MoreBody: more}
+	if err := w.send(w.ctx, &w.bodyMsg); err != nil {
 		w.err = err
 		return err
 	}
@@ -227,47 +249,60 @@ var errShortBody = errors.New("nethttp: handler wrote less than the declared Con
 // suppression of body headers on 204/304.
 func (w *responseWriter) start() error {
 	w.started = true
-	h := w.snapshot
-	w.decideTrailers(h)
-	headers := make(asgi.Headers, 0, len(h)+2)
-	headers = appendHeaders(headers, h, w.status, w.h2)
-	headers = w.appendComputed(headers, h)
-	msg := &asgi.HTTPResponseStart{Status: w.status, Headers: headers, Trailers: w.trailers}
-	if err := w.send(w.ctx, msg); err != nil {
+	w.decideTrailers()
+	w.startMsg = asgi.HTTPResponseStart{Status: w.status, Headers: w.appendComputed(w.snap), Trailers: w.trailers}
+	if err := w.send(w.ctx, &w.startMsg); err != nil {
 		w.err = err
 		return err
 	}
 	return nil
 }
 
-func (w *responseWriter) appendComputed(headers asgi.Headers, h http.Header) asgi.Headers {
+func (w *responseWriter) appendComputed(headers asgi.Headers) asgi.Headers {
 	if !bodyAllowed(w.status) {
 		return headers
 	}
-	_, hasCL := h["Content-Length"]
-	_, hasTE := h["Transfer-Encoding"]
+	f := w.flags
 	// net/http's HTTP/1 server sends trailers only with chunked framing; its HTTP/2
 	// server gives a complete body a length either way.
-	if w.done && (w.h2 || !w.declared && !hasTE) && !hasCL && (!w.head || w.written > 0) {
-		headers = append(headers, field("Content-Length", strconv.FormatInt(w.written, 10)))
+	if w.done && (w.h2 || !w.declared && !f.hasTE) && !f.hasCL && (!w.head || w.written > 0) {
+		headers = append(headers, asgi.HeaderField{Name: nameContentLength, Value: strconv.AppendInt(w.clBuf[:0], w.written, 10)})
 	}
-	_, hasType := h["Content-Type"]
-	if !hasType && !hasTE && h.Get("Content-Encoding") == "" && len(w.buf) > 0 {
-		headers = append(headers, field("Content-Type", http.DetectContentType(w.buf)))
+	if !f.hasType && !f.hasTE && !f.hasEncoding && len(w.buf) > 0 {
+		headers = append(headers, asgi.HeaderField{Name: nameContentType, Value: contentType(w.buf)})
 	}
 	return headers
 }
 
-// decideTrailers collects the declared trailer names; trailers are sent only when the
-// server offers the extension.
-func (w *responseWriter) decideTrailers(h http.Header) {
-	for _, v := range h["Trailer"] {
-		for k := range strings.SplitSeq(v, ",") {
-			if k = strings.TrimSpace(k); k != "" {
-				w.trailerKeys = append(w.trailerKeys, http.CanonicalHeaderKey(k))
-			}
-		}
+var (
+	nameContentLength = []byte("Content-Length")
+	nameContentType   = []byte("Content-Type")
+)
+
+// sniffed holds the usual results of http.DetectContentType as shared, read-only
+// header values.
+var sniffed = func() map[string][]byte {
+	m := map[string][]byte{}
+	for _, t := range []string{"text/plain; charset=utf-8", "text/html; charset=utf-8",
+		"application/octet-stream", "application/json", "text/xml; charset=utf-8"} {
+		m[t] = []byte(t)
 	}
+	return m
+}()
+
+// contentType sniffs the type of body as net/http does.
+func contentType(body []byte) []byte {
+	t := http.DetectContentType(body)
+	if v, ok := sniffed[t]; ok {
+		return v
+	}
+	return []byte(t)
+}
+
+// decideTrailers decides whether trailers follow the body: when the handler declared
+// them (a Trailer header at WriteHeader, or http.TrailerPrefix keys in the live map)
+// and the server offers the extension.
+func (w *responseWriter) decideTrailers() {
 	prefixed := false
 	for k := range w.header { // the live map: prefixed trailers may be set after WriteHeader
 		prefixed = prefixed || strings.HasPrefix(k, http.TrailerPrefix)
@@ -282,36 +317,86 @@ func (w *responseWriter) collectTrailers() asgi.Headers {
 	var out asgi.Headers
 	for _, k := range w.trailerKeys {
 		for _, v := range w.header[k] {
-			out = appendField(out, k, v)
+			out, _ = appendField(out, nil, k, v)
 		}
 	}
 	for k, vs := range w.header {
 		if name, ok := strings.CutPrefix(k, http.TrailerPrefix); ok {
 			for _, v := range vs {
-				out = appendField(out, name, v)
+				out, _ = appendField(out, nil, name, v)
 			}
 		}
 	}
 	return out
 }
 
-// appendHeaders converts h in sorted key order (as net/http writes them), leaving out
-// trailer placeholders, connection-specific fields and, where no body is allowed, body
-// framing fields.
-func appendHeaders(out asgi.Headers, h http.Header, status int, h2 bool) asgi.Headers {
-	keys := make([]string, 0, len(h))
-	for k := range h {
-		if !excluded(k, status, h2) {
-			keys = append(keys, k)
+// snapshotHeader converts the handler's header as it is at WriteHeader, in sorted key
+// order (as net/http writes them), leaving out trailer placeholders, connection-specific
+// fields and, where no body is allowed, body framing fields. All names and values share
+// one allocation.
+func (w *responseWriter) snapshotHeader() {
+	h := w.header
+	var arr [24]string
+	keys, size, n := arr[:0], 0, 0
+	for k, vs := range h {
+		w.noteKey(k, vs)
+		if excluded(k, w.status, w.h2) || k == "Content-Length" && w.contentLength < 0 {
+			continue
+		}
+		keys = append(keys, k)
+		for _, v := range vs {
+			size += len(k) + len(v)
+			n++
 		}
 	}
 	slices.Sort(keys)
+	buf := make([]byte, 0, size)
+	out := make(asgi.Headers, 0, n+2)
 	for _, k := range keys {
 		for _, v := range h[k] {
-			out = appendField(out, k, v)
+			out, buf = appendField(out, buf, k, v)
 		}
 	}
-	return out
+	w.snap = out
+}
+
+// noteKey records what the computed fields depend on: framing, type, encoding,
+// declared trailers and the declared Content-Length.
+func (w *responseWriter) noteKey(k string, vs []string) {
+	if k == "Content-Type" { // present even without a value: no sniffing (net/http)
+		w.flags.hasType = true
+	}
+	if len(vs) == 0 {
+		return
+	}
+	switch k {
+	case "Content-Length":
+		w.flags.hasCL = w.parseLength(vs[0])
+	case "Transfer-Encoding":
+		w.flags.hasTE = vs[0] != ""
+	case "Content-Encoding":
+		w.flags.hasEncoding = vs[0] != ""
+	case "Trailer":
+		for _, v := range vs {
+			for name := range strings.SplitSeq(v, ",") {
+				if name = strings.TrimSpace(name); name != "" {
+					w.trailerKeys = append(w.trailerKeys, http.CanonicalHeaderKey(name))
+				}
+			}
+		}
+	}
+}
+
+// parseLength takes a declared Content-Length; an invalid one is dropped with a
+// warning, as net/http does.
+func (w *responseWriter) parseLength(cl string) bool {
+	v, err := strconv.ParseInt(cl, 10, 64)
+	if err != nil || v < 0 {
+		w.logger.Warn("nethttp: invalid Content-Length", "value", cl, "path", w.scope.Path)
+		return false
+	}
+	w.contentLength = v
+	return true
 }
 
 func excluded(k string, status int, h2 bool) bool {
@@ -326,24 +411,26 @@ func excluded(k string, status int, h2 bool) bool {
 	return strings.HasPrefix(k, http.TrailerPrefix)
 }
 
-// appendField adds one field, dropping invalid names and turning control bytes in the
-// value into spaces (net/http drops such names and replaces newlines likewise).
-func appendField(out asgi.Headers, k, v string) asgi.Headers {
-	name := []byte(k)
+// appendField adds one field whose bytes are appended to buf, dropping invalid names and
+// turning control bytes in the value into spaces (net/http drops such names and replaces
+// newlines likewise). Bytes already appended are never changed, so earlier fields stay
+// valid even when buf grows.
+func appendField(out asgi.Headers, buf []byte, k, v string) (asgi.Headers, []byte) {
+	start := len(buf)
+	buf = append(buf, k...)
+	name := buf[start:len(buf):len(buf)]
 	if !asgi.ValidHeaderName(name) {
-		return out
+		return out, buf[:start]
 	}
-	value := []byte(strings.TrimSpace(v))
+	start = len(buf)
+	buf = append(buf, strings.TrimSpace(v)...)
+	value := buf[start:len(buf):len(buf)]
 	for i, c := range value {
 		if c < 0x20 && c != '\t' || c == 0x7f {
 			value[i] = ' '
 		}
 	}
-	return append(out, asgi.HeaderField{Name: name, Value: value})
-}
-
-func field(k, v string) asgi.HeaderField {
-	return asgi.HeaderField{Name: []byte(k), Value: []byte(v)}
+	return append(out, asgi.HeaderField{Name: name, Value: value}), buf
 }
 
 // bodyAllowed reports whether a response with status may have a body (RFC 9110).
