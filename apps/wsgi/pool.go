@@ -50,21 +50,25 @@ type Pool struct {
 	pending  atomic.Int32 // jobs admitted and not finished (running or queued)
 	busy     atomic.Int32
 	wg       sync.WaitGroup
+	once     sync.Once // starts the workers on the first TrySubmit
 	// Guarded by mu: closed. TrySubmit holds mu for reading, Close for writing.
 	mu     sync.RWMutex
 	closed bool
 }
 
-// NewPool starts cfg.Workers worker goroutines. Close stops them.
+// NewPool returns a pool of cfg.Workers worker goroutines, started on first use (so an
+// app that is built but never serves costs no goroutines). Close stops them.
 func NewPool(cfg PoolConfig) *Pool {
 	cfg = cfg.normalize()
-	p := &Pool{jobs: make(chan Job, cfg.Workers+cfg.Backlog), workers: cfg.Workers,
+	return &Pool{jobs: make(chan Job, cfg.Workers+cfg.Backlog), workers: cfg.Workers,
 		capacity: int32(cfg.Workers + cfg.Backlog)}
-	p.wg.Add(cfg.Workers)
-	for range cfg.Workers {
+}
+
+func (p *Pool) startWorkers() {
+	p.wg.Add(p.workers)
+	for range p.workers {
 		go p.work()
 	}
-	return p
 }
 
 // work runs jobs until the queue is closed. Jobs recover their own panics; a job that
@@ -94,6 +98,7 @@ func (p *Pool) TrySubmit(job Job) error {
 	if p.closed {
 		return ErrPoolClosed
 	}
+	p.once.Do(p.startWorkers)
 	if p.pending.Add(1) > p.capacity {
 		p.pending.Add(-1)
 		return ErrPoolFull
