@@ -30,7 +30,7 @@ type options struct {
 	out           string
 	note          string
 	quick, strict bool
-	list          bool
+	list, dryRun  bool
 	asgoRoutes    string
 }
 
@@ -43,9 +43,9 @@ func parseFlags() *options {
 	flag.StringVar(&o.servers, "servers", "", "comma-separated servers (default: each scenario's own list)")
 	flag.StringVar(&o.scenarios, "scenarios", "", "comma-separated scenario IDs or families (default: all)")
 	flag.IntVar(&o.rounds, "rounds", 3, "rounds (servers alternate A B C in each)")
-	flag.DurationVar(&o.timing.Duration, "duration", 3*time.Second, "measured interval per run")
+	flag.DurationVar(&o.timing.Duration, "duration", 2*time.Second, "measured interval per run")
 	flag.DurationVar(&o.timing.Warmup, "warmup", time.Second, "warm-up per run")
-	flag.DurationVar(&o.timing.Settle, "settle", time.Second, "wait before reading RSS in idle scenarios")
+	flag.DurationVar(&o.timing.Settle, "settle", 700*time.Millisecond, "wait before each RSS reading in idle scenarios")
 	flag.StringVar(&o.pin, "pin", "both", "on (pinned only), off (unpinned only) or both")
 	flag.StringVar(&o.unpinned, "unpinned-scenarios", "h1-256", "scenarios of the unpinned variant (empty: all)")
 	flag.IntVar(&o.idleMax, "idle-max", 100000, "ceiling of the largest idle count (also bounded by the open-file limit)")
@@ -55,6 +55,7 @@ func parseFlags() *options {
 	flag.BoolVar(&o.quick, "quick", false, "quick preset: a few scenarios and servers, 1 round, short intervals")
 	flag.BoolVar(&o.strict, "strict", false, "exit 1 if any run failed (used by the smoke test)")
 	flag.BoolVar(&o.list, "list", false, "list servers and scenarios and exit")
+	flag.BoolVar(&o.dryRun, "dry-run", false, "print the plan and its estimated duration and exit")
 	flag.StringVar(&o.asgoRoutes, "asgo-routes", "", "override asgo's routes: family=path,... (e.g. wsgi=/wsgi/)")
 	flag.Parse()
 	return o
@@ -97,7 +98,6 @@ func applyQuick(o *options) {
 	setIfDefault("scenarios", func() { o.scenarios = strings.Join(grid.QuickScenarios, ",") })
 	setIfDefault("servers", func() { o.servers = strings.Join(grid.QuickServers, ",") })
 	setIfDefault("rounds", func() { o.rounds = 1 })
-	setIfDefault("duration", func() { o.timing.Duration = 2 * time.Second })
 	setIfDefault("warmup", func() { o.timing.Warmup = 500 * time.Millisecond })
 	setIfDefault("pin", func() { o.pin = "on" })
 }
@@ -122,6 +122,13 @@ func run(o *options) error {
 	}
 	if len(jobs) == 0 {
 		return errors.New("nothing to run: no selected server supports the selected scenarios")
+	}
+	if o.dryRun {
+		for i, j := range jobs {
+			fmt.Printf("%4d %-12s round %d pinned=%-5v %s\n", i+1, j.Scenario.ID, j.Round, j.Pinned, j.Server.Name)
+		}
+		fmt.Printf("%d runs, about %s\n", len(jobs), grid.Estimate(jobs, o.timing).Round(time.Second))
+		return nil
 	}
 	return execute(o, scs, jobs)
 }

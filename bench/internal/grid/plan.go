@@ -50,7 +50,11 @@ func Plan(cfg PlanConfig) ([]Job, error) {
 				if !pinned && len(cfg.UnpinnedScenarios) > 0 && !slices.Contains(cfg.UnpinnedScenarios, sc.ID) {
 					continue
 				}
-				for _, s := range serversFor(sc, cfg.Servers) {
+				only := cfg.Servers
+				if !pinned && len(only) == 0 {
+					only = UnpinnedServers
+				}
+				for _, s := range serversFor(sc, only) {
 					jobs = append(jobs, Job{Scenario: sc, Server: s, Round: round, Pinned: pinned})
 				}
 			}
@@ -114,6 +118,26 @@ func variantName(pinned bool) string {
 		return "pinned"
 	}
 	return "unpinned"
+}
+
+// Estimate is the expected duration of jobs: per throughput run the warm-up (at least 1 s,
+// wrk's resolution), the measured interval and about 0.6 s to start and stop the server
+// (3 s for Python servers); per idle run twice the settle time plus about 1 s per 4,000
+// connections to open them, and 2 s of start and stop.
+func Estimate(jobs []Job, t Timing) time.Duration {
+	var sum time.Duration
+	for _, j := range jobs {
+		start := 600 * time.Millisecond
+		if j.Server.Kind == KindPython {
+			start = 3 * time.Second
+		}
+		if j.Scenario.Family.Idle() {
+			sum += 2*t.Settle + time.Duration(j.Scenario.Conns)*time.Second/4000 + 2*time.Second
+			continue
+		}
+		sum += max(t.Warmup, time.Second) + t.Duration + start
+	}
+	return sum
 }
 
 // eta extrapolates from the jobs done so far, or from the timing before the first.

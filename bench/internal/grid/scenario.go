@@ -110,12 +110,16 @@ var Scenarios = []Scenario{
 		Servers: with(goWS, "uvicorn")},
 	{ID: "ws-10000", Family: WS, Title: "WebSocket echo 128 B, 10,000 connections", Conns: 10000, MsgSize: 128, Servers: goWS},
 	{ID: "idle-h1-10k", Family: IdleH1, Title: "idle HTTP/1.1 keep-alive connections", Conns: 10000, Servers: goHTTP},
-	{ID: "idle-h1-max", Family: IdleH1, Title: "idle HTTP/1.1 keep-alive connections", Servers: goHTTP},
+	{ID: "idle-h1-max", Family: IdleH1, Title: "idle HTTP/1.1 keep-alive connections", Servers: []string{"asgo", "nethttp", "nbio", "gnetraw"}},
 	{ID: "idle-h2-10k", Family: IdleH2, Title: "idle HTTP/2 connections", Conns: 10000, Servers: []string{"asgo", "h2c"}},
 	{ID: "idle-h2-max", Family: IdleH2, Title: "idle HTTP/2 connections", Servers: []string{"asgo", "h2c"}},
 	{ID: "idle-ws-10k", Family: IdleWS, Title: "idle WebSocket connections", Conns: 10000, Servers: goWS},
-	{ID: "idle-ws-max", Family: IdleWS, Title: "idle WebSocket connections", Servers: goWS},
+	{ID: "idle-ws-max", Family: IdleWS, Title: "idle WebSocket connections", Servers: []string{"asgo", "gorilla", "nbio"}},
 }
+
+// UnpinnedServers are the servers of the unpinned variant unless the servers are chosen
+// explicitly.
+var UnpinnedServers = goHTTP
 
 // QuickScenarios is the selection of `make bench-quick`.
 var QuickScenarios = []string{"h1-256", "ws-100", "idle-h1-10k"}

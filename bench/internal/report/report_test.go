@@ -27,7 +27,8 @@ func sample() *Report {
 	ms = append(ms,
 		grid.Measurement{Scenario: "idle-h1-10k", Server: "nethttp", Pinned: true, Conns: 10000, RSSKiB: 200000, RSSBaseKiB: 4000, PerConnKiB: 19.6, Alive: 10000},
 		grid.Measurement{Scenario: "idle-h1-10k", Server: "asgo", Pinned: true, Conns: 10000, RSSKiB: 20000, RSSBaseKiB: 6000, PerConnKiB: 1.4, Alive: 10000},
-		grid.Measurement{Scenario: "idle-h1-10k", Server: "asgo", Pinned: true, Conns: 10000, Error: "grid: asgo exited during the run"})
+		grid.Measurement{Scenario: "idle-h1-10k", Server: "asgo", Pinned: true, Conns: 10000, Error: "grid: asgo exited during the run"},
+		grid.Measurement{Scenario: "idle-h1-10k", Server: "nbio", Pinned: true, Conns: 10000, RSSKiB: 20000, RSSBaseKiB: 6000, PerConnKiB: 1.3, Alive: 10000})
 	return &Report{
 		Env: grid.Env{Date: "2026-01-01T00:00:00Z", CPU: "test CPU", Cores: 2, GoVersion: "go1.26", Note: "taken on a busy machine",
 			Versions: map[string]string{"github.com/panjf2000/gnet/v2": "v2.10.0"}},
@@ -60,7 +61,7 @@ func TestWrite(t *testing.T) {
 	}
 	var back Report
 	js, _ := os.ReadFile(filepath.Join(dir, files.JSON))
-	if err := json.Unmarshal(js, &back); err != nil || len(back.Rows) != 6 {
+	if err := json.Unmarshal(js, &back); err != nil || len(back.Rows) != 7 {
 		t.Fatalf("JSON round trip: %v, %d rows", err, len(back.Rows))
 	}
 	page, _ := os.ReadFile(filepath.Join(dir, files.HTML))
@@ -76,6 +77,8 @@ func TestMarkdown(t *testing.T) {
 	for _, want := range []string{
 		"> **Note:** taken on a busy machine",
 		"| asgo | 90,000 | 90,000–90,000 | 1.80x | — |",
+		"| h1-256 req/s: asgo >= 1.5x net/http | 1.80x (90,000 vs net/http) | yes |",
+		"| idle HTTP/1.1 at 10k: asgo KiB/conn <= nbio's | 1.40 vs 1.30 KiB | no |",
 		"| nethttp | 10000 | 19.60 |",
 		"| asgo | 10000 | 1.40 | 1.40–1.40 | 0.07x |",
 		"- asgo: grid: asgo exited during the run",
