@@ -6,10 +6,14 @@ import (
 	"asgo/apps/echo"
 	"asgo/apps/hello"
 	"asgo/apps/mount"
+	"asgo/apps/nethttp"
+	"asgo/apps/nethttp/nethttpdemo"
 	"asgo/apps/router"
 	"asgo/apps/scopedump"
 	"asgo/apps/stream"
 	"asgo/apps/wsecho"
+	"asgo/apps/wsgi"
+	"asgo/apps/wsgi/wsgidemo"
 	"asgo/protocol/asgi"
 )
 
@@ -51,10 +55,13 @@ var (
 )
 
 // New returns the demo app with the reference apps, including the WebSocket echo at
-// /ws and the chat room at /chat with its page at /chat.html.
+// /ws and the chat room at /chat with its page at /chat.html, the WSGI-style demo
+// (apps/wsgi/wsgidemo, on a worker pool with wsgi.Config defaults) at /wsgi and the
+// net/http demo (apps/nethttp/nethttpdemo) at /nethttp.
 func New() asgi.App {
 	room := chat.New(chat.Config{})
-	return Build(Options{WebSocketEcho: wsecho.App, Chat: room, ChatPage: room})
+	return Build(Options{WebSocketEcho: wsecho.App, Chat: room, ChatPage: room,
+		WSGI: wsgi.New(wsgidemo.Handler(), wsgi.Config{}), NetHTTP: nethttp.New(nethttpdemo.Mux(), nethttp.Config{})})
 }
 
 // Build returns the demo app: a Mount with Routes(o) as its fallback and the WSGI and
