@@ -133,8 +133,9 @@ func newH2Conn(c *conn) *h2Conn {
 }
 
 // maxUnsentControl bounds the unsent output beyond which a peer that keeps sending
-// frames which need answers (PING, SETTINGS) while not reading is disconnected.
-const maxUnsentControl = 4 << 20
+// frames which need answers (PING, SETTINGS) while not reading is disconnected. Apps
+// block at WriteHighWater, so only a single very large body message gets near it.
+const maxUnsentControl = 16 << 20
 
 func (h *h2Conn) onData(c *conn, data []byte) (int, error) {
 	now := time.Now()
@@ -526,6 +527,10 @@ func (st *h2Stream) receive(ctx context.Context) (asgi.Message, error) {
 			st.deliveredEnd = true
 			c.mu.Unlock()
 			return &asgi.HTTPRequest{}, nil
+		}
+		if st.deliveredEnd && st.order.State == asgi.HTTPResponseComplete {
+			c.mu.Unlock()
+			return &asgi.HTTPDisconnect{}, nil // nothing more will come
 		}
 		if st.recvWait == nil {
 			st.recvWait = make(chan struct{})

@@ -345,3 +345,34 @@ func TestH2MultiplexedStreams(t *testing.T) {
 		t.Errorf("%d connections, want 1", n)
 	}
 }
+
+// TestBothReceiveAfterResponseIsDisconnect: once the body was read and the response is
+// complete, receive returns http.disconnect instead of blocking.
+func TestBothReceiveAfterResponseIsDisconnect(t *testing.T) {
+	got := make(chan string, 2)
+	app := asgi.AppFunc(func(ctx context.Context, scope asgi.Scope, receive asgi.Receive, send asgi.Send) error {
+		if _, err := readBody(ctx, receive); err != nil {
+			return err
+		}
+		if err := respond(ctx, send, 200, "done"); err != nil {
+			return err
+		}
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		m, err := receive(ctx)
+		if err != nil {
+			got <- err.Error()
+			return nil
+		}
+		got <- m.Type()
+		return nil
+	})
+	bothProtocols(t, Config{}, app, func(t *testing.T, ts *testServer, client *http.Client, major int) {
+		if _, b := do(t, client, major, "POST", ts.url("/"), strings.NewReader("body")); b != "done" {
+			t.Fatalf("got %q", b)
+		}
+		if m := <-got; m != asgi.TypeHTTPDisconnect {
+			t.Fatalf("receive after the response: %s", m)
+		}
+	})
+}
