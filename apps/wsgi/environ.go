@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"asgo/protocol/asgi"
 )
@@ -151,17 +152,31 @@ func pathInfo(scope *asgi.HTTPScope) string {
 	return scope.Path
 }
 
+// addHeaders sets CONTENT_TYPE, CONTENT_LENGTH and the HTTP_* keys; the values share one
+// allocation (repeated fields are joined into a new string).
 func addHeaders(e Environ, h asgi.Headers) {
+	size := 0
 	for i := range h {
+		size += len(h[i].Value)
+	}
+	var sb strings.Builder
+	sb.Grow(size)
+	for i := range h {
+		sb.Write(h[i].Value)
+	}
+	all, off := sb.String(), 0
+	for i := range h {
+		v := all[off : off+len(h[i].Value)]
+		off += len(h[i].Value)
 		key, sep, ok := cgiKey(h[i].Name)
 		if !ok {
 			continue
 		}
 		if old, dup := e[key].(string); dup && old != "" {
-			e[key] = old + sep + string(h[i].Value)
+			e[key] = old + sep + v
 			continue
 		}
-		e[key] = string(h[i].Value)
+		e[key] = v
 	}
 }
 
@@ -209,12 +224,25 @@ var commonKeys = func() map[string]string {
 	return m
 }()
 
+// serverValues caches the boxed SERVER_NAME and SERVER_PORT of a server address, which
+// is the same for every request on one listener.
+type serverValues struct {
+	addr       asgi.Addr
+	name, port any
+}
+
+var lastServer atomic.Pointer[serverValues]
+
 // addServer sets SERVER_NAME and SERVER_PORT from the bound address, or from the Host
 // header (and the scheme's default port) when the server has no address (Unix socket).
 func addServer(e Environ, scope *asgi.HTTPScope) {
 	if scope.Server != nil {
-		e["SERVER_NAME"] = scope.Server.Host
-		e["SERVER_PORT"] = strconv.Itoa(scope.Server.Port)
+		v := lastServer.Load()
+		if v == nil || v.addr != *scope.Server {
+			v = &serverValues{addr: *scope.Server, name: scope.Server.Host, port: strconv.Itoa(scope.Server.Port)}
+			lastServer.Store(v)
+		}
+		e["SERVER_NAME"], e["SERVER_PORT"] = v.name, v.port
 		return
 	}
 	host, port := e.Get("HTTP_HOST"), ""

@@ -37,9 +37,12 @@ type exchange struct {
 	detached atomic.Bool
 	started  atomic.Bool // http.response.start was handed to send
 	// Owned by the worker goroutine:
-	resp    response
-	writeFn Write
-	input   Input
+	resp     response
+	writeFn  Write
+	input    Input
+	startMsg asgi.HTTPResponseStart // reused messages: Send does not retain them
+	bodyMsg  asgi.HTTPResponseBody
+	clBuf    [20]byte
 }
 
 func newExchange(ctx context.Context, a *App, scope *asgi.HTTPScope, receive asgi.Receive, send asgi.Send) *exchange {

@@ -104,7 +104,7 @@ func (x *exchange) write(data []byte) error {
 	if len(data) == 0 {
 		return nil
 	}
-	return x.sendMsg(&asgi.HTTPResponseBody{Body: data, MoreBody: true})
+	return x.sendBodyMsg(data, true)
 }
 
 // sendBody iterates body and sends its chunks, the headers going out with the first
@@ -153,7 +153,7 @@ func (x *exchange) sendChunk(chunk []byte, last bool, bb *bytesBody) error {
 			return err
 		}
 	}
-	return x.sendMsg(&asgi.HTTPResponseBody{Body: chunk, MoreBody: !last})
+	return x.sendBodyMsg(chunk, !last)
 }
 
 // finish ends the body; when nothing was sent the body is empty, so its length is 0.
@@ -170,7 +170,13 @@ func (x *exchange) finish() error {
 			return err
 		}
 	}
-	return x.sendMsg(&asgi.HTTPResponseBody{})
+	return x.sendBodyMsg(nil, false)
+}
+
+// sendBodyMsg sends one http.response.body message (reused: Send does not retain it).
+func (x *exchange) sendBodyMsg(body []byte, more bool) error {
+	x.bodyMsg = asgi.HTTPResponseBody{Body: body, MoreBody: more}
+	return x.sendMsg(&x.bodyMsg)
 }
 
 // ready reports why no body may be sent now, if so.
@@ -190,11 +196,14 @@ func (x *exchange) sendStart(size int64) error {
 	r := &x.resp
 	h := r.headers
 	if size >= 0 && lengthAllowed(r.status) && !h.Has("content-length") {
-		h = append(h, asgi.HeaderField{Name: []byte("content-length"), Value: strconv.AppendInt(nil, size, 10)})
+		h = append(h, asgi.HeaderField{Name: nameContentLength, Value: strconv.AppendInt(x.clBuf[:0], size, 10)})
 	}
 	r.sent = true
-	return x.sendMsg(&asgi.HTTPResponseStart{Status: r.status, Headers: h})
+	x.startMsg = asgi.HTTPResponseStart{Status: r.status, Headers: h}
+	return x.sendMsg(&x.startMsg)
 }
+
+var nameContentLength = []byte("content-length")
 
 func lengthAllowed(status int) bool { return status != 204 && status != 304 && status >= 200 }
 

@@ -26,11 +26,20 @@ func parseStatus(status string) (int, error) {
 	return code, nil
 }
 
-// convertHeaders validates the handler's headers and converts them to asgi.Headers.
+// convertHeaders validates the handler's headers and converts them to asgi.Headers, all
+// names and values sharing one allocation; the result has room for one more field.
 func convertHeaders(headers [][2]string) (asgi.Headers, error) {
+	size := 0
+	for _, kv := range headers {
+		size += len(kv[0]) + len(kv[1])
+	}
+	buf := make([]byte, 0, size)
 	h := make(asgi.Headers, len(headers), len(headers)+1)
 	for i, kv := range headers {
-		name, value := []byte(kv[0]), []byte(kv[1])
+		start := len(buf)
+		buf = append(buf, kv[0]...)
+		buf = append(buf, kv[1]...)
+		name, value := buf[start:start+len(kv[0]):start+len(kv[0])], buf[start+len(kv[0]):len(buf):len(buf)]
 		if !asgi.ValidHeaderName(name) || !asgi.ValidHeaderValue(value) {
 			return nil, fmt.Errorf("%w %q: %q", ErrInvalidHeader, kv[0], kv[1])
 		}
@@ -45,10 +54,13 @@ func convertHeaders(headers [][2]string) (asgi.Headers, error) {
 // hopByHop reports whether name is a hop-by-hop header, which PEP 3333 reserves to
 // the server.
 func hopByHop(name string) bool {
-	switch strings.ToLower(name) {
-	case "connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
-		"te", "trailer", "transfer-encoding", "upgrade", "proxy-connection":
-		return true
+	for _, h := range hopByHopNames {
+		if strings.EqualFold(name, h) {
+			return true
+		}
 	}
 	return false
 }
+
+var hopByHopNames = []string{"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
+	"te", "trailer", "transfer-encoding", "upgrade", "proxy-connection"}
