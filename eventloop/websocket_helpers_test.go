@@ -86,6 +86,17 @@ func (a *wsTestApp) serveSpecial(ctx context.Context, path string, scope *asgi.W
 		return send(ctx, &asgi.WebSocketSend{Data: []byte(scope.Path + "?" + string(scope.QueryString)), Text: true})
 	case "/noaccept":
 		return nil
+	case "/badproto": // a subprotocol the client did not offer: a contract error
+		err := send(ctx, &asgi.WebSocketAccept{Subprotocol: "nope"})
+		a.sendErrs <- err
+		return err
+	case "/badtext":
+		if err := send(ctx, &asgi.WebSocketAccept{}); err != nil {
+			return err
+		}
+		err := send(ctx, &asgi.WebSocketSend{Data: []byte("bad \xff"), Text: true})
+		a.sendErrs <- err
+		return err
 	case "/panic":
 		if err := send(ctx, &asgi.WebSocketAccept{}); err != nil {
 			return err

@@ -291,3 +291,16 @@ func TestWebSocketLargeMessageLinear(t *testing.T) {
 		t.Logf("32 MiB message echoed in %v", d)
 	}
 }
+
+func TestWebSocketContractErrors(t *testing.T) {
+	ts, app := startWSServer(t, Config{})
+	c := wsHandshake(t, ts, "/badproto", "Sec-WebSocket-Protocol: chat")
+	if c.resp.StatusCode != 500 || !asgi.IsContractError(<-app.sendErrs) {
+		t.Fatalf("unoffered subprotocol: status %d", c.resp.StatusCode)
+	}
+	c = dialWS(t, ts, "/badtext")
+	if err := <-app.sendErrs; !asgi.IsContractError(err) {
+		t.Fatalf("invalid UTF-8 text: %v", err)
+	}
+	c.expectClose(1011)
+}
