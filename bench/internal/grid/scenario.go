@@ -125,7 +125,7 @@ var UnpinnedServers = goHTTP
 var QuickScenarios = []string{"h1-256", "ws-100", "idle-h1-10k"}
 
 // QuickServers is the server selection of `make bench-quick`.
-var QuickServers = []string{"asgo", "nethttp", "gnetraw", "gorilla"}
+var QuickServers = []string{"asgo", "nethttp", "nbio", "gnetraw", "gorilla"}
 
 // fdReserve is the number of descriptors kept free under the open-file limit for listeners,
 // logs and the process's own files.

@@ -91,8 +91,11 @@ func lineChart(r *Report, f grid.Family, scs []grid.Scenario) renderable {
 	}
 	var series []chart.Series
 	var ticks []chart.Tick
+	xmin, xmax, ymax := math.Inf(1), math.Inf(-1), 0.0
 	for _, sc := range scs {
-		ticks = append(ticks, chart.Tick{Value: math.Log2(float64(sc.Conns)), Label: fmt.Sprint(sc.Conns)})
+		x := math.Log2(float64(sc.Conns))
+		ticks = append(ticks, chart.Tick{Value: x, Label: fmt.Sprint(sc.Conns)})
+		xmin, xmax = min(xmin, x), max(xmax, x)
 	}
 	for i, srv := range servers {
 		var xs, ys []float64
@@ -106,6 +109,7 @@ func lineChart(r *Report, f grid.Family, scs []grid.Scenario) renderable {
 		if len(xs) == 0 {
 			continue
 		}
+		ymax = max(ymax, slices.Max(ys))
 		color := chart.GetDefaultColor(i)
 		series = append(series, chart.ContinuousSeries{Name: srv, XValues: xs, YValues: ys,
 			Style: chart.Style{StrokeColor: color, StrokeWidth: 2, DotColor: color, DotWidth: 4}})
@@ -113,10 +117,12 @@ func lineChart(r *Report, f grid.Family, scs []grid.Scenario) renderable {
 	unit := scs[0].Unit()
 	c := chart.Chart{
 		Title: fmt.Sprintf("%s: %s vs connections (pinned, median)", f, unit), Width: 900, Height: 500,
-		Background: chart.Style{Padding: chart.Box{Top: 50, Left: 20, Right: 150, Bottom: 20}},
-		XAxis:      chart.XAxis{Name: "connections", Ticks: ticks},
-		YAxis:      chart.YAxis{Name: unit, ValueFormatter: func(v any) string { return num(v.(float64)) }},
-		Series:     series,
+		Background: chart.Style{Padding: chart.Box{Top: 50, Left: 140, Right: 20, Bottom: 20}},
+		XAxis: chart.XAxis{Name: "connections", Ticks: ticks,
+			Range: &chart.ContinuousRange{Min: xmin - 0.3, Max: xmax + 0.3}},
+		YAxis: chart.YAxis{Name: unit, ValueFormatter: func(v any) string { return num(v.(float64)) },
+			Range: &chart.ContinuousRange{Min: 0, Max: 1.1 * ymax}},
+		Series: series,
 	}
 	c.Elements = []chart.Renderable{chart.LegendLeft(&c, chart.Style{FillColor: drawing.ColorWhite})}
 	name := "throughput-vs-connections-" + string(f)
