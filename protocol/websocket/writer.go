@@ -10,7 +10,9 @@ import (
 // maxCloseReason is the longest close reason that fits a control frame.
 const maxCloseReason = ws.MaxControlFramePayloadSize - 2
 
-// AppendFrameHeader appends the header of an unmasked server frame to dst.
+// AppendFrameHeader appends the header of an unmasked server frame to dst (RSV1 set
+// when compressed). Like every Append function here it is pure and safe for
+// concurrent use; the caller owns dst.
 func AppendFrameHeader(dst []byte, op ws.OpCode, fin, compressed bool, length int) []byte {
 	b0 := byte(op)
 	if fin {
