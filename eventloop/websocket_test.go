@@ -160,9 +160,10 @@ func TestWebSocketSendBackpressure(t *testing.T) {
 }
 
 func TestWebSocketKeepalive(t *testing.T) {
-	ts, _ := startWSServer(t, Config{WebSocket: websocket.Config{PingInterval: 50 * time.Millisecond, PingTimeout: 100 * time.Millisecond}})
+	patient, _ := startWSServer(t, Config{WebSocket: websocket.Config{PingInterval: 50 * time.Millisecond, PingTimeout: 5 * time.Second}})
+	strict, _ := startWSServer(t, Config{WebSocket: websocket.Config{PingInterval: 50 * time.Millisecond, PingTimeout: 100 * time.Millisecond}})
 	t.Run("answered pings keep it open", func(t *testing.T) {
-		c := dialWS(t, ts, "/ws")
+		c := dialWS(t, patient, "/ws")
 		for range 3 {
 			f := c.read()
 			if f.Header.OpCode != ws.OpPing {
@@ -180,7 +181,7 @@ func TestWebSocketKeepalive(t *testing.T) {
 		}
 	})
 	t.Run("unanswered ping closes 1011", func(t *testing.T) {
-		c := dialWS(t, ts, "/ws")
+		c := dialWS(t, strict, "/ws")
 		if f := c.read(); f.Header.OpCode != ws.OpPing {
 			t.Fatalf("got %v, want ping", f.Header.OpCode)
 		}
