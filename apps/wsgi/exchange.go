@@ -73,6 +73,11 @@ func (x *exchange) wait(ctx context.Context) error {
 // otherwise ErrTimeout, which makes the server abort the response.
 func (x *exchange) expire(ctx context.Context) error {
 	started := x.detach()
+	select {
+	case err := <-x.done: // the worker finished as the timer fired: keep its outcome
+		return err
+	default:
+	}
 	x.app.cfg.Logger.Error("wsgi: handler timed out", requestAttrs(x.scope,
 		"timeout", x.app.cfg.Timeout, "response_started", started)...)
 	if started {
