@@ -23,7 +23,9 @@ func FuzzParseStatus(f *testing.F) {
 	})
 }
 
-func itoa3(n int) string { return string([]byte{byte('0' + n/100), byte('0' + n/10%10), byte('0' + n%10)}) }
+func itoa3(n int) string {
+	return string([]byte{byte('0' + n/100), byte('0' + n/10%10), byte('0' + n%10)})
+}
 
 func FuzzConvertHeaders(f *testing.F) {
 	f.Add("Content-Type", "text/plain")
