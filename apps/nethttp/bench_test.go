@@ -2,7 +2,6 @@ package nethttp
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"testing"
 
@@ -29,5 +28,3 @@ func BenchmarkAdapterHello(b *testing.B) {
 		}
 	}
 }
-
-var _ = io.Discard

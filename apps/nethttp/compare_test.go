@@ -230,13 +230,13 @@ func viaAdapter(t *testing.T, h http.Handler, version string, c compareCase) res
 	if !resp.Complete {
 		t.Fatalf("response not complete: %s", rec)
 	}
-	return result{Status: resp.Status, Header: clientView(resp.Headers, version, c.method, resp.Status), Body: string(resp.Body),
+	return result{Status: resp.Status, Header: clientView(resp.Headers), Body: string(resp.Body),
 		Trailer: nonEmpty(toHeader(resp.Trailers))}
 }
 
 // clientView turns sent headers into what net/http's client shows: canonical keys and
 // the Trailer header consumed into Response.Trailer.
-func clientView(h asgi.Headers, version, method string, status int) http.Header {
+func clientView(h asgi.Headers) http.Header {
 	out := toHeader(h)
 	out.Del("Trailer")
 	return out
