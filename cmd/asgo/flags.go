@@ -41,20 +41,24 @@ var serveGroups = []flagGroup{
 	{"Network", []string{"bind", "loops", "max-connections"}},
 	{"Timeouts", []string{"timeout-header", "timeout-keep-alive", "timeout-body", "timeout-graceful-shutdown"}},
 	{"Limits", []string{"limit-concurrency", "max-body-size", "max-head-size", "max-headers"}},
+	{"WebSocket", []string{"ws-max-size", "ws-max-frame-size", "ws-max-queue", "ws-ping-interval", "ws-ping-timeout",
+		"ws-close-timeout", "ws-per-message-deflate", "ws-compression-level", "ws-compression-threshold",
+		"ws-client-context-takeover", "ws-allowed-origin"}},
 	{"Logging", []string{"log-level", "access-log"}},
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	var o serveOptions
-	var binds bindList
+	var binds, origins bindList
+	var wsDeflate bool
 	var logLevel, lifespanMode string
 	cfg := &o.server
 	fs := flag.NewFlagSet("asgo serve", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.StringVar(&o.app, "app", "demo", "built-in app to serve: "+strings.Join(appNames(), ", "))
+	fs.StringVar(&o.app, "app", "demo", "built-in app to serve: "+strings.Join(appNames(), ", ")+" (default demo)")
 	fs.StringVar(&cfg.RootPath, "root-path", "", "ASGI root_path for apps mounted below a URL prefix")
-	fs.StringVar(&lifespanMode, "lifespan", "auto", "lifespan protocol: auto, on or off")
-	fs.Var(&binds, "bind", "address to listen on, HOST:PORT (repeatable; port 0 picks a free port) (default 127.0.0.1:8000)")
+	fs.StringVar(&lifespanMode, "lifespan", "auto", "lifespan protocol: auto, on or off (default auto)")
+	fs.Var(&binds, "bind", "address to listen on, `HOST:PORT` (repeatable; port 0 picks a free port; default 127.0.0.1:8000)")
 	fs.IntVar(&cfg.Loops, "loops", 0, "event loops (0: one per CPU)")
 	fs.IntVar(&cfg.MaxConnections, "max-connections", 0, "open connections beyond which new ones get 503 (0: the open-file limit minus a reserve)")
 	fs.DurationVar(&cfg.HeaderTimeout, "timeout-header", 0, "time allowed to send a request head (default 10s)")
@@ -65,13 +69,24 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-size", 0, "answer 413 to request bodies larger than this many bytes (0: no limit)")
 	fs.IntVar(&cfg.HTTP1.MaxHeadBytes, "max-head-size", 0, "request line plus headers, in bytes; larger heads get 431 (default 65536)")
 	fs.IntVar(&cfg.HTTP1.MaxHeaders, "max-headers", 0, "header fields per request; more get 431 (default 100)")
-	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	fs.BoolVar(&cfg.AccessLog, "access-log", true, "log one line per request")
+	ws := &cfg.WebSocket
+	fs.IntVar(&ws.MaxMessageSize, "ws-max-size", 0, "largest WebSocket message in bytes, also after decompression; larger closes with 1009 (default 16 MiB)")
+	fs.IntVar(&ws.MaxFrameSize, "ws-max-frame-size", 0, "largest WebSocket frame payload in bytes (default: --ws-max-size)")
+	fs.IntVar(&ws.MaxQueuedMessages, "ws-max-queue", 0, "received messages that may wait for the app per connection (default 32)")
+	fs.DurationVar(&ws.PingInterval, "ws-ping-interval", 0, "ping idle peers this often; negative turns pings off (default 20s)")
+	fs.DurationVar(&ws.PingTimeout, "ws-ping-timeout", 0, "close with 1011 when a pong takes longer; negative turns it off (default 20s)")
+	fs.DurationVar(&ws.CloseTimeout, "ws-close-timeout", 0, "wait this long for the peer's close frame (default 5s)")
+	fs.BoolVar(&wsDeflate, "ws-per-message-deflate", true, "negotiate permessage-deflate compression (default true)")
+	fs.IntVar(&ws.CompressionLevel, "ws-compression-level", 0, "flate level 1-9 for outbound messages (default 1)")
+	fs.IntVar(&ws.CompressionThreshold, "ws-compression-threshold", 0, "send messages smaller than this uncompressed; negative compresses all (default 256)")
+	fs.BoolVar(&ws.ClientContextTakeover, "ws-client-context-takeover", false, "let clients keep their compression window between messages (32 KiB per connection)")
+	fs.Var(&origins, "ws-allowed-origin", "`ORIGIN` allowed to open a WebSocket (repeatable; others get 403; default: any)")
+	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error (default info)")
+	fs.BoolVar(&cfg.AccessLog, "access-log", true, "log one line per request (default true)")
 	fs.Usage = func() { printServeUsage(stderr, fs) }
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			printServeUsage(stderr, fs)
-			return o, errHelp
+			return o, errHelp // fs.Usage has printed the help
 		}
 		fmt.Fprintf(stderr, "asgo serve: %v\n\nRun 'asgo serve --help' for the flags.\n", err)
 		return o, err
@@ -81,6 +96,8 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 		return o, errors.New("unexpected argument")
 	}
 	cfg.Binds = binds
+	ws.AllowedOrigins = origins
+	ws.DisableCompression = !wsDeflate
 	if err := o.logLevel.UnmarshalText([]byte(logLevel)); err != nil {
 		fmt.Fprintf(stderr, "asgo serve: --log-level: %v\n", err)
 		return o, err
@@ -107,7 +124,7 @@ func printServeUsage(w io.Writer, fs *flag.FlagSet) {
 			if arg != "" {
 				arg = " " + arg
 			}
-			fmt.Fprintf(w, "  --%-32s %s\n", name+arg, help)
+			fmt.Fprintf(w, "  --%-38s %s\n", name+arg, help)
 		}
 	}
 	fmt.Fprint(w, "\nSignals: SIGTERM or SIGINT drains gracefully; a second signal exits at once.\n")
