@@ -534,6 +534,7 @@ func (st *h2Stream) receive(ctx context.Context) (asgi.Message, error) {
 		}
 		if st.recvWait == nil {
 			st.recvWait = make(chan struct{})
+			c.scheduleFlushLocked() // the loop re-arms the body timer (afterFlush)
 		}
 		wait := st.recvWait
 		c.mu.Unlock()
@@ -564,6 +565,8 @@ func (st *h2Stream) popBodyLocked() []byte {
 	n := len(c.pending)
 	c.pending = st.h.proto.Consumed(c.pending, st.id, len(b))
 	if len(c.pending) > n {
+		// A window reopened: the client gets a whole BodyTimeout from now.
+		st.h.lastRead = time.Now()
 		c.scheduleFlushLocked()
 	}
 	return b
