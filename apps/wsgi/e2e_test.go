@@ -124,6 +124,7 @@ func TestE2ESaturation(t *testing.T) {
 type patternReader struct {
 	n, off int64
 	crc    uint32
+	taken  atomic.Int64 // bytes handed to the client transport so far
 }
 
 func (r *patternReader) Read(p []byte) (int, error) {
@@ -135,6 +136,7 @@ func (r *patternReader) Read(p []byte) (int, error) {
 		p[i] = byte((r.off + int64(i)) * 7)
 	}
 	r.off += int64(len(p))
+	r.taken.Store(r.off)
 	r.crc = crc32.Update(r.crc, crc32.IEEETable, p)
 	return len(p), nil
 }
@@ -284,6 +286,49 @@ func TestE2ETimeoutAndPathsend(t *testing.T) {
 		}
 		if err == nil {
 			t.Fatal("a response that timed out after it started must be aborted")
+		}
+	})
+}
+
+// TestE2EUploadHeldBackWhileHandlerWaits checks that a handler which has not read
+// wsgi.input yet holds the client back over HTTP/2 (the server grants flow-control
+// window only as the body is consumed). Over HTTP/1.1 asgo's server instead spools the
+// unread body to a temporary file (eventloop), so only the HTTP/2 bound is asserted.
+func TestE2EUploadHeldBackWhileHandlerWaits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("64 MiB upload")
+	}
+	forModes(t, func(t *testing.T, version string) {
+		const total = 64 << 20
+		src := &patternReader{n: total}
+		var sentBeforeRead atomic.Int64
+		app, _ := newApp(t, func(e Environ, start StartResponse) (Iterable, error) {
+			time.Sleep(300 * time.Millisecond)
+			sentBeforeRead.Store(src.taken.Load())
+			n, err := io.Copy(io.Discard, e.Input())
+			if err != nil {
+				return nil, err
+			}
+			return Bytes([]byte(fmt.Sprint(n))), plain(start)
+		}, Config{Workers: 1})
+		base := startAsgo(t, app)
+		req, _ := http.NewRequest("POST", base+"/", src)
+		req.ContentLength = total
+		c := client(version)
+		defer c.CloseIdleConnections()
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(body) != fmt.Sprint(total) {
+			t.Fatalf("handler read %s bytes", body)
+		}
+		held := sentBeforeRead.Load()
+		t.Logf("HTTP/%s: the client had sent %d KiB of 64 MiB before the handler read anything", version, held>>10)
+		if version == "2" && held > 16<<20 {
+			t.Fatalf("HTTP/2 client sent %d MiB before the handler read: no flow control", held>>20)
 		}
 	})
 }
