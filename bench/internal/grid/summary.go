@@ -25,6 +25,7 @@ type Row struct {
 	VsCeiling     float64 `json:"vs_ceiling"`
 	CPUVsBaseline float64 `json:"per_cpu_vs_baseline"`
 	P50ms         float64 `json:"p50_ms"`
+	MeanMs        float64 `json:"mean_ms"`
 	P99ms         float64 `json:"p99_ms"`
 	// ServerCores and LoadCores are the median CPU cores used by each side.
 	ServerCores float64  `json:"server_cores"`
@@ -72,7 +73,7 @@ func familyOf(scs []Scenario) map[string]Family {
 
 func summarizeGroup(g []Measurement) Row {
 	r := Row{Scenario: g[0].Scenario, Server: g[0].Server, Pinned: g[0].Pinned, Conns: g[0].Conns}
-	var val, perCPU, p50, p99, srv, load, sys []float64
+	var val, perCPU, p50, p99, mean, srv, load, sys []float64
 	for _, m := range g {
 		if !m.Valid() {
 			r.Failed++
@@ -86,12 +87,14 @@ func summarizeGroup(g []Measurement) Row {
 		val = append(val, m.Rate)
 		perCPU = append(perCPU, m.PerServerCPU())
 		p50, p99 = append(p50, nanIfZero(m.P50ms)), append(p99, nanIfZero(m.P99ms))
+		mean = append(mean, nanIfZero(m.MeanMs))
 		srv = append(srv, m.ServerCPU()/m.Seconds)
 		load = append(load, m.LoadCPU/m.Seconds)
 		sys = append(sys, m.ServerSys/m.ServerCPU())
 	}
 	r.Value, r.PerServerCPU = stats.Summarize(val), stats.Summarize(perCPU)
 	r.P50ms, r.P99ms = stats.Summarize(p50).Median, stats.Summarize(p99).Median
+	r.MeanMs = stats.Summarize(mean).Median
 	r.ServerCores, r.LoadCores = stats.Summarize(srv).Median, stats.Summarize(load).Median
 	r.SysShare = stats.Summarize(sys).Median
 	if len(perCPU) > 0 {

@@ -129,17 +129,17 @@ func rowsOf(rows []grid.Row, sc string, pinned bool) []grid.Row {
 
 func writeThroughputTable(b *strings.Builder, sc grid.Scenario, rows []grid.Row) {
 	base, ceil := sc.Family.Baseline(), sc.Family.Ceiling()
-	fmt.Fprintf(b, "| server | %s (median) | min–max | vs %s | vs %s | per server CPU-s | vs %s per CPU-s | p50 ms | p99 ms | server cores | load cores | limited by |\n",
+	fmt.Fprintf(b, "| server | %s (median) | min–max | vs %s | vs %s | per server CPU-s | vs %s per CPU-s | p50 ms | p99 ms | mean ms | server cores | load cores | limited by |\n",
 		sc.Unit(), base, ceilingLabel(ceil), base)
-	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n")
+	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n")
 	for _, r := range rows {
 		if r.Value.N == 0 {
-			fmt.Fprintf(b, "| %s | failed | | | | | | | | | | |\n", r.Server)
+			fmt.Fprintf(b, "| %s | failed | | | | | | | | | | | |\n", r.Server)
 			continue
 		}
-		fmt.Fprintf(b, "| %s | %s | %s–%s | %s | %s | %s | %s | %s | %s | %.2f | %.2f | %s |\n",
+		fmt.Fprintf(b, "| %s | %s | %s–%s | %s | %s | %s | %s | %s | %s | %s | %.2f | %.2f | %s |\n",
 			r.Server, num(r.Value.Median), num(r.Value.Min), num(r.Value.Max), ratio(r.VsBaseline), ratio(r.VsCeiling),
-			num(r.PerServerCPU.Median), ratio(r.CPUVsBaseline), fix(r.P50ms), fix(r.P99ms), r.ServerCores, r.LoadCores, r.LimitedBy)
+			num(r.PerServerCPU.Median), ratio(r.CPUVsBaseline), fix(r.P50ms), fix(r.P99ms), fix(r.MeanMs), r.ServerCores, r.LoadCores, r.LimitedBy)
 	}
 	b.WriteString("\n")
 }

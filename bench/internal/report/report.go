@@ -57,7 +57,7 @@ func jsonSafe(r *Report) *Report {
 	c.Rows = append([]grid.Row(nil), r.Rows...)
 	for i := range c.Rows {
 		row := &c.Rows[i]
-		for _, p := range []*float64{&row.VsBaseline, &row.VsCeiling, &row.CPUVsBaseline, &row.P50ms, &row.P99ms,
+		for _, p := range []*float64{&row.VsBaseline, &row.VsCeiling, &row.CPUVsBaseline, &row.P50ms, &row.P99ms, &row.MeanMs,
 			&row.ServerCores, &row.LoadCores, &row.SysShare, &row.Value.Median, &row.PerServerCPU.Median} {
 			if math.IsNaN(*p) || math.IsInf(*p, 0) {
 				*p = 0
