@@ -38,6 +38,7 @@ type exchange struct {
 	started  atomic.Bool // http.response.start was handed to send
 	// Owned by the worker goroutine:
 	resp     response
+	startFn  StartResponse // x.startResponse and x.write as values, made once
 	writeFn  Write
 	input    Input
 	startMsg asgi.HTTPResponseStart // reused messages: Send does not retain them
@@ -49,7 +50,7 @@ func newExchange(ctx context.Context, a *App, scope *asgi.HTTPScope, receive asg
 	x := &exchange{app: a, scope: scope, receive: receive, send: send,
 		done: make(chan error, 2), gate: make(chan struct{}, 1)}
 	x.ctx, x.cancel = context.WithCancel(ctx)
-	x.writeFn = x.write
+	x.startFn, x.writeFn = x.startResponse, x.write
 	return x
 }
 

@@ -46,7 +46,7 @@ func (x *exchange) serve() error {
 
 func (x *exchange) callHandler(environ Environ) (body Iterable, err error) {
 	defer recoverInto(&err)
-	return x.app.handler.ServeWSGI(environ, x.startResponse)
+	return x.app.handler.ServeWSGI(environ, x.startFn)
 }
 
 // closeBody calls the body's Close, if any; its error or panic is logged only, since
