@@ -117,3 +117,66 @@ func TestClientGoneCancelsContextOverTheWire(t *testing.T) {
 		t.Fatal("the request context was not cancelled after the client left")
 	}
 }
+
+// TestFlushReachesTheClient: what a handler flushes arrives before the handler goes on,
+// over HTTP/1.1 and HTTP/2 (the handler waits for the client to have read it).
+func TestFlushReachesTheClient(t *testing.T) {
+	for _, version := range []string{"1.1", "2"} {
+		t.Run("HTTP/"+version, func(t *testing.T) {
+			seen := make(chan struct{})
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.WriteString(w, "first\n")
+				w.(http.Flusher).Flush()
+				select {
+				case <-seen:
+				case <-time.After(5 * time.Second):
+					io.WriteString(w, "timeout\n")
+					return
+				}
+				io.WriteString(w, "second\n")
+			})
+			base := startAsgo(t, New(h, Config{}))
+			c := newClient(version)
+			defer c.CloseIdleConnections()
+			resp, err := c.Get(base + "/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			br := bufio.NewReader(resp.Body)
+			if line, err := br.ReadString('\n'); err != nil || line != "first\n" {
+				t.Fatalf("first line %q, %v", line, err)
+			}
+			close(seen)
+			if rest, _ := io.ReadAll(br); string(rest) != "second\n" {
+				t.Fatalf("rest %q", rest)
+			}
+		})
+	}
+}
+
+// TestMultipleRanges: FileServer's multipart/byteranges answer passes through intact
+// (its boundary is random, so it is checked by parsing rather than compared).
+func TestMultipleRanges(t *testing.T) {
+	base := startAsgo(t, New(compareMux(), Config{}))
+	for _, version := range []string{"1.1", "2"} {
+		c := newClient(version)
+		req, _ := http.NewRequest("GET", base+"/static/data.bin", nil)
+		req.Header.Set("Range", "bytes=0-9,100-119")
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		c.CloseIdleConnections()
+		ct := resp.Header.Get("Content-Type")
+		if resp.StatusCode != 206 || !strings.HasPrefix(ct, "multipart/byteranges; boundary=") {
+			t.Fatalf("HTTP/%s: %d %q", version, resp.StatusCode, ct)
+		}
+		boundary := strings.TrimPrefix(ct, "multipart/byteranges; boundary=")
+		if n := strings.Count(string(body), "--"+boundary); n != 3 || resp.ContentLength != int64(len(body)) {
+			t.Fatalf("HTTP/%s: %d boundaries, length %d for %d bytes", version, n, resp.ContentLength, len(body))
+		}
+	}
+}
