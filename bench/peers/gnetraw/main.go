@@ -66,6 +66,7 @@ func main() {
 		gnet.WithNumEventLoop(cfg.Loops),
 		gnet.WithTicker(true),
 		gnet.WithReusePort(false),
+		gnet.WithReuseAddr(true),
 		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 	)
 	if err != nil {
