@@ -17,8 +17,10 @@
 //
 //   - wsgi.input streams the request body: the handler starts before the body has
 //     arrived, and each Read asks the server for at most one more http.request message,
-//     so a slow reader holds the client back through the server's flow control instead
-//     of buffering a large upload.
+//     so the adapter never holds more than one message and a slow reader is left to the
+//     server's flow control (asgo's HTTP/2 server grants window only as the body is
+//     consumed; its HTTP/1.1 server spools what the app has not read yet to a temporary
+//     file) instead of a large upload being buffered in memory.
 //   - start_response returns a write callable; the status line and headers are sent with
 //     the first non-empty body chunk (or the first write call, or at the end for an empty
 //     body). A second start_response without exc_info is an error; with exc_info it may
