@@ -41,6 +41,7 @@ type h2Conn struct {
 	proto      *h2.Conn
 	streams    map[uint32]*h2Stream
 	started    []*h2Stream // opened by the current Feed; started after it
+	backlogged []*h2Stream // inline streams with body bytes waiting for a window
 	blocked    int         // senders waiting for a send window
 	stallFrom  time.Time   // since when senders wait without window progress
 	now        time.Time   // time of the current Feed
@@ -149,6 +150,9 @@ func (h *h2Conn) onData(c *conn, data []byte) (int, error) {
 		c.pending = h.proto.Abort(c.pending, h2.ErrCodeEnhanceYourCalm, "peer does not read")
 		err = errors.New("eventloop: HTTP/2 peer does not read its output")
 	}
+	if len(h.backlogged) > 0 {
+		h.drainBacklogsLocked()
+	}
 	started := h.started
 	h.started = nil
 	peerGoAway := h.peerGoAway
@@ -177,6 +181,11 @@ func (h *h2Conn) start(st *h2Stream) {
 	}
 	if cfg.MaxBodyBytes > 0 && st.declaredLen > cfg.MaxBodyBytes {
 		st.refuse(413, "request body too large")
+		return
+	}
+	if st.bodyDone && asgi.CanInline(h.c.srv.app, st.scope) {
+		st.inline = true
+		st.finish(st.call())
 		return
 	}
 	h.c.srv.inflight.Add(1)
@@ -385,8 +394,9 @@ type h2Stream struct {
 	ctx   context.Context
 	stop  context.CancelFunc
 
-	// Set at creation, then read-only:
+	// Set at creation (inline before the app runs), then read-only:
 	isHead  bool
+	inline  bool // the app runs on the loop goroutine: its sends never block
 	started time.Time
 
 	// Guarded by c.mu:
@@ -399,6 +409,14 @@ type h2Stream struct {
 	winWait      chan struct{} // closed when a send window grows or the stream goes
 	gone         bool          // reset, connection closed, or the app finished
 	tooLarge     bool          // the body exceeded MaxBodyBytes: answered 413
+
+	// Inline streams only, guarded by c.mu: output the peer's windows did not take yet.
+	backlog         []byte
+	backlogEnd      bool         // the backlog ends the body
+	backlogTrailers asgi.Headers // trailers to send after the backlog
+	hasTrailers     bool
+	appDone         bool // the app returned: release once the backlog is written
+	inBacklog       bool // listed in h2Conn.backlogged and counted in blocked
 	order        asgi.HTTPResponseOrder
 	status       int
 	trailers     asgi.Headers
@@ -457,6 +475,7 @@ func (st *h2Stream) writeErrorLocked(status int, text string) {
 
 // releaseLocked ends the stream's life in the glue and the Conn.
 func (st *h2Stream) releaseLocked() {
+	st.leaveBacklogLocked()
 	st.goneLocked()
 	st.c.pending = st.h.proto.Release(st.c.pending, st.id)
 	delete(st.h.streams, st.id)
@@ -502,8 +521,14 @@ func (st *h2Stream) finish(err error) {
 			c.pending = st.h.proto.Reset(c.pending, st.id, h2.ErrCodeInternal)
 		}
 	}
-	st.releaseLocked()
-	c.scheduleFlushLocked()
+	if len(st.backlog) > 0 && complete && err == nil && !st.gone {
+		st.appDone = true // released by drainBacklogLocked
+	} else {
+		st.releaseLocked()
+	}
+	if !st.inline {
+		c.scheduleFlushLocked()
+	}
 	c.mu.Unlock()
 	st.accessLog()
 }
@@ -531,6 +556,10 @@ func (st *h2Stream) receive(ctx context.Context) (asgi.Message, error) {
 		if st.deliveredEnd && st.order.State == asgi.HTTPResponseComplete {
 			c.mu.Unlock()
 			return &asgi.HTTPDisconnect{}, nil // nothing more will come
+		}
+		if st.inline {
+			c.mu.Unlock()
+			return nil, errInlineWouldBlock
 		}
 		if st.recvWait == nil {
 			st.recvWait = make(chan struct{})
@@ -600,12 +629,26 @@ func (st *h2Stream) send(ctx context.Context, msg asgi.Message) error {
 		if st.isHead {
 			body = nil
 		}
+		if st.inline {
+			return st.writeDataInlineLocked(body, !m.MoreBody)
+		}
 		return st.writeDataLocked(ctx, body, !m.MoreBody)
 	case *asgi.HTTPResponseTrailers:
 		st.trailers = append(st.trailers, m.Headers.Clone()...)
-		if !m.MoreTrailers {
+		switch {
+		case m.MoreTrailers:
+		case len(st.backlog) > 0:
+			st.backlogTrailers, st.hasTrailers = st.trailers, true
+		default:
 			c.pending, err = st.h.proto.WriteTrailers(c.pending, st.id, st.trailers)
 		}
+	}
+	if st.inline {
+		c.mu.Unlock() // the loop flushes at the end of the event
+		if err != nil {
+			return asgi.ErrDisconnected
+		}
+		return nil
 	}
 	c.scheduleFlushLocked()
 	c.mu.Unlock()
@@ -613,6 +656,81 @@ func (st *h2Stream) send(ctx context.Context, msg asgi.Message) error {
 		return asgi.ErrDisconnected
 	}
 	return c.waitWritable(ctx)
+}
+
+// writeDataInlineLocked sends data for an app running on the loop, which must not
+// block: what the peer's windows do not take now waits in the stream's backlog and is
+// written as windows open (drainBacklogsLocked). Returns with c.mu released.
+func (st *h2Stream) writeDataInlineLocked(data []byte, end bool) error {
+	c, h := st.c, st.h
+	if len(st.backlog) > 0 {
+		st.backlog = append(st.backlog, data...)
+		st.backlogEnd = end
+		c.mu.Unlock()
+		return nil
+	}
+	var n int
+	var err error
+	c.pending, n, err = h.proto.WriteData(c.pending, st.id, data, end)
+	if err == nil && n < len(data) {
+		st.backlog = append([]byte(nil), data[n:]...)
+		st.backlogEnd = end
+		h.backlogged = append(h.backlogged, st)
+		st.inBacklog = true
+		if h.blocked == 0 {
+			h.stallFrom = time.Now()
+		}
+		h.blocked++ // counts for the stalled-window timeout
+	}
+	c.mu.Unlock()
+	if err != nil {
+		return asgi.ErrDisconnected
+	}
+	return nil
+}
+
+// drainBacklogsLocked writes inline streams' backlogs as far as the windows allow. It
+// runs on the loop after Feed, which may have opened windows.
+func (h *h2Conn) drainBacklogsLocked() {
+	kept := h.backlogged[:0]
+	for _, st := range h.backlogged {
+		if st.inBacklog && !st.drainBacklogLocked() {
+			kept = append(kept, st)
+		}
+	}
+	clear(h.backlogged[len(kept):])
+	h.backlogged = kept
+}
+
+// drainBacklogLocked reports whether st's backlog is done (written or dropped).
+func (st *h2Stream) drainBacklogLocked() bool {
+	c, h := st.c, st.h
+	if !st.gone {
+		var n int
+		var err error
+		c.pending, n, err = h.proto.WriteData(c.pending, st.id, st.backlog, st.backlogEnd)
+		st.backlog = st.backlog[n:]
+		if err == nil && len(st.backlog) > 0 {
+			return false
+		}
+		if err == nil && st.hasTrailers {
+			c.pending, _ = h.proto.WriteTrailers(c.pending, st.id, st.backlogTrailers)
+		}
+	}
+	st.leaveBacklogLocked()
+	if st.appDone {
+		st.releaseLocked()
+	}
+	return true
+}
+
+// leaveBacklogLocked drops st's backlog and its count in the stalled-window timer.
+func (st *h2Stream) leaveBacklogLocked() {
+	st.backlog, st.backlogTrailers = nil, nil
+	if st.inBacklog {
+		st.inBacklog = false
+		st.h.blocked--
+	}
 }
 
 // writeDataLocked sends data within the peer's windows, blocking while they are closed
@@ -705,7 +823,12 @@ func (st *h2Stream) sendFile(ctx context.Context, ps *asgi.HTTPResponsePathsend)
 			return fmt.Errorf("eventloop: pathsend: %w", rerr)
 		}
 		c.mu.Lock()
-		if err := st.writeDataLocked(ctx, buf[:n], last); err != nil || last {
+		if st.inline {
+			err = st.writeDataInlineLocked(buf[:n], last)
+		} else {
+			err = st.writeDataLocked(ctx, buf[:n], last)
+		}
+		if err != nil || last {
 			return err
 		}
 	}

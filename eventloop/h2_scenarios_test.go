@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/net/http2"
+
 	"asgo/protocol/asgi"
 )
 
@@ -375,4 +377,35 @@ func TestBothReceiveAfterResponseIsDisconnect(t *testing.T) {
 			t.Fatalf("receive after the response: %s", m)
 		}
 	})
+}
+
+// TestH2InlineAppWithSmallWindow: an inline app (run on the loop, never blocking) whose
+// response does not fit the peer's window completes as the window opens.
+func TestH2InlineAppWithSmallWindow(t *testing.T) {
+	ts := startServer(t, Config{}, nil)
+	r := dialH2(t, ts.addr, http2.Setting{ID: http2.SettingInitialWindowSize, Val: 5})
+	r.request(1, "GET", "/hello", true)
+	var body []byte
+	ended := false
+	r.until(5*time.Second, func(f http2.Frame) bool {
+		if d, ok := f.(*http2.DataFrame); ok && d.StreamID == 1 {
+			body = append(body, d.Data()...)
+			ended = d.StreamEnded()
+		}
+		return len(body) == 5
+	})
+	if string(body) != "Hello" || ended {
+		t.Fatalf("before WINDOW_UPDATE: %q ended=%v", body, ended)
+	}
+	r.fr.WriteWindowUpdate(1, 100)
+	r.until(5*time.Second, func(f http2.Frame) bool {
+		if d, ok := f.(*http2.DataFrame); ok && d.StreamID == 1 {
+			body = append(body, d.Data()...)
+			ended = d.StreamEnded()
+		}
+		return ended
+	})
+	if string(body) != "Hello, World!" {
+		t.Fatalf("body %q", body)
+	}
 }

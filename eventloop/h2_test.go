@@ -44,6 +44,16 @@ var bodyFirstApp = asgi.AppFunc(func(ctx context.Context, scope asgi.Scope, rece
 	return respond(ctx, send, 200, "received "+strconv.Itoa(len(body))+" bytes of request body\n")
 })
 
+// inlineBodyFirstApp is bodyFirstApp as an asgi.Inliner: requests without a body run on
+// the event loop.
+type inlineBodyFirstApp struct{}
+
+func (inlineBodyFirstApp) Inline(asgi.Scope) bool { return true }
+
+func (inlineBodyFirstApp) ServeASGI(ctx context.Context, scope asgi.Scope, receive asgi.Receive, send asgi.Send) error {
+	return bodyFirstApp.ServeASGI(ctx, scope, receive, send)
+}
+
 // tool returns the path of an external test tool, skipping the test when it is
 // missing (make deps installs all of them).
 func tool(t *testing.T, name string) string {
@@ -65,24 +75,36 @@ func port(addr string) string {
 	return p
 }
 
-// TestH2Spec runs h2spec in strict mode against the real server: every case must pass.
+// TestH2Spec runs h2spec in strict mode against the real server: every case must pass,
+// with an app on executor goroutines and with an inline app (asgi.Inliner) on the loop.
 func TestH2Spec(t *testing.T) {
 	h2spec := tool(t, "h2spec")
-	ts := startServer(t, Config{}, bodyFirstApp)
-	report := filepath.Join(t.TempDir(), "h2spec.xml")
-	cmd := exec.Command(h2spec, "--strict", "-h", "127.0.0.1", "-p", port(ts.addr), "-o", "3", "-j", report)
-	out, err := cmd.CombinedOutput()
-	summary := ""
-	if i := bytes.LastIndex(out, []byte("tests,")); i >= 0 {
-		summary = strings.TrimSpace(string(out[bytes.LastIndexByte(out[:i], '\n')+1:]))
-	}
-	t.Logf("h2spec: %s", summary)
-	if err != nil || !strings.Contains(summary, " 0 skipped, 0 failed") {
-		failures := out
-		if i := bytes.Index(out, []byte("Failures:")); i >= 0 {
-			failures = out[i:]
-		}
-		t.Fatalf("h2spec failed (%v):\n%s", err, failures)
+	for _, tc := range []struct {
+		name string
+		app  asgi.App
+		path string
+	}{
+		{"goroutine app", bodyFirstApp, "/"},
+		{"inline app", inlineBodyFirstApp{}, "/"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := startServer(t, Config{}, tc.app)
+			report := filepath.Join(t.TempDir(), "h2spec.xml")
+			cmd := exec.Command(h2spec, "--strict", "-h", "127.0.0.1", "-p", port(ts.addr), "-P", tc.path, "-o", "3", "-j", report)
+			out, err := cmd.CombinedOutput()
+			summary := ""
+			if i := bytes.LastIndex(out, []byte("tests,")); i >= 0 {
+				summary = strings.TrimSpace(string(out[bytes.LastIndexByte(out[:i], '\n')+1:]))
+			}
+			t.Logf("h2spec: %s", summary)
+			if err != nil || !strings.Contains(summary, " 0 skipped, 0 failed") {
+				failures := out
+				if i := bytes.Index(out, []byte("Failures:")); i >= 0 {
+					failures = out[i:]
+				}
+				t.Fatalf("h2spec failed (%v):\n%s", err, failures)
+			}
+		})
 	}
 }
 
