@@ -417,9 +417,9 @@ type h2Stream struct {
 	hasTrailers     bool
 	appDone         bool // the app returned: release once the backlog is written
 	inBacklog       bool // listed in h2Conn.backlogged and counted in blocked
-	order        asgi.HTTPResponseOrder
-	status       int
-	trailers     asgi.Headers
+	order           asgi.HTTPResponseOrder
+	status          int
+	trailers        asgi.Headers
 }
 
 func newH2Stream(h *h2Conn, id uint32, scope *asgi.HTTPScope, isHead bool) *h2Stream {
