@@ -409,6 +409,9 @@ type h2Stream struct {
 	winWait      chan struct{} // closed when a send window grows or the stream goes
 	gone         bool          // reset, connection closed, or the app finished
 	tooLarge     bool          // the body exceeded MaxBodyBytes: answered 413
+	order        asgi.HTTPResponseOrder
+	status       int
+	trailers     asgi.Headers
 
 	// Inline streams only, guarded by c.mu: output the peer's windows did not take yet.
 	backlog         []byte
@@ -417,9 +420,6 @@ type h2Stream struct {
 	hasTrailers     bool
 	appDone         bool // the app returned: release once the backlog is written
 	inBacklog       bool // listed in h2Conn.backlogged and counted in blocked
-	order           asgi.HTTPResponseOrder
-	status          int
-	trailers        asgi.Headers
 }
 
 func newH2Stream(h *h2Conn, id uint32, scope *asgi.HTTPScope, isHead bool) *h2Stream {
