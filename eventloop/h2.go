@@ -17,7 +17,9 @@ import (
 )
 
 // HTTP/2 glue: the h2 state machine (protocol/h2) fed by the loop, with one app per
-// stream on the executor.
+// stream on the executor, or on the loop itself for bodyless requests whose app is an
+// asgi.Inliner (its sends never block: what the peer's windows do not take waits in a
+// per-stream backlog that the loop writes as WINDOW_UPDATEs arrive).
 //
 // Locking: h2Conn.proto, h2Conn's guarded fields and every h2Stream's guarded fields
 // are protected by the connection's mutex c.mu. The loop holds it around Feed (the
