@@ -161,7 +161,7 @@ func TestMultipleRanges(t *testing.T) {
 	base := startAsgo(t, New(compareMux(), Config{}))
 	for _, version := range []string{"1.1", "2"} {
 		c := newClient(version)
-		req, _ := http.NewRequest("GET", base+"/static/data.bin", nil)
+		req, _ := http.NewRequest("GET", base+"/static/data.txt", nil)
 		req.Header.Set("Range", "bytes=0-9,100-119")
 		resp, err := c.Do(req)
 		if err != nil {

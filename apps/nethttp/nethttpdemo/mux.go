@@ -13,7 +13,7 @@ import (
 var embedded embed.FS
 
 // Static is the small directory served under /static/: hello.txt, index.html,
-// sub/style.css and data.bin (100 000 random bytes, for Range requests).
+// sub/style.css and data.txt (100 000 bytes of numbered lines, for Range requests).
 var Static fs.FS = func() fs.FS {
 	sub, err := fs.Sub(embedded, "static")
 	if err != nil {
