@@ -43,9 +43,10 @@ func TestCheckNeedsASGO(t *testing.T) {
 
 func TestEstimateCountsEveryJob(t *testing.T) {
 	scs, _ := grid.Select(grid.Scenarios, []string{"h1-256"})
-	jobs, _ := grid.Plan(grid.PlanConfig{Scenarios: scs, Servers: []string{"asgo", "uvicorn"}, Rounds: 1, Pinned: true})
+	jobs, _ := grid.Plan(grid.PlanConfig{Scenarios: scs, Servers: []string{"asgo", "uvicorn"}, Rounds: 2, Pinned: true})
 	got := grid.Estimate(jobs, grid.Timing{Duration: 2 * time.Second, Warmup: time.Second})
-	want := (3*time.Second + 600*time.Millisecond) + (3*time.Second + 3*time.Second)
+	// Four measured intervals, two starts with warm-up, one of them a Python server.
+	want := 4*2*time.Second + 2*(time.Second+600*time.Millisecond) + 2400*time.Millisecond
 	if got != want {
 		t.Fatalf("Estimate = %v, want %v", got, want)
 	}

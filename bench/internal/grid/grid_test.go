@@ -75,8 +75,8 @@ func TestPlanAlternatesServersEachRound(t *testing.T) {
 		}
 		got = append(got, p+string('0'+rune(j.Round))+":"+j.Scenario.ID+"/"+j.Server.Name)
 	}
-	want := "p1:h1-64/asgo p1:h1-64/nethttp p1:ws-100/asgo p1:ws-100/gorilla " +
-		"p2:h1-64/asgo p2:h1-64/nethttp p2:ws-100/asgo p2:ws-100/gorilla " +
+	want := "p1:h1-64/asgo p1:h1-64/nethttp p2:h1-64/asgo p2:h1-64/nethttp " +
+		"p1:ws-100/asgo p1:ws-100/gorilla p2:ws-100/asgo p2:ws-100/gorilla " +
 		"u1:h1-64/asgo u1:h1-64/nethttp u2:h1-64/asgo u2:h1-64/nethttp"
 	if strings.Join(got, " ") != want {
 		t.Fatalf("plan\n got %s\nwant %s", strings.Join(got, " "), want)

@@ -30,7 +30,7 @@ type PlanConfig struct {
 	UnpinnedScenarios []string
 }
 
-// Plan returns the jobs in run order: per variant, per round, per scenario, every server in
+// Plan returns the jobs in run order: per variant, per scenario, per round, every server in
 // turn, so that servers alternate A B C A B C and drift in the machine's state spreads
 // evenly over them.
 func Plan(cfg PlanConfig) ([]Job, error) {
@@ -45,16 +45,17 @@ func Plan(cfg PlanConfig) ([]Job, error) {
 	}
 	var jobs []Job
 	for _, pinned := range variants(cfg) {
-		for round := 1; round <= rounds; round++ {
-			for _, sc := range cfg.Scenarios {
-				if !pinned && len(cfg.UnpinnedScenarios) > 0 && !slices.Contains(cfg.UnpinnedScenarios, sc.ID) {
-					continue
-				}
-				only := cfg.Servers
-				if !pinned && len(only) == 0 {
-					only = UnpinnedServers
-				}
-				for _, s := range serversFor(sc, only) {
+		for _, sc := range cfg.Scenarios {
+			if !pinned && len(cfg.UnpinnedScenarios) > 0 && !slices.Contains(cfg.UnpinnedScenarios, sc.ID) {
+				continue
+			}
+			only := cfg.Servers
+			if !pinned && len(only) == 0 {
+				only = UnpinnedServers
+			}
+			servers := serversFor(sc, only)
+			for round := 1; round <= rounds; round++ {
+				for _, s := range servers {
 					jobs = append(jobs, Job{Scenario: sc, Server: s, Round: round, Pinned: pinned})
 				}
 			}
@@ -109,7 +110,11 @@ func Execute(ctx context.Context, r *Runner, jobs []Job, progress io.Writer) []M
 		m := r.Run(ctx, j.Scenario, j.Server, j.Round, j.Pinned)
 		fmt.Fprintln(progress, brief(&m))
 		out = append(out, m)
+		if i+1 == len(jobs) || jobs[i+1].Scenario.ID != j.Scenario.ID || jobs[i+1].Pinned != j.Pinned {
+			r.StopAll()
+		}
 	}
+	r.StopAll()
 	return out
 }
 
@@ -120,22 +125,28 @@ func variantName(pinned bool) string {
 	return "unpinned"
 }
 
-// Estimate is the expected duration of jobs: per throughput run the warm-up (at least 1 s,
-// wrk's resolution), the measured interval and about 0.6 s to start and stop the server
-// (3 s for Python servers); per idle run twice the settle time plus about 1 s per 4,000
+// Estimate is the expected duration of jobs: per throughput run the measured interval, and
+// per server and scenario one start (about 0.6 s, 3 s for Python servers) and one warm-up (at
+// least 1 s, wrk's resolution); per idle run twice the settle time, about 1 s per 4,000
 // connections to open them, and 2 s of start and stop.
 func Estimate(jobs []Job, t Timing) time.Duration {
 	var sum time.Duration
+	started := map[string]bool{}
 	for _, j := range jobs {
-		start := 600 * time.Millisecond
-		if j.Server.Kind == KindPython {
-			start = 3 * time.Second
-		}
 		if j.Scenario.Family.Idle() {
 			sum += 2*t.Settle + time.Duration(j.Scenario.Conns)*time.Second/4000 + 2*time.Second
 			continue
 		}
-		sum += max(t.Warmup, time.Second) + t.Duration + start
+		sum += t.Duration
+		key := fmt.Sprint(j.Scenario.ID, j.Server.Name, j.Pinned)
+		if started[key] {
+			continue
+		}
+		started[key] = true
+		sum += max(t.Warmup, time.Second) + 600*time.Millisecond
+		if j.Server.Kind == KindPython {
+			sum += 2400 * time.Millisecond
+		}
 	}
 	return sum
 }

@@ -77,6 +77,11 @@ type Timing struct {
 }
 
 // Runner runs single measurements. Use one goroutine at a time.
+//
+// For throughput scenarios a server started for one round stays up for the next rounds of
+// the same scenario (StopAll ends them), so each server is started and warmed up once per
+// scenario and the rounds alternate between warm servers. Idle scenarios start a fresh
+// server for every run, so that its baseline RSS is that of a new process.
 type Runner struct {
 	Setup  *Setup
 	Timing Timing
@@ -84,6 +89,25 @@ type Runner struct {
 	LogDir string
 	// script is WrkScript written to disk.
 	script string
+	// live are the throughput servers kept up between rounds, by server and variant.
+	live map[liveKey]*live
+}
+
+type liveKey struct {
+	server string
+	pinned bool
+}
+
+// live is a running server and where it logs.
+type live struct {
+	proc *Proc
+	port int
+	log  *os.File
+}
+
+func (l *live) stop() {
+	l.proc.Stop(3 * time.Second)
+	l.log.Close()
 }
 
 // Prepare writes the wrk script into dir and creates LogDir.
@@ -95,42 +119,108 @@ func (r *Runner) Prepare(dir string) error {
 	return os.MkdirAll(r.LogDir, 0o755)
 }
 
-// Run starts server s, measures scenario sc once and stops the server.
+// Run measures scenario sc on server s once.
 func (r *Runner) Run(ctx context.Context, sc Scenario, s *Server, round int, pinned bool) Measurement {
 	m := Measurement{Scenario: sc.ID, Server: s.Name, Round: round, Pinned: pinned, Conns: sc.Conns}
-	if err := r.run(ctx, sc, s, pinned, &m); err != nil {
+	var err error
+	if sc.Family.Idle() {
+		err = r.runIdle(ctx, sc, s, pinned, &m)
+	} else {
+		err = r.runThroughput(ctx, sc, s, pinned, &m)
+	}
+	if err != nil {
 		m.Error = err.Error()
 	}
 	return m
 }
 
-func (r *Runner) run(ctx context.Context, sc Scenario, s *Server, pinned bool, m *Measurement) error {
+// StopAll stops the servers kept up between rounds.
+func (r *Runner) StopAll() {
+	for k, l := range r.live {
+		l.stop()
+		delete(r.live, k)
+	}
+}
+
+// start launches s on a free port with its output appended to its log.
+func (r *Runner) start(ctx context.Context, sc Scenario, s *Server, pinned bool) (*live, error) {
 	log, err := os.OpenFile(filepath.Join(r.LogDir, s.Name+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer log.Close()
 	fmt.Fprintf(log, "=== %s %s pinned=%v\n", time.Now().Format(time.RFC3339), sc.ID, pinned)
 	port, err := FreePort()
+	if err == nil {
+		var proc *Proc
+		if proc, err = Launch(ctx, r.Setup, s, port, pinned, log); err == nil {
+			return &live{proc: proc, port: port, log: log}, nil
+		}
+	}
+	log.Close()
+	return nil, err
+}
+
+func (r *Runner) runIdle(ctx context.Context, sc Scenario, s *Server, pinned bool, m *Measurement) error {
+	l, err := r.start(ctx, sc, s, pinned)
 	if err != nil {
 		return err
 	}
-	proc, err := Launch(ctx, r.Setup, s, port, pinned, log)
-	if err != nil {
+	defer l.stop()
+	if err := r.idle(ctx, sc, l.proc, "http://"+addr(l.port), r.Setup.Route(s, sc.Family), pinned, m); err != nil {
 		return err
 	}
-	defer proc.Stop(5 * time.Second)
-	base := "http://" + addr(port)
-	path := r.Setup.Route(s, sc.Family)
-	if sc.Family.Idle() {
-		err = r.idle(ctx, sc, proc, base, path, pinned, m)
-	} else {
-		err = r.throughput(ctx, sc, proc, base+path, pinned, m)
+	return exited(l.proc, s)
+}
+
+// runThroughput measures on the live server of s, starting and warming it up first if it is
+// not running yet. A server that exits is dropped, so the next round starts a new one.
+func (r *Runner) runThroughput(ctx context.Context, sc Scenario, s *Server, pinned bool, m *Measurement) error {
+	if r.live == nil {
+		r.live = map[liveKey]*live{}
 	}
-	if err == nil && !proc.Alive() {
-		err = fmt.Errorf("grid: %s exited during the run", s.Name)
+	key := liveKey{s.Name, pinned}
+	l := r.live[key]
+	url := ""
+	if l == nil {
+		var err error
+		if l, err = r.start(ctx, sc, s, pinned); err != nil {
+			return err
+		}
+		r.live[key] = l
+		url = "http://" + addr(l.port) + r.Setup.Route(s, sc.Family)
+		if err := r.warmup(ctx, sc, url, pinned); err != nil {
+			return err
+		}
+	}
+	url = "http://" + addr(l.port) + r.Setup.Route(s, sc.Family)
+	err := r.throughput(ctx, sc, l.proc, url, pinned, m)
+	if err == nil {
+		err = exited(l.proc, s)
+	}
+	if !l.proc.Alive() {
+		l.stop()
+		delete(r.live, key)
 	}
 	return err
+}
+
+func exited(p *Proc, s *Server) error {
+	if !p.Alive() {
+		return fmt.Errorf("grid: %s exited during the run", s.Name)
+	}
+	return nil
+}
+
+// warmup runs the scenario's load for Timing.Warmup without recording it (benchload warms up
+// inside the measured process instead).
+func (r *Runner) warmup(ctx context.Context, sc Scenario, url string, pinned bool) error {
+	if sc.Family == WS || r.Timing.Warmup <= 0 {
+		return nil
+	}
+	if _, _, err := loadgen.Exec(ctx, r.loadArgv(sc, url, r.Timing.Warmup, pinned), nil); err != nil {
+		return fmt.Errorf("warm-up: %w", err)
+	}
+	return nil
 }
 
 // loadArgv returns the load generator's command line for one interval of d.
@@ -156,14 +246,8 @@ func (r *Runner) loadArgv(sc Scenario, url string, d time.Duration, pinned bool)
 
 func (r *Runner) benchload() string { return filepath.Join(r.Setup.BinDir, "benchload") }
 
-// throughput runs a warm-up (wrk, h2load; benchload warms up inside the measured process),
-// then the measured interval, sampling the server's CPU around it.
+// throughput runs the measured interval, sampling the server's CPU around it.
 func (r *Runner) throughput(ctx context.Context, sc Scenario, proc *Proc, url string, pinned bool, m *Measurement) error {
-	if sc.Family != WS && r.Timing.Warmup > 0 {
-		if _, _, err := loadgen.Exec(ctx, r.loadArgv(sc, url, r.Timing.Warmup, pinned), nil); err != nil {
-			return fmt.Errorf("warm-up: %w", err)
-		}
-	}
 	cpu0, cpu1 := proc.CPU(), procstat.CPU{}
 	onLine := func(line string) {
 		switch line {
