@@ -571,6 +571,7 @@ func (st *h1Stream) send(ctx context.Context, msg asgi.Message) error {
 		return err
 	}
 	var err error
+	queued := len(c.pending)
 	switch m := msg.(type) {
 	case *asgi.HTTPResponseStart:
 		st.status = m.Status
@@ -595,8 +596,8 @@ func (st *h1Stream) send(ctx context.Context, msg asgi.Message) error {
 	if st.order.State == asgi.HTTPResponseComplete {
 		st.finished = true
 	}
-	if !st.inline {
-		c.scheduleFlushLocked()
+	if !st.inline && (len(c.pending) != queued || st.finished || st.abort) {
+		c.scheduleFlushLocked() // http.response.start alone writes nothing yet
 	}
 	c.mu.Unlock()
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 
 // builtinApps are the apps `asgo serve --app NAME` can serve.
 var builtinApps = map[string]func(serveOptions) (asgi.App, error){
-	"demo":  func(serveOptions) (asgi.App, error) { return demo.New(), nil },
+	"demo":  func(o serveOptions) (asgi.App, error) { return demo.NewWith(o.demo), nil },
 	"hello": func(serveOptions) (asgi.App, error) { return hello.App, nil },
 }
 

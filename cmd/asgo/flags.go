@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"asgo/apps/demo"
 	"asgo/eventloop"
 	"asgo/lifespan"
 )
@@ -20,6 +21,7 @@ type serveOptions struct {
 	logLevel slog.Level
 	lifespan lifespan.Mode
 	server   eventloop.Config
+	demo     demo.Config
 }
 
 // bindList is a repeatable --bind flag.
@@ -44,6 +46,7 @@ var serveGroups = []flagGroup{
 	{"WebSocket", []string{"ws-max-size", "ws-max-frame-size", "ws-max-queue", "ws-ping-interval", "ws-ping-timeout",
 		"ws-close-timeout", "ws-per-message-deflate", "ws-compression-level", "ws-compression-threshold",
 		"ws-client-context-takeover", "ws-allowed-origin"}},
+	{"WSGI-style apps", []string{"wsgi-workers", "wsgi-backlog", "wsgi-timeout"}},
 	{"Logging", []string{"log-level", "access-log"}},
 }
 
@@ -81,6 +84,9 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	fs.IntVar(&ws.CompressionThreshold, "ws-compression-threshold", 0, "send messages smaller than this uncompressed; negative compresses all (default 256)")
 	fs.BoolVar(&ws.ClientContextTakeover, "ws-client-context-takeover", false, "let clients keep their compression window between messages (32 KiB per connection)")
 	fs.Var(&origins, "ws-allowed-origin", "`ORIGIN` allowed to open a WebSocket (repeatable; others get 403; default: any)")
+	fs.IntVar(&o.demo.WSGI.Workers, "wsgi-workers", 0, "worker goroutines running WSGI-style handlers (default 10)")
+	fs.IntVar(&o.demo.WSGI.Backlog, "wsgi-backlog", 0, "requests that may wait for a worker; beyond it 503 with Retry-After (default 64; negative: no queue)")
+	fs.DurationVar(&o.demo.WSGI.Timeout, "wsgi-timeout", 0, "abort WSGI-style handlers running longer (504 if nothing was sent; default 30s; negative: no limit)")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error (default info)")
 	fs.BoolVar(&cfg.AccessLog, "access-log", true, "log one line per request (default true)")
 	fs.Usage = func() { printServeUsage(stderr, fs) }
