@@ -204,11 +204,16 @@ func (h *h1Conn) responseDone(c *conn, st *h1Stream) {
 		st.logged = true
 		st.accessLog()
 	}
-	if h.reading == st && !st.aborted() {
+	if h.reading == st && !st.aborted() && st.keepAlive() && !h.draining {
 		// The app answered without reading the whole body: keep reading and
 		// discarding it; onEnd comes back here, then the next request follows.
 		st.discardBody()
 		return
+	}
+	if h.reading == st {
+		st.discardBody()
+		h.reading = nil
+		h.releaseParser(c)
 	}
 	st.doneOnLoop = true
 	h.active = nil
@@ -580,6 +585,12 @@ func (st *h1Stream) send(ctx context.Context, msg asgi.Message) error {
 			st.resp.SetClose()
 		}
 	case *asgi.HTTPResponseBody:
+		if st.expect100 && !st.sentContinue && !st.bodyDone && !st.resp.HeadWritten() {
+			// Answered without asking for the body: the client may never send it,
+			// so the connection cannot be reused (as net/http does).
+			st.resp.SetClose()
+			st.forceClose = true
+		}
 		n := len(c.pending)
 		c.pending, err = st.resp.AppendBody(c.pending, m.Body, m.MoreBody)
 		st.sentBytes += int64(len(c.pending) - n)

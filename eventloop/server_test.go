@@ -762,3 +762,18 @@ func TestResponseTrailers(t *testing.T) {
 		t.Fatalf("trailers %v", resp.Trailer)
 	}
 }
+
+func TestExpectContinueRefusedWithoutReadingBody(t *testing.T) {
+	ts := startServer(t, Config{}, nil)
+	c := ts.dial(t)
+	br := bufio.NewReader(c)
+	// /hello never reads the body: the final response comes at once, no 100, and the
+	// connection closes because the client may not send the announced body.
+	resp := roundTrip(t, c, br, "POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\nExpect: 100-continue\r\n\r\n", "POST")
+	if got := body(t, resp); got != "Hello, World!" || !resp.Close {
+		t.Fatalf("got %q close=%v", got, resp.Close)
+	}
+	if _, err := br.ReadByte(); err != io.EOF {
+		t.Fatalf("connection not closed: %v", err)
+	}
+}
