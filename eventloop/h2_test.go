@@ -207,6 +207,37 @@ print(ok)
 	}
 }
 
+// TestH2PythonHTTPX runs concurrent requests through httpx (HTTP/2 only, prior
+// knowledge) on one connection from threads.
+func TestH2PythonHTTPX(t *testing.T) {
+	python := "/usr/bin/python3"
+	if err := exec.Command(python, "-c", "import httpx, h2").Run(); err != nil {
+		t.Skip("python3-httpx / python3-h2 not installed (make deps installs them)")
+	}
+	ts := startServer(t, Config{}, nil)
+	script := `
+import sys, httpx, concurrent.futures
+base, n = sys.argv[1], int(sys.argv[2])
+with httpx.Client(http1=False, http2=True, timeout=10) as c:
+    def one(i):
+        if i % 2:
+            body = ("%d-" % i).encode() * 1000
+            r = c.post(base + "/echo", content=body)
+            return r.http_version == "HTTP/2" and r.status_code == 200 and r.content == body
+        r = c.get(base + "/hello")
+        return r.http_version == "HTTP/2" and r.status_code == 200 and r.text == "Hello, World!"
+    with concurrent.futures.ThreadPoolExecutor(8) as ex:
+        print(sum(ex.map(one, range(n))))
+`
+	out, err := exec.Command(python, "-c", script, "http://"+ts.addr, "40").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "40" {
+		t.Fatalf("httpx: %v\n%s", err, out)
+	}
+	if n := ts.Connections(); n > 1 {
+		t.Errorf("%d connections, want 1 (multiplexed)", n)
+	}
+}
+
 // TestH2Load is a short h2load run: every request must succeed.
 func TestH2Load(t *testing.T) {
 	h2load := tool(t, "h2load")

@@ -140,9 +140,6 @@ func (c *Conn) Closed() bool { return c.state == connClosed }
 // not been released yet.
 func (c *Conn) ActiveStreams() int { return len(c.streams) }
 
-// GoingAway reports whether a GOAWAY was sent.
-func (c *Conn) GoingAway() bool { return c.goAway }
-
 // Drained reports whether a GOAWAY was sent and every stream is done: the host may
 // close the connection once its output is written.
 func (c *Conn) Drained() bool { return c.goAway && len(c.streams) == 0 }

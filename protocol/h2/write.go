@@ -144,21 +144,6 @@ func (c *Conn) Release(dst []byte, id uint32) []byte {
 	return c.end()
 }
 
-// StreamOpen reports whether the response of stream id can still be sent.
-func (c *Conn) StreamOpen(id uint32) bool {
-	_, err := c.sendable(id)
-	return err == nil
-}
-
-// SendWindow returns how many bytes WriteData would accept now on stream id.
-func (c *Conn) SendWindow(id uint32) int {
-	st := c.streams[id]
-	if st == nil || c.state == connClosed {
-		return 0
-	}
-	return int(max(0, min(c.sendConn, st.sendWin)))
-}
-
 func (c *Conn) sendable(id uint32) (*stream, error) {
 	if c.state == connClosed {
 		return nil, ErrConnClosed
