@@ -43,6 +43,11 @@ type Config struct {
 	// BodyMemoryBytes is how many unconsumed request-body bytes a stream keeps in memory
 	// before spooling to a temporary file. If zero, 256 KiB is used.
 	BodyMemoryBytes int
+	// MaxPipelinedBytes caps the input a connection may send ahead while its current
+	// request is being answered (pipelined requests wait unparsed, and gnet cannot
+	// stop reading); a client that sends more without reading is disconnected. If
+	// zero, 1 MiB is used.
+	MaxPipelinedBytes int
 	// WriteHighWater makes Send block while a connection has more unsent bytes than
 	// this. If zero, 256 KiB is used. Send resumes below WriteLowWater (if zero, a
 	// quarter of the high-water mark).
@@ -80,6 +85,7 @@ const (
 	defaultBodyTimeout      = 30 * time.Second
 	defaultBodyMemory       = 256 << 10
 	defaultWriteHighWater   = 256 << 10
+	defaultMaxPipelined     = 1 << 20
 	defaultGracefulTimeout  = 30 * time.Second
 )
 
@@ -97,6 +103,7 @@ func (cfg Config) Normalize() Config {
 	setDefault(&cfg.GracefulTimeout, defaultGracefulTimeout)
 	setDefault(&cfg.BodyMemoryBytes, defaultBodyMemory)
 	setDefault(&cfg.WriteHighWater, defaultWriteHighWater)
+	setDefault(&cfg.MaxPipelinedBytes, defaultMaxPipelined)
 	if cfg.WriteLowWater <= 0 || cfg.WriteLowWater >= cfg.WriteHighWater {
 		cfg.WriteLowWater = cfg.WriteHighWater / 4
 	}

@@ -31,7 +31,14 @@ func (h *h1Conn) onData(c *conn, data []byte) (int, error) {
 	consumed := 0
 	for !c.closing && !c.closed {
 		if h.active != nil && h.reading == nil {
-			if consumed < len(data) {
+			if ahead := len(data) - consumed; ahead > c.srv.cfg.MaxPipelinedBytes {
+				c.srv.log.Warn("client pipelines too much input without reading; closing",
+					"client", c.gc.RemoteAddr(), "buffered", ahead, "limit", c.srv.cfg.MaxPipelinedBytes)
+				h.active.disconnect()
+				c.markGone()
+				c.closeNow()
+				return consumed, nil
+			} else if ahead > 0 {
 				c.needWake = true // resume once the response is complete
 			}
 			return consumed, nil

@@ -777,3 +777,21 @@ func TestExpectContinueRefusedWithoutReadingBody(t *testing.T) {
 		t.Fatalf("connection not closed: %v", err)
 	}
 }
+
+func TestPipelineFloodIsCut(t *testing.T) {
+	ts := startServer(t, Config{MaxPipelinedBytes: 64 << 10}, nil)
+	c := ts.dial(t)
+	flood := strings.Repeat("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n", (1<<20)/32)
+	go func() { _, _ = io.WriteString(c, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"+flood) }()
+	_, err := io.Copy(io.Discard, c)
+	if err != nil && !strings.Contains(err.Error(), "reset") {
+		t.Fatalf("want the connection closed, got %v", err)
+	}
+	if !strings.Contains(ts.logs.String(), "pipelines too much input") {
+		t.Fatal("no log line for the cut connection")
+	}
+	resp, err := http.Get(ts.url("/hello"))
+	if err != nil || body(t, resp) != "Hello, World!" {
+		t.Fatalf("other clients must still be served: %v", err)
+	}
+}
