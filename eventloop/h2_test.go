@@ -365,3 +365,57 @@ func (r *rawH2) wantStatus(d time.Duration, id uint32) string {
 	}
 	return f.(*http2.MetaHeadersFrame).PseudoValue("status")
 }
+
+// TestH2GracefulShutdownGoAway: Shutdown sends GOAWAY NO_ERROR with the last processed
+// stream, the stream in flight completes, new streams are not processed, then the
+// connection closes.
+func TestH2GracefulShutdownGoAway(t *testing.T) {
+	ts := startServer(t, Config{}, nil)
+	r := dialH2(t, ts.addr)
+	r.request(1, "GET", "/slow", true)
+	time.Sleep(50 * time.Millisecond)
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		done <- ts.Shutdown(ctx)
+	}()
+	f := r.until(5*time.Second, func(f http2.Frame) bool { _, ok := f.(*http2.GoAwayFrame); return ok })
+	if g, ok := f.(*http2.GoAwayFrame); !ok || g.ErrCode != http2.ErrCodeNo || g.LastStreamID != 1 {
+		t.Fatalf("want GOAWAY NO_ERROR last=1, got %v", f)
+	}
+	r.request(3, "GET", "/hello", true) // after the GOAWAY: ignored
+	var body []byte
+	for f := r.until(5*time.Second, func(http2.Frame) bool { return true }); f != nil; f = r.until(5*time.Second, func(http2.Frame) bool { return true }) {
+		switch f := f.(type) {
+		case *http2.DataFrame:
+			if f.StreamID != 1 {
+				t.Fatalf("stream %d answered after GOAWAY", f.StreamID)
+			}
+			body = append(body, f.Data()...)
+		case *http2.MetaHeadersFrame:
+			if f.StreamID != 1 {
+				t.Fatalf("stream %d answered after GOAWAY", f.StreamID)
+			}
+		}
+	}
+	if string(body) != "slow done" {
+		t.Fatalf("in-flight stream got %q", body)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+}
+
+// TestH2PeerGoAway: a client's GOAWAY lets its streams in flight finish, then the
+// server closes the connection.
+func TestH2PeerGoAway(t *testing.T) {
+	ts := startServer(t, Config{}, nil)
+	r := dialH2(t, ts.addr)
+	r.request(1, "GET", "/slow", true)
+	r.fr.WriteGoAway(0, http2.ErrCodeNo, nil)
+	if s := r.wantStatus(5*time.Second, 1); s != "200" {
+		t.Fatalf("status %s", s)
+	}
+	r.wantClosed(5 * time.Second)
+}
