@@ -17,9 +17,10 @@
 //
 // The app may send exactly one reply per phase: lifespan.startup.complete or
 // lifespan.startup.failed after lifespan.startup, lifespan.shutdown.complete or
-// lifespan.shutdown.failed after lifespan.shutdown. Anything else is refused by Send with
-// a *asgi.ContractError worded as uvicorn's ("Got invalid state transition on lifespan
-// protocol.") and ends the phase with that error.
+// lifespan.shutdown.failed after lifespan.shutdown. Send checks this with
+// asgi.LifespanOrder: anything else is refused with a *asgi.ContractError worded as
+// uvicorn's ("Got invalid state transition on lifespan protocol.") and ends the phase
+// with that error.
 //
 // # Apps that return early
 //

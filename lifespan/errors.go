@@ -33,6 +33,3 @@ func (e *FailedError) Error() string {
 	}
 	return fmt.Sprintf("lifespan: application %s failed: %s", e.Phase, e.Message)
 }
-
-// transitionError is uvicorn's wording for a message that does not fit the phase.
-const transitionError = "Got invalid state transition on lifespan protocol."

@@ -50,15 +50,6 @@ const (
 	stageStopped              // Shutdown ran
 )
 
-// phase is which reply the app may send next.
-type phase uint8
-
-const (
-	phaseIdle     phase = iota // no reply expected
-	phaseStartup               // lifespan.startup.complete or .failed expected
-	phaseShutdown              // lifespan.shutdown.complete or .failed expected
-)
-
 // event ends a phase: a valid reply in msg, or err (a contract error, the app's error
 // or panic, or errExited).
 type event struct {
@@ -86,7 +77,7 @@ type Manager struct {
 	// Guarded by mu:
 	mu      sync.Mutex
 	stage   stage
-	want    phase // phaseIdle once the current phase has its event
+	order   asgi.LifespanOrder // idle once the current phase has its event
 	exited  bool
 	exitErr error
 }
@@ -147,7 +138,7 @@ func (m *Manager) begin() bool {
 		return false
 	}
 	m.stage = stageStartup
-	m.want = phaseStartup
+	m.order.State = asgi.LifespanStartingUp
 	return true
 }
 
@@ -233,7 +224,7 @@ func (m *Manager) armShutdown() (event, bool) {
 	if m.exited {
 		return event{err: exitEvent(m.exitErr)}, false
 	}
-	m.want = phaseShutdown
+	m.order.State = asgi.LifespanShuttingDown
 	return event{}, true
 }
 
@@ -258,10 +249,10 @@ func (m *Manager) await(ctx context.Context, msg asgi.Message, timeout time.Dura
 func (m *Manager) abandon(err error) (event, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.want == phaseIdle {
+	if !m.order.Waiting() {
 		return <-m.result, nil // settled: the event is buffered
 	}
-	m.want = phaseIdle
+	m.order.State = asgi.LifespanIdle
 	return event{}, err
 }
 
@@ -290,7 +281,7 @@ func (m *Manager) exit(err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.exited, m.exitErr = true, err
-	if m.want == phaseIdle && m.stage == stageRunning && err != nil {
+	if !m.order.Waiting() && m.stage == stageRunning && err != nil {
 		m.log.Error("lifespan: app returned an error after startup", "error", err)
 	}
 	m.settleLocked(event{err: exitEvent(err)})
@@ -298,8 +289,8 @@ func (m *Manager) exit(err error) {
 
 // settleLocked delivers ev as the end of the current phase unless it already has one.
 func (m *Manager) settleLocked(ev event) {
-	if m.want != phaseIdle {
-		m.want = phaseIdle
+	if m.order.Waiting() {
+		m.order.State = asgi.LifespanIdle
 		m.result <- ev
 	}
 }
@@ -316,33 +307,15 @@ func (m *Manager) receive(ctx context.Context) (asgi.Message, error) {
 	}
 }
 
-// send is the app's Send: it accepts the one reply the current phase expects.
+// send is the app's Send: it accepts the one reply the current phase expects. Any
+// other message is refused and ends the phase with the contract error.
 func (m *Manager) send(_ context.Context, msg asgi.Message) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if fits(m.want, msg) {
-		m.settleLocked(event{msg: msg})
-		return nil
+	if err := m.order.Check(msg); err != nil {
+		m.settleLocked(event{err: err})
+		return err
 	}
-	err := &asgi.ContractError{Msg: fmt.Sprintf("%s Unexpected ASGI message '%s'.", transitionError, typeName(msg))}
-	m.settleLocked(event{err: err})
-	return err
-}
-
-// fits reports whether msg is a reply phase p accepts.
-func fits(p phase, msg asgi.Message) bool {
-	switch msg.(type) {
-	case *asgi.LifespanStartupComplete, *asgi.LifespanStartupFailed:
-		return p == phaseStartup
-	case *asgi.LifespanShutdownComplete, *asgi.LifespanShutdownFailed:
-		return p == phaseShutdown
-	}
-	return false
-}
-
-func typeName(m asgi.Message) string {
-	if m == nil {
-		return "<nil>"
-	}
-	return m.Type()
+	m.result <- event{msg: msg} // the reply ended the phase; result has room for it
+	return nil
 }

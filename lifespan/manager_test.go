@@ -286,7 +286,7 @@ func TestWrongReplyType(t *testing.T) {
 				<-sendErrs
 				err = m.Shutdown(context.Background())
 			}
-			if !asgi.IsContractError(err) || !strings.Contains(err.Error(), transitionError) || !strings.Contains(err.Error(), tt.want) {
+			if !asgi.IsContractError(err) || !strings.Contains(err.Error(), "Got invalid state transition on lifespan protocol.") || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want contract error %q", err, tt.want)
 			}
 			if sendErr := <-sendErrs; !asgi.IsContractError(sendErr) {

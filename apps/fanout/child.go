@@ -9,18 +9,6 @@ import (
 	"asgo/protocol/asgi"
 )
 
-// phase is what a member's Send may answer next.
-type phase uint8
-
-const (
-	phaseIdle     phase = iota // no reply expected
-	phaseStartup               // lifespan.startup sent; complete or failed expected
-	phaseShutdown              // lifespan.shutdown sent; complete or failed expected
-)
-
-// errTransition is uvicorn's wording for a lifespan reply that does not fit the phase.
-const errTransition = "Got invalid state transition on lifespan protocol."
-
 // errExited reports a member that returned before answering the phase's message.
 var errExited = errors.New("fanout: app returned before replying")
 
@@ -41,7 +29,7 @@ type child struct {
 
 	// Guarded by mu:
 	mu      sync.Mutex
-	want    phase // phaseIdle once the phase has its event
+	order   asgi.LifespanOrder // idle once the phase has its event
 	exited  bool
 	exitErr error
 }
@@ -50,7 +38,7 @@ type child struct {
 func run(ctx context.Context, scope *asgi.LifespanScope, m Member) *child {
 	cctx, cancel := context.WithCancel(ctx)
 	c := &child{name: m.Name, inbox: make(chan asgi.Message, 2), result: make(chan event, 1), ctx: cctx, cancel: cancel,
-		want: phaseStartup} // armed before the app runs, so a reply sent at once is accepted
+		order: asgi.LifespanOrder{State: asgi.LifespanStartingUp}} // armed before the app runs, so a reply sent at once is accepted
 	sub := &asgi.LifespanScope{ASGI: scope.ASGI, State: scope.State}
 	go c.serve(m.App, sub)
 	return c
@@ -79,8 +67,8 @@ func (c *child) exit(err error) {
 
 // settleLocked delivers ev as the end of the current phase unless it already has one.
 func (c *child) settleLocked(ev event) {
-	if c.want != phaseIdle {
-		c.want = phaseIdle
+	if c.order.Waiting() {
+		c.order.State = asgi.LifespanIdle
 		c.result <- ev
 	}
 }
@@ -99,7 +87,7 @@ func (c *child) shutdown(ctx context.Context) (event, error) {
 		c.mu.Unlock()
 		return event{err: err}, nil
 	}
-	c.want = phaseShutdown
+	c.order.State = asgi.LifespanShuttingDown
 	c.mu.Unlock()
 	return c.await(ctx, &asgi.LifespanShutdown{})
 }
@@ -125,25 +113,15 @@ func (c *child) receive(ctx context.Context) (asgi.Message, error) {
 	}
 }
 
+// send is the member's Send: it accepts the one reply the current phase expects. Any
+// other message is refused and ends the phase with the contract error.
 func (c *child) send(_ context.Context, msg asgi.Message) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if fits(c.want, msg) {
-		c.settleLocked(event{msg: msg})
-		return nil
+	if err := c.order.Check(msg); err != nil {
+		c.settleLocked(event{err: err})
+		return err
 	}
-	err := &asgi.ContractError{Msg: fmt.Sprintf("%s Unexpected ASGI message '%s'.", errTransition, typeName(msg))}
-	c.settleLocked(event{err: err})
-	return err
-}
-
-// fits reports whether msg is a reply the phase p accepts.
-func fits(p phase, msg asgi.Message) bool {
-	switch msg.(type) {
-	case *asgi.LifespanStartupComplete, *asgi.LifespanStartupFailed:
-		return p == phaseStartup
-	case *asgi.LifespanShutdownComplete, *asgi.LifespanShutdownFailed:
-		return p == phaseShutdown
-	}
-	return false
+	c.result <- event{msg: msg} // the reply ended the phase; result has room for it
+	return nil
 }

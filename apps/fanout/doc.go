@@ -5,7 +5,7 @@
 //
 // Members are driven as a server would drive them: each runs on its own goroutine with a
 // Receive that yields lifespan.startup and later lifespan.shutdown, and a Send that
-// accepts only the reply the current phase expects (uvicorn's "Got invalid state
-// transition on lifespan protocol." otherwise). There are no timeouts here: the server's
+// accepts only the reply the current phase expects, checked by asgi.LifespanOrder
+// (uvicorn's "Got invalid state transition on lifespan protocol." otherwise). There are no timeouts here: the server's
 // lifespan manager owns them and cancels ctx, which cancels every member.
 package fanout

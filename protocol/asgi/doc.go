@@ -8,8 +8,9 @@
 //
 // Messages are typed values whose Type method returns the ASGI message name
 // ("http.request", "http.response.start", "websocket.accept", ...). The order in which an
-// app may send messages is checked by the state machines in this package (HTTPSendState,
-// WebSocketSendState, LifespanSendState) so every server layer reports contract
+// app may send messages is checked by the state machines in this package
+// (HTTPResponseOrder, WebSocketOrder and LifespanOrder, whose states are HTTPSendState,
+// WebSocketSendState and LifespanSendState) so every server layer reports contract
 // violations with the same wording, e.g.
 //
 //	Expected ASGI message 'http.response.start', but got 'http.response.body'.
