@@ -1,0 +1,378 @@
+package eventloop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"asgo/protocol/asgi"
+	"asgo/protocol/h1"
+)
+
+// h1Stream is one HTTP/1.1 request and its response.
+type h1Stream struct {
+	c     *conn
+	h     *h1Conn
+	scope *asgi.HTTPScope
+	ctx   context.Context
+	stop  context.CancelFunc
+
+	// Set at creation, then read-only:
+	isHead     bool
+	protoMinor int
+	reqKeep    bool
+	expect100  bool
+	inline     bool
+	started    time.Time
+
+	// Owned by the loop goroutine:
+	received   int64
+	doneOnLoop bool // the loop has finished with this response
+	logged     bool // the access log line was written
+
+	// Guarded by c.mu:
+	body         bodyQueue
+	bodyDone     bool          // every body byte is queued
+	bodyErr      bool          // the body was cut short (timeout, too large, error)
+	deliveredEnd bool          // http.request with more_body=false was delivered
+	discarding   bool          // response done: further body bytes are dropped
+	recvWait     chan struct{} // closed when body arrives or the client leaves
+	gone         bool          // the client disconnected
+	sentContinue bool
+	order        asgi.HTTPResponseOrder
+	resp         h1.Response
+	status       int
+	sentBytes    int64
+	finished     bool // response complete, or the app ended without completing it
+	abort        bool // the connection must be aborted (response started, then failed)
+	forceClose   bool
+}
+
+func newH1Stream(c *conn, h *h1Conn, req *h1.Request) *h1Stream {
+	st := &h1Stream{
+		c:          c,
+		h:          h,
+		scope:      buildHTTPScope(c, req),
+		isHead:     req.IsHead(),
+		protoMinor: req.ProtoMinor,
+		reqKeep:    req.KeepAlive,
+		expect100:  req.Expect100,
+		started:    time.Now(),
+	}
+	if h.draining {
+		st.forceClose = true
+	}
+	return st
+}
+
+// runInline runs the app on the loop goroutine. Loop only.
+func (st *h1Stream) runInline() {
+	st.inline = true
+	st.ctx = context.Background()
+	c := st.c
+	c.mu.Lock()
+	if c.pending == nil {
+		c.pending = c.loop.takeBuf()
+	}
+	c.mu.Unlock()
+	st.finish(st.call())
+	if st.isFinished() {
+		st.h.responseDone(st.c, st)
+	}
+}
+
+// run runs the app on an executor goroutine.
+func (st *h1Stream) run() {
+	defer st.c.srv.inflight.Add(-1)
+	defer st.stop()
+	st.finish(st.call())
+	st.c.mu.Lock()
+	st.c.scheduleFlushLocked()
+	st.c.mu.Unlock()
+}
+
+// call runs the app, turning a panic into an error.
+func (st *h1Stream) call() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return st.c.srv.app.ServeASGI(st.ctx, st.scope, st.receive, st.send)
+}
+
+// finish is HTTP/1.1's failure policy: an app that failed or returned before
+// completing its response gets a 500 if nothing was sent yet, otherwise the
+// connection is aborted (the client sees a truncated response).
+func (st *h1Stream) finish(err error) {
+	c := st.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	complete := st.order.State == asgi.HTTPResponseComplete
+	if complete && err == nil {
+		st.finished = true
+		return
+	}
+	if st.gone {
+		st.finished = true
+		return
+	}
+	if err == nil {
+		err = errors.New("ASGI callable returned without completing response.")
+	}
+	if complete {
+		// The response went out whole; only log the app's error.
+		c.srv.log.Error("exception in ASGI application after the response completed", "path", st.scope.Path, "err", err)
+		st.finished = true
+		return
+	}
+	c.srv.log.Error("exception in ASGI application", "method", st.scope.Method, "path", st.scope.Path, "err", err)
+	if !st.resp.HeadWritten() {
+		st.status = 500
+		st.forceClose = true
+		c.pending = h1.AppendError(c.pending, 500, "Internal Server Error")
+	} else {
+		st.abort = true
+	}
+	st.finished = true
+}
+
+func (st *h1Stream) isFinished() bool {
+	st.c.mu.Lock()
+	defer st.c.mu.Unlock()
+	return st.finished
+}
+
+func (st *h1Stream) aborted() bool {
+	st.c.mu.Lock()
+	defer st.c.mu.Unlock()
+	return st.abort
+}
+
+func (st *h1Stream) headWritten() bool {
+	st.c.mu.Lock()
+	defer st.c.mu.Unlock()
+	return st.resp.HeadWritten()
+}
+
+func (st *h1Stream) keepAlive() bool {
+	st.c.mu.Lock()
+	defer st.c.mu.Unlock()
+	return !st.forceClose && st.resp.KeepAlive()
+}
+
+func (st *h1Stream) setClose() {
+	st.c.mu.Lock()
+	defer st.c.mu.Unlock()
+	st.forceClose = true
+	st.resp.SetClose()
+}
+
+// receive is the app's Receive.
+func (st *h1Stream) receive(ctx context.Context) (asgi.Message, error) {
+	c := st.c
+	c.mu.Lock()
+	for {
+		if st.gone || st.bodyErr {
+			c.mu.Unlock()
+			return &asgi.HTTPDisconnect{}, nil
+		}
+		if b, err := st.body.pop(); b != nil || err != nil {
+			more := !st.bodyDone || !st.body.empty()
+			if !more {
+				st.deliveredEnd = true
+			}
+			c.mu.Unlock()
+			if err != nil {
+				return nil, fmt.Errorf("eventloop: reading spooled body: %w", err)
+			}
+			return &asgi.HTTPRequest{Body: b, MoreBody: more}, nil
+		}
+		if st.bodyDone && !st.deliveredEnd {
+			st.deliveredEnd = true
+			c.mu.Unlock()
+			return &asgi.HTTPRequest{}, nil
+		}
+		if st.deliveredEnd && st.finished {
+			c.mu.Unlock()
+			return &asgi.HTTPDisconnect{}, nil
+		}
+		if st.inline {
+			c.mu.Unlock()
+			return nil, errInlineWouldBlock
+		}
+		if st.expect100 && !st.sentContinue && !st.resp.HeadWritten() {
+			st.sentContinue = true
+			c.pending = append(c.pending, h1.Continue100...)
+			c.scheduleFlushLocked()
+		}
+		if st.recvWait == nil {
+			st.recvWait = make(chan struct{})
+		}
+		wait := st.recvWait
+		c.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		c.mu.Lock()
+	}
+}
+
+// wakeReceiverLocked wakes a receive blocked on the inbox. c.mu must be held.
+func (st *h1Stream) wakeReceiverLocked() {
+	if st.recvWait != nil {
+		close(st.recvWait)
+		st.recvWait = nil
+	}
+}
+
+func (st *h1Stream) pushBody(b []byte) {
+	c := st.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st.discarding || st.gone {
+		return
+	}
+	if err := st.body.push(b, c.srv.cfg.BodyMemoryBytes); err != nil {
+		c.srv.log.Error("spooling request body failed", "err", err)
+		st.bodyErr = true
+	}
+	st.wakeReceiverLocked()
+}
+
+func (st *h1Stream) endBody() {
+	st.c.mu.Lock()
+	defer st.c.mu.Unlock()
+	st.bodyDone = true
+	st.wakeReceiverLocked()
+}
+
+// abortBody ends the body early: the app's receive returns http.disconnect.
+func (st *h1Stream) abortBody() {
+	st.c.mu.Lock()
+	defer st.c.mu.Unlock()
+	st.bodyErr = true
+	st.body.release()
+	st.wakeReceiverLocked()
+}
+
+func (st *h1Stream) bodyTooLarge() {
+	c := st.c
+	c.srv.log.Warn("request body too large", "client", c.gc.RemoteAddr(), "limit", c.srv.cfg.MaxBodyBytes)
+	c.mu.Lock()
+	if !st.resp.HeadWritten() && !st.finished {
+		c.pending = h1.AppendError(c.pending, 413, "request body too large")
+		st.finished, st.status = true, 413
+	}
+	c.mu.Unlock()
+	st.disconnect() // the server answered: the app's later output is dropped
+	st.h.reading = nil
+	st.h.releaseParser(c)
+	c.closeAfterFlush()
+}
+
+func (st *h1Stream) discardBody() {
+	st.c.mu.Lock()
+	defer st.c.mu.Unlock()
+	st.discarding = true
+	st.body.release()
+}
+
+// disconnect tells the app its client is gone. Loop only.
+func (st *h1Stream) disconnect() {
+	c := st.c
+	c.mu.Lock()
+	st.gone = true
+	st.body.release()
+	st.wakeReceiverLocked()
+	c.mu.Unlock()
+	if st.stop != nil {
+		st.stop()
+	}
+}
+
+// send is the app's Send.
+func (st *h1Stream) send(ctx context.Context, msg asgi.Message) error {
+	if ps, ok := msg.(*asgi.HTTPResponsePathsend); ok {
+		return st.sendFile(ctx, ps)
+	}
+	c := st.c
+	c.mu.Lock()
+	if st.gone || c.gone {
+		c.mu.Unlock()
+		return asgi.ErrDisconnected
+	}
+	if err := st.order.Check(msg); err != nil {
+		c.mu.Unlock()
+		return err
+	}
+	var err error
+	queued := len(c.pending)
+	switch m := msg.(type) {
+	case *asgi.HTTPResponseStart:
+		st.status = m.Status
+		err = st.resp.Begin(st.protoMinor, st.isHead, st.reqKeep && !st.forceClose, m.Status, m.Headers, m.Trailers)
+		if st.forceClose {
+			st.resp.SetClose()
+		}
+	case *asgi.HTTPResponseBody:
+		if st.expect100 && !st.sentContinue && !st.bodyDone && !st.resp.HeadWritten() {
+			// Answered without asking for the body: the client may never send it,
+			// so the connection cannot be reused (as net/http does).
+			st.resp.SetClose()
+			st.forceClose = true
+		}
+		n := len(c.pending)
+		c.pending, err = st.resp.AppendBody(c.pending, m.Body, m.MoreBody)
+		st.sentBytes += int64(len(c.pending) - n)
+	case *asgi.HTTPResponseTrailers:
+		if m.MoreTrailers {
+			c.pending, err = st.resp.AppendTrailersPart(c.pending, m.Headers)
+		} else {
+			c.pending, err = st.resp.AppendTrailers(c.pending, m.Headers)
+		}
+	}
+	if err != nil {
+		st.abort = st.resp.HeadWritten()
+	}
+	if st.order.State == asgi.HTTPResponseComplete {
+		st.finished = true
+	}
+	if !st.inline && (len(c.pending) != queued || st.finished || st.abort) {
+		c.scheduleFlushLocked() // http.response.start alone writes nothing yet
+	}
+	c.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if st.inline {
+		return nil
+	}
+	return c.waitWritable(ctx)
+}
+
+// accessLog writes one line per request, in uvicorn's shape. Loop only.
+func (st *h1Stream) accessLog() {
+	if !st.c.srv.cfg.AccessLog {
+		return
+	}
+	client, _ := st.c.addrs()
+	q := ""
+	if len(st.scope.QueryString) > 0 {
+		q = "?" + string(st.scope.QueryString)
+	}
+	st.c.mu.Lock()
+	status := st.status
+	cut := st.abort || st.gone && st.order.State != asgi.HTTPResponseComplete
+	st.c.mu.Unlock()
+	line := fmt.Sprintf("%s:%d - \"%s %s%s HTTP/%s\" %d", client.Host, client.Port,
+		st.scope.Method, st.scope.RawPath, q, st.scope.HTTPVersion, status)
+	if cut {
+		line += " (response incomplete: client disconnected or aborted)"
+	}
+	st.c.srv.log.Info(line, "duration", time.Since(st.started).Round(time.Microsecond))
+}
