@@ -65,7 +65,7 @@ func tool(t *testing.T, name string) string {
 	}
 	p, err := exec.LookPath(name)
 	if err != nil {
-		t.Skipf("%s not installed (make deps installs it)", name)
+		t.Fatalf("%s is required (make deps installs it)", name)
 	}
 	return p
 }
@@ -161,7 +161,7 @@ func TestH2Curl(t *testing.T) {
 func TestH2PythonClient(t *testing.T) {
 	python := "/usr/bin/python3"
 	if err := exec.Command(python, "-c", "import h2.connection").Run(); err != nil {
-		t.Skip("python3-h2 not installed (make deps installs it)")
+		t.Fatal("python3-h2 is required (make deps installs it)")
 	}
 	ts := startServer(t, Config{}, nil)
 	script := `
@@ -212,7 +212,7 @@ print(ok)
 func TestH2PythonHTTPX(t *testing.T) {
 	python := "/usr/bin/python3"
 	if err := exec.Command(python, "-c", "import httpx, h2").Run(); err != nil {
-		t.Skip("python3-httpx / python3-h2 not installed (make deps installs them)")
+		t.Fatal("python3-httpx and python3-h2 are required (make deps installs them)")
 	}
 	ts := startServer(t, Config{}, nil)
 	script := `

@@ -28,7 +28,7 @@ const chromium = "/usr/bin/chromium"
 // (--dump-dom with a virtual time budget races the real network on a loaded machine).
 func TestWebSocketChromiumChatPage(t *testing.T) {
 	if _, err := os.Stat(chromium); err != nil {
-		t.Skip("no chromium; run `make deps`")
+		t.Fatal("chromium is required; `make deps` installs it")
 	}
 	ts, _ := startWSServer(t, Config{})
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)

@@ -18,10 +18,10 @@ const python = "/usr/bin/python3"
 // without permessage-deflate.
 func TestWebSocketPythonClient(t *testing.T) {
 	if _, err := os.Stat(python); err != nil {
-		t.Skip("no /usr/bin/python3; run `make deps`")
+		t.Fatal("/usr/bin/python3 is required; `make deps` installs it")
 	}
 	if err := exec.Command(python, "-c", "import websockets").Run(); err != nil {
-		t.Skip("python3-websockets is not installed; run `make deps`")
+		t.Fatal("python3-websockets is required; `make deps` installs it")
 	}
 	ts, _ := startWSServer(t, Config{})
 	// With ClientContextTakeover the client keeps its LZ77 window across messages and
