@@ -125,7 +125,7 @@ func run(o *options) error {
 	}
 	if o.dryRun {
 		for i, j := range jobs {
-			fmt.Printf("%4d %-12s round %d pinned=%-5v %s\n", i+1, j.Scenario.ID, j.Round, j.Pinned, j.Server.Name)
+			fmt.Printf("%4d %-16s round %d pinned=%-5v %s\n", i+1, j.IDs(), j.Round, j.Pinned, j.Server.Name)
 		}
 		fmt.Printf("%d runs, about %s\n", len(jobs), grid.Estimate(jobs, o.timing).Round(time.Second))
 		return nil

@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"asgo/bench/internal/idleconn"
@@ -66,26 +68,60 @@ func runWS(args []string) error {
 	})
 }
 
+// runIdle opens connections in steps (-conns 10000,19000): after each step it prints
+// "EVENT ready N" and waits for a line on stdin before the next; after the last it checks
+// which connections are still open and reports.
 func runIdle(args []string) error {
 	fs := flag.NewFlagSet("idle", flag.ExitOnError)
 	var cfg idleconn.Config
-	var mode string
+	var mode, counts string
 	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:8000/", "URL of the first exchange")
 	fs.StringVar(&mode, "mode", "h1", "h1, h2 or ws")
-	fs.IntVar(&cfg.Conns, "conns", 1000, "connections")
+	fs.StringVar(&counts, "conns", "1000", "connection counts to reach in turn, ascending (e.g. 10000,19000)")
 	fs.IntVar(&cfg.Sources, "sources", 8, "loopback source addresses to rotate over")
 	fs.Parse(args)
 	cfg.Mode = idleconn.Mode(mode)
-	start := time.Now()
-	set, err := idleconn.Open(context.Background(), cfg)
-	defer set.Close()
+	steps, err := parseSteps(counts)
 	if err != nil {
-		return fmt.Errorf("%d of %d connections open: %w", set.Len(), cfg.Conns, err)
+		return err
 	}
-	fmt.Println("EVENT ready")
-	bufio.NewReader(os.Stdin).ReadString('\n')
-	alive := set.Check()
-	return emit(loadgen.Result{Requests: int64(set.Len()), Alive: int64(alive), Duration: time.Since(start), CPU: procstat.SelfCPU()})
+	start := time.Now()
+	in := bufio.NewReader(os.Stdin)
+	var sets []*idleconn.Set
+	defer func() {
+		for _, s := range sets {
+			s.Close()
+		}
+	}()
+	open := 0
+	for _, n := range steps {
+		cfg.Conns = n - open
+		set, err := idleconn.Open(context.Background(), cfg)
+		sets = append(sets, set)
+		if err != nil {
+			return fmt.Errorf("%d of %d connections open: %w", open+set.Len(), n, err)
+		}
+		open = n
+		fmt.Println("EVENT ready", n)
+		in.ReadString('\n')
+	}
+	alive := 0
+	for _, s := range sets {
+		alive += s.Check()
+	}
+	return emit(loadgen.Result{Requests: int64(open), Alive: int64(alive), Duration: time.Since(start), CPU: procstat.SelfCPU()})
+}
+
+func parseSteps(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 || (len(out) > 0 && n <= out[len(out)-1]) {
+			return nil, fmt.Errorf("-conns wants ascending positive counts, got %q", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 func emit(r loadgen.Result) error {

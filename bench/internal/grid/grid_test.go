@@ -173,3 +173,22 @@ func TestCountLabel(t *testing.T) {
 		}
 	}
 }
+
+func TestPlanGroupsIdleStepsPerServer(t *testing.T) {
+	scs, _ := Select(Resolve(Scenarios, 19000, 0), []string{"idle-h1"})
+	jobs, err := Plan(PlanConfig{Scenarios: scs, Servers: []string{"asgo", "fasthttp"}, Rounds: 2, Pinned: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, j := range jobs {
+		got = append(got, j.IDs()+"/"+j.Server.Name)
+	}
+	want := "idle-h1-10k+19k/asgo idle-h1-10k/fasthttp idle-h1-10k+19k/asgo idle-h1-10k/fasthttp"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("got %s\nwant %s", strings.Join(got, " "), want)
+	}
+	if n := len(jobs[0].Steps); n != 2 || jobs[0].Steps[1].Conns != 19000 {
+		t.Fatalf("steps %+v", jobs[0].Steps)
+	}
+}

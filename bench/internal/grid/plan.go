@@ -5,15 +5,32 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 )
 
-// Job is one planned measurement.
+// Job is one planned run of one server.
 type Job struct {
+	// Scenario is the scenario measured, or the first step of an idle job.
 	Scenario Scenario
-	Server   *Server
-	Round    int
-	Pinned   bool
+	// Steps are, for an idle job, the scenarios of one family in ascending connection count,
+	// measured in turn on one server process; nil otherwise.
+	Steps  []Scenario
+	Server *Server
+	Round  int
+	Pinned bool
+}
+
+// IDs names the job's scenarios ("idle-h1-10k+19k" for a two-step idle job).
+func (j Job) IDs() string {
+	if len(j.Steps) < 2 {
+		return j.Scenario.ID
+	}
+	id := j.Steps[0].ID
+	for _, s := range j.Steps[1:] {
+		id += "+" + strings.TrimPrefix(s.ID, string(s.Family)+"-")
+	}
+	return id
 }
 
 // PlanConfig chooses what to run.
@@ -45,7 +62,8 @@ func Plan(cfg PlanConfig) ([]Job, error) {
 	}
 	var jobs []Job
 	for _, pinned := range variants(cfg) {
-		for _, sc := range cfg.Scenarios {
+		for _, group := range groups(cfg.Scenarios) {
+			sc := group[0]
 			if !pinned && len(cfg.UnpinnedScenarios) > 0 && !slices.Contains(cfg.UnpinnedScenarios, sc.ID) {
 				continue
 			}
@@ -53,15 +71,64 @@ func Plan(cfg PlanConfig) ([]Job, error) {
 			if !pinned && len(only) == 0 {
 				only = UnpinnedServers
 			}
-			servers := serversFor(sc, only)
+			servers := groupServers(group, only)
 			for round := 1; round <= rounds; round++ {
 				for _, s := range servers {
-					jobs = append(jobs, Job{Scenario: sc, Server: s, Round: round, Pinned: pinned})
+					jobs = append(jobs, job(group, s, round, pinned))
 				}
 			}
 		}
 	}
 	return jobs, nil
+}
+
+// groups puts each throughput scenario alone and the idle scenarios of one family together,
+// in ascending connection count.
+func groups(scs []Scenario) [][]Scenario {
+	var out [][]Scenario
+	index := map[Family]int{}
+	for _, sc := range scs {
+		if i, ok := index[sc.Family]; ok && sc.Family.Idle() {
+			out[i] = append(out[i], sc)
+			continue
+		}
+		if sc.Family.Idle() {
+			index[sc.Family] = len(out)
+		}
+		out = append(out, []Scenario{sc})
+	}
+	for _, g := range out {
+		slices.SortStableFunc(g, func(a, b Scenario) int { return a.Conns - b.Conns })
+	}
+	return out
+}
+
+// groupServers is the union of the group's servers, in order of first appearance.
+func groupServers(group []Scenario, only []string) []*Server {
+	var out []*Server
+	for _, sc := range group {
+		for _, s := range serversFor(sc, only) {
+			if !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// job is server s's run of the group: the idle steps it takes part in, or the scenario.
+func job(group []Scenario, s *Server, round int, pinned bool) Job {
+	j := Job{Scenario: group[0], Server: s, Round: round, Pinned: pinned}
+	if !group[0].Family.Idle() {
+		return j
+	}
+	for _, sc := range group {
+		if slices.Contains(serversFor(sc, nil), s) {
+			j.Steps = append(j.Steps, sc)
+		}
+	}
+	j.Scenario = j.Steps[0]
+	return j
 }
 
 func variants(cfg PlanConfig) []bool {
@@ -106,10 +173,16 @@ func Execute(ctx context.Context, r *Runner, jobs []Job, progress io.Writer) []M
 			break
 		}
 		fmt.Fprintf(progress, "[%3d/%d] %-12s round %d %-8s %-11s eta %s ... ", i+1, len(jobs),
-			j.Scenario.ID, j.Round, variantName(j.Pinned), j.Server.Name, eta(started, i, len(jobs), r.Timing))
-		m := r.Run(ctx, j.Scenario, j.Server, j.Round, j.Pinned)
-		fmt.Fprintln(progress, brief(&m))
-		out = append(out, m)
+			j.IDs(), j.Round, variantName(j.Pinned), j.Server.Name, eta(started, i, len(jobs), r.Timing))
+		ms := r.Run(ctx, j)
+		for k := range ms {
+			if k > 0 {
+				fmt.Fprint(progress, "; ")
+			}
+			fmt.Fprint(progress, brief(&ms[k]))
+		}
+		fmt.Fprintln(progress)
+		out = append(out, ms...)
 		if i+1 == len(jobs) || jobs[i+1].Scenario.ID != j.Scenario.ID || jobs[i+1].Pinned != j.Pinned {
 			r.StopAll()
 		}
@@ -127,14 +200,15 @@ func variantName(pinned bool) string {
 
 // Estimate is the expected duration of jobs: per throughput run the measured interval, and
 // per server and scenario one start (about 0.6 s, 3 s for Python servers) and one warm-up (at
-// least 1 s, wrk's resolution); per idle run twice the settle time, about 1 s per 4,000
-// connections to open them, and 2 s of start and stop.
+// least 1 s, wrk's resolution); per idle run one settle time per step and one before, about
+// 1 s per 4,000 connections to open them, and 2 s of start and stop.
 func Estimate(jobs []Job, t Timing) time.Duration {
 	var sum time.Duration
 	started := map[string]bool{}
 	for _, j := range jobs {
 		if j.Scenario.Family.Idle() {
-			sum += 2*t.Settle + time.Duration(j.Scenario.Conns)*time.Second/4000 + 2*time.Second
+			last := j.Steps[len(j.Steps)-1]
+			sum += time.Duration(1+len(j.Steps))*t.Settle + time.Duration(last.Conns)*time.Second/4000 + 2*time.Second
 			continue
 		}
 		sum += t.Duration

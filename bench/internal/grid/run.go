@@ -80,8 +80,9 @@ type Timing struct {
 //
 // For throughput scenarios a server started for one round stays up for the next rounds of
 // the same scenario (StopAll ends them), so each server is started and warmed up once per
-// scenario and the rounds alternate between warm servers. Idle scenarios start a fresh
-// server for every run, so that its baseline RSS is that of a new process.
+// scenario and the rounds alternate between warm servers. Idle jobs start a fresh server
+// for every run, so that its baseline RSS is that of a new process, and measure each of
+// their steps (10k, then 19k) on it in turn.
 type Runner struct {
 	Setup  *Setup
 	Timing Timing
@@ -119,19 +120,28 @@ func (r *Runner) Prepare(dir string) error {
 	return os.MkdirAll(r.LogDir, 0o755)
 }
 
-// Run measures scenario sc on server s once.
-func (r *Runner) Run(ctx context.Context, sc Scenario, s *Server, round int, pinned bool) Measurement {
-	m := Measurement{Scenario: sc.ID, Server: s.Name, Round: round, Pinned: pinned, Conns: sc.Conns}
+// Run measures job j: one Measurement, or one per step of an idle job.
+func (r *Runner) Run(ctx context.Context, j Job) []Measurement {
+	steps := j.Steps
+	if len(steps) == 0 {
+		steps = []Scenario{j.Scenario}
+	}
+	ms := make([]Measurement, len(steps))
+	for i, sc := range steps {
+		ms[i] = Measurement{Scenario: sc.ID, Server: j.Server.Name, Round: j.Round, Pinned: j.Pinned, Conns: sc.Conns}
+	}
 	var err error
-	if sc.Family.Idle() {
-		err = r.runIdle(ctx, sc, s, pinned, &m)
+	if j.Scenario.Family.Idle() {
+		err = r.runIdle(ctx, steps, j.Server, j.Pinned, ms)
 	} else {
-		err = r.runThroughput(ctx, sc, s, pinned, &m)
+		err = r.runThroughput(ctx, j.Scenario, j.Server, j.Pinned, &ms[0])
 	}
 	if err != nil {
-		m.Error = err.Error()
+		for i := range ms {
+			ms[i].Error = err.Error()
+		}
 	}
-	return m
+	return ms
 }
 
 // StopAll stops the servers kept up between rounds.
@@ -160,13 +170,13 @@ func (r *Runner) start(ctx context.Context, sc Scenario, s *Server, pinned bool)
 	return nil, err
 }
 
-func (r *Runner) runIdle(ctx context.Context, sc Scenario, s *Server, pinned bool, m *Measurement) error {
-	l, err := r.start(ctx, sc, s, pinned)
+func (r *Runner) runIdle(ctx context.Context, steps []Scenario, s *Server, pinned bool, ms []Measurement) error {
+	l, err := r.start(ctx, steps[0], s, pinned)
 	if err != nil {
 		return err
 	}
 	defer l.stop()
-	if err := r.idle(ctx, sc, l.proc, "http://"+addr(l.port), r.Setup.Route(s, sc.Family), pinned, m); err != nil {
+	if err := r.idle(ctx, steps, l.proc, "http://"+addr(l.port), r.Setup.Route(s, steps[0].Family), pinned, ms); err != nil {
 		return err
 	}
 	return exited(l.proc, s)
@@ -296,17 +306,22 @@ func fill(m *Measurement, res loadgen.Result, server, load procstat.CPU) {
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// idle opens sc.Conns idle connections with benchload, reads the server's RSS once they are
-// open and have settled, then lets benchload check how many are still open.
-func (r *Runner) idle(ctx context.Context, sc Scenario, proc *Proc, base, path string, pinned bool, m *Measurement) error {
+// idle opens the steps' idle connections in turn with one benchload, reads the server's RSS
+// once each count is open and has settled, then lets benchload check how many are still
+// open. ms[i] receives step i.
+func (r *Runner) idle(ctx context.Context, steps []Scenario, proc *Proc, base, path string, pinned bool, ms []Measurement) error {
 	time.Sleep(r.Timing.Settle)
-	m.RSSBaseKiB = proc.RSS()
-	mode := strings.TrimPrefix(string(sc.Family), "idle-")
+	baseRSS := proc.RSS()
+	mode := strings.TrimPrefix(string(steps[0].Family), "idle-")
 	url := base + path
 	if mode == "ws" {
 		url = "ws" + strings.TrimPrefix(url, "http")
 	}
-	argv := append(prefixFor(pinned, 1), r.benchload(), "idle", "-mode", mode, "-url", url, "-conns", strconv.Itoa(sc.Conns))
+	counts := make([]string, len(steps))
+	for i, st := range steps {
+		counts[i] = strconv.Itoa(st.Conns)
+	}
+	argv := append(prefixFor(pinned, 1), r.benchload(), "idle", "-mode", mode, "-url", url, "-conns", strings.Join(counts, ","))
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
@@ -315,44 +330,49 @@ func (r *Runner) idle(ctx context.Context, sc Scenario, proc *Proc, base, path s
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("grid: start benchload: %w", err)
 	}
-	out, err := r.holdIdle(stdin, stdout, proc, m)
+	rss, out := r.holdIdle(stdin, stdout, proc, len(steps))
 	werr := cmd.Wait()
-	if err == nil && werr != nil {
-		err = fmt.Errorf("benchload idle: %w: %s", werr, strings.TrimSpace(stderr.String()))
+	if werr != nil {
+		return fmt.Errorf("benchload idle: %w: %s", werr, strings.TrimSpace(stderr.String()))
 	}
-	if err != nil {
-		return err
+	if len(rss) != len(steps) {
+		return fmt.Errorf("grid: benchload idle reported %d of %d steps", len(rss), len(steps))
 	}
 	res, err := loadgen.ParseBenchload(out)
 	if err != nil {
 		return err
 	}
-	m.Alive = res.Alive
-	m.LoadCPU = procstat.ChildCPU(cmd.ProcessState).Total().Seconds()
-	m.PerConnKiB = float64(m.RSSKiB-m.RSSBaseKiB) / float64(sc.Conns)
+	closed := res.Requests - res.Alive
+	for i := range steps {
+		m := &ms[i]
+		m.RSSBaseKiB, m.RSSKiB = baseRSS, rss[i]
+		m.Alive = max(int64(steps[i].Conns)-closed, 0)
+		m.LoadCPU = procstat.ChildCPU(cmd.ProcessState).Total().Seconds()
+		m.PerConnKiB = float64(m.RSSKiB-m.RSSBaseKiB) / float64(steps[i].Conns)
+	}
 	return nil
 }
 
-// holdIdle waits for "EVENT ready", samples RSS after Settle, then releases benchload and
-// returns the rest of its output.
-func (r *Runner) holdIdle(stdin io.WriteCloser, stdout io.Reader, proc *Proc, m *Measurement) ([]byte, error) {
+// holdIdle answers each "EVENT ready N" by sampling RSS after Settle and releasing benchload
+// to the next step (closing its stdin after the last), and returns the samples and the whole
+// output.
+func (r *Runner) holdIdle(stdin io.WriteCloser, stdout io.Reader, proc *Proc, steps int) ([]int64, []byte) {
+	defer stdin.Close()
 	sc := bufio.NewScanner(stdout)
 	var out strings.Builder
-	ready := false
+	var rss []int64
 	for sc.Scan() {
 		line := sc.Text()
 		out.WriteString(line + "\n")
-		if line == "EVENT ready" && !ready {
-			ready = true
-			time.Sleep(r.Timing.Settle)
-			m.RSSKiB = proc.RSS()
-			io.WriteString(stdin, "check\n")
+		if !strings.HasPrefix(line, "EVENT ready") {
+			continue
+		}
+		time.Sleep(r.Timing.Settle)
+		rss = append(rss, proc.RSS())
+		io.WriteString(stdin, "next\n")
+		if len(rss) == steps {
 			stdin.Close()
 		}
 	}
-	if !ready {
-		stdin.Close()
-		return nil, fmt.Errorf("grid: benchload idle never reported ready")
-	}
-	return []byte(out.String()), nil
+	return rss, []byte(out.String())
 }
