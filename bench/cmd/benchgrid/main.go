@@ -149,6 +149,7 @@ func execute(o *options, scs []grid.Scenario, jobs []grid.Job) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ms := grid.Execute(ctx, r, jobs, os.Stderr)
+	env.Finish()
 	rep := &report.Report{Env: env, Scenarios: scs, Measurements: ms, Rows: grid.Summarize(ms, scs)}
 	files, err := report.Write(o.out, rep)
 	if err != nil {

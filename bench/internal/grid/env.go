@@ -3,6 +3,7 @@ package grid
 import (
 	"bufio"
 	"debug/buildinfo"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,6 +34,23 @@ type Env struct {
 	// Versions maps each library and Debian package to its version.
 	Versions map[string]string `json:"versions"`
 	Note     string            `json:"note,omitempty"`
+	// Contention is the machine-wide busy and hypervisor-stolen CPU shares over the run,
+	// set by Finish: anything well above what the benchmark itself uses means noise.
+	Contention string `json:"contention,omitempty"`
+	// StealShare is the stolen share alone, 0..1.
+	StealShare float64 `json:"steal_share"`
+	start      procstat.SystemCPU
+}
+
+// Finish records the machine's CPU contention since Collect.
+func (e *Env) Finish() {
+	now, err := procstat.ReadSystemCPU()
+	if err != nil {
+		return
+	}
+	busy, steal := now.Shares(e.start)
+	e.StealShare = steal
+	e.Contention = fmt.Sprintf("machine busy %.0f%%, stolen by the hypervisor %.0f%% of all CPU time during the run", 100*busy, 100*steal)
 }
 
 // debPackages are the Debian packages whose versions the header shows.
@@ -53,6 +71,7 @@ func Collect(e *Setup, t Timing, rounds int, note string) Env {
 		Timing:     "rounds " + itoa(rounds) + ", warm-up " + t.Warmup.String() + ", measured " + t.Duration.String() + ", idle settle " + t.Settle.String(),
 		Versions:   map[string]string{}, Note: note,
 	}
+	env.start, _ = procstat.ReadSystemCPU()
 	env.ASGOGo, env.ASGOCommit = asgoBuild(e.ASGO)
 	for _, name := range []string{"gnetraw", "fasthttp", "hertz", "nbio", "gorilla", "gws", "h2c"} {
 		addDeps(env.Versions, filepath.Join(e.BinDir, name))

@@ -194,3 +194,54 @@ func ChildCPU(ps *os.ProcessState) CPU {
 	}
 	return CPU{User: ps.UserTime(), System: ps.SystemTime()}
 }
+
+// SystemCPU is the machine-wide CPU time from the first line of /proc/stat, in clock ticks.
+type SystemCPU struct {
+	Total, Idle, Steal int64
+}
+
+// ReadSystemCPU reads the machine-wide counters.
+func ReadSystemCPU() (SystemCPU, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return SystemCPU{}, fmt.Errorf("procstat: %w", err)
+	}
+	return parseSystemCPU(strings.SplitN(string(b), "\n", 2)[0])
+}
+
+// parseSystemCPU parses "cpu  user nice system idle iowait irq softirq steal ...".
+func parseSystemCPU(line string) (SystemCPU, error) {
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return SystemCPU{}, fmt.Errorf("procstat: bad /proc/stat line %q", line)
+	}
+	var s SystemCPU
+	for i, v := range f[1:] {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return SystemCPU{}, fmt.Errorf("procstat: bad /proc/stat line %q", line)
+		}
+		if i < 8 { // guest time is already counted in user and nice
+			s.Total += n
+		}
+		switch i {
+		case 3, 4:
+			s.Idle += n
+		case 7:
+			s.Steal = n
+		}
+	}
+	return s, nil
+}
+
+// Shares returns the busy (not idle, not stolen) and stolen shares of the time between an
+// earlier sample and s.
+func (s SystemCPU) Shares(earlier SystemCPU) (busy, steal float64) {
+	total := float64(s.Total - earlier.Total)
+	if total <= 0 {
+		return 0, 0
+	}
+	steal = float64(s.Steal-earlier.Steal) / total
+	busy = 1 - float64(s.Idle-earlier.Idle)/total - steal
+	return busy, steal
+}

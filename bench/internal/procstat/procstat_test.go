@@ -73,3 +73,22 @@ func TestFileLimit(t *testing.T) {
 		t.Fatalf("FileLimit = %d, %d, %v", soft, hard, err)
 	}
 }
+
+func TestSystemCPU(t *testing.T) {
+	a, err := parseSystemCPU("cpu  100 0 50 800 50 0 0 0 0 0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := parseSystemCPU("cpu  200 0 100 900 50 0 0 150 0 0")
+	busy, steal := b.Shares(a)
+	// 400 ticks passed: 150 busy, 100 idle, 150 stolen.
+	if busy != 150.0/400 || steal != 150.0/400 {
+		t.Fatalf("busy %v steal %v", busy, steal)
+	}
+	if _, err := parseSystemCPU("intr 1 2 3"); err == nil {
+		t.Fatal("non-cpu line accepted")
+	}
+	if _, err := ReadSystemCPU(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -96,10 +96,13 @@ func writeEnv(b *strings.Builder, e grid.Env) {
 	if e.Note != "" {
 		fmt.Fprintf(b, "> **Note:** %s\n\n", e.Note)
 	}
+	if e.StealShare > 0.05 {
+		fmt.Fprintf(b, "> **Noise:** the hypervisor stole %.0f%% of the CPU time during this run; treat the figures as noise.\n\n", 100*e.StealShare)
+	}
 	fmt.Fprintf(b, "| | |\n|---|---|\n")
 	for _, kv := range [][2]string{
 		{"date", e.Date}, {"host / kernel", e.Host + " / " + e.Kernel}, {"CPU", fmt.Sprintf("%s, %d cores", e.CPU, e.Cores)},
-		{"load average at start", e.LoadAvg}, {"open-file limit", fmt.Sprint(e.FileLimit)},
+		{"load average at start", e.LoadAvg}, {"CPU contention", e.Contention}, {"open-file limit", fmt.Sprint(e.FileLimit)},
 		{"Go (harness / asgo)", e.GoVersion + " / " + e.ASGOGo}, {"asgo commit", e.ASGOCommit},
 		{"pinning", e.Pinning}, {"GOMAXPROCS", e.GOMAXPROCS}, {"timing", e.Timing},
 	} {
