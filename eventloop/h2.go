@@ -47,7 +47,7 @@ type h2Conn struct {
 	blocked    int         // senders waiting for a send window
 	stallFrom  time.Time   // since when senders wait without window progress
 	now        time.Time   // time of the current Feed
-	lastRead   time.Time   // time of the last input
+	lastRead   time.Time   // time request-body bytes (or a new stream) last arrived
 	peerGoAway bool
 
 	// Owned by the loop goroutine:
@@ -67,13 +67,20 @@ func (h *h1Conn) startsHTTP2(c *conn, data []byte) bool {
 	if n < len(h2.ClientPreface) {
 		return true // wait for the rest of the preface
 	}
+	h.draining = true // the HTTP/1.1 handler is done with this connection
+	startHTTP2(c)
+	return true
+}
+
+// startHTTP2 makes c speak HTTP/2 from now on: it queues the server preface and
+// expects the client preface next. Prior-knowledge h2c uses it, and so will a TLS
+// transport after ALPN selected "h2": the protocol only sees plaintext bytes.
+func startHTTP2(c *conn) {
 	hc := newH2Conn(c)
 	c.mu.Lock()
 	c.pending = hc.proto.Start(c.pending)
 	c.mu.Unlock()
-	h.draining = true // the HTTP/1.1 handler is done with this connection
 	c.proto = hc
-	return true
 }
 
 // notHTTP closes, without an answer, a new connection whose first line is complete and
@@ -144,7 +151,7 @@ func (h *h2Conn) onData(c *conn, data []byte) (int, error) {
 	now := time.Now()
 	c.mu.Lock()
 	unsent := len(c.pending) + int(c.outbound.Load())
-	h.now, h.lastRead = now, now
+	h.now = now
 	var n int
 	var err error
 	c.pending, n, err = h.proto.Feed(c.pending, data, now)
@@ -340,6 +347,7 @@ func (h *h2Conn) OnRequest(id uint32, req *h2.Request) {
 	scope.State = c.srv.state()
 	scope.Extensions = httpExtensions
 	st := newH2Stream(h, id, scope, req.Method == "HEAD")
+	h.lastRead = h.now
 	st.declaredLen = req.ContentLength
 	st.bodyDone = req.EndStream
 	h.streams[id] = st
@@ -351,6 +359,7 @@ func (h *h2Conn) OnData(id uint32, data []byte, end bool) {
 	if st == nil || st.gone {
 		return // the Conn grants unconsumed bytes back when the stream is released
 	}
+	h.lastRead = h.now
 	if len(data) > 0 {
 		st.received += int64(len(data))
 		if max := h.c.srv.cfg.MaxBodyBytes; max > 0 && st.received > max {
