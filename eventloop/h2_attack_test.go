@@ -285,13 +285,18 @@ func TestH2AttackFloodsDoNotStarveOthers(t *testing.T) {
 }
 
 // TestH2AttackSlowBody: a stream whose body never comes is answered 408 after the body
-// timeout; the app sees http.disconnect and the connection stays usable.
+// timeout, even while the client keeps the connection busy with PINGs; the app sees
+// http.disconnect and the connection stays usable.
 func TestH2AttackSlowBody(t *testing.T) {
 	underAttack(t, Config{BodyTimeout: 300 * time.Millisecond}, func(t *testing.T, ts *testServer) {
 		r := dialH2(t, ts.addr)
 		r.request(1, "POST", "/read", false)
 		r.fr.WriteData(1, false, []byte("some"))
 		start := time.Now()
+		for i := 0; i < 8; i++ { // PINGs do not keep a stalled upload alive
+			r.fr.WritePing(false, [8]byte{byte(i)})
+			time.Sleep(50 * time.Millisecond)
+		}
 		if s := r.wantStatus(5*time.Second, 1); s != "408" {
 			t.Fatalf("status %s, want 408", s)
 		}
