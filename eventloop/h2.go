@@ -630,11 +630,7 @@ func (st *h2Stream) send(ctx context.Context, msg asgi.Message) error {
 	var err error
 	switch m := msg.(type) {
 	case *asgi.HTTPResponseStart:
-		st.status = m.Status
-		if m.Trailers {
-			st.h.proto.AnnounceTrailers(st.id)
-		}
-		c.pending, err = st.h.proto.WriteHeaders(c.pending, st.id, m.Status, m.Headers, false)
+		err = st.writeStartLocked(m)
 	case *asgi.HTTPResponseBody:
 		body := m.Body
 		if st.isHead {
@@ -645,26 +641,50 @@ func (st *h2Stream) send(ctx context.Context, msg asgi.Message) error {
 		}
 		return st.writeDataLocked(ctx, body, !m.MoreBody)
 	case *asgi.HTTPResponseTrailers:
-		st.trailers = append(st.trailers, m.Headers.Clone()...)
-		switch {
-		case m.MoreTrailers:
-		case len(st.backlog) > 0:
-			st.backlogTrailers, st.hasTrailers = st.trailers, true
-		default:
-			c.pending, err = st.h.proto.WriteTrailers(c.pending, st.id, st.trailers)
-		}
+		err = st.writeTrailersLocked(m)
 	}
-	if st.inline {
-		c.mu.Unlock() // the loop flushes at the end of the event
-		if err != nil {
-			return asgi.ErrDisconnected
-		}
-		return nil
+	return st.queuedLocked(ctx, err)
+}
+
+func (st *h2Stream) writeStartLocked(m *asgi.HTTPResponseStart) error {
+	st.status = m.Status
+	if m.Trailers {
+		st.h.proto.AnnounceTrailers(st.id)
 	}
-	c.scheduleFlushLocked()
+	var err error
+	st.c.pending, err = st.h.proto.WriteHeaders(st.c.pending, st.id, m.Status, m.Headers, false)
+	return err
+}
+
+// writeTrailersLocked collects trailers and sends them with the last message (after
+// the backlog of an inline stream, if any).
+func (st *h2Stream) writeTrailersLocked(m *asgi.HTTPResponseTrailers) error {
+	st.trailers = append(st.trailers, m.Headers.Clone()...)
+	var err error
+	switch {
+	case m.MoreTrailers:
+	case len(st.backlog) > 0:
+		st.backlogTrailers, st.hasTrailers = st.trailers, true
+	default:
+		st.c.pending, err = st.h.proto.WriteTrailers(st.c.pending, st.id, st.trailers)
+	}
+	return err
+}
+
+// queuedLocked finishes a send whose frames are queued: it schedules the flush (the
+// loop flushes inline streams at the end of the event) and applies backpressure.
+// Called with c.mu held; returns with it released.
+func (st *h2Stream) queuedLocked(ctx context.Context, err error) error {
+	c := st.c
+	if !st.inline {
+		c.scheduleFlushLocked()
+	}
 	c.mu.Unlock()
 	if err != nil {
 		return asgi.ErrDisconnected
+	}
+	if st.inline {
+		return nil
 	}
 	return c.waitWritable(ctx)
 }
