@@ -597,3 +597,53 @@ func TestDataFrameZeroAllocs(t *testing.T) {
 		t.Fatalf("%v allocations per DATA frame", allocs)
 	}
 }
+
+// TestPaddingIsGrantedBack: padding counts against the windows but is never consumed
+// by the application, so it is granted back without waiting for Consumed.
+func TestPaddingIsGrantedBack(t *testing.T) {
+	run(t, Config{StreamWindow: 65535, ConnWindow: 65535}, func(t *testing.T, p *peer) {
+		p.handshake()
+		p.post(1, "/")
+		for i := 0; i < 400; i++ { // 80 KB of frames through 64 KB windows
+			p.fw.WriteDataPadded(1, false, []byte("x"), make([]byte, 200))
+		}
+		p.flush()
+		p.wantOK()
+		if string(p.h.body[1]) != strings.Repeat("x", 400) {
+			t.Fatalf("body %q", p.h.body[1])
+		}
+		updates := map[uint32]int{}
+		for f := p.next(); f != nil; f = p.next() {
+			if wu, ok := f.(*http2.WindowUpdateFrame); ok {
+				updates[wu.StreamID]++
+			}
+		}
+		if updates[0] == 0 || updates[1] == 0 {
+			t.Fatalf("window updates %v, want both the connection and the stream", updates)
+		}
+	})
+}
+
+// TestPeerMaxFrameSize: DATA frames follow the peer's SETTINGS_MAX_FRAME_SIZE.
+func TestPeerMaxFrameSize(t *testing.T) {
+	run(t, Config{}, func(t *testing.T, p *peer) {
+		p.handshake()
+		p.fw.WriteSettings(http2.Setting{ID: http2.SettingMaxFrameSize, Val: 20000})
+		p.flush()
+		p.wantSettingsAck()
+		p.get(1, "/")
+		p.out, _ = p.c.WriteHeaders(p.out, 1, 200, nil, false)
+		var n int
+		p.out, n, _ = p.c.WriteData(p.out, 1, make([]byte, 30000), true)
+		if n != 30000 {
+			t.Fatalf("accepted %d", n)
+		}
+		p.wantHeaders(1, "200", false)
+		if f := p.want(http2.FrameData).(*http2.DataFrame); len(f.Data()) != 20000 {
+			t.Fatalf("first DATA frame has %d bytes, want 20000", len(f.Data()))
+		}
+		if f := p.want(http2.FrameData).(*http2.DataFrame); len(f.Data()) != 10000 || !f.StreamEnded() {
+			t.Fatalf("second DATA frame: %d bytes end=%v", len(f.Data()), f.StreamEnded())
+		}
+	})
+}

@@ -252,7 +252,7 @@ func (c *Conn) processData(f *http2.DataFrame) error {
 	data := f.Data()
 	if pad := size - int64(len(data)); pad > 0 {
 		c.creditConn(pad) // padding is never consumed by the application
-		st.credit += pad
+		c.creditStream(st, pad)
 	}
 	if len(data) == 0 && !f.StreamEnded() {
 		if err := c.chargeControl(); err != nil { // empty-frame flood

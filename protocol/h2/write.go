@@ -108,15 +108,22 @@ func (c *Conn) Consumed(dst []byte, id uint32, n int) []byte {
 	k := min(int64(n), st.unconsumed)
 	st.unconsumed -= k
 	c.creditConn(k)
-	if st.remoteOpen() {
-		st.credit += k
-		if st.credit >= int64(c.cfg.StreamWindow)/2 {
-			c.fr.WriteWindowUpdate(id, uint32(st.credit))
-			st.recvWin += st.credit
-			st.credit = 0
-		}
-	}
+	c.creditStream(st, k)
 	return c.end()
+}
+
+// creditStream owes n bytes of st's window back to the peer and sends WINDOW_UPDATE
+// once half the window is owed, while the peer may still send on st.
+func (c *Conn) creditStream(st *stream, n int64) {
+	if !st.remoteOpen() {
+		return
+	}
+	st.credit += n
+	if st.credit >= int64(c.cfg.StreamWindow)/2 {
+		c.fr.WriteWindowUpdate(st.id, uint32(st.credit))
+		st.recvWin += st.credit
+		st.credit = 0
+	}
 }
 
 // Release tells the Conn that the application of stream id has finished. A response
