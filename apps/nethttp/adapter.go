@@ -8,9 +8,9 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
-	"strconv"
 	"sync/atomic"
 
+	"asgo/apps/internal/httpx"
 	"asgo/protocol/asgi"
 )
 
@@ -55,13 +55,7 @@ var ErrUnsupportedScope = errors.New("nethttp: unsupported scope type")
 // ServeASGI implements asgi.App: it runs the handler on the calling goroutine for an
 // HTTP scope and denies a WebSocket scope (403), since Hijack is not offered.
 func (a *Adapter) ServeASGI(ctx context.Context, scope asgi.Scope, receive asgi.Receive, send asgi.Send) error {
-	switch s := scope.(type) {
-	case *asgi.HTTPScope:
-		return a.serveHTTP(ctx, s, receive, send)
-	case *asgi.WebSocketScope:
-		return send(ctx, &asgi.WebSocketClose{})
-	}
-	return ErrUnsupportedScope
+	return httpx.ServeHTTPOnly(ctx, scope, receive, send, a.serveHTTP, ErrUnsupportedScope)
 }
 
 func (a *Adapter) serveHTTP(ctx context.Context, scope *asgi.HTTPScope, receive asgi.Receive, send asgi.Send) error {
@@ -70,7 +64,7 @@ func (a *Adapter) serveHTTP(ctx context.Context, scope *asgi.HTTPScope, receive 
 	x := &exchange{body: requestBody{ctx: ctx, receive: receive, more: true}}
 	req, err := newRequest(ctx, scope, &x.body, a.localAddr(scope.Server))
 	if err != nil {
-		return badRequest(ctx, send, err)
+		return httpx.BadRequest(ctx, send, "400 Bad Request: "+err.Error())
 	}
 	x.w.init(ctx, send, scope, a.logger)
 	defer x.w.release()
@@ -112,13 +106,4 @@ func (a *Adapter) call(w http.ResponseWriter, r *http.Request) (err error) {
 	}()
 	a.handler.ServeHTTP(w, r)
 	return nil
-}
-
-func badRequest(ctx context.Context, send asgi.Send, err error) error {
-	body := "400 Bad Request: " + err.Error() + "\n"
-	h := asgi.H("content-type", "text/plain; charset=utf-8", "content-length", strconv.Itoa(len(body)))
-	if err := send(ctx, &asgi.HTTPResponseStart{Status: 400, Headers: h}); err != nil {
-		return err
-	}
-	return send(ctx, &asgi.HTTPResponseBody{Body: []byte(body)})
 }

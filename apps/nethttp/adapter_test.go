@@ -1,7 +1,6 @@
 package nethttp
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -9,50 +8,27 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"asgo/apps/internal/apptest"
 	"asgo/protocol/asgi"
 	"asgo/protocol/asgi/asgitest"
 )
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func newAdapter(h http.HandlerFunc) (*Adapter, *syncBuffer) {
-	logs := &syncBuffer{}
+func newAdapter(h http.HandlerFunc) (*Adapter, *apptest.LogBuffer) {
+	logs := &apptest.LogBuffer{}
 	return New(h, Config{Logger: slog.New(slog.NewTextHandler(logs, nil))}), logs
 }
 
-// run serves scope with receive and returns the recorder and ServeASGI's error.
+// run serves scope with receive (an empty body when nil) and returns the recorder and
+// ServeASGI's error.
 func run(t *testing.T, a asgi.App, scope *asgi.HTTPScope, receive asgi.Receive) (*asgitest.Recorder, error) {
 	t.Helper()
-	rec := asgitest.NewRecorder(asgi.ScopeHTTP)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
 	if receive == nil {
 		receive = asgitest.Script(&asgi.HTTPDisconnect{}, &asgi.HTTPRequest{})
 	}
-	err := a.ServeASGI(ctx, scope, receive, rec.Send)
-	if rec.Err != nil {
-		t.Fatalf("contract violation: %v", rec.Err)
-	}
-	return rec, err
+	return apptest.Serve(t, a, scope, receive)
 }
 
 func scope(version, method, target string, headers ...string) *asgi.HTTPScope {
@@ -61,14 +37,8 @@ func scope(version, method, target string, headers ...string) *asgi.HTTPScope {
 	return s
 }
 
-func forModes(t *testing.T, f func(t *testing.T, version string)) {
-	for _, v := range []string{"1.1", "2"} {
-		t.Run("HTTP/"+v, func(t *testing.T) { f(t, v) })
-	}
-}
-
 func TestFlushStreams(t *testing.T) {
-	forModes(t, func(t *testing.T, version string) {
+	apptest.ForVersions(t, func(t *testing.T, version string) {
 		step := make(chan struct{})
 		a, _ := newAdapter(func(w http.ResponseWriter, r *http.Request) {
 			io.WriteString(w, "first")
@@ -151,7 +121,7 @@ func TestWriteAfterReturn(t *testing.T) {
 }
 
 func TestContextCancelledWhenClientGoes(t *testing.T) {
-	forModes(t, func(t *testing.T, version string) {
+	apptest.ForVersions(t, func(t *testing.T, version string) {
 		started := make(chan struct{})
 		var cause error
 		a, _ := newAdapter(func(w http.ResponseWriter, r *http.Request) {
@@ -205,7 +175,7 @@ func TestBodyIsReadLazily(t *testing.T) {
 }
 
 func TestBodyStreamsAndEnds(t *testing.T) {
-	forModes(t, func(t *testing.T, version string) {
+	apptest.ForVersions(t, func(t *testing.T, version string) {
 		var got []byte
 		var readErr, afterClose error
 		a, _ := newAdapter(func(w http.ResponseWriter, r *http.Request) {

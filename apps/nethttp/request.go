@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"asgo/apps/internal/httpx"
 	"asgo/protocol/asgi"
 )
 
@@ -119,16 +120,7 @@ func proto(version string) (string, int, int) {
 // "; " into one value, as net/http's HTTP/2 server does.
 func newHeader(fields asgi.Headers, http2 bool) http.Header {
 	h := make(http.Header, len(fields))
-	size := 0
-	for i := range fields {
-		size += len(fields[i].Value)
-	}
-	var sb strings.Builder
-	sb.Grow(size)
-	for i := range fields {
-		sb.Write(fields[i].Value)
-	}
-	values := sb.String()
+	values := httpx.JoinValues(fields)
 	strs := make([]string, len(fields))
 	off := 0
 	for i := range fields {

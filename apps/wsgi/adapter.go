@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"asgo/apps/internal/httpx"
 	"asgo/protocol/asgi"
 )
 
@@ -62,7 +63,7 @@ type App struct {
 	cfg        Config
 	pool       *Pool
 	ownPool    bool
-	retryAfter string
+	retryAfter []byte // the Retry-After value of the 503, shared read-only
 }
 
 // New returns an App serving h. Unless cfg.Pool is set it starts its own pool of
@@ -74,7 +75,7 @@ func New(h Handler, cfg Config) *App {
 		a.pool = NewPool(PoolConfig{Workers: cfg.Workers, Backlog: cfg.Backlog})
 		a.ownPool = true
 	}
-	a.retryAfter = strconv.Itoa(max(1, int(cfg.RetryAfter.Round(time.Second)/time.Second)))
+	a.retryAfter = strconv.AppendInt(nil, int64(max(1, int(cfg.RetryAfter.Round(time.Second)/time.Second))), 10)
 	return a
 }
 
@@ -93,13 +94,7 @@ func (a *App) Close() {
 // scope is denied (403), since a WSGI handler cannot speak WebSocket; any other scope
 // (lifespan) returns ErrUnsupportedScope.
 func (a *App) ServeASGI(ctx context.Context, scope asgi.Scope, receive asgi.Receive, send asgi.Send) error {
-	switch s := scope.(type) {
-	case *asgi.HTTPScope:
-		return a.serveHTTP(ctx, s, receive, send)
-	case *asgi.WebSocketScope:
-		return send(ctx, &asgi.WebSocketClose{})
-	}
-	return ErrUnsupportedScope
+	return httpx.ServeHTTPOnly(ctx, scope, receive, send, a.serveHTTP, ErrUnsupportedScope)
 }
 
 func (a *App) serveHTTP(ctx context.Context, scope *asgi.HTTPScope, receive asgi.Receive, send asgi.Send) error {
@@ -107,10 +102,13 @@ func (a *App) serveHTTP(ctx context.Context, scope *asgi.HTTPScope, receive asgi
 	if err := a.pool.TrySubmit(x); err != nil {
 		x.cancel()
 		a.cfg.Logger.Debug("wsgi: refusing request", requestAttrs(scope, "err", err)...)
-		return sendPlain(ctx, send, 503, "Service Unavailable\n", "retry-after", a.retryAfter)
+		return httpx.Text(ctx, send, 503, "Service Unavailable\n", asgi.HeaderField{Name: nameRetryAfter, Value: a.retryAfter})
 	}
 	return x.wait(ctx)
 }
+
+// nameRetryAfter is the header name of the 503's Retry-After.
+var nameRetryAfter = []byte("retry-after")
 
 // requestAttrs returns the log attributes naming the request, followed by extra.
 func requestAttrs(scope *asgi.HTTPScope, extra ...any) []any {
@@ -120,14 +118,4 @@ func requestAttrs(scope *asgi.HTTPScope, extra ...any) []any {
 	}
 	attrs := []any{"method", scope.Method, "path", scope.Path, "client", client}
 	return append(attrs, extra...)
-}
-
-// sendPlain sends a complete text/plain response with extra header pairs.
-func sendPlain(ctx context.Context, send asgi.Send, status int, body string, extra ...string) error {
-	h := asgi.H(append([]string{"content-type", "text/plain; charset=utf-8",
-		"content-length", strconv.Itoa(len(body))}, extra...)...)
-	if err := send(ctx, &asgi.HTTPResponseStart{Status: status, Headers: h}); err != nil {
-		return err
-	}
-	return send(ctx, &asgi.HTTPResponseBody{Body: []byte(body)})
 }

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"asgo/apps/internal/apptest"
+	"asgo/apps/internal/httpx"
 	"asgo/eventloop"
 	"asgo/protocol/asgi"
 )
@@ -37,7 +39,7 @@ func startAsgo(t testing.TB, app asgi.App) string {
 func beside(wsgiApp asgi.App) asgi.App {
 	return asgi.AppFunc(func(ctx context.Context, s asgi.Scope, r asgi.Receive, send asgi.Send) error {
 		if hs, ok := s.(*asgi.HTTPScope); ok && hs.Path == "/async" {
-			return sendPlain(ctx, send, 200, "async")
+			return httpx.Text(ctx, send, 200, "async")
 		}
 		return wsgiApp.ServeASGI(ctx, s, r, send)
 	})
@@ -69,7 +71,7 @@ func get(t *testing.T, c *http.Client, url string) (*http.Response, string) {
 }
 
 func TestE2ESaturation(t *testing.T) {
-	forModes(t, func(t *testing.T, version string) {
+	apptest.ForVersions(t, func(t *testing.T, version string) {
 		b := newBlocker()
 		app, _ := newApp(t, b.handler, Config{Workers: 2, Backlog: 1})
 		base := startAsgo(t, beside(app))
@@ -145,7 +147,7 @@ func TestE2EStreaming64MiBUpload(t *testing.T) {
 	if testing.Short() {
 		t.Skip("64 MiB upload")
 	}
-	forModes(t, func(t *testing.T, version string) {
+	apptest.ForVersions(t, func(t *testing.T, version string) {
 		const total = 64 << 20
 		var peak atomic.Uint64
 		app, _ := newApp(t, func(e Environ, start StartResponse) (Iterable, error) {
@@ -199,7 +201,7 @@ func TestE2EStreaming64MiBUpload(t *testing.T) {
 }
 
 func TestE2EEnvironAndErrors(t *testing.T) {
-	forModes(t, func(t *testing.T, version string) {
+	apptest.ForVersions(t, func(t *testing.T, version string) {
 		app, logs := newApp(t, func(e Environ, start StartResponse) (Iterable, error) {
 			switch e.Get("PATH_INFO") {
 			case "/panic":
@@ -243,7 +245,7 @@ func TestE2EEnvironAndErrors(t *testing.T) {
 }
 
 func TestE2ETimeoutAndPathsend(t *testing.T) {
-	forModes(t, func(t *testing.T, version string) {
+	apptest.ForVersions(t, func(t *testing.T, version string) {
 		path, data := writeTemp(t, 300_000)
 		release := make(chan struct{})
 		defer close(release)
@@ -298,7 +300,7 @@ func TestE2EUploadHeldBackWhileHandlerWaits(t *testing.T) {
 	if testing.Short() {
 		t.Skip("64 MiB upload")
 	}
-	forModes(t, func(t *testing.T, version string) {
+	apptest.ForVersions(t, func(t *testing.T, version string) {
 		const total = 64 << 20
 		src := &patternReader{n: total}
 		var sentBeforeRead atomic.Int64

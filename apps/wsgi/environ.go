@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"asgo/apps/internal/httpx"
 	"asgo/protocol/asgi"
 )
 
@@ -155,16 +156,7 @@ func pathInfo(scope *asgi.HTTPScope) string {
 // addHeaders sets CONTENT_TYPE, CONTENT_LENGTH and the HTTP_* keys; the values share one
 // allocation (repeated fields are joined into a new string).
 func addHeaders(e Environ, h asgi.Headers) {
-	size := 0
-	for i := range h {
-		size += len(h[i].Value)
-	}
-	var sb strings.Builder
-	sb.Grow(size)
-	for i := range h {
-		sb.Write(h[i].Value)
-	}
-	all, off := sb.String(), 0
+	all, off := httpx.JoinValues(h), 0
 	for i := range h {
 		v := all[off : off+len(h[i].Value)]
 		off += len(h[i].Value)

@@ -5,11 +5,12 @@ import (
 	"io"
 	"testing"
 
+	"asgo/apps/internal/apptest"
 	"asgo/protocol/asgi"
 )
 
 func TestEnvironKeys(t *testing.T) {
-	forModes(t, func(t *testing.T, version string) {
+	apptest.ForVersions(t, func(t *testing.T, version string) {
 		var got Environ
 		app, _ := newApp(t, func(e Environ, start StartResponse) (Iterable, error) {
 			got = e

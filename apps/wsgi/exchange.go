@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"asgo/apps/internal/httpx"
 	"asgo/protocol/asgi"
 )
 
@@ -84,7 +85,7 @@ func (x *exchange) expire(ctx context.Context) error {
 	if started {
 		return ErrTimeout
 	}
-	return sendPlain(ctx, x.send, 504, "Gateway Timeout\n")
+	return httpx.Text(ctx, x.send, 504, "Gateway Timeout\n")
 }
 
 // detach cuts the worker off the server's stream and reports whether the response had

@@ -1,53 +1,22 @@
 package wsgi
 
 import (
-	"bytes"
-	"context"
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"asgo/apps/internal/apptest"
 	"asgo/protocol/asgi"
 	"asgo/protocol/asgi/asgitest"
 )
 
-// modes are the HTTP versions every scenario runs under. The adapter sees only the
-// scope, so over asgitest the modes differ in http_version; the end-to-end tests run
-// the same scenarios over real connections.
-var modes = []string{"1.1", "2"}
-
-func forModes(t *testing.T, f func(t *testing.T, version string)) {
-	for _, v := range modes {
-		t.Run("HTTP/"+v, func(t *testing.T) { f(t, v) })
-	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent use (log output).
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // newApp returns an App serving h whose log goes to the returned buffer.
-func newApp(t *testing.T, h HandlerFunc, cfg Config) (*App, *syncBuffer) {
+func newApp(t *testing.T, h HandlerFunc, cfg Config) (*App, *apptest.LogBuffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &apptest.LogBuffer{}
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if cfg.Errors == nil {
 		cfg.Errors = logs
@@ -67,14 +36,7 @@ func scopeFor(version, method, target string, headers ...string) *asgi.HTTPScope
 // and ServeASGI's error.
 func serve(t *testing.T, app asgi.App, scope *asgi.HTTPScope, body []byte) (*asgitest.Recorder, error) {
 	t.Helper()
-	rec := asgitest.NewRecorder(asgi.ScopeHTTP)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	err := app.ServeASGI(ctx, scope, asgitest.Script(&asgi.HTTPDisconnect{}, asgitest.Body(body, 0)...), rec.Send)
-	if rec.Err != nil {
-		t.Fatalf("contract violation: %v (sent %s)", rec.Err, rec)
-	}
-	return rec, err
+	return apptest.Serve(t, app, scope, asgitest.Script(&asgi.HTTPDisconnect{}, asgitest.Body(body, 0)...))
 }
 
 // tracked is an Iterable that records its Close calls.

@@ -10,12 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"asgo/apps/internal/apptest"
 	"asgo/protocol/asgi"
 	"asgo/protocol/asgi/asgitest"
 )
 
 func TestInputStreamsBeforeBodyArrives(t *testing.T) {
-	forModes(t, func(t *testing.T, version string) {
+	apptest.ForVersions(t, func(t *testing.T, version string) {
 		firstRead := make(chan struct{})
 		calls := 0
 		receive := func(ctx context.Context) (asgi.Message, error) {
@@ -101,7 +102,7 @@ func TestInputStreams64MiBWithBoundedMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("64 MiB upload")
 	}
-	forModes(t, func(t *testing.T, version string) {
+	apptest.ForVersions(t, func(t *testing.T, version string) {
 		const total = 64 << 20
 		var consumed atomic.Int64
 		src := &uploadSource{total: total, chunk: 64 << 10, consumed: &consumed}

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"asgo/apps/internal/apptest"
+	"asgo/apps/internal/httpx"
 	"asgo/protocol/asgi"
 	"asgo/protocol/asgi/asgitest"
 )
@@ -42,7 +44,7 @@ func (b *blocker) waitRunning(t *testing.T, n int) {
 }
 
 func TestSaturationAnswers503AtOnce(t *testing.T) {
-	forModes(t, func(t *testing.T, version string) {
+	apptest.ForVersions(t, func(t *testing.T, version string) {
 		b := newBlocker()
 		app, _ := newApp(t, b.handler, Config{Workers: 2, Backlog: 1, RetryAfter: 3 * time.Second})
 		var wg sync.WaitGroup
@@ -74,7 +76,7 @@ func TestSaturationAnswers503AtOnce(t *testing.T) {
 		}
 		// An async app beside the saturated pool is not slowed down.
 		async := asgi.AppFunc(func(ctx context.Context, s asgi.Scope, r asgi.Receive, send asgi.Send) error {
-			return sendPlain(ctx, send, 200, "async")
+			return httpx.Text(ctx, send, 200, "async")
 		})
 		begin = time.Now()
 		rec, err = serve(t, async, scopeFor(version, "GET", "/async"), nil)
@@ -110,7 +112,7 @@ func TestNoBacklog(t *testing.T) {
 }
 
 func TestTimeoutBeforeStartGives504(t *testing.T) {
-	forModes(t, func(t *testing.T, version string) {
+	apptest.ForVersions(t, func(t *testing.T, version string) {
 		b := newBlocker()
 		body := &tracked{}
 		app, logs := newApp(t, func(e Environ, start StartResponse) (Iterable, error) {
@@ -141,7 +143,7 @@ func TestTimeoutBeforeStartGives504(t *testing.T) {
 }
 
 func TestTimeoutAfterStartAborts(t *testing.T) {
-	forModes(t, func(t *testing.T, version string) {
+	apptest.ForVersions(t, func(t *testing.T, version string) {
 		release := make(chan struct{})
 		var writeErr error
 		finished := make(chan struct{})

@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"strconv"
 
+	"asgo/apps/internal/httpx"
 	"asgo/protocol/asgi"
 )
 
@@ -257,7 +258,7 @@ func (x *exchange) fail(err error) error {
 	}
 	x.resp.sent = true
 	x.started.Store(true)
-	return sendPlain(x.ctx, x.sendMsgFunc, 500, "Internal Server Error\n")
+	return httpx.Text(x.ctx, x.sendMsgFunc, 500, "Internal Server Error\n")
 }
 
 // sendMsgFunc is sendMsg in the shape of asgi.Send.

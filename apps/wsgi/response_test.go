@@ -9,12 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"asgo/apps/internal/apptest"
 	"asgo/protocol/asgi"
 	"asgo/protocol/asgi/asgitest"
 )
 
 func TestHelloBytesBody(t *testing.T) {
-	forModes(t, func(t *testing.T, version string) {
+	apptest.ForVersions(t, func(t *testing.T, version string) {
 		app, _ := newApp(t, func(e Environ, start StartResponse) (Iterable, error) {
 			return Bytes([]byte("Hello, "), []byte("world!")), plain(start)
 		}, Config{})
@@ -37,7 +38,7 @@ func TestHelloBytesBody(t *testing.T) {
 }
 
 func TestHeadersWaitForFirstNonEmptyChunk(t *testing.T) {
-	forModes(t, func(t *testing.T, version string) {
+	apptest.ForVersions(t, func(t *testing.T, version string) {
 		body := &tracked{chunks: [][]byte{nil, {}, []byte("data")}, gate: make(chan struct{})}
 		app, _ := newApp(t, func(e Environ, start StartResponse) (Iterable, error) {
 			return body, plain(start)
@@ -104,7 +105,7 @@ func TestEmptyBodyGetsContentLengthZero(t *testing.T) {
 }
 
 func TestWriteCallable(t *testing.T) {
-	forModes(t, func(t *testing.T, version string) {
+	apptest.ForVersions(t, func(t *testing.T, version string) {
 		body := &tracked{chunks: [][]byte{[]byte(" and iterable")}}
 		app, _ := newApp(t, func(e Environ, start StartResponse) (Iterable, error) {
 			write, err := start("201 Created", [][2]string{{"X-A", "1"}}, nil)
@@ -151,7 +152,7 @@ func TestStartResponseTwiceWithoutExcInfo(t *testing.T) {
 }
 
 func TestExcInfoBeforeHeadersReplacesThem(t *testing.T) {
-	forModes(t, func(t *testing.T, version string) {
+	apptest.ForVersions(t, func(t *testing.T, version string) {
 		app, _ := newApp(t, func(e Environ, start StartResponse) (Iterable, error) {
 			if err := plain(start); err != nil {
 				return nil, err
@@ -171,7 +172,7 @@ func TestExcInfoBeforeHeadersReplacesThem(t *testing.T) {
 }
 
 func TestExcInfoAfterHeadersAborts(t *testing.T) {
-	forModes(t, func(t *testing.T, version string) {
+	apptest.ForVersions(t, func(t *testing.T, version string) {
 		failure := errors.New("half-way failure")
 		body := &tracked{}
 		var got error
@@ -215,7 +216,7 @@ func TestCloseCalledOnEveryPath(t *testing.T) {
 			func(ctx context.Context, m asgi.Message) error { return asgi.ErrDisconnected }, 0, true},
 	}
 	for _, tt := range tests {
-		forModes(t, func(t *testing.T, version string) {
+		apptest.ForVersions(t, func(t *testing.T, version string) {
 			t.Run(tt.name, func(t *testing.T) {
 				body := &tracked{chunks: tt.body.chunks, err: tt.body.err, panic: tt.body.panic}
 				app, _ := newApp(t, func(e Environ, start StartResponse) (Iterable, error) {
@@ -334,7 +335,7 @@ func writeTemp(t *testing.T, size int) (string, []byte) {
 }
 
 func TestFileWrapperUsesPathsend(t *testing.T) {
-	forModes(t, func(t *testing.T, version string) {
+	apptest.ForVersions(t, func(t *testing.T, version string) {
 		path, _ := writeTemp(t, 100_000)
 		var f *os.File
 		app, _ := newApp(t, func(e Environ, start StartResponse) (Iterable, error) {
@@ -364,7 +365,7 @@ func TestFileWrapperUsesPathsend(t *testing.T) {
 }
 
 func TestFileWrapperStreamsWithoutPathsend(t *testing.T) {
-	forModes(t, func(t *testing.T, version string) {
+	apptest.ForVersions(t, func(t *testing.T, version string) {
 		path, data := writeTemp(t, 100_000)
 		var f *os.File
 		app, _ := newApp(t, func(e Environ, start StartResponse) (Iterable, error) {

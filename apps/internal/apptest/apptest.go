@@ -1,0 +1,62 @@
+package apptest
+
+import (
+	"bytes"
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"asgo/protocol/asgi"
+	"asgo/protocol/asgi/asgitest"
+)
+
+// LogBuffer is a bytes.Buffer for log output written by handlers and workers while the
+// test reads it. The zero value is empty and ready. Safe for concurrent use.
+type LogBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+// Write appends p.
+func (b *LogBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns everything written so far.
+func (b *LogBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Versions are the HTTP versions ("1.1", "2") an adapter scenario runs under: over
+// asgitest they differ in the scope's http_version, end to end in the connection.
+var Versions = []string{"1.1", "2"}
+
+// ForVersions runs f as one subtest per entry of Versions, named "HTTP/1.1", "HTTP/2".
+func ForVersions(t *testing.T, f func(t *testing.T, version string)) {
+	for _, v := range Versions {
+		t.Run("HTTP/"+v, func(t *testing.T) { f(t, v) })
+	}
+}
+
+// CallTimeout bounds one Serve call.
+const CallTimeout = 10 * time.Second
+
+// Serve calls app on scope with receive, records what it sends, and returns the
+// recorder and ServeASGI's error. The call's context ends after CallTimeout. A message
+// that breaks the ASGI contract fails the test at once. Call from the test goroutine.
+func Serve(t testing.TB, app asgi.App, scope *asgi.HTTPScope, receive asgi.Receive) (*asgitest.Recorder, error) {
+	t.Helper()
+	rec := asgitest.NewRecorder(asgi.ScopeHTTP)
+	ctx, cancel := context.WithTimeout(context.Background(), CallTimeout)
+	defer cancel()
+	err := app.ServeASGI(ctx, scope, receive, rec.Send)
+	if rec.Err != nil {
+		t.Fatalf("contract violation: %v (sent %s)", rec.Err, rec)
+	}
+	return rec, err
+}

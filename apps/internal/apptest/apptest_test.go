@@ -1,0 +1,79 @@
+package apptest
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"asgo/apps/internal/httpx"
+	"asgo/protocol/asgi"
+	"asgo/protocol/asgi/asgitest"
+)
+
+func TestLogBufferConcurrentWrites(t *testing.T) {
+	var b LogBuffer
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 100 {
+				b.Write([]byte("x"))
+				_ = b.String()
+			}
+		}()
+	}
+	wg.Wait()
+	if got := b.String(); got != strings.Repeat("x", 800) {
+		t.Fatalf("got %d bytes, want 800", len(got))
+	}
+}
+
+func TestForVersions(t *testing.T) {
+	var seen []string
+	ForVersions(t, func(t *testing.T, version string) {
+		if want := "TestForVersions/HTTP/" + version; t.Name() != want {
+			t.Errorf("subtest %q, want %q", t.Name(), want)
+		}
+		seen = append(seen, version)
+	})
+	if strings.Join(seen, " ") != "1.1 2" {
+		t.Fatalf("ran %v", seen)
+	}
+}
+
+func TestServeRecords(t *testing.T) {
+	app := asgi.AppFunc(func(ctx context.Context, s asgi.Scope, r asgi.Receive, send asgi.Send) error {
+		return httpx.Text(ctx, send, 201, "made\n")
+	})
+	rec, err := Serve(t, app, asgitest.NewHTTPScope("POST", "/"), asgitest.Script(&asgi.HTTPDisconnect{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp := rec.Response(); resp.Status != 201 || string(resp.Body) != "made\n" || !resp.Complete {
+		t.Fatalf("sent %s", rec)
+	}
+}
+
+// fakeTB records Fatalf instead of ending the test, so a failing Serve can be observed.
+type fakeTB struct {
+	testing.TB
+	failed string
+}
+
+func (f *fakeTB) Helper() {}
+
+func (f *fakeTB) Fatalf(format string, args ...any) { f.failed = format }
+
+func TestServeFailsOnContractViolation(t *testing.T) {
+	app := asgi.AppFunc(func(ctx context.Context, s asgi.Scope, r asgi.Receive, send asgi.Send) error {
+		_ = send(ctx, &asgi.HTTPResponseBody{}) // body before start
+		return nil
+	})
+	tb := &fakeTB{TB: t}
+	Serve(tb, app, asgitest.NewHTTPScope("GET", "/"), asgitest.Script(&asgi.HTTPDisconnect{}))
+	if !strings.HasPrefix(tb.failed, "contract violation") {
+		t.Fatalf("Serve did not fail the test (Fatalf %q)", tb.failed)
+	}
+}
