@@ -162,23 +162,42 @@ func (h *h2Conn) onData(c *conn, data []byte) (int, error) {
 	if len(h.backlogged) > 0 {
 		h.drainBacklogsLocked()
 	}
-	started := h.started
-	h.started = nil
+	started := h.takeStartedLocked(err != nil)
 	peerGoAway := h.peerGoAway
 	c.mu.Unlock()
-	for _, st := range started {
-		h.start(st)
-	}
 	if err != nil {
 		c.srv.log.Debug("HTTP/2 connection error", "client", c.gc.RemoteAddr(), "err", err)
 		h.disconnectAll()
 		return n, err
+	}
+	for _, st := range started {
+		h.start(st)
 	}
 	if peerGoAway && !h.draining {
 		h.onDrain(c)
 	}
 	h.armTimer(c)
 	return n, nil
+}
+
+// takeStartedLocked returns the streams opened by the last Feed whose app should run.
+// Streams already reset (Rapid Reset: opened and cancelled in one read) and, after a
+// connection error, all of them are released without running their app.
+func (h *h2Conn) takeStartedLocked(connFailed bool) []*h2Stream {
+	started := h.started[:0]
+	for _, st := range h.started {
+		if st.gone || connFailed {
+			if st.tooLarge && !connFailed {
+				st.status = 413
+				st.writeErrorLocked(413, "request body too large")
+			}
+			st.releaseLocked()
+			continue
+		}
+		started = append(started, st)
+	}
+	h.started = nil
+	return started
 }
 
 // start runs the app of a new stream, or answers it when the server refuses it.
