@@ -24,16 +24,32 @@ var ErrNotReady = errors.New("grid: server did not become ready")
 
 // Proc is a running server: one process, or nginx and the asgo behind it. Each is the
 // leader of its own process group, so stopping it also stops the workers it forked.
+// CPU, RSS and Alive are safe for concurrent use; Stop is called once, by the owner.
 type Proc struct {
-	cmds []*exec.Cmd
+	cmds []*child
 	dir  string // temporary files (nginx), removed on Stop
+}
+
+// child is one started process; done is closed once it has exited and been reaped.
+type child struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+func watch(cmd *exec.Cmd) *child {
+	c := &child{cmd: cmd, done: make(chan struct{})}
+	go func() {
+		cmd.Wait()
+		close(c.done)
+	}()
+	return c
 }
 
 // pids are the leaders whose trees are measured.
 func (p *Proc) pids() []int {
 	out := make([]int, 0, len(p.cmds))
 	for _, c := range p.cmds {
-		out = append(out, c.Process.Pid)
+		out = append(out, c.cmd.Process.Pid)
 	}
 	return out
 }
@@ -62,8 +78,10 @@ func (p *Proc) RSS() int64 {
 // Alive reports whether every process is still running.
 func (p *Proc) Alive() bool {
 	for _, c := range p.cmds {
-		if c.ProcessState != nil || c.Process.Signal(syscall.Signal(0)) != nil {
+		select {
+		case <-c.done:
 			return false
+		default:
 		}
 	}
 	return true
@@ -80,16 +98,14 @@ func (p *Proc) Stop(grace time.Duration) {
 	}
 }
 
-func stopGroup(c *exec.Cmd, grace time.Duration) {
-	pgid := c.Process.Pid
+func stopGroup(c *child, grace time.Duration) {
+	pgid := c.cmd.Process.Pid
 	syscall.Kill(-pgid, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { c.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-c.done:
 	case <-time.After(grace):
 		syscall.Kill(-pgid, syscall.SIGKILL)
-		<-done
+		<-c.done
 	}
 	syscall.Kill(-pgid, syscall.SIGKILL) // workers that outlived their master
 }
@@ -134,7 +150,7 @@ func Launch(ctx context.Context, e *Setup, s *Server, port int, pinned bool, log
 	if err != nil {
 		return nil, err
 	}
-	p.cmds = append(p.cmds, cmd)
+	p.cmds = append(p.cmds, watch(cmd))
 	if err := waitReady(ctx, p, port, readyPath(e, s)); err != nil {
 		p.Stop(time.Second)
 		return nil, fmt.Errorf("%s: %w", s.Name, err)
@@ -247,9 +263,9 @@ func (p *Proc) launchNginx(ctx context.Context, e *Setup, s *Server, port int, p
 	if err != nil {
 		return err
 	}
-	p.cmds = append(p.cmds, asgo)
+	p.cmds = append(p.cmds, watch(asgo))
 	if err := waitReady(ctx, p, back, e.Route(s, Hello)); err != nil {
-		return fmt.Errorf("asgo behind nginx: %w", err)
+		return fmt.Errorf("grid: asgo behind nginx: %w", err)
 	}
 	if p.dir, err = os.MkdirTemp("", "bench-nginx-"); err != nil {
 		return err
@@ -264,6 +280,6 @@ func (p *Proc) launchNginx(ctx context.Context, e *Setup, s *Server, port int, p
 	if err != nil {
 		return err
 	}
-	p.cmds = append(p.cmds, ngx)
+	p.cmds = append(p.cmds, watch(ngx))
 	return waitReady(ctx, p, port, e.Route(s, Hello))
 }

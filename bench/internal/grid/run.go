@@ -228,7 +228,7 @@ func (r *Runner) warmup(ctx context.Context, sc Scenario, url string, pinned boo
 		return nil
 	}
 	if _, _, err := loadgen.Exec(ctx, r.loadArgv(sc, url, r.Timing.Warmup, pinned), nil); err != nil {
-		return fmt.Errorf("warm-up: %w", err)
+		return fmt.Errorf("grid: warm-up: %w", err)
 	}
 	return nil
 }
@@ -333,7 +333,7 @@ func (r *Runner) idle(ctx context.Context, steps []Scenario, proc *Proc, base, p
 	rss, out := r.holdIdle(stdin, stdout, proc, len(steps))
 	werr := cmd.Wait()
 	if werr != nil {
-		return fmt.Errorf("benchload idle: %w: %s", werr, strings.TrimSpace(stderr.String()))
+		return fmt.Errorf("grid: benchload idle: %w: %s", werr, strings.TrimSpace(stderr.String()))
 	}
 	if len(rss) != len(steps) {
 		return fmt.Errorf("grid: benchload idle reported %d of %d steps", len(rss), len(steps))
