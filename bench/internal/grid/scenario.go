@@ -84,12 +84,16 @@ func with(base []string, more ...string) []string {
 	return append(append([]string(nil), base...), more...)
 }
 
-// Scenarios is the full grid in report order. Idle scenarios with Conns == 0 are resolved
-// against the open-file limit by Resolve.
+// Scenarios is the full grid in run and report order: the headline comparison of issue 2
+// (HTTP/1.1 at 256 connections, idle HTTP/1.1 memory) first, so that an interrupted run
+// still has it. Idle scenarios with Conns == 0 are resolved against the open-file limit by
+// Resolve.
 var Scenarios = []Scenario{
-	{ID: "h1-64", Family: Hello, Title: "HTTP/1.1 keep-alive hello, 64 connections", Conns: 64, Servers: goHTTP},
 	{ID: "h1-256", Family: Hello, Title: "HTTP/1.1 keep-alive hello, 256 connections", Conns: 256,
 		Servers: with(goHTTP, "uvicorn", "hypercorn", "daphne", "nginx-asgo")},
+	{ID: "idle-h1-10k", Family: IdleH1, Title: "idle HTTP/1.1 keep-alive connections", Conns: 10000, Servers: goHTTP},
+	{ID: "idle-h1-max", Family: IdleH1, Title: "idle HTTP/1.1 keep-alive connections", Servers: []string{"asgo", "nethttp", "nbio", "gnetraw"}},
+	{ID: "h1-64", Family: Hello, Title: "HTTP/1.1 keep-alive hello, 64 connections", Conns: 64, Servers: goHTTP},
 	{ID: "h1-1024", Family: Hello, Title: "HTTP/1.1 keep-alive hello, 1024 connections", Conns: 1024, Servers: goHTTP},
 	{ID: "h1-4096", Family: Hello, Title: "HTTP/1.1 keep-alive hello, 4096 connections", Conns: 4096, Servers: goHTTP},
 	{ID: "h1-pipe16", Family: Pipeline, Title: "HTTP/1.1 hello pipelined x16, 256 connections", Conns: 256, Pipeline: 16,
@@ -109,8 +113,6 @@ var Scenarios = []Scenario{
 	{ID: "ws-1000", Family: WS, Title: "WebSocket echo 128 B, 1000 connections", Conns: 1000, MsgSize: 128,
 		Servers: with(goWS, "uvicorn")},
 	{ID: "ws-10000", Family: WS, Title: "WebSocket echo 128 B, 10,000 connections", Conns: 10000, MsgSize: 128, Servers: goWS},
-	{ID: "idle-h1-10k", Family: IdleH1, Title: "idle HTTP/1.1 keep-alive connections", Conns: 10000, Servers: goHTTP},
-	{ID: "idle-h1-max", Family: IdleH1, Title: "idle HTTP/1.1 keep-alive connections", Servers: []string{"asgo", "nethttp", "nbio", "gnetraw"}},
 	{ID: "idle-h2-10k", Family: IdleH2, Title: "idle HTTP/2 connections", Conns: 10000, Servers: []string{"asgo", "h2c"}},
 	{ID: "idle-h2-max", Family: IdleH2, Title: "idle HTTP/2 connections", Servers: []string{"asgo", "h2c"}},
 	{ID: "idle-ws-10k", Family: IdleWS, Title: "idle WebSocket connections", Conns: 10000, Servers: goWS},

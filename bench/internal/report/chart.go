@@ -81,6 +81,8 @@ func countsRun(r *Report, scs []grid.Scenario) int {
 
 // lineChart plots the family's rate against log2(connections), one series per server.
 func lineChart(r *Report, f grid.Family, scs []grid.Scenario) renderable {
+	scs = slices.Clone(scs)
+	slices.SortFunc(scs, func(a, b grid.Scenario) int { return a.Conns - b.Conns })
 	var servers []string
 	for _, sc := range scs {
 		for _, row := range rowsOf(r.Rows, sc.ID, true) {
