@@ -13,7 +13,7 @@ func HTML(r *Report, charts []string) string {
 	b.WriteString(`<!doctype html><html><head><meta charset="utf-8"><title>asgo benchmark</title><style>
 body{font-family:system-ui,sans-serif;margin:2em;max-width:1400px}table{border-collapse:collapse;margin:1em 0}
 td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px}td.n{text-align:right}th{background:#f3f3f3}
-blockquote{background:#fff3cd;padding:.5em 1em;margin:0}img{max-width:100%;margin:1em 0;display:block}</style></head><body>
+blockquote{background:#fff3cd;padding:.5em 1em;margin:.5em 0}img{width:48%;min-width:480px;margin:1em 1% 0 0;display:inline-block;vertical-align:top}</style></head><body>
 `)
 	md := Markdown(r, nil)
 	writeHTMLFromMarkdown(&b, md)
@@ -69,10 +69,20 @@ func writeRow(b *strings.Builder, line string, header bool) {
 	b.WriteString("<tr>")
 	for i, c := range cells {
 		class := ""
-		if !header && i > 0 {
+		if !header && i > 0 && numeric(strings.TrimSpace(c)) {
 			class = ` class="n"`
 		}
 		fmt.Fprintf(b, "<%s%s>%s</%s>", tag, class, html.EscapeString(strings.TrimSpace(c)), tag)
 	}
 	b.WriteString("</tr>\n")
+}
+
+// numeric reports whether a cell holds a figure (right-aligned): digits, ratios, dashes.
+func numeric(c string) bool {
+	if c == "—" {
+		return true
+	}
+	return c != "" && strings.IndexFunc(c, func(r rune) bool {
+		return !strings.ContainsRune("0123456789.,x–-", r)
+	}) < 0
 }

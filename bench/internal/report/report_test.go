@@ -109,3 +109,11 @@ func TestSingleBarChart(t *testing.T) {
 		t.Fatalf("charts %v, %v", files.Charts, err)
 	}
 }
+
+func TestNumeric(t *testing.T) {
+	for c, want := range map[string]bool{"1,234": true, "1.80x": true, "—": true, "1.40–1.40": true, "asgo": false, "": false, "server CPU": false} {
+		if got := numeric(c); got != want {
+			t.Errorf("numeric(%q) = %v", c, got)
+		}
+	}
+}
