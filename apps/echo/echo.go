@@ -24,14 +24,22 @@ var ErrShortBody = errors.New("echo: request body does not match its content-len
 
 // Config configures the echo app. The zero value is usable.
 type Config struct {
-	// MaxCollect caps a body without Content-Length, which must be held in memory
-	// whole. If zero, DefaultMaxCollect is used.
+	// MaxCollect caps a body that is held in memory whole before the response starts:
+	// every body without Content-Length, and bodies with a Content-Length up to
+	// StreamAbove. A larger body without Content-Length gets 413. If zero,
+	// DefaultMaxCollect is used.
 	MaxCollect int64
+	// StreamAbove is the Content-Length beyond which the response starts before the
+	// body is read and each chunk is echoed as it arrives (flat memory). Smaller bodies
+	// are read whole first, because reverse proxies such as nginx stop sending a
+	// request body once the response headers have arrived. If zero, MaxCollect is used.
+	StreamAbove int64
 }
 
 // Echo echoes request bodies. Create it with New; it is safe for concurrent use.
 type Echo struct {
-	maxCollect int64
+	maxCollect  int64
+	streamAbove int64
 }
 
 // New returns an echo app for cfg.
@@ -39,7 +47,10 @@ func New(cfg Config) *Echo {
 	if cfg.MaxCollect <= 0 {
 		cfg.MaxCollect = DefaultMaxCollect
 	}
-	return &Echo{maxCollect: cfg.MaxCollect}
+	if cfg.StreamAbove <= 0 {
+		cfg.StreamAbove = cfg.MaxCollect
+	}
+	return &Echo{maxCollect: cfg.MaxCollect, streamAbove: cfg.StreamAbove}
 }
 
 // ServeASGI echoes the body of an HTTP request (any method; routing is the router's
@@ -56,11 +67,14 @@ func (e *Echo) ServeASGI(ctx context.Context, scope asgi.Scope, receive asgi.Rec
 	}
 	cl := s.Headers.Get("content-length")
 	if cl == nil {
-		return e.collect(ctx, ctype, receive, send)
+		return e.collect(ctx, ctype, -1, receive, send)
 	}
 	n, err := httpx.ParseUint(cl, maxContentLength)
 	if err != nil {
 		return httpx.BadRequest(ctx, send, "echo: bad content-length")
+	}
+	if n <= e.streamAbove {
+		return e.collect(ctx, ctype, n, receive, send)
 	}
 	return stream(ctx, ctype, n, receive, send)
 }
@@ -100,9 +114,13 @@ func stream(ctx context.Context, ctype []byte, n int64, receive asgi.Receive, se
 	}
 }
 
-// collect reads the whole body (at most e.maxCollect bytes) and sends it back.
-func (e *Echo) collect(ctx context.Context, ctype []byte, receive asgi.Receive, send asgi.Send) error {
+// collect reads the whole body (at most e.maxCollect bytes) and sends it back. want is
+// the request's Content-Length, or -1 when it has none.
+func (e *Echo) collect(ctx context.Context, ctype []byte, want int64, receive asgi.Receive, send asgi.Send) error {
 	var body []byte
+	if want > 0 {
+		body = make([]byte, 0, want)
+	}
 	for {
 		req, done, err := next(ctx, receive)
 		if done || err != nil {
@@ -111,7 +129,7 @@ func (e *Echo) collect(ctx context.Context, ctype []byte, receive asgi.Receive, 
 		if int64(len(body))+int64(len(req.Body)) > e.maxCollect {
 			return httpx.Text(ctx, send, 413, "Content Too Large\n")
 		}
-		if body == nil && !req.MoreBody {
+		if len(body) == 0 && !req.MoreBody {
 			body = req.Body // the whole body in one message: no copy
 		} else {
 			body = append(body, req.Body...)
@@ -119,6 +137,9 @@ func (e *Echo) collect(ctx context.Context, ctype []byte, receive asgi.Receive, 
 		if !req.MoreBody {
 			break
 		}
+	}
+	if want >= 0 && int64(len(body)) != want {
+		return ErrShortBody
 	}
 	return httpx.Full(ctx, send, 200, headers(ctype, int64(len(body))), body)
 }

@@ -50,8 +50,8 @@ func TestEcho(t *testing.T) {
 		{"empty chunked", nil, 0, false, "", 2},
 		{"small with length", []byte("hello"), 0, true, "text/plain", 2},
 		{"small chunked in bytes", []byte("hello"), 1, false, "text/plain", 2},
-		{"small with length in bytes", []byte("hello"), 1, true, "", 6},
-		{"64 MiB with length in 16 KiB chunks", big, 16 << 10, true, "", 1 + 4096},
+		{"small with length in bytes", []byte("hello"), 1, true, "", 2},
+		{"64 MiB with length in 16 KiB chunks", big, 16 << 10, true, "", 2},
 		{"64 MiB chunked in 16 KiB chunks", big, 16 << 10, false, "", 2},
 		{"8 MiB chunked in odd chunks", big[:8<<20], 65521, false, "", 2},
 	}
@@ -89,9 +89,32 @@ func TestEcho(t *testing.T) {
 	}
 }
 
-// TestEchoStreamsWithContentLength checks that with a Content-Length the response
-// starts and each chunk leaves before the next one is received.
-func TestEchoStreamsWithContentLength(t *testing.T) {
+// TestEchoReadsBodyBeforeResponding checks that nothing is sent before the last chunk
+// of a body within StreamAbove was received (reverse proxies need that).
+func TestEchoReadsBodyBeforeResponding(t *testing.T) {
+	chunks := asgitest.Body([]byte("abcdef"), 2)
+	rec := asgitest.NewRecorder(asgi.ScopeHTTP)
+	i := 0
+	receive := func(context.Context) (asgi.Message, error) {
+		if len(rec.Messages) != 0 {
+			t.Errorf("before receiving chunk %d: %d messages sent, want none", i, len(rec.Messages))
+		}
+		m := chunks[i]
+		i++
+		return m, nil
+	}
+	scope := asgitest.NewHTTPScope("POST", "/echo", "content-length", "6")
+	if err := New(Config{}).ServeASGI(context.Background(), scope, receive, rec.Send); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(rec.Response().Body); got != "abcdef" {
+		t.Fatalf("body %q", got)
+	}
+}
+
+// TestEchoStreamsAboveThreshold checks that with a Content-Length above StreamAbove the
+// response starts and each chunk leaves before the next one is received.
+func TestEchoStreamsAboveThreshold(t *testing.T) {
 	chunks := asgitest.Body([]byte("abcdef"), 2)
 	rec := asgitest.NewRecorder(asgi.ScopeHTTP)
 	i := 0
@@ -104,7 +127,7 @@ func TestEchoStreamsWithContentLength(t *testing.T) {
 		return m, nil
 	}
 	scope := asgitest.NewHTTPScope("POST", "/echo", "content-length", "6")
-	if err := New(Config{}).ServeASGI(context.Background(), scope, receive, rec.Send); err != nil {
+	if err := New(Config{StreamAbove: 4}).ServeASGI(context.Background(), scope, receive, rec.Send); err != nil {
 		t.Fatal(err)
 	}
 	if got := string(rec.Response().Body); got != "abcdef" {
@@ -123,10 +146,11 @@ func TestEchoErrors(t *testing.T) {
 	}{
 		{"bad content-length", asgitest.Body([]byte("x"), 0), []string{"content-length", "x1"}, 0, 400, nil},
 		{"negative content-length", asgitest.Body([]byte("x"), 0), []string{"content-length", "-1"}, 0, 400, nil},
-		{"body shorter than content-length", asgitest.Body([]byte("abc"), 0), []string{"content-length", "5"}, 0, 200, ErrShortBody},
-		{"body longer than content-length", asgitest.Body([]byte("abcdef"), 2), []string{"content-length", "3"}, 0, 200, ErrShortBody},
+		{"body shorter than content-length", asgitest.Body([]byte("abc"), 0), []string{"content-length", "5"}, 0, 0, ErrShortBody},
+		{"body longer than content-length", asgitest.Body([]byte("abcdef"), 2), []string{"content-length", "3"}, 0, 0, ErrShortBody},
+		{"streamed body shorter than content-length", asgitest.Body([]byte("abc"), 0), []string{"content-length", "5"}, 2, 200, ErrShortBody},
 		{"chunked body over the cap", asgitest.Body(make([]byte, 100), 10), nil, 50, 413, nil},
-		{"disconnect mid-body with length", asgitest.Body([]byte("abcdef"), 2)[:1], []string{"content-length", "6"}, 0, 200, nil},
+		{"disconnect mid-body with length", asgitest.Body([]byte("abcdef"), 2)[:1], []string{"content-length", "6"}, 0, 0, nil},
 		{"disconnect mid-body chunked", asgitest.Body([]byte("abcdef"), 2)[:1], nil, 0, 0, nil},
 	}
 	for _, tt := range tests {
