@@ -419,3 +419,20 @@ func TestH2PeerGoAway(t *testing.T) {
 	}
 	r.wantClosed(5 * time.Second)
 }
+
+// TestH2KeepAliveIdleTimeout: a connection without streams for KeepAliveTimeout gets
+// GOAWAY NO_ERROR and is closed; one with a stream in flight is not.
+func TestH2KeepAliveIdleTimeout(t *testing.T) {
+	ts := startServer(t, Config{KeepAliveTimeout: 300 * time.Millisecond}, nil)
+	r := dialH2(t, ts.addr)
+	r.request(1, "GET", "/slow", true) // 300 ms in flight: longer than the idle timeout
+	if s := r.wantStatus(5*time.Second, 1); s != "200" {
+		t.Fatalf("status %s", s)
+	}
+	start := time.Now()
+	r.wantGoAway(5*time.Second, http2.ErrCodeNo)
+	r.wantClosed(5 * time.Second)
+	if d := time.Since(start); d < 200*time.Millisecond || d > 3*time.Second {
+		t.Fatalf("closed %v after the last response, want about 300ms", d)
+	}
+}
