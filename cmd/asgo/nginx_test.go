@@ -350,23 +350,35 @@ func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }
 // TestNginxChunkedUploadStreamed sends a 5 MiB chunked upload through nginx with
 // proxy_request_buffering off: nginx forwards it chunked as it arrives and asgo
 // echoes it back whole.
-func TestNginxChunkedUploadStreamed(t *testing.T) {
+// TestNginxUploads sends 5 MiB bodies through nginx, buffered and not, with a
+// Content-Length and chunked: each must come back whole.
+func TestNginxUploads(t *testing.T) {
 	_, n, c := ngxSetup(t)
 	payload := patternBody(t, 5<<20)
-	req := newReq(t, "POST", n.url("/unbuffered/echo"), onlyReader{bytes.NewReader(payload)})
-	req.Header.Set("Content-Type", "application/octet-stream")
-	if req.ContentLength != 0 || len(req.TransferEncoding) != 0 {
-		t.Fatalf("request would not be chunked: ContentLength %d", req.ContentLength)
-	}
-	resp, got := do(t, c, req)
-	if resp.StatusCode != 200 {
-		t.Fatalf("POST /unbuffered/echo = %d %.200q", resp.StatusCode, got)
-	}
-	if !bytes.Equal(got, payload) {
-		t.Fatalf("POST /unbuffered/echo echoed %d bytes, want the %d sent", len(got), len(payload))
-	}
-	if resp.ContentLength != int64(len(payload)) {
-		t.Fatalf("Content-Length = %d, want %d", resp.ContentLength, len(payload))
+	for _, path := range []string{"/echo", "/unbuffered/echo"} {
+		for _, chunked := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/chunked=%v", path, chunked), func(t *testing.T) {
+				var body io.Reader = bytes.NewReader(payload)
+				if chunked {
+					body = onlyReader{body} // hides the length: the client sends chunked
+				}
+				req := newReq(t, "POST", n.url(path), body)
+				req.Header.Set("Content-Type", "application/octet-stream")
+				if chunked != (req.ContentLength == 0) {
+					t.Fatalf("request framing: ContentLength %d, want chunked=%v", req.ContentLength, chunked)
+				}
+				resp, got := do(t, c, req)
+				if resp.StatusCode != 200 {
+					t.Fatalf("POST %s = %d %.200q", path, resp.StatusCode, got)
+				}
+				if !bytes.Equal(got, payload) {
+					t.Fatalf("POST %s echoed %d bytes, want the %d sent", path, len(got), len(payload))
+				}
+				if resp.ContentLength != int64(len(payload)) {
+					t.Fatalf("Content-Length = %d, want %d", resp.ContentLength, len(payload))
+				}
+			})
+		}
 	}
 	n.assertNoUpstreamErrors(t)
 }
