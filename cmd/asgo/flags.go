@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
+	"strconv"
 	"strings"
 
 	"asgo/apps/demo"
@@ -43,7 +45,9 @@ var serveGroups = []flagGroup{
 	{"Network", []string{"bind", "loops", "max-connections"}},
 	{"Timeouts", []string{"timeout-header", "timeout-keep-alive", "timeout-body", "timeout-graceful-shutdown"}},
 	{"Limits", []string{"limit-concurrency", "max-body-size", "max-head-size", "max-headers"}},
-	{"WebSocket", []string{"ws-max-size", "ws-max-frame-size", "ws-max-queue", "ws-ping-interval", "ws-ping-timeout",
+	{"HTTP/2", []string{"http2", "h2-max-concurrent-streams", "h2-max-frame-size", "h2-stream-window", "h2-conn-window",
+		"h2-max-header-list-size", "h2-max-resets", "h2-max-control-frames"}},
+	{"WebSocket", []string{"ws-max-size", "ws-max-frame-size", "ws-max-queue", "ws-handshake-timeout", "ws-ping-interval", "ws-ping-timeout",
 		"ws-close-timeout", "ws-per-message-deflate", "ws-compression-level", "ws-compression-threshold",
 		"ws-client-context-takeover", "ws-allowed-origin"}},
 	{"WSGI-style apps", []string{"wsgi-workers", "wsgi-backlog", "wsgi-timeout"}},
@@ -53,7 +57,7 @@ var serveGroups = []flagGroup{
 func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	var o serveOptions
 	var binds, origins bindList
-	var wsDeflate bool
+	var wsDeflate, http2 bool
 	var logLevel, lifespanMode string
 	cfg := &o.server
 	fs := flag.NewFlagSet("asgo serve", flag.ContinueOnError)
@@ -72,11 +76,21 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-size", 0, "answer 413 to request bodies larger than this many bytes (0: no limit)")
 	fs.IntVar(&cfg.HTTP1.MaxHeadBytes, "max-head-size", 0, "request line plus headers, in bytes; larger heads get 431 (default 65536)")
 	fs.IntVar(&cfg.HTTP1.MaxHeaders, "max-headers", 0, "header fields per request; more get 431 (default 100)")
+	h2 := &cfg.HTTP2
+	fs.BoolVar(&http2, "http2", true, "serve HTTP/2 cleartext (prior knowledge and Upgrade: h2c) on the same port (default true)")
+	uint32Var(fs, &h2.MaxConcurrentStreams, "h2-max-concurrent-streams", "streams open at once per connection; more get REFUSED_STREAM (default 100)")
+	uint32Var(fs, &h2.MaxFrameSize, "h2-max-frame-size", "largest frame payload accepted, 16384-16777215 (default 16384)")
+	uint32Var(fs, &h2.StreamWindow, "h2-stream-window", "receive window per stream in bytes: body the app has not consumed yet (default 256 KiB)")
+	uint32Var(fs, &h2.ConnWindow, "h2-conn-window", "receive window per connection in bytes (default 1 MiB)")
+	uint32Var(fs, &h2.MaxHeaderListSize, "h2-max-header-list-size", "decoded request header bytes; more get 431 (default 64 KiB)")
+	fs.IntVar(&h2.MaxResets, "h2-max-resets", 0, "stream resets a connection may cause before GOAWAY ENHANCE_YOUR_CALM (Rapid Reset; default 200)")
+	fs.IntVar(&h2.MaxControlFrames, "h2-max-control-frames", 0, "PING/SETTINGS/empty frames per second before GOAWAY ENHANCE_YOUR_CALM (default 1000)")
 	ws := &cfg.WebSocket
 	fs.IntVar(&ws.MaxMessageSize, "ws-max-size", 0, "largest WebSocket message in bytes, also after decompression; larger closes with 1009 (default 16 MiB)")
 	fs.IntVar(&ws.MaxFrameSize, "ws-max-frame-size", 0, "largest WebSocket frame payload in bytes (default: --ws-max-size)")
 	fs.IntVar(&ws.MaxQueuedMessages, "ws-max-queue", 0, "received messages that may wait for the app per connection (default 32)")
-	fs.DurationVar(&ws.PingInterval, "ws-ping-interval", 0, "ping idle peers this often; negative turns pings off (default 20s)")
+	fs.DurationVar(&ws.HandshakeTimeout, "ws-handshake-timeout", 0, "answer 500 when the app takes longer to accept or refuse a WebSocket; negative turns it off (default 10s)")
+	fs.DurationVar(&ws.PingInterval, "ws-ping-interval", 0, "ping peers silent this long; negative turns pings off (default 20s)")
 	fs.DurationVar(&ws.PingTimeout, "ws-ping-timeout", 0, "close with 1011 when a pong takes longer; negative turns it off (default 20s)")
 	fs.DurationVar(&ws.CloseTimeout, "ws-close-timeout", 0, "wait this long for the peer's close frame (default 5s)")
 	fs.BoolVar(&wsDeflate, "ws-per-message-deflate", true, "negotiate permessage-deflate compression (default true)")
@@ -89,10 +103,12 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	fs.DurationVar(&o.demo.WSGI.Timeout, "wsgi-timeout", 0, "abort WSGI-style handlers running longer (504 if nothing was sent; default 30s; negative: no limit)")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error (default info)")
 	fs.BoolVar(&cfg.AccessLog, "access-log", true, "log one line per request (default true)")
-	fs.Usage = func() { printServeUsage(stderr, fs) }
+	fs.Usage = func() {} // help is printed below; errors get a short hint
+
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return o, errHelp // fs.Usage has printed the help
+			printServeUsage(stderr, fs)
+			return o, errHelp
 		}
 		fmt.Fprintf(stderr, "asgo serve: %v\n\nRun 'asgo serve --help' for the flags.\n", err)
 		return o, err
@@ -104,6 +120,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	cfg.Binds = binds
 	ws.AllowedOrigins = origins
 	ws.DisableCompression = !wsDeflate
+	cfg.DisableHTTP2 = !http2
 	if err := o.logLevel.UnmarshalText([]byte(logLevel)); err != nil {
 		fmt.Fprintf(stderr, "asgo serve: --log-level: %v\n", err)
 		return o, err
@@ -127,6 +144,9 @@ func printServeUsage(w io.Writer, fs *flag.FlagSet) {
 				continue
 			}
 			arg, help := flag.UnquoteUsage(f)
+			if arg == "value" {
+				arg = "uint" // uint32Var flags
+			}
 			if arg != "" {
 				arg = " " + arg
 			}
@@ -134,4 +154,16 @@ func printServeUsage(w io.Writer, fs *flag.FlagSet) {
 		}
 	}
 	fmt.Fprint(w, "\nSignals: SIGTERM or SIGINT drains gracefully; a second signal exits at once.\n")
+}
+
+// uint32Var defines a flag for a uint32 field (zero keeps the package default).
+func uint32Var(fs *flag.FlagSet, p *uint32, name, usage string) {
+	fs.Func(name, usage, func(v string) error {
+		n, err := strconv.ParseUint(v, 0, 32)
+		if err != nil {
+			return fmt.Errorf("want a number from 0 to %d", uint32(math.MaxUint32))
+		}
+		*p = uint32(n)
+		return nil
+	})
 }

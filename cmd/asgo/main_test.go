@@ -211,3 +211,24 @@ func TestBadFlagExitsNonZero(t *testing.T) {
 }
 
 var _ = context.Background
+
+func TestHTTP2FlagOverCurl(t *testing.T) {
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		t.Fatal("curl is required (make deps installs it)")
+	}
+	on := startAsgo(t, "--h2-max-concurrent-streams", "10")
+	out, err := exec.Command(curl, "-sS", "--max-time", "10", "--http2-prior-knowledge", "-w", " %{http_version}", on.url("/")).CombinedOutput()
+	if err != nil || string(out) != "Hello, World! 2" {
+		t.Fatalf("h2c GET / = %q %v", out, err)
+	}
+	off := startAsgo(t, "--http2=false")
+	out, err = exec.Command(curl, "-sS", "--max-time", "10", "--http2-prior-knowledge", off.url("/")).CombinedOutput()
+	if err == nil {
+		t.Fatalf("h2c answered with --http2=false: %q", out)
+	}
+	out, err = exec.Command(curl, "-sS", "--max-time", "10", "-w", " %{http_version}", off.url("/")).CombinedOutput()
+	if err != nil || string(out) != "Hello, World! 1.1" {
+		t.Fatalf("HTTP/1.1 with --http2=false: %q %v", out, err)
+	}
+}
