@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -183,6 +184,10 @@ func (o *options) verdict(ms []grid.Measurement, files report.Files) error {
 func (o *options) check() error {
 	if o.pin != "on" && o.pin != "off" && o.pin != "both" {
 		return fmt.Errorf("-pin must be on, off or both, not %q", o.pin)
+	}
+	if runtime.NumCPU() < 2 && o.pin != "off" {
+		fmt.Fprintln(os.Stderr, "benchgrid: fewer than 2 usable CPUs, so server and load generator cannot be pinned apart: running unpinned")
+		o.pin, o.unpinned = "off", ""
 	}
 	routes, err := parseRoutes(o.asgoRoutes)
 	if err != nil {
