@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"runtime/debug"
 	"strconv"
 	"time"
@@ -637,13 +635,7 @@ func (st *h2Stream) send(ctx context.Context, msg asgi.Message) error {
 		return st.sendFile(ctx, ps)
 	}
 	c := st.c
-	c.mu.Lock()
-	if st.gone || c.gone {
-		c.mu.Unlock()
-		return asgi.ErrDisconnected
-	}
-	if err := st.order.Check(msg); err != nil {
-		c.mu.Unlock()
+	if err := lockForSend(c, &st.gone, &st.order, msg); err != nil {
 		return err
 	}
 	var err error
@@ -845,43 +837,20 @@ func (st *h2Stream) waitWindowLocked(ctx context.Context) error {
 // sendFile implements http.response.pathsend over HTTP/2: the server reads the file
 // in chunks and sends them within the peer's windows.
 func (st *h2Stream) sendFile(ctx context.Context, ps *asgi.HTTPResponsePathsend) error {
-	f, err := os.Open(ps.Path)
-	if err != nil {
-		return fmt.Errorf("eventloop: pathsend: %w", err)
-	}
-	defer f.Close()
-	info, err := f.Stat()
-	if err != nil || info.IsDir() {
-		return fmt.Errorf("eventloop: pathsend: %s is not a readable file", ps.Path)
-	}
-	c := st.c
-	c.mu.Lock()
-	if st.gone || c.gone {
-		c.mu.Unlock()
-		return asgi.ErrDisconnected
-	}
-	if err := st.order.Check(ps); err != nil {
-		c.mu.Unlock()
-		return err
-	}
-	c.mu.Unlock()
-	buf := make([]byte, min(fileChunk, max(info.Size(), 1)))
-	for {
-		n, rerr := io.ReadFull(f, buf)
-		last := rerr == io.EOF || rerr == io.ErrUnexpectedEOF
-		if rerr != nil && !last {
-			return fmt.Errorf("eventloop: pathsend: %w", rerr)
-		}
-		c.mu.Lock()
-		if st.inline {
-			err = st.writeDataInlineLocked(buf[:n], last)
-		} else {
-			err = st.writeDataLocked(ctx, buf[:n], last)
-		}
-		if err != nil || last {
+	check := func() error {
+		if err := lockForSend(st.c, &st.gone, &st.order, ps); err != nil {
 			return err
 		}
+		st.c.mu.Unlock()
+		return nil
 	}
+	return sendPath(ps.Path, check, func(b []byte, last bool) error {
+		st.c.mu.Lock()
+		if st.inline {
+			return st.writeDataInlineLocked(b, last)
+		}
+		return st.writeDataLocked(ctx, b, last)
+	})
 }
 
 // accessLog writes one line per stream, in uvicorn's shape.

@@ -301,13 +301,7 @@ func (st *h1Stream) send(ctx context.Context, msg asgi.Message) error {
 		return st.sendFile(ctx, ps)
 	}
 	c := st.c
-	c.mu.Lock()
-	if st.gone || c.gone {
-		c.mu.Unlock()
-		return asgi.ErrDisconnected
-	}
-	if err := st.order.Check(msg); err != nil {
-		c.mu.Unlock()
+	if err := lockForSend(c, &st.gone, &st.order, msg); err != nil {
 		return err
 	}
 	var err error

@@ -11,42 +11,61 @@ import (
 
 const fileChunk = 64 << 10
 
-// sendFile implements http.response.pathsend: the file is read by the server in
-// chunks and sent with the usual backpressure, so the app never copies it.
-func (st *h1Stream) sendFile(ctx context.Context, ps *asgi.HTTPResponsePathsend) error {
-	f, err := os.Open(ps.Path)
+// lockForSend takes c.mu for a stream's send and checks msg against the stream's ASGI
+// order. On error the lock is released again. streamGone and order are guarded by c.mu.
+func lockForSend(c *conn, streamGone *bool, order *asgi.HTTPResponseOrder, msg asgi.Message) error {
+	c.mu.Lock()
+	if *streamGone || c.gone {
+		c.mu.Unlock()
+		return asgi.ErrDisconnected
+	}
+	if err := order.Check(msg); err != nil {
+		c.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// sendPath implements http.response.pathsend for every HTTP version: the server reads
+// the file in chunks, so the app never copies it. check validates the message against
+// the stream's order once the file is open; write sends each chunk with the usual
+// backpressure, the last one with last set.
+func sendPath(path string, check func() error, write func(b []byte, last bool) error) error {
+	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("eventloop: pathsend: %w", err)
 	}
 	defer f.Close()
 	info, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("eventloop: pathsend: %w", err)
+	if err != nil || info.IsDir() {
+		return fmt.Errorf("eventloop: pathsend: %s is not a readable file", path)
 	}
-	if info.IsDir() {
-		return fmt.Errorf("eventloop: pathsend: %s is a directory", ps.Path)
-	}
-	c := st.c
-	c.mu.Lock()
-	if err := st.order.Check(ps); err != nil {
-		c.mu.Unlock()
+	if err := check(); err != nil {
 		return err
 	}
-	c.mu.Unlock()
 	buf := make([]byte, min(fileChunk, max(info.Size(), 1)))
 	for {
 		n, rerr := io.ReadFull(f, buf)
-		if rerr == io.ErrUnexpectedEOF || rerr == io.EOF {
-			rerr = nil
-			return st.writeBody(ctx, buf[:n], false)
-		}
-		if rerr != nil {
+		last := rerr == io.EOF || rerr == io.ErrUnexpectedEOF
+		if rerr != nil && !last {
 			return fmt.Errorf("eventloop: pathsend: %w", rerr)
 		}
-		if err := st.writeBody(ctx, buf[:n], true); err != nil {
+		if err := write(buf[:n], last); err != nil || last {
 			return err
 		}
 	}
+}
+
+// sendFile is HTTP/1.1's http.response.pathsend.
+func (st *h1Stream) sendFile(ctx context.Context, ps *asgi.HTTPResponsePathsend) error {
+	check := func() error {
+		if err := lockForSend(st.c, &st.gone, &st.order, ps); err != nil {
+			return err
+		}
+		st.c.mu.Unlock()
+		return nil
+	}
+	return sendPath(ps.Path, check, func(b []byte, last bool) error { return st.writeBody(ctx, b, !last) })
 }
 
 // writeBody frames and queues body bytes outside the ASGI order check (pathsend has
