@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"asgo/apps/internal/apptest"
 	"asgo/apps/nethttp/nethttpdemo"
 	"asgo/protocol/asgi"
 	"asgo/protocol/asgi/asgitest"
@@ -257,17 +258,25 @@ func nonEmpty(h http.Header) http.Header {
 	return h
 }
 
-func TestSameResponsesAsNetHTTP(t *testing.T) {
-	h := compareMux()
-	for _, version := range []string{"1.1", "2"} {
+// compareAll runs every compare case under each HTTP version as a subtest and fails
+// it when what asgo returns for the case differs from what net/http's server returns.
+func compareAll(t *testing.T, h http.Handler, asgo func(t *testing.T, version string, c compareCase) result) {
+	for _, version := range apptest.Versions {
 		for _, c := range compareCases {
 			t.Run("HTTP/"+version+"/"+c.name, func(t *testing.T) {
 				want := viaNetHTTP(t, h, version, c)
-				got := viaAdapter(t, h, version, c)
+				got := asgo(t, version, c)
 				if want.String() != got.String() {
 					t.Fatalf("through asgo:\n%s\nthrough net/http:\n%s", got, want)
 				}
 			})
 		}
 	}
+}
+
+func TestSameResponsesAsNetHTTP(t *testing.T) {
+	h := compareMux()
+	compareAll(t, h, func(t *testing.T, version string, c compareCase) result {
+		return viaAdapter(t, h, version, c)
+	})
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"asgo/apps/internal/apptest"
 	"asgo/eventloop"
 	"asgo/protocol/asgi"
 )
@@ -32,17 +33,9 @@ func startAsgo(t testing.TB, app asgi.App) string {
 func TestSameResponsesOverTheWire(t *testing.T) {
 	h := compareMux()
 	base := startAsgo(t, New(h, Config{}))
-	for _, version := range []string{"1.1", "2"} {
-		for _, c := range compareCases {
-			t.Run("HTTP/"+version+"/"+c.name, func(t *testing.T) {
-				want := viaNetHTTP(t, h, version, c)
-				got := fetch(t, base, version, c)
-				if want.String() != got.String() {
-					t.Fatalf("through asgo:\n%s\nthrough net/http:\n%s", got, want)
-				}
-			})
-		}
-	}
+	compareAll(t, h, func(t *testing.T, version string, c compareCase) result {
+		return fetch(t, base, version, c)
+	})
 }
 
 // expectContinue sends a request with Expect: 100-continue to addr, waits for the
@@ -121,45 +114,43 @@ func TestClientGoneCancelsContextOverTheWire(t *testing.T) {
 // TestFlushReachesTheClient: what a handler flushes arrives before the handler goes on,
 // over HTTP/1.1 and HTTP/2 (the handler waits for the client to have read it).
 func TestFlushReachesTheClient(t *testing.T) {
-	for _, version := range []string{"1.1", "2"} {
-		t.Run("HTTP/"+version, func(t *testing.T) {
-			seen := make(chan struct{})
-			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				io.WriteString(w, "first\n")
-				w.(http.Flusher).Flush()
-				select {
-				case <-seen:
-				case <-time.After(5 * time.Second):
-					io.WriteString(w, "timeout\n")
-					return
-				}
-				io.WriteString(w, "second\n")
-			})
-			base := startAsgo(t, New(h, Config{}))
-			c := newClient(version)
-			defer c.CloseIdleConnections()
-			resp, err := c.Get(base + "/")
-			if err != nil {
-				t.Fatal(err)
+	apptest.ForVersions(t, func(t *testing.T, version string) {
+		seen := make(chan struct{})
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, "first\n")
+			w.(http.Flusher).Flush()
+			select {
+			case <-seen:
+			case <-time.After(5 * time.Second):
+				io.WriteString(w, "timeout\n")
+				return
 			}
-			defer resp.Body.Close()
-			br := bufio.NewReader(resp.Body)
-			if line, err := br.ReadString('\n'); err != nil || line != "first\n" {
-				t.Fatalf("first line %q, %v", line, err)
-			}
-			close(seen)
-			if rest, _ := io.ReadAll(br); string(rest) != "second\n" {
-				t.Fatalf("rest %q", rest)
-			}
+			io.WriteString(w, "second\n")
 		})
-	}
+		base := startAsgo(t, New(h, Config{}))
+		c := newClient(version)
+		defer c.CloseIdleConnections()
+		resp, err := c.Get(base + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		br := bufio.NewReader(resp.Body)
+		if line, err := br.ReadString('\n'); err != nil || line != "first\n" {
+			t.Fatalf("first line %q, %v", line, err)
+		}
+		close(seen)
+		if rest, _ := io.ReadAll(br); string(rest) != "second\n" {
+			t.Fatalf("rest %q", rest)
+		}
+	})
 }
 
 // TestMultipleRanges: FileServer's multipart/byteranges answer passes through intact
 // (its boundary is random, so it is checked by parsing rather than compared).
 func TestMultipleRanges(t *testing.T) {
 	base := startAsgo(t, New(compareMux(), Config{}))
-	for _, version := range []string{"1.1", "2"} {
+	for _, version := range apptest.Versions {
 		c := newClient(version)
 		req, _ := http.NewRequest("GET", base+"/static/data.txt", nil)
 		req.Header.Set("Range", "bytes=0-9,100-119")

@@ -70,6 +70,29 @@ func get(t *testing.T, c *http.Client, url string) (*http.Response, string) {
 	return resp, string(b)
 }
 
+// upload POSTs size bytes from src to url over a new client for version and returns
+// the response body.
+func upload(t *testing.T, version, url string, src io.Reader, size int64) string {
+	t.Helper()
+	req, err := http.NewRequest("POST", url, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.ContentLength = size
+	c := client(version)
+	defer c.CloseIdleConnections()
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(body)
+}
+
 func TestE2ESaturation(t *testing.T) {
 	apptest.ForVersions(t, func(t *testing.T, version string) {
 		b := newBlocker()
@@ -149,29 +172,13 @@ func TestE2EStreaming64MiBUpload(t *testing.T) {
 	}
 	apptest.ForVersions(t, func(t *testing.T, version string) {
 		const total = 64 << 20
-		var peak atomic.Uint64
+		d := &slowDrain{block: 32 << 10, every: 64, pause: 3 * time.Millisecond} // a pause every 2 MiB
 		app, _ := newApp(t, func(e Environ, start StartResponse) (Iterable, error) {
-			var ms runtime.MemStats
-			buf := make([]byte, 32<<10)
-			var n int64
-			var crc uint32
-			for i := 0; ; i++ {
-				k, err := e.Input().Read(buf)
-				n += int64(k)
-				crc = crc32.Update(crc, crc32.IEEETable, buf[:k])
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					return nil, err
-				}
-				if i%64 == 0 { // slow: a pause every 2 MiB
-					time.Sleep(3 * time.Millisecond)
-					runtime.ReadMemStats(&ms)
-					peak.Store(max(peak.Load(), ms.HeapAlloc))
-				}
+			crc, err := d.drain(e.Input())
+			if err != nil {
+				return nil, err
 			}
-			return Bytes([]byte(fmt.Sprintf("%d %08x", n, crc))), plain(start)
+			return Bytes([]byte(fmt.Sprintf("%d %08x", d.n.Load(), crc))), plain(start)
 		}, Config{Workers: 1})
 		base := startAsgo(t, app)
 		runtime.GC()
@@ -179,20 +186,11 @@ func TestE2EStreaming64MiBUpload(t *testing.T) {
 		runtime.ReadMemStats(&ms)
 		baseHeap := ms.HeapAlloc
 		src := &patternReader{n: total}
-		req, _ := http.NewRequest("POST", base+"/upload", src)
-		req.ContentLength = total
-		c := client(version)
-		defer c.CloseIdleConnections()
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if want := fmt.Sprintf("%d %08x", total, src.crc); string(body) != want {
+		body := upload(t, version, base+"/upload", src, total)
+		if want := fmt.Sprintf("%d %08x", total, src.crc); body != want {
 			t.Fatalf("handler saw %q, client sent %q", body, want)
 		}
-		grew := int64(peak.Load()) - int64(baseHeap)
+		grew := int64(d.peak.Load()) - int64(baseHeap)
 		t.Logf("heap growth (client and server in one process) while streaming 64 MiB over HTTP/%s: %d KiB", version, grew>>10)
 		if grew > 32<<20 {
 			t.Fatalf("heap grew by %d MiB during a 64 MiB upload", grew>>20)
@@ -314,17 +312,8 @@ func TestE2EUploadHeldBackWhileHandlerWaits(t *testing.T) {
 			return Bytes([]byte(fmt.Sprint(n))), plain(start)
 		}, Config{Workers: 1})
 		base := startAsgo(t, app)
-		req, _ := http.NewRequest("POST", base+"/", src)
-		req.ContentLength = total
-		c := client(version)
-		defer c.CloseIdleConnections()
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if string(body) != fmt.Sprint(total) {
+		body := upload(t, version, base+"/", src, total)
+		if body != fmt.Sprint(total) {
 			t.Fatalf("handler read %s bytes", body)
 		}
 		held := sentBeforeRead.Load()

@@ -1,8 +1,10 @@
 package wsgi
 
 import (
+	"hash/crc32"
 	"io"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -37,6 +39,39 @@ func scopeFor(version, method, target string, headers ...string) *asgi.HTTPScope
 func serve(t *testing.T, app asgi.App, scope *asgi.HTTPScope, body []byte) (*asgitest.Recorder, error) {
 	t.Helper()
 	return apptest.Serve(t, app, scope, asgitest.Script(&asgi.HTTPDisconnect{}, asgitest.Body(body, 0)...))
+}
+
+// slowDrain reads a request body the way a slow handler does: block bytes per Read,
+// with a pause every few reads at which the heap is sampled.
+type slowDrain struct {
+	block int           // bytes per Read
+	every int           // reads between pauses
+	pause time.Duration // length of a pause
+	n     atomic.Int64  // bytes read so far, counted after each Read
+	peak  atomic.Uint64 // the largest HeapAlloc seen at a pause
+}
+
+// drain reads r to io.EOF and returns the CRC-32 of what it read.
+func (d *slowDrain) drain(r io.Reader) (uint32, error) {
+	buf := make([]byte, d.block)
+	var ms runtime.MemStats
+	var crc uint32
+	for i := 0; ; i++ {
+		k, err := r.Read(buf)
+		crc = crc32.Update(crc, crc32.IEEETable, buf[:k])
+		d.n.Add(int64(k))
+		if err == io.EOF {
+			return crc, nil
+		}
+		if err != nil {
+			return crc, err
+		}
+		if i%d.every == 0 {
+			time.Sleep(d.pause)
+			runtime.ReadMemStats(&ms)
+			d.peak.Store(max(d.peak.Load(), ms.HeapAlloc))
+		}
+	}
 }
 
 // tracked is an Iterable that records its Close calls.

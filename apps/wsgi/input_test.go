@@ -104,31 +104,17 @@ func TestInputStreams64MiBWithBoundedMemory(t *testing.T) {
 	}
 	apptest.ForVersions(t, func(t *testing.T, version string) {
 		const total = 64 << 20
-		var consumed atomic.Int64
-		src := &uploadSource{total: total, chunk: 64 << 10, consumed: &consumed}
+		d := &slowDrain{block: 16 << 10, every: 256, pause: 5 * time.Millisecond} // a pause every 4 MiB
+		src := &uploadSource{total: total, chunk: 64 << 10, consumed: &d.n}
 		runtime.GC()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		base := ms.HeapAlloc
-		var peak uint64
 		var crc uint32
 		app, _ := newApp(t, func(e Environ, start StartResponse) (Iterable, error) {
-			buf := make([]byte, 16<<10)
-			for i := 0; ; i++ {
-				n, err := e.Input().Read(buf)
-				crc = crc32.Update(crc, crc32.IEEETable, buf[:n])
-				consumed.Add(int64(n))
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					return nil, err
-				}
-				if i%256 == 0 { // a slow handler: it pauses every 4 MiB
-					time.Sleep(5 * time.Millisecond)
-					runtime.ReadMemStats(&ms)
-					peak = max(peak, ms.HeapAlloc)
-				}
+			var err error
+			if crc, err = d.drain(e.Input()); err != nil {
+				return nil, err
 			}
 			return Bytes([]byte("done")), plain(start)
 		}, Config{})
@@ -139,13 +125,13 @@ func TestInputStreams64MiBWithBoundedMemory(t *testing.T) {
 		if v := src.violation.Load(); v != nil {
 			t.Fatal(v)
 		}
-		if consumed.Load() != total || crc != src.crc {
-			t.Fatalf("handler read %d bytes (crc %08x), sent %d (crc %08x)", consumed.Load(), crc, total, src.crc)
+		if d.n.Load() != total || crc != src.crc {
+			t.Fatalf("handler read %d bytes (crc %08x), sent %d (crc %08x)", d.n.Load(), crc, total, src.crc)
 		}
-		if grew := int64(peak) - int64(base); grew > 24<<20 {
+		if grew := int64(d.peak.Load()) - int64(base); grew > 24<<20 {
 			t.Fatalf("heap grew by %d MiB while streaming a 64 MiB body", grew>>20)
 		}
-		t.Logf("heap growth while streaming 64 MiB: %d KiB", (int64(peak)-int64(base))>>10)
+		t.Logf("heap growth while streaming 64 MiB: %d KiB", (int64(d.peak.Load())-int64(base))>>10)
 	})
 }
 

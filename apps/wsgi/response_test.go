@@ -334,17 +334,33 @@ func writeTemp(t *testing.T, size int) (string, []byte) {
 	return path, data
 }
 
+// fileHandler answers with wsgi.file_wrapper over the file at path in blocks of
+// block bytes, from byte 10 when the query string is "offset".
+type fileHandler struct {
+	path  string
+	block int
+	f     *os.File // the file the last request opened
+}
+
+func (h *fileHandler) handle(e Environ, start StartResponse) (Iterable, error) {
+	f, err := os.Open(h.path)
+	if err != nil {
+		return nil, err
+	}
+	h.f = f
+	if e.Get("QUERY_STRING") == "offset" {
+		if _, err := f.Seek(10, 0); err != nil {
+			return nil, err
+		}
+	}
+	return e.FileWrapper()(f, h.block), plain(start)
+}
+
 func TestFileWrapperUsesPathsend(t *testing.T) {
 	apptest.ForVersions(t, func(t *testing.T, version string) {
 		path, _ := writeTemp(t, 100_000)
-		var f *os.File
-		app, _ := newApp(t, func(e Environ, start StartResponse) (Iterable, error) {
-			var err error
-			if f, err = os.Open(path); err != nil {
-				return nil, err
-			}
-			return e.FileWrapper()(f, 0), plain(start)
-		}, Config{})
+		h := &fileHandler{path: path}
+		app, _ := newApp(t, h.handle, Config{})
 		scope := scopeFor(version, "GET", "/")
 		scope.Extensions = map[string]any{asgi.ExtHTTPResponsePathsend: map[string]any{}}
 		rec, err := serve(t, app, scope, nil)
@@ -358,7 +374,7 @@ func TestFileWrapperUsesPathsend(t *testing.T) {
 		if ps.Path != path || header(rec.Response().Headers, "content-length") != "100000" {
 			t.Fatalf("pathsend %q, headers %q", ps.Path, rec.Response().Headers)
 		}
-		if _, err := f.Stat(); err == nil {
+		if _, err := h.f.Stat(); err == nil {
 			t.Fatal("the file was not closed")
 		}
 	})
@@ -367,19 +383,8 @@ func TestFileWrapperUsesPathsend(t *testing.T) {
 func TestFileWrapperStreamsWithoutPathsend(t *testing.T) {
 	apptest.ForVersions(t, func(t *testing.T, version string) {
 		path, data := writeTemp(t, 100_000)
-		var f *os.File
-		app, _ := newApp(t, func(e Environ, start StartResponse) (Iterable, error) {
-			var err error
-			if f, err = os.Open(path); err != nil {
-				return nil, err
-			}
-			if e.Get("QUERY_STRING") == "offset" {
-				if _, err := f.Seek(10, 0); err != nil {
-					return nil, err
-				}
-			}
-			return e.FileWrapper()(f, 8192), plain(start)
-		}, Config{})
+		h := &fileHandler{path: path, block: 8192}
+		app, _ := newApp(t, h.handle, Config{})
 		for _, tc := range []struct {
 			query, ext string
 			want       []byte
@@ -398,7 +403,7 @@ func TestFileWrapperStreamsWithoutPathsend(t *testing.T) {
 			if n := len(rec.Messages); n != 2+(len(tc.want)+8191)/8192 {
 				t.Fatalf("%q: %d messages, want blocks of 8192 bytes", tc.query, n)
 			}
-			if _, err := f.Stat(); err == nil {
+			if _, err := h.f.Stat(); err == nil {
 				t.Fatal("the file was not closed")
 			}
 		}
