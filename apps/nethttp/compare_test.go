@@ -193,21 +193,13 @@ func fetch(t *testing.T, base, version string, c compareCase) result {
 		req.Header.Add(c.headers[i], c.headers[i+1])
 	}
 	req.Header.Set("User-Agent", "compare")
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp, body := apptest.Fetch(t, client, req)
 	if resp.ProtoMajor != map[string]int{"1.1": 1, "2": 2}[version] {
 		t.Fatalf("response over %s, want HTTP/%s", resp.Proto, version)
 	}
 	resp.Header.Del("Date")   // differs by time; asgo's server sets its own
 	resp.Header.Del("Server") // asgo's server names itself; net/http does not
-	return result{Status: resp.StatusCode, Header: resp.Header, Body: string(body), Trailer: nonEmpty(resp.Trailer)}
+	return result{Status: resp.StatusCode, Header: resp.Header, Body: body, Trailer: nonEmpty(resp.Trailer)}
 }
 
 // viaAdapter serves c through the adapter with the scope a server would build.

@@ -58,16 +58,11 @@ func client(version string) *http.Client {
 
 func get(t *testing.T, c *http.Client, url string) (*http.Response, string) {
 	t.Helper()
-	resp, err := c.Get(url)
+	req, err := http.NewRequest("GET", url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, string(b)
+	return apptest.Fetch(t, c, req)
 }
 
 // upload POSTs size bytes from src to url over a new client for version and returns
@@ -81,16 +76,8 @@ func upload(t *testing.T, version, url string, src io.Reader, size int64) string
 	req.ContentLength = size
 	c := client(version)
 	defer c.CloseIdleConnections()
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(body)
+	_, body := apptest.Fetch(t, c, req)
+	return body
 }
 
 func TestE2ESaturation(t *testing.T) {

@@ -123,6 +123,16 @@ func plain(start StartResponse) error {
 	return err
 }
 
+// startPartial starts a 200 response and sends "partial" through the write callable,
+// so the response has begun when the handler goes on.
+func startPartial(start StartResponse) error {
+	write, err := start("200 OK", nil, nil)
+	if err != nil {
+		return err
+	}
+	return write([]byte("partial"))
+}
+
 func header(h asgi.Headers, name string) string { return string(h.Get(name)) }
 
 func mustContain(t *testing.T, s, sub string) {

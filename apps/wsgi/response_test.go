@@ -177,11 +177,7 @@ func TestExcInfoAfterHeadersAborts(t *testing.T) {
 		body := &tracked{}
 		var got error
 		app, _ := newApp(t, func(e Environ, start StartResponse) (Iterable, error) {
-			write, err := start("200 OK", nil, nil)
-			if err != nil {
-				return nil, err
-			}
-			if err := write([]byte("partial")); err != nil {
+			if err := startPartial(start); err != nil {
 				return nil, err
 			}
 			_, got = start("500 Internal Server Error", nil, failure)
@@ -270,11 +266,7 @@ func TestHandlerPanicGives500AndWorkerSurvives(t *testing.T) {
 
 func TestHandlerErrorAfterHeadersAborts(t *testing.T) {
 	app, logs := newApp(t, func(e Environ, start StartResponse) (Iterable, error) {
-		write, err := start("200 OK", nil, nil)
-		if err != nil {
-			return nil, err
-		}
-		if err := write([]byte("partial")); err != nil {
+		if err := startPartial(start); err != nil {
 			return nil, err
 		}
 		return nil, errors.New("lost the database")

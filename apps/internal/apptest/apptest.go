@@ -3,6 +3,8 @@ package apptest
 import (
 	"bytes"
 	"context"
+	"io"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -59,4 +61,21 @@ func Serve(t testing.TB, app asgi.App, scope *asgi.HTTPScope, receive asgi.Recei
 		t.Fatalf("contract violation: %v (sent %s)", rec.Err, rec)
 	}
 	return rec, err
+}
+
+// Fetch sends req with c and returns the response with its whole body read and closed.
+// An error sending the request or reading the body fails the test at once. Call from
+// the test goroutine.
+func Fetch(t testing.TB, c *http.Client, req *http.Request) (*http.Response, string) {
+	t.Helper()
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(body)
 }

@@ -2,6 +2,9 @@ package apptest
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -75,5 +78,22 @@ func TestServeFailsOnContractViolation(t *testing.T) {
 	Serve(tb, app, asgitest.NewHTTPScope("GET", "/"), asgitest.Script(&asgi.HTTPDisconnect{}))
 	if !strings.HasPrefix(tb.failed, "contract violation") {
 		t.Fatalf("Serve did not fail the test (Fatalf %q)", tb.failed)
+	}
+}
+
+func TestFetchReadsWholeBody(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Trailer", "X-Sum")
+		io.WriteString(w, strings.Repeat("y", 100_000))
+		w.Header().Set("X-Sum", "ok")
+	}))
+	defer srv.Close()
+	req, err := http.NewRequest("GET", srv.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, body := Fetch(t, srv.Client(), req)
+	if resp.StatusCode != 200 || body != strings.Repeat("y", 100_000) || resp.Trailer.Get("X-Sum") != "ok" {
+		t.Fatalf("status %d, %d bytes, trailer %v", resp.StatusCode, len(body), resp.Trailer)
 	}
 }
