@@ -15,6 +15,7 @@ func Markdown(r *Report, charts []string) string {
 	b.WriteString("# asgo benchmark results\n\n")
 	writeEnv(&b, r.Env)
 	writeTargets(&b, r.Rows)
+	writeGlance(&b, r)
 	for _, variant := range []bool{true, false} {
 		for _, sc := range r.Scenarios {
 			rows := rowsOf(r.Rows, sc.ID, variant)
@@ -83,6 +84,61 @@ func writeTargets(b *strings.Builder, rows []grid.Row) {
 		fmt.Fprintf(b, "| %s | %s | %s |\n", t.Goal, t.Measured, verdict)
 	}
 	b.WriteString("\n")
+}
+
+// writeGlance is one row per pinned scenario with asgo's figure, its ratios, the best other
+// server and what limited asgo.
+func writeGlance(b *strings.Builder, r *Report) {
+	var lines []string
+	for _, sc := range r.Scenarios {
+		a := find(r.Rows, sc.ID, "asgo")
+		if a == nil || a.Value.N == 0 {
+			continue
+		}
+		best := bestOther(rowsOf(r.Rows, sc.ID, true), sc.Family.Idle())
+		lines = append(lines, fmt.Sprintf("| %s | %s %s | %s | %s | %s | %s | %s |", sc.ID, figure(a.Value.Median, sc), sc.Unit(),
+			ratio(a.VsBaseline), ratio(a.VsCeiling), ratio(a.CPUVsBaseline), best, orDash(a.LimitedBy)))
+	}
+	if len(lines) == 0 {
+		return
+	}
+	b.WriteString("## asgo at a glance (pinned, medians)\n\n| scenario | asgo | vs baseline | vs ceiling | per server CPU-s vs baseline | best other server | asgo limited by |\n|---|--:|--:|--:|--:|---|---|\n")
+	b.WriteString(strings.Join(lines, "\n") + "\n\n")
+}
+
+// bestOther is the best server other than asgo and the raw gnet ceiling: highest rate, or
+// least memory per idle connection.
+func bestOther(rows []grid.Row, lowerIsBetter bool) string {
+	var best *grid.Row
+	for i := range rows {
+		r := &rows[i]
+		if r.Server == "asgo" || r.Server == "gnetraw" || r.Value.N == 0 {
+			continue
+		}
+		if best == nil || (lowerIsBetter && r.Value.Median < best.Value.Median) || (!lowerIsBetter && r.Value.Median > best.Value.Median) {
+			best = r
+		}
+	}
+	if best == nil {
+		return "—"
+	}
+	return best.Server + " " + figureRow(best.Value.Median, lowerIsBetter)
+}
+
+func figure(v float64, sc grid.Scenario) string { return figureRow(v, sc.Family.Idle()) }
+
+func figureRow(v float64, idle bool) string {
+	if idle {
+		return fmt.Sprintf("%.2f", v)
+	}
+	return num(v)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
 }
 
 func variantLabel(pinned bool) string {

@@ -78,6 +78,8 @@ func TestMarkdown(t *testing.T) {
 		"> **Note:** taken on a busy machine",
 		"| asgo | 90,000 | 90,000–90,000 | 1.80x | — |",
 		"| h1-256 req/s: asgo >= 1.5x net/http | 1.80x (90,000 vs net/http) | yes |",
+		"| h1-64 | 90,000 req/s | 1.80x | — | 1.80x | nethttp 50,000 | server CPU, 64% of it in the kernel |",
+		"| idle-h1-10k | 1.40 KiB/conn | 0.07x | — | — | nbio 1.30 | — |",
 		"| idle HTTP/1.1 at 10k: asgo KiB/conn <= nbio's | 1.40 vs 1.30 KiB | no |",
 		"| nethttp | 10000 | 19.60 |",
 		"| asgo | 10000 | 1.40 | 1.40–1.40 | 0.07x |",
