@@ -21,10 +21,11 @@ var wsExtensions = map[string]any{asgi.ExtWebSocketHTTPResponse: map[string]any{
 type wsTimer uint8
 
 const (
-	wsTimerNone  wsTimer = iota
-	wsTimerPing          // the next keepalive ping is due
-	wsTimerPong          // a ping was sent; its pong is due
-	wsTimerClose         // a close frame was sent; the peer's close is due
+	wsTimerNone      wsTimer = iota
+	wsTimerHandshake         // the app's answer to websocket.connect is due
+	wsTimerPing              // the next keepalive ping is due
+	wsTimerPong              // a ping was sent; its pong is due
+	wsTimerClose             // a close frame was sent; the peer's close is due
 )
 
 // wsConn is the WebSocket protocol of an upgraded connection. The loop parses frames
@@ -97,8 +98,17 @@ func (h *h1Conn) startWebSocket(c *conn, req *h1.Request) bool {
 	}
 	w.ctx, w.stop = context.WithCancel(context.Background())
 	c.proto = w
+	w.armHandshake(c)
 	c.srv.exec.Go(w.run)
 	return true
+}
+
+// armHandshake starts the app's budget for answering websocket.connect. Loop only.
+func (w *wsConn) armHandshake(c *conn) {
+	if w.cfg.HandshakeTimeout > 0 {
+		w.timer = wsTimerHandshake
+		c.setTimer(w.cfg.HandshakeTimeout)
+	}
 }
 
 func buildWebSocketScope(c *conn, req *h1.Request, subprotocols []string) *asgi.WebSocketScope {
@@ -258,6 +268,8 @@ func (w *wsConn) armPing() {
 
 func (w *wsConn) onTimer(c *conn) {
 	switch w.timer {
+	case wsTimerHandshake:
+		w.handshakeTimedOut(c)
 	case wsTimerPing:
 		w.sendPing(c)
 	case wsTimerPong:
@@ -272,6 +284,40 @@ func (w *wsConn) onTimer(c *conn) {
 		c.markGone()
 		c.closeNow()
 	}
+}
+
+// errHandshakeTimeout answers an upgrade whose app did not answer websocket.connect
+// within HandshakeTimeout.
+var errHandshakeTimeout = &websocket.HandshakeError{Status: 500, Reason: "Internal Server Error"}
+
+// handshakeTimedOut ends a handshake the app left unanswered: the client gets a 500
+// (or, when a denial response had started, the connection is aborted), the app's
+// receive returns websocket.disconnect (1006) and its later sends fail with
+// asgi.ErrDisconnected. An answer queued but not yet flushed wins. Loop only.
+func (w *wsConn) handshakeTimedOut(c *conn) {
+	c.mu.Lock()
+	state := w.order.State
+	switch state {
+	case asgi.WebSocketHandshake:
+		w.status, w.endHTTP = 500, true
+		c.pending = websocket.AppendHandshakeError(c.pending, errHandshakeTimeout)
+	case asgi.WebSocketDenying:
+		w.abort = true
+	default:
+		c.mu.Unlock()
+		return
+	}
+	w.order.State = asgi.WebSocketClosed
+	w.disconnectLocked(websocket.CloseAbnormal, "")
+	c.mu.Unlock()
+	c.srv.log.Warn("WebSocket handshake timed out: the app did not answer websocket.connect",
+		"path", w.scope.Path, "timeout", w.cfg.HandshakeTimeout, "state", state.String())
+	if state == asgi.WebSocketDenying {
+		c.markGone()
+		c.closeNow()
+		return
+	}
+	c.closeAfterFlush()
 }
 
 func (w *wsConn) sendPing(c *conn) {
@@ -310,7 +356,9 @@ func (w *wsConn) afterFlush(c *conn) {
 	}
 	if accepted && !w.reading {
 		w.startReading(c)
-		closeSent = w.closeSent
+		c.mu.Lock()
+		closeSent = w.closeSent // startReading may have closed; the app may close any time
+		c.mu.Unlock()
 	}
 	if closeSent && w.timer != wsTimerClose && !c.closing {
 		w.timer = wsTimerClose

@@ -86,6 +86,22 @@ func (a *wsTestApp) serveSpecial(ctx context.Context, path string, scope *asgi.W
 		return send(ctx, &asgi.WebSocketSend{Data: []byte(scope.Path + "?" + string(scope.QueryString)), Text: true})
 	case "/noaccept":
 		return nil
+	case "/stuck": // answers websocket.connect only after the server gave up
+		a.recordDisconnect(ctx, receive)
+		err := send(ctx, &asgi.WebSocketAccept{})
+		a.sendErrs <- err
+		return err
+	case "/stuckdenial": // starts a denial response and never finishes it
+		if err := send(ctx, &asgi.WebSocketHTTPResponseStart{Status: 401}); err != nil {
+			return err
+		}
+		if err := send(ctx, &asgi.WebSocketHTTPResponseBody{Body: []byte("partial"), MoreBody: true}); err != nil {
+			return err
+		}
+		<-ctx.Done()
+		err := send(context.Background(), &asgi.WebSocketHTTPResponseBody{Body: []byte("late")})
+		a.sendErrs <- err
+		return err
 	case "/badproto": // a subprotocol the client did not offer: a contract error
 		err := send(ctx, &asgi.WebSocketAccept{Subprotocol: "nope"})
 		a.sendErrs <- err

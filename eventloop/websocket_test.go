@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -304,4 +305,52 @@ func TestWebSocketContractErrors(t *testing.T) {
 		t.Fatalf("invalid UTF-8 text: %v", err)
 	}
 	c.expectClose(1011)
+}
+
+// TestWebSocketHandshakeTimeout: an app that never answers websocket.connect does not
+// hold the connection: after HandshakeTimeout the client gets a 500, the app sees
+// websocket.disconnect and its late accept fails.
+func TestWebSocketHandshakeTimeout(t *testing.T) {
+	const timeout = 200 * time.Millisecond
+	ts, app := startWSServer(t, Config{WebSocket: websocket.Config{HandshakeTimeout: timeout}})
+	t.Run("no answer gives 500", func(t *testing.T) {
+		start := time.Now()
+		c := wsHandshake(t, ts, "/stuck")
+		took := time.Since(start)
+		if c.resp.StatusCode != 500 {
+			t.Fatalf("status %d, want 500", c.resp.StatusCode)
+		}
+		if took < timeout || took > 3*time.Second {
+			t.Fatalf("answered after %v, want about %v", took, timeout)
+		}
+		c.expectEOF()
+		if d := <-app.disconnects; d.Code != websocket.CloseAbnormal {
+			t.Fatalf("app saw %+v, want websocket.disconnect 1006", d)
+		}
+		if err := <-app.sendErrs; !errors.Is(err, asgi.ErrDisconnected) {
+			t.Fatalf("late accept: %v, want asgi.ErrDisconnected", err)
+		}
+	})
+	t.Run("stalled denial is aborted", func(t *testing.T) {
+		start := time.Now()
+		c := wsHandshake(t, ts, "/stuckdenial")
+		if c.resp.StatusCode != 401 {
+			t.Fatalf("status %d, want the app's 401", c.resp.StatusCode)
+		}
+		if b, err := io.ReadAll(c.resp.Body); err == nil {
+			t.Fatalf("denial body %q ended cleanly; want the connection aborted", b)
+		}
+		if took := time.Since(start); took > 3*time.Second {
+			t.Fatalf("aborted after %v", took)
+		}
+		if err := <-app.sendErrs; !errors.Is(err, asgi.ErrDisconnected) {
+			t.Fatalf("send after the abort: %v, want asgi.ErrDisconnected", err)
+		}
+	})
+	t.Run("answer in time is unaffected", func(t *testing.T) {
+		c := dialWS(t, ts, "/ws")
+		time.Sleep(2 * timeout) // past the handshake budget: the open connection stays
+		c.text("still open")
+		c.expectMessage(ws.OpText, []byte("still open"))
+	})
 }

@@ -12,6 +12,7 @@ const (
 	DefaultPingInterval         = 20 * time.Second
 	DefaultPingTimeout          = 20 * time.Second
 	DefaultCloseTimeout         = 5 * time.Second
+	DefaultHandshakeTimeout     = 10 * time.Second
 	DefaultCompressionThreshold = 256
 	DefaultCompressionLevel     = flate.BestSpeed
 )
@@ -31,11 +32,22 @@ type Config struct {
 	// connection; when the queue is full the server stops reading that connection. If
 	// zero, 32 is used.
 	MaxQueuedMessages int
-	// PingInterval is how often the server pings an idle peer. If zero, 20 s is used;
-	// a negative value turns keepalive pings off.
+	// HandshakeTimeout bounds the time the app takes to answer websocket.connect: from
+	// the upgrade request until it sends websocket.accept or websocket.close, or
+	// completes a denial response. A stuck app's client then gets a 500 (an aborted
+	// connection if a denial response had started) and the app's later sends fail.
+	// This is the app's budget; the client's, for the request head, is the HTTP header
+	// timeout. If zero, 10 s is used (python-websockets' open_timeout, which bounds
+	// uvicorn's wait for the app's accept); negative turns it off.
+	HandshakeTimeout time.Duration
+	// PingInterval is how long the peer may stay silent before the server pings it:
+	// any inbound byte (a frame, part of one, or a pong) proves the peer alive and
+	// postpones the ping. If zero, 20 s is used; a negative value turns keepalive
+	// pings off.
 	PingInterval time.Duration
-	// PingTimeout is how long the server waits for a pong before closing the connection
-	// (1011, as uvicorn and websockets do). If zero, 20 s is used; negative turns it off.
+	// PingTimeout is how long the server waits after a ping for the pong, or for any
+	// other inbound byte, before closing the connection (1011, as uvicorn and
+	// websockets do). If zero, 20 s is used; negative turns it off.
 	PingTimeout time.Duration
 	// CloseTimeout is how long the server waits for the peer's close frame after sending
 	// its own before dropping the connection. If zero, 5 s is used.
@@ -71,6 +83,7 @@ func (c Config) Normalize() Config {
 	if c.MaxQueuedMessages <= 0 {
 		c.MaxQueuedMessages = DefaultMaxQueuedMessages
 	}
+	c.HandshakeTimeout = durationOr(c.HandshakeTimeout, DefaultHandshakeTimeout)
 	c.PingInterval = durationOr(c.PingInterval, DefaultPingInterval)
 	c.PingTimeout = durationOr(c.PingTimeout, DefaultPingTimeout)
 	if c.CloseTimeout <= 0 {
