@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -32,6 +33,7 @@ type options struct {
 	note          string
 	quick, strict bool
 	list, dryRun  bool
+	render        string
 	asgoRoutes    string
 }
 
@@ -57,6 +59,7 @@ func parseFlags() *options {
 	flag.BoolVar(&o.strict, "strict", false, "exit 1 if any run failed (used by the smoke test)")
 	flag.BoolVar(&o.list, "list", false, "list servers and scenarios and exit")
 	flag.BoolVar(&o.dryRun, "dry-run", false, "print the plan and its estimated duration and exit")
+	flag.StringVar(&o.render, "render", "", "rewrite the reports of a finished run in this directory from its results.json")
 	flag.StringVar(&o.asgoRoutes, "asgo-routes", "", "override asgo's routes: family=path,... (e.g. wsgi=/wsgi/)")
 	flag.Parse()
 	return o
@@ -66,6 +69,13 @@ func main() {
 	o := parseFlags()
 	if o.list {
 		list()
+		return
+	}
+	if o.render != "" {
+		if err := render(o.render); err != nil {
+			fmt.Fprintln(os.Stderr, "benchgrid:", err)
+			os.Exit(1)
+		}
 		return
 	}
 	if err := run(o); err != nil {
@@ -238,4 +248,23 @@ func split(s string) []string {
 		}
 	}
 	return out
+}
+
+// render rebuilds the summary, tables and charts of a finished run from its measurements.
+func render(dir string) error {
+	b, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err != nil {
+		return err
+	}
+	var rep report.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return fmt.Errorf("%s: %w", dir, err)
+	}
+	rep.Rows = grid.Summarize(rep.Measurements, rep.Scenarios)
+	files, err := report.Write(dir, &rep)
+	if err != nil {
+		return err
+	}
+	fmt.Print(report.Markdown(&rep, files.Charts))
+	return nil
 }

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	"asgo/bench/internal/grid"
+	"asgo/bench/internal/report"
 )
 
 func TestParseRoutes(t *testing.T) {
@@ -49,5 +53,24 @@ func TestEstimateCountsEveryJob(t *testing.T) {
 	want := 4*2*time.Second + 2*(time.Second+600*time.Millisecond) + 2400*time.Millisecond
 	if got != want {
 		t.Fatalf("Estimate = %v, want %v", got, want)
+	}
+}
+
+func TestRenderRebuildsReports(t *testing.T) {
+	dir := t.TempDir()
+	scs := []grid.Scenario{{ID: "h1-64", Family: grid.Hello, Conns: 64}}
+	ms := []grid.Measurement{{Scenario: "h1-64", Server: "nethttp", Pinned: true, Rate: 10, Requests: 30, Seconds: 3, ServerUser: 1}}
+	b, _ := json.Marshal(report.Report{Scenarios: scs, Measurements: ms})
+	os.WriteFile(filepath.Join(dir, "results.json"), b, 0o644)
+	if err := render(dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"results.md", "index.html", "throughput-h1-64.svg"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("render did not write %s", f)
+		}
+	}
+	if err := render(t.TempDir()); err == nil {
+		t.Error("render of an empty directory succeeded")
 	}
 }
