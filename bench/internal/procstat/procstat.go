@@ -22,8 +22,8 @@ var ErrNoProcess = errors.New("procstat: no such process")
 
 // CPU is the CPU time a group of processes has used.
 type CPU struct {
-	User   time.Duration
-	System time.Duration
+	User   time.Duration `json:"user_ns"`
+	System time.Duration `json:"system_ns"`
 }
 
 // Total is user plus system time.
