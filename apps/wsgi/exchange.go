@@ -22,9 +22,10 @@ var errExpired = errors.New("wsgi: timer expired")
 // waiter) to a worker and back.
 //
 // The worker calls send and receive only while holding gate, and only while detached
-// is false. The waiter detaches (on timeout or client disconnect) by cancelling ctx,
-// which unblocks a send or receive in progress, taking gate and setting detached; after
-// that the worker can no longer touch the server's stream, so ServeASGI may return.
+// is false. The waiter detaches (on timeout or client disconnect) by setting detached,
+// then cancelling ctx, which unblocks a send or receive in progress, then taking gate;
+// after that the worker can no longer touch the server's stream, so ServeASGI may
+// return.
 type exchange struct {
 	app     *App
 	scope   *asgi.HTTPScope
@@ -34,7 +35,7 @@ type exchange struct {
 	cancel  context.CancelFunc
 	done    chan error    // capacity 2: the worker's result and the timer's errExpired
 	gate    chan struct{} // capacity 1: held around every send and receive
-	// Set under gate, read by the waiter:
+	// Set by the waiter, read by the worker under gate:
 	detached atomic.Bool
 	started  atomic.Bool // http.response.start was handed to send
 	// Owned by the worker goroutine:
@@ -92,16 +93,17 @@ func (x *exchange) expire(ctx context.Context) error {
 // started. If a send does not return within detachWait of the cancellation, the
 // response counts as started (the server will abort it).
 func (x *exchange) detach() (started bool) {
+	// Refuse new sends before cancelling: a handler woken by the cancellation must not
+	// get its response out ahead of the waiter's 504.
+	x.detached.Store(true)
 	x.cancel()
 	t := time.NewTimer(detachWait)
 	defer t.Stop()
 	select {
-	case x.gate <- struct{}{}:
-		x.detached.Store(true)
+	case x.gate <- struct{}{}: // no send or receive is in progress any more
 		<-x.gate
 		return x.started.Load()
 	case <-t.C:
-		x.detached.Store(true)
 		return true
 	}
 }
