@@ -34,8 +34,10 @@ type Config struct {
 	// and closed, which keeps the process away from the open-file limit. If zero, the
 	// open-file limit minus a reserve of 5% (at least 32) is used.
 	MaxConnections int
-	// LimitConcurrency answers 503 to requests beyond this many in flight. Zero means
-	// no limit.
+	// LimitConcurrency answers 503 to requests beyond this many in flight. An open
+	// WebSocket counts as one from its upgrade until its app has returned and its
+	// connection has closed; an upgrade beyond the limit gets 503 before the app sees
+	// it. Zero means no limit.
 	LimitConcurrency int
 	// MaxBodyBytes answers 413 to requests whose body exceeds it. Zero means no limit
 	// (bodies stream to the app; what it does not consume yet is spooled to disk).

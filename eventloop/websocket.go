@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -42,6 +44,9 @@ type wsConn struct {
 	ctx     context.Context
 	stop    context.CancelFunc
 	started time.Time
+	// holds counts what keeps the WebSocket in Server.inflight: its app running and
+	// its connection open. The last release takes it out.
+	holds atomic.Int32
 
 	// Owned by the loop goroutine:
 	reader   *websocket.Reader
@@ -64,26 +69,29 @@ type wsConn struct {
 	status     int                       // for the access log: 101, or the refusal
 }
 
+// errWSConcurrency refuses an upgrade beyond Config.LimitConcurrency, before the app
+// sees it.
+var errWSConcurrency = &websocket.HandshakeError{Status: 503, Reason: "server is at its concurrency limit"}
+
 // errUpgradeWithBody refuses an upgrade request that announces a body.
 var errUpgradeWithBody = &websocket.HandshakeError{Status: 400, Reason: "WebSocket handshake must not have a body"}
 
 // startWebSocket takes over a WebSocket upgrade request. It always returns true: an
-// invalid handshake is answered here (400/426/403) and the connection closed. The
-// HTTP/1.1 protocol is retired by marking it draining, which makes its onData return at
-// once, so the rest of the input goes to the WebSocket protocol. Loop only.
+// invalid handshake is answered here (400/426/403, or 503 beyond
+// Config.LimitConcurrency) and the connection closed. The HTTP/1.1 protocol is retired
+// by marking it draining, which makes its onData return at once, so the rest of the
+// input goes to the WebSocket protocol. Loop only.
 func (h *h1Conn) startWebSocket(c *conn, req *h1.Request) bool {
 	h.draining = true
 	defer h.releaseParser(c) // req points into the parser: release it last
 	c.setTimer(0)
 	cfg := &c.srv.cfg.WebSocket
 	hs, herr := websocket.ParseHandshake(methodString(req.Method), req.ProtoMinor, req.Headers, cfg)
-	if herr == nil && (req.ContentLength > 0 || req.Chunked) {
-		herr = errUpgradeWithBody // its bytes would be taken for frames
+	if herr == nil {
+		herr = admitUpgrade(c, req)
 	}
 	if herr != nil {
-		c.srv.log.Info("WebSocket handshake refused", "client", c.gc.RemoteAddr(), "status", herr.Status, "reason", herr.Reason)
-		c.queue(websocket.AppendHandshakeError(nil, herr))
-		c.closeAfterFlush()
+		refuseUpgrade(c, herr)
 		return true
 	}
 	w := &wsConn{
@@ -96,6 +104,7 @@ func (h *h1Conn) startWebSocket(c *conn, req *h1.Request) bool {
 		started: time.Now(),
 		inbox:   []asgi.Message{&asgi.WebSocketConnect{}},
 	}
+	w.holds.Store(2)
 	w.ctx, w.stop = context.WithCancel(context.Background())
 	c.proto = w
 	w.armHandshake(c)
@@ -109,6 +118,33 @@ func (w *wsConn) armHandshake(c *conn) {
 		w.timer = wsTimerHandshake
 		c.setTimer(w.cfg.HandshakeTimeout)
 	}
+}
+
+// admitUpgrade applies the server's own conditions to a valid handshake: no request
+// body, and room under Config.LimitConcurrency. An admitted WebSocket counts in
+// Server.inflight until both its app has returned and its connection has closed
+// (wsConn.release). Loop only.
+func admitUpgrade(c *conn, req *h1.Request) *websocket.HandshakeError {
+	switch lim := c.srv.cfg.LimitConcurrency; {
+	case req.ContentLength > 0 || req.Chunked:
+		return errUpgradeWithBody // its bytes would be taken for frames
+	case lim > 0 && c.srv.inflight.Load() >= int64(lim):
+		return errWSConcurrency
+	}
+	c.srv.inflight.Add(1)
+	return nil
+}
+
+// refuseUpgrade answers a refused upgrade with its HTTP error and closes. Loop only.
+func refuseUpgrade(c *conn, herr *websocket.HandshakeError) {
+	level := slog.LevelInfo
+	if herr.Status >= 500 {
+		level = slog.LevelWarn
+	}
+	c.srv.log.Log(context.Background(), level, "WebSocket handshake refused",
+		"client", c.gc.RemoteAddr(), "status", herr.Status, "reason", herr.Reason)
+	c.queue(websocket.AppendHandshakeError(nil, herr))
+	c.closeAfterFlush()
 }
 
 func buildWebSocketScope(c *conn, req *h1.Request, subprotocols []string) *asgi.WebSocketScope {
@@ -404,6 +440,16 @@ func (w *wsConn) onClose(c *conn) {
 	w.disconnectLocked(websocket.CloseAbnormal, "")
 	c.mu.Unlock()
 	w.stop()
+	w.release()
+}
+
+// release drops one of the two holds (app running, connection open); the last one
+// takes the WebSocket out of Server.inflight, which Config.LimitConcurrency bounds.
+// Safe for concurrent use.
+func (w *wsConn) release() {
+	if w.holds.Add(-1) == 0 {
+		w.c.srv.inflight.Add(-1)
+	}
 }
 
 // disconnectLocked records how the connection ended for the app and wakes its
@@ -426,6 +472,7 @@ func (w *wsConn) wakeReceiverLocked() {
 // ---- App side ----
 
 func (w *wsConn) run() {
+	defer w.release()
 	defer w.stop()
 	err := w.call()
 	w.finish(err)

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,6 +30,7 @@ type wsTestApp struct {
 	disconnects chan asgi.WebSocketDisconnect // what /record saw
 	sendErrs    chan error                    // what /flood's send returned at the end
 	sent        chan int                      // bytes /flood managed to queue
+	wsCalls     atomic.Int32                  // WebSocket scopes the app was called with
 }
 
 func newWSTestApp() *wsTestApp {
@@ -44,6 +46,7 @@ func (a *wsTestApp) ServeASGI(ctx context.Context, scope asgi.Scope, receive asg
 	var path string
 	switch s := scope.(type) {
 	case *asgi.WebSocketScope:
+		a.wsCalls.Add(1)
 		path = s.Path
 	case *asgi.HTTPScope:
 		path = s.Path

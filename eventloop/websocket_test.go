@@ -354,3 +354,46 @@ func TestWebSocketHandshakeTimeout(t *testing.T) {
 		c.expectMessage(ws.OpText, []byte("still open"))
 	})
 }
+
+// TestWebSocketLimitConcurrency: an open WebSocket counts toward LimitConcurrency until
+// it closes; an upgrade beyond the limit gets 503 before the app sees it, and so does
+// a plain request.
+func TestWebSocketLimitConcurrency(t *testing.T) {
+	ts, app := startWSServer(t, Config{LimitConcurrency: 1})
+	first := dialWS(t, ts, "/ws")
+	t.Run("upgrade beyond the limit gets 503", func(t *testing.T) {
+		calls := app.wsCalls.Load()
+		c := wsHandshake(t, ts, "/ws")
+		if c.resp.StatusCode != 503 {
+			t.Fatalf("status %d, want 503", c.resp.StatusCode)
+		}
+		c.expectEOF()
+		if n := app.wsCalls.Load(); n != calls {
+			t.Fatalf("the app saw %d refused upgrades", n-calls)
+		}
+	})
+	t.Run("an open WebSocket counts for HTTP requests", func(t *testing.T) {
+		c := ts.dial(t)
+		resp := roundTrip(t, c, bufio.NewReader(c), "GET /plain HTTP/1.1\r\nHost: test\r\n\r\n", "GET")
+		if resp.StatusCode != 503 {
+			t.Fatalf("status %d, want 503", resp.StatusCode)
+		}
+	})
+	first.text("still served")
+	first.expectMessage(ws.OpText, []byte("still served"))
+	first.close(1000, "")
+	first.expectClose(1000)
+	t.Run("closing frees the slot", func(t *testing.T) {
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			c := wsHandshake(t, ts, "/ws")
+			if c.resp.StatusCode == 101 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("still %d after the first WebSocket closed", c.resp.StatusCode)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+}
