@@ -49,11 +49,13 @@ type wsConn struct {
 	holds atomic.Int32
 
 	// Owned by the loop goroutine:
-	reader   *websocket.Reader
-	reading  bool // accepted: frames are parsed
-	stalled  bool // input waits until the app accepts
-	timer    wsTimer
-	draining bool
+	reader    *websocket.Reader
+	reading   bool // accepted: frames are parsed
+	stalled   bool // input waits until the app accepts or makes room in the inbox
+	timer     wsTimer
+	draining  bool
+	heard     bool  // input arrived since the last keepalive ping
+	lastHeard int64 // the loop's timer tick when input last arrived
 
 	// Guarded by c.mu:
 	order      asgi.WebSocketOrder
@@ -168,11 +170,24 @@ func buildWebSocketScope(c *conn, req *h1.Request, subprotocols []string) *asgi.
 
 // ---- Loop side ----
 
-// onData parses frames once the app accepted; before that, input waits in gnet.
+// onData parses frames once the app accepted; before that, input waits in gnet. Any
+// consumed byte counts as a sign of life for the keepalive.
 func (w *wsConn) onData(c *conn, data []byte) (int, error) {
 	if !w.reading {
 		return 0, w.stall(data)
 	}
+	w.stalled = false
+	n, err := w.feed(c, data)
+	if n > 0 {
+		w.heard = true
+		w.lastHeard = c.loop.wheel.now
+	}
+	return n, err
+}
+
+// feed hands input to the frame reader and handles its events until the input is
+// used up, the inbox is full or the connection fails. Loop only.
+func (w *wsConn) feed(c *conn, data []byte) (int, error) {
 	consumed := 0
 	for consumed < len(data) {
 		if w.inboxFull() {
@@ -307,12 +322,9 @@ func (w *wsConn) onTimer(c *conn) {
 	case wsTimerHandshake:
 		w.handshakeTimedOut(c)
 	case wsTimerPing:
-		w.sendPing(c)
+		w.pingDue(c)
 	case wsTimerPong:
-		c.mu.Lock()
-		w.disconnectLocked(websocket.CloseAbnormal, "") // the peer never answered
-		c.mu.Unlock()
-		w.fail(c, errPingTimeout)
+		w.pongDue(c)
 	case wsTimerClose:
 		c.mu.Lock()
 		w.disconnectLocked(websocket.CloseAbnormal, "")
@@ -356,6 +368,40 @@ func (w *wsConn) handshakeTimedOut(c *conn) {
 	c.closeAfterFlush()
 }
 
+// pingDue runs when the peer may have been silent for PingInterval. It pings only if
+// the peer really was (inbound bytes postpone the ping to PingInterval after them, as
+// any input proves the peer alive) and never while the server itself is not reading:
+// the pong could not be seen then. Loop only.
+func (w *wsConn) pingDue(c *conn) {
+	if w.stalled {
+		w.armPing()
+		return
+	}
+	silent := time.Duration(c.loop.wheel.now-w.lastHeard) * c.loop.wheel.tick
+	if silent < w.cfg.PingInterval {
+		c.setTimer(w.cfg.PingInterval - silent)
+		return
+	}
+	w.sendPing(c)
+}
+
+// pongDue runs PingTimeout after a ping whose pong has not come. Any other input since
+// the ping proves the peer alive as well (a peer in the middle of a long frame cannot
+// answer before its end), and a server that stopped reading could not have seen the
+// pong: both go back to waiting for silence. Otherwise the connection fails with
+// 1011, as uvicorn and websockets do. Loop only.
+func (w *wsConn) pongDue(c *conn) {
+	if w.heard || w.stalled {
+		w.timer = wsTimerPing
+		w.pingDue(c)
+		return
+	}
+	c.mu.Lock()
+	w.disconnectLocked(websocket.CloseAbnormal, "") // the peer never answered
+	c.mu.Unlock()
+	w.fail(c, errPingTimeout)
+}
+
 func (w *wsConn) sendPing(c *conn) {
 	c.mu.Lock()
 	closing := w.closeSent
@@ -370,6 +416,7 @@ func (w *wsConn) sendPing(c *conn) {
 		w.armPing()
 		return
 	}
+	w.heard = false
 	w.timer = wsTimerPong
 	c.setTimer(w.cfg.PingTimeout)
 }
@@ -405,6 +452,7 @@ func (w *wsConn) afterFlush(c *conn) {
 // startReading runs once the 101 is out: frames are parsed from now on.
 func (w *wsConn) startReading(c *conn) {
 	w.reading = true
+	w.lastHeard = c.loop.wheel.now
 	w.armPing()
 	if w.draining {
 		w.closeGoingAway(c)

@@ -397,3 +397,98 @@ func TestWebSocketLimitConcurrency(t *testing.T) {
 		}
 	})
 }
+
+// TestWebSocketKeepaliveWaitsForSilence: pings go out only after PingInterval without
+// inbound bytes; a busy peer is never pinged.
+func TestWebSocketKeepaliveWaitsForSilence(t *testing.T) {
+	const interval = 300 * time.Millisecond
+	ts, _ := startWSServer(t, Config{WebSocket: websocket.Config{PingInterval: interval, PingTimeout: 5 * time.Second}})
+	c := dialWS(t, ts, "/ws")
+	pings := 0
+	start := time.Now()
+	for time.Since(start) < 4*interval {
+		c.text("busy")
+		for f := c.read(); f.Header.OpCode != ws.OpText; f = c.read() {
+			if f.Header.OpCode == ws.OpPing {
+				pings++
+				c.frame(ws.OpPong, true, f.Payload)
+			}
+		}
+		time.Sleep(interval / 10)
+	}
+	if pings != 0 {
+		t.Fatalf("%d pings while the peer sent a message every %v (interval %v)", pings, interval/10, interval)
+	}
+	quiet := time.Now()
+	if f := c.read(); f.Header.OpCode != ws.OpPing {
+		t.Fatalf("got %v after going quiet, want a ping", f.Header.OpCode)
+	}
+	if d := time.Since(quiet); d < interval-50*time.Millisecond || d > 10*interval {
+		t.Fatalf("ping after %v of silence, want about %v", d, interval)
+	}
+}
+
+// TestWebSocketKeepaliveLongFrameProvesLife: a peer that is pinged in the middle of
+// sending a long frame cannot answer before the frame ends; its bytes keep the
+// connection open past PingTimeout.
+func TestWebSocketKeepaliveLongFrameProvesLife(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	ts, _ := startWSServer(t, Config{WebSocket: websocket.Config{PingInterval: 100 * time.Millisecond, PingTimeout: timeout}})
+	c := dialWS(t, ts, "/ws")
+	if f := c.read(); f.Header.OpCode != ws.OpPing {
+		t.Fatalf("got %v, want a ping", f.Header.OpCode)
+	}
+	payload := bytes.Repeat([]byte("0123456789abcdef"), 4<<10) // 64 KiB
+	in := frameBytes(ws.OpBinary, true, 0, payload, true)
+	start := time.Now()
+	for off := 0; off < len(in); off += 1 << 10 {
+		c.writeRaw(in[off:min(off+1<<10, len(in))])
+		time.Sleep(20 * time.Millisecond)
+	}
+	if d := time.Since(start); d < 2*timeout {
+		t.Fatalf("the frame took only %v to send; the test needs more than %v", d, 2*timeout)
+	}
+	for {
+		f := c.read()
+		switch f.Header.OpCode {
+		case ws.OpPing:
+			c.frame(ws.OpPong, true, f.Payload)
+			continue
+		case ws.OpBinary:
+			if !bytes.Equal(f.Payload, payload) {
+				t.Fatalf("echo of %d bytes differs", len(f.Payload))
+			}
+			return
+		}
+		t.Fatalf("got %v %q, want the echo", f.Header.OpCode, f.Payload)
+	}
+}
+
+// TestWebSocketKeepaliveSuspendedWhileAppNotReading: while the inbox is full the
+// server reads nothing, so a pong could not be seen; it does not ping then, and a
+// patient peer is not closed for a missing pong.
+func TestWebSocketKeepaliveSuspendedWhileAppNotReading(t *testing.T) {
+	ts, _ := startWSServer(t, Config{WebSocket: websocket.Config{
+		PingInterval: 50 * time.Millisecond, PingTimeout: 100 * time.Millisecond, MaxQueuedMessages: 1}})
+	c := dialWS(t, ts, "/sleepy")
+	for range 3 {
+		c.text("unread")
+	}
+	_ = c.c.SetReadDeadline(time.Now().Add(time.Second))
+	for {
+		f, err := ws.ReadFrame(c.br)
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				return // still open after 20 ping intervals
+			}
+			t.Fatalf("connection ended: %v", err)
+		}
+		switch f.Header.OpCode {
+		case ws.OpPing:
+			c.frame(ws.OpPong, true, f.Payload)
+		case ws.OpClose:
+			t.Fatalf("closed with %x while the app was not reading", f.Payload)
+		}
+	}
+}
