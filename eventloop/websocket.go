@@ -236,7 +236,8 @@ func (w *wsConn) inboxFull() bool {
 	c := w.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	full := len(w.inbox) >= w.cfg.MaxQueuedMessages || w.inboxBytes >= w.cfg.MaxMessageSize
+	// After our close frame new messages are dropped (push), so they take no room.
+	full := !w.closeSent && (len(w.inbox) >= w.cfg.MaxQueuedMessages || w.inboxBytes >= w.cfg.MaxMessageSize)
 	if full {
 		w.wantWake = true
 	}
@@ -263,12 +264,15 @@ func (w *wsConn) handle(c *conn, ev websocket.Event) {
 	}
 }
 
-// push delivers a message to the app's inbox.
+// push delivers a message to the app's inbox. Messages that arrive after the server's
+// close frame was queued are dropped: the app (or the server) has ended the
+// conversation, and reading on without queueing lets the peer's close reply through
+// at once even when the app does not read.
 func (w *wsConn) push(m *asgi.WebSocketReceive) {
 	c := w.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if w.disc != nil {
+	if w.disc != nil || w.closeSent {
 		return
 	}
 	w.inbox = append(w.inbox, m)
@@ -446,6 +450,9 @@ func (w *wsConn) afterFlush(c *conn) {
 	if closeSent && w.timer != wsTimerClose && !c.closing {
 		w.timer = wsTimerClose
 		c.setTimer(w.cfg.CloseTimeout)
+		if w.stalled {
+			c.wake() // the inbox no longer limits reading: find the peer's close
+		}
 	}
 }
 
@@ -571,7 +578,8 @@ func (w *wsConn) finish(err error) {
 }
 
 // receive is the app's Receive: websocket.connect first, then messages; after the
-// connection ended, websocket.disconnect on every call.
+// connection ended, websocket.disconnect on every call. Messages queued before the
+// server's close frame are still delivered, later ones are not (see push).
 func (w *wsConn) receive(ctx context.Context) (asgi.Message, error) {
 	c := w.c
 	c.mu.Lock()
@@ -671,6 +679,11 @@ func (w *wsConn) sendLocked(msg asgi.Message, frame []byte) error {
 			return &asgi.ContractError{Msg: fmt.Sprintf("Subprotocol %q was not offered by the client.", a.Subprotocol)}
 		}
 	}
+	if m, ok := msg.(*asgi.WebSocketClose); ok && w.order.State == asgi.WebSocketConnected {
+		if err := checkCloseReason(m.Reason); err != nil {
+			return err
+		}
+	}
 	before := w.order.State
 	if err := w.order.Check(msg); err != nil {
 		return err
@@ -708,6 +721,19 @@ func (w *wsConn) appClose(before asgi.WebSocketSendState, m *asgi.WebSocketClose
 	}
 	w.closeSent = true
 	c.pending = websocket.AppendClose(c.pending, m.Code, m.Reason)
+}
+
+// checkCloseReason refuses a close reason that a close frame cannot carry: longer than
+// 123 bytes, or not UTF-8 (the peer would fail the connection with 1007). The reason
+// is not cut silently, as python-websockets (uvicorn's default) also refuses it.
+func checkCloseReason(reason string) error {
+	switch {
+	case len(reason) > websocket.MaxCloseReason:
+		return &asgi.ContractError{Msg: fmt.Sprintf("WebSocket close reason is %d bytes long; a close frame holds at most %d.", len(reason), websocket.MaxCloseReason)}
+	case !utf8.ValidString(reason):
+		return &asgi.ContractError{Msg: "Invalid UTF-8 in 'websocket.close' reason."}
+	}
+	return nil
 }
 
 func offered(list []string, s string) bool {

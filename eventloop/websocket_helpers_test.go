@@ -142,6 +142,40 @@ func (a *wsTestApp) serveSpecial(ctx context.Context, path string, scope *asgi.W
 		return nil
 	case "/flood":
 		return a.flood(ctx, send)
+	case "/closefull": // closes while the client's messages fill the inbox, unread
+		if err := send(ctx, &asgi.WebSocketAccept{}); err != nil {
+			return err
+		}
+		time.Sleep(300 * time.Millisecond)
+		if err := send(ctx, &asgi.WebSocketClose{Code: 4000}); err != nil {
+			return err
+		}
+		<-ctx.Done() // reads nothing until the connection has closed
+		a.recordDisconnect(context.Background(), receive)
+		return nil
+	case "/ticker": // sends until a send fails
+		if err := send(ctx, &asgi.WebSocketAccept{}); err != nil {
+			return err
+		}
+		for {
+			if err := send(ctx, &asgi.WebSocketSend{Data: []byte("tick"), Text: true}); err != nil {
+				a.sendErrs <- err
+				return nil
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	case "/closereason": // close messages a close frame cannot carry, then a valid one
+		if err := send(ctx, &asgi.WebSocketAccept{}); err != nil {
+			return err
+		}
+		for _, m := range []*asgi.WebSocketClose{
+			{Code: 4000, Reason: strings.Repeat("r", 124)},
+			{Code: 4000, Reason: "bad \xff"},
+			{Code: 1006},
+		} {
+			a.sendErrs <- send(ctx, m)
+		}
+		return send(ctx, &asgi.WebSocketClose{Code: 4001, Reason: strings.Repeat("é", 61) + "r"}) // 123 bytes
 	case "/sleepy": // accepts, never reads
 		if err := send(ctx, &asgi.WebSocketAccept{}); err != nil {
 			return err

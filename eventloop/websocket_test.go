@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gobwas/ws"
 
@@ -490,5 +491,91 @@ func TestWebSocketKeepaliveSuspendedWhileAppNotReading(t *testing.T) {
 		case ws.OpClose:
 			t.Fatalf("closed with %x while the app was not reading", f.Payload)
 		}
+	}
+}
+
+// TestWebSocketInvalidUTF8TextRefused: a text message that is not UTF-8 is refused with
+// a contract error and never reaches the client; the app's failure closes with 1011.
+func TestWebSocketInvalidUTF8TextRefused(t *testing.T) {
+	ts, app := startWSServer(t, Config{})
+	c := dialWS(t, ts, "/badtext")
+	if err := <-app.sendErrs; !asgi.IsContractError(err) {
+		t.Fatalf("send of invalid UTF-8 text: %v, want a contract error", err)
+	}
+	f := c.read()
+	if f.Header.OpCode != ws.OpClose || binary.BigEndian.Uint16(f.Payload) != websocket.CloseInternalError {
+		t.Fatalf("first frame %v %q, want close 1011 and no text frame", f.Header.OpCode, f.Payload)
+	}
+}
+
+// TestWebSocketCloseReasonChecked: a close reason longer than 123 bytes, a reason that
+// is not UTF-8 and a reserved close code are contract errors, not cut or sent; a
+// 123-byte reason goes out whole.
+func TestWebSocketCloseReasonChecked(t *testing.T) {
+	ts, app := startWSServer(t, Config{})
+	c := dialWS(t, ts, "/closereason")
+	for _, what := range []string{"124-byte reason", "invalid UTF-8 reason", "code 1006"} {
+		if err := <-app.sendErrs; !asgi.IsContractError(err) {
+			t.Fatalf("%s: %v, want a contract error", what, err)
+		}
+	}
+	f := c.read()
+	if f.Header.OpCode != ws.OpClose || binary.BigEndian.Uint16(f.Payload) != 4001 {
+		t.Fatalf("first frame %v %q, want the valid close 4001", f.Header.OpCode, f.Payload)
+	}
+	if reason := f.Payload[2:]; len(reason) != websocket.MaxCloseReason || !utf8.Valid(reason) {
+		t.Fatalf("reason of %d bytes %q, want the app's %d bytes", len(reason), reason, websocket.MaxCloseReason)
+	}
+}
+
+// TestWebSocketSendAfterPeerClose: once the peer's close frame arrived, the server
+// echoes it and the app's sends fail with asgi.ErrDisconnected; no data frame follows
+// the server's close frame.
+func TestWebSocketSendAfterPeerClose(t *testing.T) {
+	ts, app := startWSServer(t, Config{})
+	c := dialWS(t, ts, "/ticker")
+	c.expectMessage(ws.OpText, []byte("tick"))
+	c.close(1000, "enough")
+	for {
+		f := c.read()
+		if f.Header.OpCode == ws.OpText {
+			continue // sent before our close arrived
+		}
+		if f.Header.OpCode != ws.OpClose || binary.BigEndian.Uint16(f.Payload) != 1000 {
+			t.Fatalf("got %v %q, want the echo of close 1000", f.Header.OpCode, f.Payload)
+		}
+		break
+	}
+	_ = c.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if rest, _ := io.ReadAll(c.br); len(rest) != 0 {
+		t.Fatalf("%d bytes after the close frame", len(rest))
+	}
+	if err := <-app.sendErrs; !errors.Is(err, asgi.ErrDisconnected) {
+		t.Fatalf("send after the peer's close: %v, want asgi.ErrDisconnected", err)
+	}
+}
+
+// TestWebSocketAppCloseWithFullInbox: when the app closes while the client's unread
+// messages fill the inbox, the server keeps reading (dropping later messages), so the
+// client's close reply ends the connection at once instead of after CloseTimeout and
+// the app learns the client's code.
+func TestWebSocketAppCloseWithFullInbox(t *testing.T) {
+	ts, app := startWSServer(t, Config{WebSocket: websocket.Config{MaxQueuedMessages: 1, CloseTimeout: 5 * time.Second}})
+	c := dialWS(t, ts, "/closefull")
+	for range 4 {
+		c.text("unread")
+	}
+	f := c.read()
+	if f.Header.OpCode != ws.OpClose || binary.BigEndian.Uint16(f.Payload) != 4000 {
+		t.Fatalf("got %v %q, want close 4000", f.Header.OpCode, f.Payload)
+	}
+	start := time.Now()
+	c.close(4000, "")
+	c.expectEOF()
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("connection closed %v after the close reply (CloseTimeout 5s)", d)
+	}
+	if d := <-app.disconnects; d.Code != 4000 {
+		t.Fatalf("app saw %+v, want the client's close code 4000", d)
 	}
 }

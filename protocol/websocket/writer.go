@@ -7,8 +7,9 @@ import (
 	"github.com/gobwas/ws"
 )
 
-// maxCloseReason is the longest close reason that fits a control frame.
-const maxCloseReason = ws.MaxControlFramePayloadSize - 2
+// MaxCloseReason is the longest close reason, in bytes, that fits a close frame (a
+// control frame holds 125 bytes, 2 of them the code).
+const MaxCloseReason = ws.MaxControlFramePayloadSize - 2
 
 // AppendFrameHeader appends the header of an unmasked server frame to dst (RSV1 set
 // when compressed). Like every Append function here it is pure and safe for
@@ -68,7 +69,7 @@ func AppendClose(dst []byte, code int, reason string) []byte {
 			return append(dst, c...)
 		}
 	}
-	reason = truncateUTF8(reason, maxCloseReason)
+	reason = truncateUTF8(reason, MaxCloseReason)
 	dst = AppendFrameHeader(dst, ws.OpClose, true, false, 2+len(reason))
 	dst = binary.BigEndian.AppendUint16(dst, uint16(code))
 	return append(dst, reason...)
