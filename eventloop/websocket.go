@@ -47,13 +47,16 @@ type wsConn struct {
 	// holds counts what keeps the WebSocket in Server.inflight: its app running and
 	// its connection open. The last release takes it out.
 	holds atomic.Int32
+	// outWait is set while a goroutine waits for the output to drain to resume reading.
+	outWait atomic.Bool
 
 	// Owned by the loop goroutine:
 	reader    *websocket.Reader
 	reading   bool // accepted: frames are parsed
-	stalled   bool // input waits until the app accepts or makes room in the inbox
+	stalled   bool // input waits: not accepted yet, inbox full or output backlogged
 	timer     wsTimer
 	draining  bool
+	failed    bool  // fail closed the connection: input is discarded
 	heard     bool  // input arrived since the last keepalive ping
 	lastHeard int64 // the loop's timer tick when input last arrived
 
@@ -173,6 +176,9 @@ func buildWebSocketScope(c *conn, req *h1.Request, subprotocols []string) *asgi.
 // onData parses frames once the app accepted; before that, input waits in gnet. Any
 // consumed byte counts as a sign of life for the keepalive.
 func (w *wsConn) onData(c *conn, data []byte) (int, error) {
+	if w.failed {
+		return len(data), nil // closing after a failure: the rest is not read
+	}
 	if !w.reading {
 		return 0, w.stall(data)
 	}
@@ -190,7 +196,7 @@ func (w *wsConn) onData(c *conn, data []byte) (int, error) {
 func (w *wsConn) feed(c *conn, data []byte) (int, error) {
 	consumed := 0
 	for consumed < len(data) {
-		if w.inboxFull() {
+		if w.mustPause(c) {
 			return consumed, w.stall(data[consumed:])
 		}
 		n, ev, err := w.reader.Feed(data[consumed:])
@@ -217,31 +223,72 @@ var errInboundOverflow = &websocket.CloseError{Code: websocket.ClosePolicyViolat
 // errPingTimeout closes a connection whose peer did not answer a keepalive ping.
 var errPingTimeout = &websocket.CloseError{Code: websocket.CloseInternalError, Reason: "keepalive ping timeout"}
 
-// stall leaves input unread in gnet until the app accepts or makes room in the inbox.
-// gnet keeps reading the socket meanwhile, so the unread input is capped.
+// stall leaves input unread in gnet until the app accepts, makes room in the inbox or
+// the output drains. gnet keeps reading the socket meanwhile, so the unread input is
+// capped.
 func (w *wsConn) stall(rest []byte) error {
 	w.stalled = true
 	if len(rest) <= w.cfg.MaxMessageSize {
 		return nil
 	}
-	if w.reading {
-		w.fail(w.c, errInboundOverflow)
+	if !w.reading {
+		return errInboundOverflow // frames before the 101: no close frame may be sent yet
+	}
+	c := w.c
+	if w.unsent(c) > c.srv.cfg.WriteHighWater {
+		// The peer neither reads nor stops sending: a close frame would wait behind
+		// the backlog while gnet keeps buffering its input.
+		c.srv.log.Info("WebSocket connection aborted", "client", c.gc.RemoteAddr(), "reason", "inbound queue overflow while the peer does not read")
+		c.mu.Lock()
+		w.disconnectLocked(websocket.CloseAbnormal, "")
+		c.mu.Unlock()
+		c.markGone()
+		c.closeNow()
 		return nil
 	}
-	// Frames before the 101: no close frame may be sent yet.
-	return errInboundOverflow
+	w.fail(c, errInboundOverflow)
+	return nil
 }
 
-func (w *wsConn) inboxFull() bool {
-	c := w.c
+// unsent is the connection's output not yet written to the socket. Loop only.
+func (w *wsConn) unsent(c *conn) int {
+	ob := c.gc.OutboundBuffered()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return ob + len(c.pending)
+}
+
+// mustPause reports whether reading must wait: the inbox is full (the app is slow to
+// receive), or the connection's unsent output is above WriteHighWater. The latter
+// stops a peer that pings without reading from growing the server's memory with pongs;
+// reading resumes once the output drained below WriteLowWater. Loop only.
+func (w *wsConn) mustPause(c *conn) bool {
+	unsent := c.gc.OutboundBuffered()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	// After our close frame new messages are dropped (push), so they take no room.
-	full := !w.closeSent && (len(w.inbox) >= w.cfg.MaxQueuedMessages || w.inboxBytes >= w.cfg.MaxMessageSize)
-	if full {
-		w.wantWake = true
+	if !w.closeSent && (len(w.inbox) >= w.cfg.MaxQueuedMessages || w.inboxBytes >= w.cfg.MaxMessageSize) {
+		w.wantWake = true // popLocked wakes the reader
+		return true
 	}
-	return full
+	if unsent+len(c.pending) <= c.srv.cfg.WriteHighWater {
+		return false
+	}
+	if c.drainWait == nil {
+		c.drainWait = make(chan struct{}) // closed by the loop below WriteLowWater
+	}
+	if w.outWait.CompareAndSwap(false, true) {
+		go w.resumeWhenDrained(c.drainWait)
+	}
+	return true
+}
+
+// resumeWhenDrained wakes the reader once drained is closed (output below the
+// low-water mark, or the connection gone).
+func (w *wsConn) resumeWhenDrained(drained <-chan struct{}) {
+	<-drained
+	w.outWait.Store(false)
+	w.c.wake()
 }
 
 // handle processes one event of the frame reader. Loop only.
@@ -300,6 +347,7 @@ func (w *wsConn) fail(c *conn, err error) {
 		ce = &websocket.CloseError{Code: websocket.CloseInternalError, Reason: err.Error()}
 	}
 	c.srv.log.Info("WebSocket connection failed", "client", c.gc.RemoteAddr(), "code", ce.Code, "reason", ce.Reason)
+	w.failed = true
 	c.mu.Lock()
 	if !w.closeSent {
 		w.closeSent = true

@@ -579,3 +579,62 @@ func TestWebSocketAppCloseWithFullInbox(t *testing.T) {
 		t.Fatalf("app saw %+v, want the client's close code 4000", d)
 	}
 }
+
+// TestWebSocketPingFloodIsBounded: a peer that sends pings without reading the pongs
+// cannot make the server queue pongs without bound. Above WriteHighWater unsent bytes
+// the server stops reading; once the unread input passes MaxMessageSize the connection
+// is aborted.
+func TestWebSocketPingFloodIsBounded(t *testing.T) {
+	ts, _ := startWSServer(t, Config{WriteHighWater: 256 << 10, WebSocket: websocket.Config{MaxMessageSize: 1 << 20}})
+	c := dialWS(t, ts, "/ws")
+	if tc, ok := c.c.(*net.TCPConn); ok {
+		_ = tc.SetReadBuffer(64 << 10)
+	}
+	batch := bytes.Repeat(pingFrame, 512) // 64 KiB of pings per write
+	written := 0
+	_ = c.c.SetWriteDeadline(time.Now().Add(3 * time.Second))
+	for written < 64<<20 {
+		n, err := c.c.Write(batch)
+		written += n
+		if err != nil {
+			break
+		}
+	}
+	// The unread-input cap, the high-water mark and kernel buffers: a few MiB at most.
+	if written > 16<<20 {
+		t.Fatalf("the server took %d MiB of pings from a peer that reads nothing", written>>20)
+	}
+	t.Logf("the server stopped reading after %d KiB of pings", written>>10)
+	c.expectEOF() // aborted: a close frame would wait behind the pongs it does not read
+}
+
+// TestWebSocketPingFloodResumes: after pausing on a backlog of pongs the server reads
+// on once the peer drains its output, answers every ping and serves messages.
+func TestWebSocketPingFloodResumes(t *testing.T) {
+	ts, _ := startWSServer(t, Config{WriteHighWater: 64 << 10})
+	c := dialWS(t, ts, "/ws")
+	const pings = 16 << 10 // 2 MiB of pings, 2 MiB of pongs
+	go func() {            // blocks until the server reads; errors show as missing pongs below
+		_, _ = c.c.Write(bytes.Repeat(pingFrame, pings))
+		_, _ = c.c.Write(frameBytes(ws.OpText, true, 0, []byte("after the flood"), true))
+	}()
+	time.Sleep(200 * time.Millisecond) // let the backlog build up before reading
+	pongs := 0
+	for {
+		f := c.read()
+		if f.Header.OpCode == ws.OpPong {
+			pongs++
+			continue
+		}
+		if f.Header.OpCode != ws.OpText || string(f.Payload) != "after the flood" {
+			t.Fatalf("got %v %q after %d pongs", f.Header.OpCode, f.Payload, pongs)
+		}
+		break
+	}
+	if pongs != pings {
+		t.Fatalf("%d pongs for %d pings", pongs, pings)
+	}
+}
+
+// pingFrame is a client ping with the largest payload a control frame allows.
+var pingFrame = frameBytes(ws.OpPing, true, 0, bytes.Repeat([]byte("p"), 125), true)
