@@ -35,6 +35,14 @@ const (
 // on an executor goroutine, and its sends are encoded into the connection's pending
 // output under c.mu (compression happens before taking the lock). The 101 response is
 // written only when the app sends websocket.accept.
+//
+// One timer per connection measures, in turn: the app's handshake budget
+// (HandshakeTimeout, then 500), the peer's silence (PingInterval, then a ping), the
+// pong (PingTimeout, then 1011; any input counts as the answer) and the closing
+// handshake (CloseTimeout, then drop). Reading pauses while the inbox is full or the
+// unsent output is above WriteHighWater; while it pauses no pings are sent. A
+// WebSocket counts in Server.inflight (Config.LimitConcurrency) until its app has
+// returned and its connection has closed.
 type wsConn struct {
 	c       *conn
 	cfg     *websocket.Config
@@ -68,6 +76,7 @@ type wsConn struct {
 	wantWake   bool                      // the loop paused reading on a full inbox
 	disc       *asgi.WebSocketDisconnect // the connection ended, as the app sees it
 	closeSent  bool                      // our close frame is queued
+	appDone    bool                      // the app sent websocket.close or ended its denial
 	endHTTP    bool                      // handshake refused or denied: close after flush
 	abort      bool                      // close at once, dropping output
 	chunked    bool                      // denial body uses chunked coding
@@ -719,6 +728,9 @@ func (w *wsConn) send(ctx context.Context, msg asgi.Message) error {
 
 func (w *wsConn) sendLocked(msg asgi.Message, frame []byte) error {
 	c := w.c
+	if w.appDone {
+		return w.order.Check(msg) // a contract error, whatever the peer did since
+	}
 	if c.gone || w.disc != nil || w.closeSent {
 		return asgi.ErrDisconnected
 	}
@@ -736,6 +748,7 @@ func (w *wsConn) sendLocked(msg asgi.Message, frame []byte) error {
 	if err := w.order.Check(msg); err != nil {
 		return err
 	}
+	w.appDone = w.order.State == asgi.WebSocketClosed
 	switch m := msg.(type) {
 	case *asgi.WebSocketAccept:
 		c.pending, _ = websocket.AppendAccept(c.pending, &w.hs, m.Subprotocol, m.Headers)

@@ -153,6 +153,17 @@ func (a *wsTestApp) serveSpecial(ctx context.Context, path string, scope *asgi.W
 		<-ctx.Done() // reads nothing until the connection has closed
 		a.recordDisconnect(context.Background(), receive)
 		return nil
+	case "/sendafterclose": // a message after its own websocket.close
+		if err := send(ctx, &asgi.WebSocketAccept{}); err != nil {
+			return err
+		}
+		if err := send(ctx, &asgi.WebSocketClose{Code: 4002}); err != nil {
+			return err
+		}
+		a.sendErrs <- send(ctx, &asgi.WebSocketSend{Data: []byte("late"), Text: true})
+		a.recordDisconnect(ctx, receive)
+		a.sendErrs <- send(ctx, &asgi.WebSocketSend{Data: []byte("later"), Text: true})
+		return nil
 	case "/ticker": // sends until a send fails
 		if err := send(ctx, &asgi.WebSocketAccept{}); err != nil {
 			return err

@@ -638,3 +638,26 @@ func TestWebSocketPingFloodResumes(t *testing.T) {
 
 // pingFrame is a client ping with the largest payload a control frame allows.
 var pingFrame = frameBytes(ws.OpPing, true, 0, bytes.Repeat([]byte("p"), 125), true)
+
+// TestWebSocketSendAfterOwnClose: a message after the app's own websocket.close is a
+// contract error (uvicorn's wording), before and after the peer answered the close;
+// nothing follows the close frame.
+func TestWebSocketSendAfterOwnClose(t *testing.T) {
+	ts, app := startWSServer(t, Config{})
+	c := dialWS(t, ts, "/sendafterclose")
+	f := c.read()
+	if f.Header.OpCode != ws.OpClose || binary.BigEndian.Uint16(f.Payload) != 4002 {
+		t.Fatalf("got %v %q, want close 4002", f.Header.OpCode, f.Payload)
+	}
+	if err := <-app.sendErrs; !asgi.IsContractError(err) || !strings.Contains(err.Error(), "after sending 'websocket.close'") {
+		t.Fatalf("send after close: %v, want a contract error", err)
+	}
+	c.close(4002, "")
+	c.expectEOF()
+	if d := <-app.disconnects; d.Code != 4002 {
+		t.Fatalf("disconnect %+v", d)
+	}
+	if err := <-app.sendErrs; !asgi.IsContractError(err) {
+		t.Fatalf("send after close and disconnect: %v, want a contract error", err)
+	}
+}
