@@ -402,7 +402,7 @@ func TestWebSocketLimitConcurrency(t *testing.T) {
 // TestWebSocketKeepaliveWaitsForSilence: pings go out only after PingInterval without
 // inbound bytes; a busy peer is never pinged.
 func TestWebSocketKeepaliveWaitsForSilence(t *testing.T) {
-	const interval = 300 * time.Millisecond
+	const interval = 500 * time.Millisecond // margin for a loaded machine between sends
 	ts, _ := startWSServer(t, Config{WebSocket: websocket.Config{PingInterval: interval, PingTimeout: 5 * time.Second}})
 	c := dialWS(t, ts, "/ws")
 	pings := 0
@@ -415,10 +415,10 @@ func TestWebSocketKeepaliveWaitsForSilence(t *testing.T) {
 				c.frame(ws.OpPong, true, f.Payload)
 			}
 		}
-		time.Sleep(interval / 10)
+		time.Sleep(interval / 20)
 	}
 	if pings != 0 {
-		t.Fatalf("%d pings while the peer sent a message every %v (interval %v)", pings, interval/10, interval)
+		t.Fatalf("%d pings while the peer sent a message every %v (interval %v)", pings, interval/20, interval)
 	}
 	quiet := time.Now()
 	if f := c.read(); f.Header.OpCode != ws.OpPing {
@@ -433,7 +433,7 @@ func TestWebSocketKeepaliveWaitsForSilence(t *testing.T) {
 // sending a long frame cannot answer before the frame ends; its bytes keep the
 // connection open past PingTimeout.
 func TestWebSocketKeepaliveLongFrameProvesLife(t *testing.T) {
-	const timeout = 300 * time.Millisecond
+	const timeout = 500 * time.Millisecond
 	ts, _ := startWSServer(t, Config{WebSocket: websocket.Config{PingInterval: 100 * time.Millisecond, PingTimeout: timeout}})
 	c := dialWS(t, ts, "/ws")
 	if f := c.read(); f.Header.OpCode != ws.OpPing {
@@ -442,9 +442,9 @@ func TestWebSocketKeepaliveLongFrameProvesLife(t *testing.T) {
 	payload := bytes.Repeat([]byte("0123456789abcdef"), 4<<10) // 64 KiB
 	in := frameBytes(ws.OpBinary, true, 0, payload, true)
 	start := time.Now()
-	for off := 0; off < len(in); off += 1 << 10 {
-		c.writeRaw(in[off:min(off+1<<10, len(in))])
-		time.Sleep(20 * time.Millisecond)
+	for off := 0; off < len(in); off += 512 {
+		c.writeRaw(in[off:min(off+512, len(in))])
+		time.Sleep(15 * time.Millisecond)
 	}
 	if d := time.Since(start); d < 2*timeout {
 		t.Fatalf("the frame took only %v to send; the test needs more than %v", d, 2*timeout)
