@@ -77,8 +77,11 @@ func (x *exchange) wait(ctx context.Context) error {
 func (x *exchange) expire(ctx context.Context) error {
 	started := x.detach()
 	select {
-	case err := <-x.done: // the worker finished as the timer fired: keep its outcome
-		return err
+	case err := <-x.done:
+		if !errors.Is(err, ErrAborted) {
+			return err // the worker finished as the timer fired: keep its outcome
+		}
+		// It stopped because detach refused its send: the timeout stands.
 	default:
 	}
 	x.app.cfg.Logger.Error("wsgi: handler timed out", requestAttrs(x.scope,
