@@ -40,9 +40,9 @@ const (
 // (HandshakeTimeout, then 500), the peer's silence (PingInterval, then a ping), the
 // pong (PingTimeout, then 1011; any input counts as the answer) and the closing
 // handshake (CloseTimeout, then drop). Reading pauses while the inbox is full or the
-// unsent output is above WriteHighWater; while it pauses no pings are sent. A
-// WebSocket counts in Server.inflight (Config.LimitConcurrency) until its app has
-// returned and its connection has closed.
+// unsent output is above WriteHighWater; while the app leaves the inbox full no pings
+// are sent. A WebSocket counts in Server.inflight (Config.LimitConcurrency) until its
+// app has returned and its connection has closed.
 type wsConn struct {
 	c       *conn
 	cfg     *websocket.Config
@@ -62,6 +62,7 @@ type wsConn struct {
 	reader    *websocket.Reader
 	reading   bool // accepted: frames are parsed
 	stalled   bool // input waits: not accepted yet, inbox full or output backlogged
+	appStall  bool // input waits for the app to make room in the inbox
 	timer     wsTimer
 	draining  bool
 	failed    bool  // fail closed the connection: input is discarded
@@ -191,7 +192,7 @@ func (w *wsConn) onData(c *conn, data []byte) (int, error) {
 	if !w.reading {
 		return 0, w.stall(data)
 	}
-	w.stalled = false
+	w.stalled, w.appStall = false, false
 	n, err := w.feed(c, data)
 	if n > 0 {
 		w.heard = true
@@ -278,6 +279,7 @@ func (w *wsConn) mustPause(c *conn) bool {
 	// After our close frame new messages are dropped (push), so they take no room.
 	if !w.closeSent && (len(w.inbox) >= w.cfg.MaxQueuedMessages || w.inboxBytes >= w.cfg.MaxMessageSize) {
 		w.wantWake = true // popLocked wakes the reader
+		w.appStall = true
 		return true
 	}
 	if unsent+len(c.pending) <= c.srv.cfg.WriteHighWater {
@@ -431,10 +433,11 @@ func (w *wsConn) handshakeTimedOut(c *conn) {
 
 // pingDue runs when the peer may have been silent for PingInterval. It pings only if
 // the peer really was (inbound bytes postpone the ping to PingInterval after them, as
-// any input proves the peer alive) and never while the server itself is not reading:
-// the pong could not be seen then. Loop only.
+// any input proves the peer alive) and never while the server does not read because
+// the app leaves the inbox full: the pong could not be seen then. (A pause on unsent
+// output is the peer's doing: a ping then tests whether it drains in time.) Loop only.
 func (w *wsConn) pingDue(c *conn) {
-	if w.stalled {
+	if w.appStall {
 		w.armPing()
 		return
 	}
@@ -448,11 +451,11 @@ func (w *wsConn) pingDue(c *conn) {
 
 // pongDue runs PingTimeout after a ping whose pong has not come. Any other input since
 // the ping proves the peer alive as well (a peer in the middle of a long frame cannot
-// answer before its end), and a server that stopped reading could not have seen the
-// pong: both go back to waiting for silence. Otherwise the connection fails with
-// 1011, as uvicorn and websockets do. Loop only.
+// answer before its end), and a server whose app left the inbox full could not have
+// seen the pong: both go back to waiting for silence. Otherwise the connection fails
+// with 1011, as uvicorn and websockets do. Loop only.
 func (w *wsConn) pongDue(c *conn) {
-	if w.heard || w.stalled {
+	if w.heard || w.appStall {
 		w.timer = wsTimerPing
 		w.pingDue(c)
 		return

@@ -661,3 +661,26 @@ func TestWebSocketSendAfterOwnClose(t *testing.T) {
 		t.Fatalf("send after close and disconnect: %v, want a contract error", err)
 	}
 }
+
+// TestWebSocketKeepaliveDetectsPeerThatStopsReading: a pause on unsent output is the
+// peer's doing and does not suspend the keepalive: a peer that reads nothing while the
+// app streams to it is pinged, fails the pong timeout and is closed, which releases
+// the app's blocked send.
+func TestWebSocketKeepaliveDetectsPeerThatStopsReading(t *testing.T) {
+	ts, app := startWSServer(t, Config{WriteHighWater: 64 << 10, BodyTimeout: 500 * time.Millisecond,
+		WebSocket: websocket.Config{PingInterval: 400 * time.Millisecond, PingTimeout: 200 * time.Millisecond}})
+	c := dialWS(t, ts, "/flood")
+	if tc, ok := c.c.(*net.TCPConn); ok {
+		_ = tc.SetReadBuffer(64 << 10)
+	}
+	time.Sleep(100 * time.Millisecond) // the server's output backs up
+	c.text("are you there")            // before the first ping: reading pauses on that output
+	select {
+	case err := <-app.sendErrs:
+		if !errors.Is(err, asgi.ErrDisconnected) && !errors.Is(err, context.Canceled) {
+			t.Fatalf("blocked send ended with %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a peer that reads nothing kept the connection open")
+	}
+}
