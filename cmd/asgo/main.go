@@ -26,6 +26,7 @@ const usage = `asgo — an event-driven application server (HTTP/1.1, HTTP/2, We
 
 Usage:
   asgo serve [flags]     serve a built-in app (see "asgo serve --help")
+  asgo bench [flags]     benchmark asgo against its peers (see "asgo bench --help")
   asgo version           print the version
   asgo help              print this help
 `
@@ -38,6 +39,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		return serve(args[1:], stderr)
+	case "bench":
+		return benchCmd(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "asgo", version())
 		return 0

@@ -43,7 +43,7 @@ func runWS(args []string) error {
 	var cfg wsload.Config
 	fs.StringVar(&cfg.URL, "url", "ws://127.0.0.1:8000/ws", "echo endpoint")
 	fs.IntVar(&cfg.Conns, "conns", 100, "connections")
-	fs.IntVar(&cfg.Size, "size", 128, "message payload bytes")
+	fs.IntVar(&cfg.Size, "size", 64, "message payload bytes")
 	fs.DurationVar(&cfg.Warmup, "warmup", time.Second, "warm-up before measuring")
 	fs.DurationVar(&cfg.Duration, "duration", 3*time.Second, "measured interval")
 	fs.IntVar(&cfg.Sources, "sources", 8, "loopback source addresses to rotate over")

@@ -14,7 +14,7 @@ func Markdown(r *Report, charts []string) string {
 	var b strings.Builder
 	b.WriteString("# asgo benchmark results\n\n")
 	writeEnv(&b, r.Env)
-	writeTargets(&b, r.Rows)
+	writeTargets(&b, r)
 	writeGlance(&b, r)
 	for _, variant := range []bool{true, false} {
 		for _, sc := range r.Scenarios {
@@ -37,53 +37,6 @@ func Markdown(r *Report, charts []string) string {
 		}
 	}
 	return b.String()
-}
-
-// Target is one goal of the project checked against a run.
-type Target struct {
-	Goal, Measured string
-	Met            bool
-}
-
-// Targets checks issue 2's goals where the run has the rows: asgo at least 1.5x net/http on
-// h1-256 (pinned), and no more memory per idle HTTP/1.1 connection than nbio at 10k.
-func Targets(rows []grid.Row) []Target {
-	var out []Target
-	if a := find(rows, "h1-256", "asgo"); a != nil && !math.IsNaN(a.VsBaseline) {
-		out = append(out, Target{Goal: "h1-256 req/s: asgo >= 1.5x net/http",
-			Measured: fmt.Sprintf("%.2fx (%s vs net/http)", a.VsBaseline, num(a.Value.Median)), Met: a.VsBaseline >= 1.5})
-	}
-	a, n := find(rows, "idle-h1-10k", "asgo"), find(rows, "idle-h1-10k", "nbio")
-	if a != nil && n != nil && a.Value.N > 0 && n.Value.N > 0 {
-		out = append(out, Target{Goal: "idle HTTP/1.1 at 10k: asgo KiB/conn <= nbio's",
-			Measured: fmt.Sprintf("%.2f vs %.2f KiB", a.Value.Median, n.Value.Median), Met: a.Value.Median <= n.Value.Median})
-	}
-	return out
-}
-
-func find(rows []grid.Row, sc, srv string) *grid.Row {
-	for i := range rows {
-		if rows[i].Scenario == sc && rows[i].Server == srv && rows[i].Pinned {
-			return &rows[i]
-		}
-	}
-	return nil
-}
-
-func writeTargets(b *strings.Builder, rows []grid.Row) {
-	ts := Targets(rows)
-	if len(ts) == 0 {
-		return
-	}
-	b.WriteString("## Targets\n\n| goal | measured | met |\n|---|---|---|\n")
-	for _, t := range ts {
-		verdict := "no"
-		if t.Met {
-			verdict = "yes"
-		}
-		fmt.Fprintf(b, "| %s | %s | %s |\n", t.Goal, t.Measured, verdict)
-	}
-	b.WriteString("\n")
 }
 
 // writeGlance is one row per pinned scenario with asgo's figure, its ratios, the best other

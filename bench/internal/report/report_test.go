@@ -77,10 +77,10 @@ func TestMarkdown(t *testing.T) {
 	for _, want := range []string{
 		"> **Note:** taken on a busy machine",
 		"| asgo | 90,000 | 90,000–90,000 | 1.80x | — |",
-		"| h1-256 req/s: asgo >= 1.5x net/http | 1.80x (90,000 vs net/http) | yes |",
+		"| h1-256 req/s: asgo >= 1.5x nethttp | 1.80x (90,000 vs nethttp 50,000; per server CPU-s 1.80x) | yes |",
 		"| h1-64 | 90,000 req/s | 1.80x | — | 1.80x | nethttp 50,000 | server CPU, 64% of it in the kernel |",
 		"| idle-h1-10k | 1.40 KiB/conn | 0.07x | — | — | nbio 1.30 | — |",
-		"| idle HTTP/1.1 at 10k: asgo KiB/conn <= nbio's | 1.40 vs 1.30 KiB | no |",
+		"| idle-h1-10k: asgo KiB/conn <= nbio's | 1.40 vs 1.30 KiB (1.08x) | no |",
 		"| nethttp | 10000 | 19.60 |",
 		"| asgo | 10000 | 1.40 | 1.40–1.40 | 0.07x |",
 		"- asgo: grid: asgo exited during the run",

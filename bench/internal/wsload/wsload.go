@@ -27,7 +27,7 @@ type Config struct {
 	URL string
 	// Conns is the number of connections; if zero, 1.
 	Conns int
-	// Size is the payload size of each binary message; if zero, 128 bytes.
+	// Size is the payload size of each binary message; if zero, 64 bytes.
 	Size int
 	// Warmup runs before measuring; Duration is measured. If zero, 1 s and 3 s.
 	Warmup, Duration time.Duration
@@ -96,7 +96,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 func normalize(cfg Config) Config {
 	cfg.Conns = max(cfg.Conns, 1)
 	if cfg.Size <= 0 {
-		cfg.Size = 128
+		cfg.Size = 64
 	}
 	if cfg.Warmup <= 0 {
 		cfg.Warmup = time.Second
