@@ -112,9 +112,7 @@ func lineChart(r *Report, f grid.Family, scs []grid.Scenario) renderable {
 			continue
 		}
 		ymax = max(ymax, slices.Max(ys))
-		color := chart.GetDefaultColor(i)
-		series = append(series, chart.ContinuousSeries{Name: srv, XValues: xs, YValues: ys,
-			Style: chart.Style{StrokeColor: color, StrokeWidth: 2, DotColor: color, DotWidth: 4}})
+		series = append(series, chart.ContinuousSeries{Name: srv, XValues: xs, YValues: ys, Style: lineStyle(srv, i)})
 	}
 	unit := scs[0].Unit()
 	c := chart.Chart{
@@ -150,7 +148,8 @@ func barChart(sc grid.Scenario, bars []chart.Value) renderable {
 		prefix = "memory-per-connection-"
 	}
 	for i := range bars {
-		bars[i].Style = chart.Style{FillColor: chart.GetDefaultColor(i), StrokeColor: chart.GetDefaultColor(i)}
+		color := serverColor(bars[i].Label, i)
+		bars[i].Style = chart.Style{FillColor: color, StrokeColor: color}
 	}
 	c := chart.BarChart{
 		Title: title, Width: max(640, 120*len(bars)), Height: 460, BarWidth: 60, Bars: bars,
@@ -159,6 +158,47 @@ func barChart(sc grid.Scenario, bars []chart.Value) renderable {
 			Range: &chart.ContinuousRange{Min: 0, Max: 1.1 * maxValue(bars)}},
 	}
 	return renderable{name: prefix + sc.ID, render: func(rp chart.RendererProvider, b *bytes.Buffer) error { return c.Render(rp, b) }}
+}
+
+// serverColors gives each server the same colour in every chart, none shared within a
+// chart (go-chart's default palette repeats after five): asgo red, the raw gnet ceiling grey.
+var serverColors = map[string]drawing.Color{
+	"asgo":       {R: 214, G: 39, B: 40, A: 255},
+	"gnetraw":    {R: 127, G: 127, B: 127, A: 255},
+	"nethttp":    {R: 31, G: 119, B: 180, A: 255},
+	"h2c":        {R: 31, G: 119, B: 180, A: 255},
+	"gorilla":    {R: 31, G: 119, B: 180, A: 255},
+	"fasthttp":   {R: 255, G: 127, B: 14, A: 255},
+	"hertz":      {R: 44, G: 160, B: 44, A: 255},
+	"nbio":       {R: 148, G: 103, B: 189, A: 255},
+	"gws":        {R: 140, G: 86, B: 75, A: 255},
+	"uvicorn":    {R: 227, G: 119, B: 194, A: 255},
+	"hypercorn":  {R: 188, G: 189, B: 34, A: 255},
+	"daphne":     {R: 23, G: 190, B: 207, A: 255},
+	"gunicorn":   {R: 255, G: 187, B: 120, A: 255},
+	"uwsgi":      {R: 152, G: 223, B: 138, A: 255},
+	"nginx-asgo": {R: 0, G: 0, B: 0, A: 255},
+}
+
+// serverColor is srv's colour, or the i-th default colour for a server not listed.
+func serverColor(srv string, i int) drawing.Color {
+	if c, ok := serverColors[srv]; ok {
+		return c
+	}
+	return chart.GetDefaultColor(i)
+}
+
+// lineStyle draws asgo thicker and the raw gnet ceiling dashed.
+func lineStyle(srv string, i int) chart.Style {
+	color := serverColor(srv, i)
+	st := chart.Style{StrokeColor: color, StrokeWidth: 2, DotColor: color, DotWidth: 4}
+	switch srv {
+	case "asgo":
+		st.StrokeWidth, st.DotWidth = 4, 5
+	case "gnetraw":
+		st.StrokeDashArray = []float64{6, 4}
+	}
+	return st
 }
 
 func maxValue(bars []chart.Value) float64 {

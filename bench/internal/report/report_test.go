@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"asgo/bench/internal/grid"
+
+	"github.com/wcharczuk/go-chart/v2/drawing"
 )
 
 func sample() *Report {
@@ -116,6 +118,23 @@ func TestNumeric(t *testing.T) {
 	for c, want := range map[string]bool{"1,234": true, "1.80x": true, "—": true, "1.40–1.40": true, "asgo": false, "": false, "server CPU": false} {
 		if got := numeric(c); got != want {
 			t.Errorf("numeric(%q) = %v", c, got)
+		}
+	}
+}
+
+// No two servers of one scenario share a colour, so every chart can be read.
+func TestServerColorsDistinctPerScenario(t *testing.T) {
+	for _, sc := range grid.Scenarios {
+		seen := map[drawing.Color]string{}
+		for i, srv := range sc.Servers {
+			if _, ok := serverColors[srv]; !ok {
+				t.Errorf("%s: server %s has no colour", sc.ID, srv)
+			}
+			c := serverColor(srv, i)
+			if other, dup := seen[c]; dup {
+				t.Errorf("%s: %s and %s share a colour", sc.ID, other, srv)
+			}
+			seen[c] = srv
 		}
 	}
 }
