@@ -2,30 +2,67 @@ package eventloop
 
 import (
 	"os"
+	"sync/atomic"
 )
 
 // bodyQueue holds request-body bytes the loop has read and the app has not received
-// yet. Up to memLimit bytes stay in memory; beyond that the bytes are spooled to an
-// unlinked temporary file, because gnet cannot pause reading a socket: without the
-// spool a slow app would make the server hold an upload of any size in memory.
-// Callers hold the connection's mutex for every method.
+// yet. Up to memLimit bytes stay in memory, and beyond that as much as the server-wide
+// budget lends; the rest is spooled to an unlinked temporary file, because gnet cannot
+// pause reading a socket: without the spool a slow app would make the server hold an
+// upload of any size in memory. Callers hold the connection's mutex for every method.
 type bodyQueue struct {
 	mem      [][]byte
 	memBytes int
+	// borrowed is the part of memBytes beyond memLimit, taken from budget; it is
+	// always max(0, memBytes-memLimit).
+	borrowed int
+	budget   *memBudget
 	spool    *os.File
 	spoolW   int64 // bytes written to the spool
 	spoolR   int64 // bytes of the spool handed to the app
 }
 
+// memBudget is the server-wide allowance of request-body bytes held in memory beyond
+// the streams' own limits (Config.BodyMemoryShared). Safe for concurrent use.
+type memBudget struct {
+	limit int64
+	used  atomic.Int64
+}
+
+// take reserves n bytes and reports whether they fit; a nil budget lends nothing.
+func (m *memBudget) take(n int) bool {
+	if m == nil || m.used.Add(int64(n)) <= m.limit {
+		return m != nil
+	}
+	m.used.Add(-int64(n))
+	return false
+}
+
+// give returns n bytes taken before.
+func (m *memBudget) give(n int) {
+	if m != nil && n > 0 {
+		m.used.Add(-int64(n))
+	}
+}
+
 const spoolReadChunk = 64 << 10
 
-// push copies b into the queue. The loop calls it with bytes from gnet's buffer, which
-// die when the callback returns, hence the copy.
-func (q *bodyQueue) push(b []byte, memLimit int) error {
-	if q.spool == nil && q.memBytes+len(b) <= memLimit {
-		q.mem = append(q.mem, append([]byte(nil), b...))
-		q.memBytes += len(b)
-		return nil
+// push copies b into the queue; bytes beyond memLimit are borrowed from budget (nil:
+// none) while it lasts. The loop calls it with bytes from gnet's buffer, which die when
+// the callback returns, hence the copy. memLimit and budget must not change over the
+// queue's life.
+func (q *bodyQueue) push(b []byte, memLimit int, budget *memBudget) error {
+	if q.spool == nil {
+		over := q.memBytes + len(b) - memLimit
+		if over <= 0 || budget.take(min(over, len(b))) {
+			if over > 0 {
+				q.borrowed += min(over, len(b))
+				q.budget = budget
+			}
+			q.mem = append(q.mem, append([]byte(nil), b...))
+			q.memBytes += len(b)
+			return nil
+		}
 	}
 	if q.spool == nil {
 		f, err := os.CreateTemp("", "asgo-body-*")
@@ -48,6 +85,9 @@ func (q *bodyQueue) pop() ([]byte, error) {
 		q.mem[0] = nil
 		q.mem = q.mem[1:]
 		q.memBytes -= len(b)
+		back := min(q.borrowed, len(b))
+		q.borrowed -= back
+		q.budget.give(back)
 		if len(q.mem) == 0 {
 			q.mem = nil
 		}
@@ -71,7 +111,8 @@ func (q *bodyQueue) empty() bool { return len(q.mem) == 0 && q.spool == nil }
 
 // release frees everything the queue holds.
 func (q *bodyQueue) release() {
-	q.mem, q.memBytes = nil, 0
+	q.budget.give(q.borrowed)
+	q.mem, q.memBytes, q.borrowed = nil, 0, 0
 	if q.spool != nil {
 		_ = q.spool.Close()
 		q.spool, q.spoolW, q.spoolR = nil, 0, 0

@@ -45,6 +45,14 @@ type Config struct {
 	// BodyMemoryBytes is how many unconsumed request-body bytes a stream keeps in memory
 	// before spooling to a temporary file. If zero, 256 KiB is used.
 	BodyMemoryBytes int
+	// BodyMemoryShared is a server-wide allowance on top of BodyMemoryBytes: a stream
+	// over its own share keeps buffering in memory while all streams together hold less
+	// than this beyond their shares, and spools only after that. Uploads that outrun a
+	// busy app (on one core the loop reads ahead of the app) then stay off the disk,
+	// while the memory a flood of uploads can take stays bounded by
+	// streams x BodyMemoryBytes + BodyMemoryShared. If zero, 64 MiB is used; negative
+	// means none (spool at BodyMemoryBytes).
+	BodyMemoryShared int64
 	// MaxPipelinedBytes caps the input a connection may send ahead while its current
 	// request is being answered (pipelined requests wait unparsed, and gnet cannot
 	// stop reading); a client that sends more without reading is disconnected. If
@@ -86,6 +94,7 @@ const (
 	defaultKeepAliveTimeout = 5 * time.Second
 	defaultBodyTimeout      = 30 * time.Second
 	defaultBodyMemory       = 256 << 10
+	defaultBodyShared       = 64 << 20
 	defaultWriteHighWater   = 256 << 10
 	defaultMaxPipelined     = 1 << 20
 	defaultGracefulTimeout  = 30 * time.Second
@@ -104,6 +113,12 @@ func (cfg Config) Normalize() Config {
 	setDefault(&cfg.BodyTimeout, defaultBodyTimeout)
 	setDefault(&cfg.GracefulTimeout, defaultGracefulTimeout)
 	setDefault(&cfg.BodyMemoryBytes, defaultBodyMemory)
+	switch {
+	case cfg.BodyMemoryShared == 0:
+		cfg.BodyMemoryShared = defaultBodyShared
+	case cfg.BodyMemoryShared < 0:
+		cfg.BodyMemoryShared = 0
+	}
 	setDefault(&cfg.WriteHighWater, defaultWriteHighWater)
 	setDefault(&cfg.MaxPipelinedBytes, defaultMaxPipelined)
 	if cfg.WriteLowWater <= 0 || cfg.WriteLowWater >= cfg.WriteHighWater {

@@ -384,7 +384,7 @@ func (h *h2Conn) OnData(id uint32, data []byte, end bool) {
 			st.goneLocked() // the app sees http.disconnect; finish answers 413
 			return
 		}
-		_ = st.body.push(data, int(^uint(0)>>1)) // bounded by the stream window
+		_ = st.body.push(data, int(^uint(0)>>1), nil) // bounded by the stream window
 	}
 	if end {
 		st.bodyDone = true

@@ -215,8 +215,8 @@ func (h *h1Conn) responseDone(c *conn, st *h1Stream) {
 		st.discardBody()
 		return
 	}
+	st.discardBody() // what the app left unread, with the shared memory it borrowed
 	if h.reading == st {
-		st.discardBody()
 		h.reading = nil
 		h.releaseParser(c)
 	}

@@ -237,7 +237,7 @@ func (st *h1Stream) pushBody(b []byte) {
 	if st.discarding || st.gone {
 		return
 	}
-	if err := st.body.push(b, c.srv.cfg.BodyMemoryBytes); err != nil {
+	if err := st.body.push(b, c.srv.cfg.BodyMemoryBytes, &c.srv.bodyShared); err != nil {
 		c.srv.log.Error("spooling request body failed", "err", err)
 		st.bodyErr = true
 	}

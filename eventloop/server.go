@@ -35,18 +35,21 @@ type Server struct {
 	stopping atomic.Bool
 	nconns   atomic.Int64 // open connections
 	inflight atomic.Int64 // requests whose app is running
+
+	bodyShared memBudget // Config.BodyMemoryShared
 }
 
 // New returns a server for app. cfg is normalised (see Config).
 func New(cfg Config, app asgi.App) *Server {
 	cfg = cfg.Normalize()
 	return &Server{
-		cfg:     cfg,
-		app:     app,
-		log:     cfg.Logger,
-		exec:    newExecutor(),
-		loops:   make(map[gnet.EventLoop]*loop),
-		stopped: make(chan struct{}),
+		cfg:        cfg,
+		app:        app,
+		log:        cfg.Logger,
+		exec:       newExecutor(),
+		loops:      make(map[gnet.EventLoop]*loop),
+		stopped:    make(chan struct{}),
+		bodyShared: memBudget{limit: cfg.BodyMemoryShared},
 	}
 }
 

@@ -614,7 +614,7 @@ func TestSendBlocksWhenClientDoesNotRead(t *testing.T) {
 }
 
 func TestSlowAppBodyIsSpooledAndIntact(t *testing.T) {
-	ts := startServer(t, Config{BodyMemoryBytes: 64 << 10}, nil)
+	ts := startServer(t, Config{BodyMemoryBytes: 64 << 10, BodyMemoryShared: -1}, nil)
 	payload := bytes.Repeat([]byte("asgo spool test "), (16<<20)/16)
 	sum := sha256.Sum256(payload)
 	resp, err := http.Post(ts.url("/sha256"), "application/octet-stream", bytes.NewReader(payload))

@@ -1,0 +1,137 @@
+package eventloop
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+)
+
+func TestBodyQueueBorrowsFromTheSharedBudgetThenSpools(t *testing.T) {
+	budget := &memBudget{limit: 15}
+	var q bodyQueue
+	defer q.release()
+	chunk := bytes.Repeat([]byte("x"), 8)
+	steps := []struct {
+		borrowed int
+		used     int64
+		spooled  bool
+	}{
+		{0, 0, false},   // 8 of the stream's own 10
+		{6, 6, false},   // 16: 6 over the limit, borrowed
+		{14, 14, false}, // 24: 14 borrowed
+		{14, 14, true},  // 8 more do not fit in 15: spooled
+	}
+	for i, want := range steps {
+		if err := q.push(chunk, 10, budget); err != nil {
+			t.Fatal(err)
+		}
+		if q.borrowed != want.borrowed || budget.used.Load() != want.used || (q.spool != nil) != want.spooled {
+			t.Fatalf("push %d: borrowed %d used %d spooled %v, want %+v", i, q.borrowed, budget.used.Load(), q.spool != nil, want)
+		}
+	}
+	got := 0
+	for {
+		b, err := q.pop()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b == nil {
+			break
+		}
+		got += len(b)
+		if q.borrowed != max(0, q.memBytes-10) || budget.used.Load() != int64(q.borrowed) {
+			t.Fatalf("after popping %d: borrowed %d used %d memBytes %d", got, q.borrowed, budget.used.Load(), q.memBytes)
+		}
+	}
+	if got != 32 || budget.used.Load() != 0 {
+		t.Fatalf("popped %d bytes, budget still holds %d", got, budget.used.Load())
+	}
+}
+
+func TestBodyQueueReleaseReturnsTheBorrowedBytes(t *testing.T) {
+	budget := &memBudget{limit: 1 << 20}
+	var q bodyQueue
+	for range 4 {
+		if err := q.push(make([]byte, 1000), 1500, budget); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if budget.used.Load() != 2500 {
+		t.Fatalf("used %d, want 2500", budget.used.Load())
+	}
+	q.release()
+	if budget.used.Load() != 0 || q.borrowed != 0 {
+		t.Fatalf("after release: used %d borrowed %d", budget.used.Load(), q.borrowed)
+	}
+}
+
+func TestBodyQueueWithoutBudgetSpoolsAtItsLimit(t *testing.T) {
+	var q bodyQueue
+	defer q.release()
+	for range 2 {
+		if err := q.push(make([]byte, 8), 10, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if q.spool == nil || q.borrowed != 0 {
+		t.Fatalf("spooled %v borrowed %d", q.spool != nil, q.borrowed)
+	}
+}
+
+// A slow app's upload stays in memory within the shared budget, arrives intact, and the
+// budget is whole again once the request is done.
+func TestSlowAppBodyBorrowsSharedMemory(t *testing.T) {
+	ts := startServer(t, Config{BodyMemoryBytes: 64 << 10, BodyMemoryShared: 32 << 20}, nil)
+	payload := bytes.Repeat([]byte("asgo shared budget "), (8<<20)/19)
+	sum := sha256.Sum256(payload)
+	done := make(chan string, 1)
+	go func() {
+		resp, err := http.Post(ts.url("/sha256"), "application/octet-stream", bytes.NewReader(payload))
+		if err != nil {
+			done <- err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		_, _ = b.ReadFrom(resp.Body)
+		done <- b.String()
+	}()
+	borrowed := int64(0)
+	for deadline := time.Now().Add(250 * time.Millisecond); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		borrowed = max(borrowed, ts.Server.bodyShared.used.Load())
+	}
+	if want := fmt.Sprintf("%d %x", len(payload), sum); <-done != want {
+		t.Fatalf("body not intact")
+	}
+	if borrowed == 0 {
+		t.Fatal("the upload never borrowed from the shared budget while the app slept")
+	}
+	waitBudgetEmpty(t, ts)
+}
+
+// A request whose app ignores its body gives the borrowed bytes back.
+func TestIgnoredBodyReturnsTheSharedMemory(t *testing.T) {
+	ts := startServer(t, Config{BodyMemoryBytes: 16 << 10}, nil)
+	for range 3 {
+		resp, err := http.Post(ts.url("/hello"), "application/octet-stream", bytes.NewReader(make([]byte, 2<<20)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body(t, resp)
+	}
+	waitBudgetEmpty(t, ts)
+}
+
+func waitBudgetEmpty(t *testing.T, ts *testServer) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for ts.Server.bodyShared.used.Load() != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := ts.Server.bodyShared.used.Load(); n != 0 {
+		t.Fatalf("the shared body budget still holds %d bytes", n)
+	}
+}
