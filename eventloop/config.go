@@ -113,11 +113,8 @@ func (cfg Config) Normalize() Config {
 	setDefault(&cfg.BodyTimeout, defaultBodyTimeout)
 	setDefault(&cfg.GracefulTimeout, defaultGracefulTimeout)
 	setDefault(&cfg.BodyMemoryBytes, defaultBodyMemory)
-	switch {
-	case cfg.BodyMemoryShared == 0:
-		cfg.BodyMemoryShared = defaultBodyShared
-	case cfg.BodyMemoryShared < 0:
-		cfg.BodyMemoryShared = 0
+	if cfg.BodyMemoryShared == 0 {
+		cfg.BodyMemoryShared = defaultBodyShared // negative stays: none, and Normalize stays idempotent
 	}
 	setDefault(&cfg.WriteHighWater, defaultWriteHighWater)
 	setDefault(&cfg.MaxPipelinedBytes, defaultMaxPipelined)

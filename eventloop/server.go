@@ -49,7 +49,7 @@ func New(cfg Config, app asgi.App) *Server {
 		exec:       newExecutor(),
 		loops:      make(map[gnet.EventLoop]*loop),
 		stopped:    make(chan struct{}),
-		bodyShared: memBudget{limit: cfg.BodyMemoryShared},
+		bodyShared: memBudget{limit: max(cfg.BodyMemoryShared, 0)},
 	}
 }
 
