@@ -29,10 +29,18 @@ type memBudget struct {
 	used  atomic.Int64
 }
 
-// take reserves n bytes and reports whether they fit; a nil budget lends nothing.
-func (m *memBudget) take(n int) bool {
-	if m == nil || m.used.Add(int64(n)) <= m.limit {
-		return m != nil
+// streamShare is the part of the budget one stream may borrow: a 32nd, so a single
+// slow upload cannot take it all.
+const streamShare = 32
+
+// take reserves n more bytes for a stream that holds held already and reports whether
+// they fit; a nil budget lends nothing.
+func (m *memBudget) take(n, held int) bool {
+	if m == nil || int64(held+n) > m.limit/streamShare {
+		return false
+	}
+	if m.used.Add(int64(n)) <= m.limit {
+		return true
 	}
 	m.used.Add(-int64(n))
 	return false
@@ -54,7 +62,7 @@ const spoolReadChunk = 64 << 10
 func (q *bodyQueue) push(b []byte, memLimit int, budget *memBudget) error {
 	if q.spool == nil {
 		over := q.memBytes + len(b) - memLimit
-		if over <= 0 || budget.take(min(over, len(b))) {
+		if over <= 0 || budget.take(min(over, len(b)), q.borrowed) {
 			if over > 0 {
 				q.borrowed += min(over, len(b))
 				q.budget = budget

@@ -10,7 +10,7 @@ import (
 )
 
 func TestBodyQueueBorrowsFromTheSharedBudgetThenSpools(t *testing.T) {
-	budget := &memBudget{limit: 15}
+	budget := &memBudget{limit: 15 * streamShare} // a stream may borrow 15 bytes
 	var q bodyQueue
 	defer q.release()
 	chunk := bytes.Repeat([]byte("x"), 8)
@@ -22,7 +22,7 @@ func TestBodyQueueBorrowsFromTheSharedBudgetThenSpools(t *testing.T) {
 		{0, 0, false},   // 8 of the stream's own 10
 		{6, 6, false},   // 16: 6 over the limit, borrowed
 		{14, 14, false}, // 24: 14 borrowed
-		{14, 14, true},  // 8 more do not fit in 15: spooled
+		{14, 14, true},  // 8 more do not fit in the stream's 15: spooled
 	}
 	for i, want := range steps {
 		if err := q.push(chunk, 10, budget); err != nil {
@@ -48,6 +48,19 @@ func TestBodyQueueBorrowsFromTheSharedBudgetThenSpools(t *testing.T) {
 	}
 	if got != 32 || budget.used.Load() != 0 {
 		t.Fatalf("popped %d bytes, budget still holds %d", got, budget.used.Load())
+	}
+}
+
+func TestBodyQueueSpoolsWhenTheServerWideBudgetIsSpent(t *testing.T) {
+	budget := &memBudget{limit: 20 * streamShare}
+	budget.used.Store(budget.limit - 5) // other streams hold the rest
+	var q bodyQueue
+	defer q.release()
+	if err := q.push(make([]byte, 8), 0, budget); err != nil {
+		t.Fatal(err)
+	}
+	if q.spool == nil || q.borrowed != 0 || budget.used.Load() != budget.limit-5 {
+		t.Fatalf("spooled %v borrowed %d used %d", q.spool != nil, q.borrowed, budget.used.Load())
 	}
 }
 

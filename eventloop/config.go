@@ -46,12 +46,12 @@ type Config struct {
 	// before spooling to a temporary file. If zero, 256 KiB is used.
 	BodyMemoryBytes int
 	// BodyMemoryShared is a server-wide allowance on top of BodyMemoryBytes: a stream
-	// over its own share keeps buffering in memory while all streams together hold less
-	// than this beyond their shares, and spools only after that. Uploads that outrun a
-	// busy app (on one core the loop reads ahead of the app) then stay off the disk,
-	// while the memory a flood of uploads can take stays bounded by
-	// streams x BodyMemoryBytes + BodyMemoryShared. If zero, 64 MiB is used; negative
-	// means none (spool at BodyMemoryBytes).
+	// over its own limit keeps buffering in memory while all streams together hold less
+	// than this beyond their limits, each borrowing at most a 32nd of it, and spools
+	// only after that. Uploads that outrun a busy app (on one core the loop reads ahead
+	// of the app) then stay off the disk, while the memory a flood of uploads can take
+	// stays bounded by streams x BodyMemoryBytes + BodyMemoryShared. If zero, 64 MiB is
+	// used (2 MiB per stream); negative means none (spool at BodyMemoryBytes).
 	BodyMemoryShared int64
 	// MaxPipelinedBytes caps the input a connection may send ahead while its current
 	// request is being answered (pipelined requests wait unparsed, and gnet cannot
