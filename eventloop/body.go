@@ -61,12 +61,10 @@ const spoolReadChunk = 64 << 10
 // queue's life.
 func (q *bodyQueue) push(b []byte, memLimit int, budget *memBudget) error {
 	if q.spool == nil {
-		over := q.memBytes + len(b) - memLimit
-		if over <= 0 || budget.take(min(over, len(b)), q.borrowed) {
-			if over > 0 {
-				q.borrowed += min(over, len(b))
-				q.budget = budget
-			}
+		need := max(0, min(q.memBytes+len(b)-memLimit, len(b))) // bytes past memLimit
+		if need == 0 || budget.take(need, q.borrowed) {
+			q.borrowed += need
+			q.budget = budget
 			q.mem = append(q.mem, append([]byte(nil), b...))
 			q.memBytes += len(b)
 			return nil

@@ -64,9 +64,6 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 	if err := grid.Run(); err != nil {
 		var exit *exec.ExitError
 		if errors.As(err, &exit) {
-			if help {
-				return 0
-			}
 			return exit.ExitCode()
 		}
 		fmt.Fprintf(stderr, "asgo bench: %v\n", err)
