@@ -136,11 +136,17 @@ func (c *conn) afterWrite() {
 
 // waitWritable blocks an app goroutine while the connection has more unsent output than
 // the high-water mark. It returns asgi.ErrDisconnected once the connection is gone.
+// Callers skip it after a response's final message: that output is already accepted,
+// and a client that reads it all and leaves must not turn a complete response into
+// an error.
 func (c *conn) waitWritable(ctx context.Context) error {
 	c.mu.Lock()
 	for !c.gone && len(c.pending)+int(c.outbound.Load()) > c.srv.cfg.WriteHighWater {
 		if c.drainWait == nil {
 			c.drainWait = make(chan struct{})
+			// The loop may have flushed already and seen no waiter, and gnet reports
+			// no drain: a flush makes the loop see this one and poll until it drains.
+			c.scheduleFlushLocked()
 		}
 		ch := c.drainWait
 		c.mu.Unlock()

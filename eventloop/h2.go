@@ -694,8 +694,8 @@ func (st *h2Stream) queuedLocked(ctx context.Context, err error) error {
 	if err != nil {
 		return asgi.ErrDisconnected
 	}
-	if st.inline {
-		return nil
+	if st.inline || st.order.State == asgi.HTTPResponseComplete {
+		return nil // nothing waits behind a response's final message; see waitWritable
 	}
 	return c.waitWritable(ctx)
 }
@@ -792,6 +792,9 @@ func (st *h2Stream) writeDataLocked(ctx context.Context, data []byte, end bool) 
 		}
 		if len(data) == 0 || n > 0 {
 			c.mu.Unlock()
+			if len(data) == 0 && end {
+				return nil // the final frame is queued; see waitWritable
+			}
 			if err := c.waitWritable(ctx); err != nil || len(data) == 0 {
 				return err
 			}

@@ -343,7 +343,7 @@ func (st *h1Stream) send(ctx context.Context, msg asgi.Message) error {
 	if err != nil {
 		return err
 	}
-	if st.inline {
+	if st.inline || st.finished {
 		return nil
 	}
 	return c.waitWritable(ctx)

@@ -91,7 +91,7 @@ func (st *h1Stream) writeBody(ctx context.Context, b []byte, more bool) error {
 		c.scheduleFlushLocked()
 	}
 	c.mu.Unlock()
-	if err != nil || st.inline {
+	if err != nil || st.inline || st.finished {
 		return err
 	}
 	return c.waitWritable(ctx)
