@@ -25,6 +25,9 @@ type loop struct {
 	parsers []*h1.Parser
 	// bufs are spare output buffers reused by connections.
 	bufs [][]byte
+	// wsReceive is the websocket.receive handed to event-mode WebSocket handlers,
+	// valid for one call (see wsConn.deliverMessage).
+	wsReceive asgi.WebSocketReceive
 }
 
 const (

@@ -49,9 +49,13 @@ type wsConn struct {
 	hs      websocket.Handshake
 	scope   *asgi.WebSocketScope
 	writer  websocket.Writer
-	ctx     context.Context
-	stop    context.CancelFunc
+	ctx     context.Context    // goroutine mode only (see handler)
+	stop    context.CancelFunc // goroutine mode only
 	started time.Time
+	// handler serves the connection in event mode (the app implements
+	// asgi.WebSocketEventer): its calls run on the loop, and no goroutine, context or
+	// inbox exists. Set before the first event, then read-only.
+	handler asgi.WebSocketHandler
 	// holds counts what keeps the WebSocket in Server.inflight: its app running and
 	// its connection open. The last release takes it out.
 	holds atomic.Int32
@@ -66,6 +70,7 @@ type wsConn struct {
 	timer     wsTimer
 	draining  bool
 	failed    bool  // fail closed the connection: input is discarded
+	appFailed bool  // event mode: the handler returned an error; only disconnect follows
 	heard     bool  // input arrived since the last keepalive ping
 	lastHeard int64 // the loop's timer tick when input last arrived
 
@@ -117,12 +122,16 @@ func (h *h1Conn) startWebSocket(c *conn, req *h1.Request) bool {
 		writer:  websocket.NewWriter(cfg, hs.Deflate),
 		reader:  websocket.NewReader(cfg, hs.Deflate),
 		started: time.Now(),
-		inbox:   []asgi.Message{&asgi.WebSocketConnect{}},
 	}
-	w.holds.Store(2)
-	w.ctx, w.stop = context.WithCancel(context.Background())
 	c.proto = w
 	w.armHandshake(c)
+	if h := asgi.WebSocketHandlerFor(c.srv.app, w.scope); h != nil {
+		w.startEvents(c, h)
+		return true
+	}
+	w.holds.Store(2)
+	w.inbox = []asgi.Message{&asgi.WebSocketConnect{}}
+	w.ctx, w.stop = context.WithCancel(context.Background())
 	c.srv.exec.Go(w.run)
 	return true
 }
@@ -306,6 +315,10 @@ func (w *wsConn) resumeWhenDrained(drained <-chan struct{}) {
 func (w *wsConn) handle(c *conn, ev websocket.Event) {
 	switch ev.Kind {
 	case websocket.EventMessage:
+		if w.handler != nil {
+			w.deliverMessage(c, ev.Data, ev.Text)
+			return
+		}
 		w.push(&asgi.WebSocketReceive{Data: cloneBytes(ev.Data), Text: ev.Text})
 	case websocket.EventPing:
 		c.mu.Lock()
@@ -554,7 +567,11 @@ func (w *wsConn) onClose(c *conn) {
 	c.mu.Lock()
 	w.disconnectLocked(websocket.CloseAbnormal, "")
 	c.mu.Unlock()
-	w.stop()
+	if w.handler != nil {
+		w.endEvents(c)
+	} else {
+		w.stop()
+	}
 	w.release()
 }
 
@@ -704,21 +721,13 @@ func (w *wsConn) popLocked() (asgi.Message, bool) {
 // send is the app's Send. Messages are encoded into the pending output under c.mu;
 // compression runs before the lock. It blocks while too much output is unsent.
 func (w *wsConn) send(ctx context.Context, msg asgi.Message) error {
-	var frame []byte
-	if m, ok := msg.(*asgi.WebSocketSend); ok {
-		if m.Text && !utf8.Valid(m.Data) {
-			return &asgi.ContractError{Msg: "Invalid UTF-8 in 'websocket.send' text message."}
-		}
-		if w.writer.Compresses(len(m.Data)) {
-			var err error
-			if frame, err = w.writer.AppendMessage(nil, m.Text, m.Data); err != nil {
-				return err
-			}
-		}
+	frame, err := w.precompress(msg)
+	if err != nil {
+		return err
 	}
 	c := w.c
 	c.mu.Lock()
-	err := w.sendLocked(msg, frame)
+	err = w.sendLocked(msg, frame)
 	if err == nil {
 		c.scheduleFlushLocked()
 	}
@@ -727,6 +736,22 @@ func (w *wsConn) send(ctx context.Context, msg asgi.Message) error {
 		return err
 	}
 	return c.waitWritable(ctx)
+}
+
+// precompress checks a websocket.send and, when it is to be compressed, encodes its
+// frame before c.mu is taken; nil means sendLocked encodes it in place.
+func (w *wsConn) precompress(msg asgi.Message) ([]byte, error) {
+	m, ok := msg.(*asgi.WebSocketSend)
+	if !ok {
+		return nil, nil
+	}
+	if m.Text && !utf8.Valid(m.Data) {
+		return nil, &asgi.ContractError{Msg: "Invalid UTF-8 in 'websocket.send' text message."}
+	}
+	if !w.writer.Compresses(len(m.Data)) {
+		return nil, nil
+	}
+	return w.writer.AppendMessage(nil, m.Text, m.Data)
 }
 
 func (w *wsConn) sendLocked(msg asgi.Message, frame []byte) error {

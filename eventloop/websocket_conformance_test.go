@@ -176,10 +176,19 @@ var (
 	invalidCloseCodes = []int{0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535}
 )
 
+// TestWebSocketConformance runs every case against the echo app in event mode (/ws)
+// and through ServeASGI on a goroutine (/ws-goroutine): the two modes share the frame
+// handling but not the delivery of messages or the sends.
 func TestWebSocketConformance(t *testing.T) {
 	ts, _ := startWSServer(t, Config{WebSocket: websocket.Config{MaxMessageSize: 1 << 20}})
+	for _, path := range []string{"/ws", "/ws-goroutine"} {
+		t.Run(strings.TrimPrefix(path, "/"), func(t *testing.T) { conformance(t, ts, path) })
+	}
+}
+
+func conformance(t *testing.T, ts *testServer, path string) {
 	run := func(t *testing.T, steps []step, extra ...string) {
-		c := dialWS(t, ts, "/ws", extra...)
+		c := dialWS(t, ts, path, extra...)
 		for _, s := range steps {
 			s(c)
 		}

@@ -23,8 +23,10 @@ import (
 	"asgo/protocol/asgi"
 )
 
-// wsTestApp routes the WebSocket tests: /ws is the echo app, /chat and /chat.html the
-// chat room, and the other paths exercise one server behaviour each.
+// wsTestApp routes the WebSocket tests: /ws is the echo app and /chat the chat room in
+// event mode (asgi.WebSocketEventer), /ws-goroutine and /chat-goroutine the same apps
+// through ServeASGI, /chat.html the room's page, /ev/... event-mode handlers that
+// exercise one server behaviour each, and the other paths the same in goroutine mode.
 type wsTestApp struct {
 	room        *chat.Room
 	disconnects chan asgi.WebSocketDisconnect // what /record saw
@@ -52,9 +54,9 @@ func (a *wsTestApp) ServeASGI(ctx context.Context, scope asgi.Scope, receive asg
 		path = s.Path
 	}
 	switch path {
-	case "/ws":
+	case "/ws", "/ws-goroutine":
 		return wsecho.App.ServeASGI(ctx, scope, receive, send)
-	case "/chat", "/chat.html":
+	case "/chat", "/chat-goroutine", "/chat.html":
 		return a.room.ServeASGI(ctx, scope, receive, send)
 	}
 	if _, ok := scope.(*asgi.WebSocketScope); !ok {

@@ -257,9 +257,11 @@ func TestWebSocketCompressionOffByConfig(t *testing.T) {
 	c.expectClose(1002)
 }
 
+// TestWebSocketChatBroadcast: members in event mode (/chat) and through ServeASGI
+// (/chat-goroutine) share one room.
 func TestWebSocketChatBroadcast(t *testing.T) {
 	ts, _ := startWSServer(t, Config{})
-	a, b := dialWS(t, ts, "/chat"), dialWS(t, ts, "/chat")
+	a, b := dialWS(t, ts, "/chat"), dialWS(t, ts, "/chat-goroutine")
 	a.text("hi all")
 	a.expectMessage(ws.OpText, []byte("hi all"))
 	b.expectMessage(ws.OpText, []byte("hi all"))

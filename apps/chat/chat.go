@@ -1,8 +1,10 @@
 package chat
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -26,8 +28,15 @@ const (
 	DefaultMaxMembers    = 10000
 )
 
-// CloseSlowMember is the close code sent to a member whose queue overflowed.
-const CloseSlowMember = 1008
+// Close codes the room sends.
+const (
+	// CloseSlowMember is sent to a member whose queue overflowed (event mode: whose
+	// connection had too much unsent output to take a broadcast).
+	CloseSlowMember = 1008
+	// CloseRoomFull refuses a client beyond Config.MaxMembers (before the handshake is
+	// accepted, so the client sees a 403).
+	CloseRoomFull = 1013
+)
 
 // Config bounds the room. The zero value means the defaults.
 type Config struct {
@@ -58,12 +67,19 @@ type Room struct {
 	cfg Config
 	mu  sync.Mutex
 	// Guarded by mu:
-	members map[*member]struct{}
+	members map[member]struct{}
 }
 
 // New returns an empty room.
 func New(cfg Config) *Room {
-	return &Room{cfg: cfg.normalize(), members: make(map[*member]struct{})}
+	return &Room{cfg: cfg.normalize(), members: make(map[member]struct{})}
+}
+
+// member is one connection in the room. deliver hands it a broadcast and never
+// blocks: a member that cannot take it is disconnected with CloseSlowMember instead.
+// It is called with the room's mu held.
+type member interface {
+	deliver(r *Room, msg outbound)
 }
 
 // outbound is one queued message; data is shared read-only by every member's queue.
@@ -72,15 +88,16 @@ type outbound struct {
 	text bool
 }
 
-// member is one connection in the room.
-type member struct {
+// queuedMember is a member served through ServeASGI: broadcasts wait in a bounded
+// queue that the member's writer goroutine drains.
+type queuedMember struct {
 	queue  chan outbound
 	queued atomic.Int64  // payload bytes in queue
 	kick   chan struct{} // closed once when the member overflows
 	kicked atomic.Bool
 }
 
-func (m *member) overflow() {
+func (m *queuedMember) overflow() {
 	if m.kicked.CompareAndSwap(false, true) {
 		close(m.kick)
 	}
@@ -124,11 +141,11 @@ func (r *Room) Broadcast(data []byte, text bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for m := range r.members {
-		r.enqueueLocked(m, msg)
+		m.deliver(r, msg)
 	}
 }
 
-func (r *Room) enqueueLocked(m *member, msg outbound) {
+func (m *queuedMember) deliver(r *Room, msg outbound) {
 	if m.kicked.Load() || m.queued.Load()+int64(len(msg.data)) > r.cfg.QueueBytes {
 		m.overflow()
 		return
@@ -141,18 +158,18 @@ func (r *Room) enqueueLocked(m *member, msg outbound) {
 	}
 }
 
-func (r *Room) join() *member {
+// join adds m unless the room is full.
+func (r *Room) join(m member) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.members) >= r.cfg.MaxMembers {
-		return nil
+		return false
 	}
-	m := &member{queue: make(chan outbound, r.cfg.QueueMessages), kick: make(chan struct{})}
 	r.members[m] = struct{}{}
-	return m
+	return true
 }
 
-func (r *Room) leave(m *member) {
+func (r *Room) leave(m member) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.members, m)
@@ -164,9 +181,9 @@ func (r *Room) serveMember(ctx context.Context, receive asgi.Receive, send asgi.
 	if err := expectConnect(ctx, receive); err != nil {
 		return err
 	}
-	m := r.join()
-	if m == nil {
-		return send(ctx, &asgi.WebSocketClose{Code: 1013})
+	m := &queuedMember{queue: make(chan outbound, r.cfg.QueueMessages), kick: make(chan struct{})}
+	if !r.join(m) {
+		return send(ctx, &asgi.WebSocketClose{Code: CloseRoomFull})
 	}
 	defer r.leave(m)
 	if err := send(ctx, &asgi.WebSocketAccept{}); err != nil {
@@ -203,7 +220,7 @@ func (r *Room) readLoop(ctx context.Context, receive asgi.Receive) error {
 
 // writeLoop sends queued messages until ctx ends, the connection is gone or the member
 // overflowed (then it closes the connection with 1008).
-func writeLoop(ctx context.Context, m *member, send asgi.Send) {
+func writeLoop(ctx context.Context, m *queuedMember, send asgi.Send) {
 	for {
 		select {
 		case msg := <-m.queue:
@@ -229,4 +246,57 @@ func expectConnect(ctx context.Context, receive asgi.Receive) error {
 		return fmt.Errorf("chat: expected websocket.connect, got %s", m.Type())
 	}
 	return nil
+}
+
+// WebSocketHandler serves every WebSocket scope in event mode (asgi.WebSocketEventer):
+// a member needs no goroutine and no queue; a broadcast is encoded into each member's
+// connection at once, and a member whose connection has more unsent output than the
+// server's high-water mark is disconnected with CloseSlowMember.
+func (r *Room) WebSocketHandler(*asgi.WebSocketScope) asgi.WebSocketHandler {
+	return &eventMember{room: r}
+}
+
+// eventMember is a member served in event mode.
+type eventMember struct {
+	room     *Room
+	send     asgi.WebSocketSender // set on connect, before the member joins
+	accepted atomic.Bool          // broadcasts before the accept are not for it yet
+	kicked   atomic.Bool
+}
+
+func (m *eventMember) HandleWebSocket(msg asgi.Message, send asgi.WebSocketSender) error {
+	switch msg := msg.(type) {
+	case *asgi.WebSocketConnect:
+		m.send = send
+		if !m.room.join(m) {
+			return ignoreGone(send.SendNow(&asgi.WebSocketClose{Code: CloseRoomFull}))
+		}
+		err := send.SendNow(&asgi.WebSocketAccept{})
+		m.accepted.Store(err == nil)
+		return ignoreGone(err)
+	case *asgi.WebSocketReceive:
+		// Data is valid only for this call; queued members keep what they are given.
+		m.room.Broadcast(bytes.Clone(msg.Data), msg.Text)
+	case *asgi.WebSocketDisconnect:
+		m.room.leave(m)
+	}
+	return nil
+}
+
+func (m *eventMember) deliver(_ *Room, msg outbound) {
+	if !m.accepted.Load() || m.kicked.Load() {
+		return
+	}
+	err := m.send.SendNow(&asgi.WebSocketSend{Data: msg.data, Text: msg.text})
+	if errors.Is(err, asgi.ErrBackpressure) && m.kicked.CompareAndSwap(false, true) {
+		_ = m.send.SendNow(&asgi.WebSocketClose{Code: CloseSlowMember, Reason: "too slow"})
+	}
+}
+
+// ignoreGone treats a client that left during its handshake as a normal end.
+func ignoreGone(err error) error {
+	if errors.Is(err, asgi.ErrDisconnected) {
+		return nil
+	}
+	return err
 }

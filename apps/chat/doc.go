@@ -6,5 +6,10 @@
 // The room is a hub with a bounded queue per member, drained by that member's own
 // writer goroutine: a broadcast never blocks on a member, so one slow member can neither
 // stall the others nor grow memory; a member whose queue overflows is disconnected with
-// close code 1008. The demo app serves the room at /chat and the page at /chat.html.
+// close code 1008. That is how ServeASGI serves a member; where the server supports
+// event mode (asgi.WebSocketEventer) a member needs neither the goroutine nor the
+// queue: a broadcast is encoded into every member's connection at once, and a member
+// whose connection has more unsent output than the server's high-water mark is
+// disconnected with 1008 the same way. The demo app serves the room at /chat and the
+// page at /chat.html.
 package chat

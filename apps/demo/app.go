@@ -35,6 +35,12 @@ func (a *App) ServeASGI(ctx context.Context, scope asgi.Scope, receive asgi.Rece
 // Inline reports what the mount's matched app says (see mount.Mount.Inline).
 func (a *App) Inline(scope asgi.Scope) bool { return a.mount.Inline(scope) }
 
+// WebSocketHandler reports what the mount's matched app says (see
+// mount.Mount.WebSocketHandler).
+func (a *App) WebSocketHandler(scope *asgi.WebSocketScope) asgi.WebSocketHandler {
+	return a.mount.WebSocketHandler(scope)
+}
+
 // lifespan is the demo's own lifespan member: it records the startup time in the state
 // and has nothing to release at shutdown.
 func lifespan(ctx context.Context, scope asgi.Scope, receive asgi.Receive, send asgi.Send) error {

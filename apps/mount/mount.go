@@ -157,6 +157,20 @@ func (m *Mount) members() []fanout.Member {
 	return ms
 }
 
+// WebSocketHandler passes the event-mode choice (asgi.WebSocketEventer) on to the app
+// mounted for scope, with the child scope that app would see. Unmatched scopes get
+// nil: ServeASGI refuses them.
+func (m *Mount) WebSocketHandler(scope *asgi.WebSocketScope) asgi.WebSocketHandler {
+	p, ok := m.match(scope.RootPath, scope.Path)
+	if !ok {
+		return nil
+	}
+	if _, ok := p.app.(asgi.WebSocketEventer); !ok {
+		return nil // no child scope to build
+	}
+	return asgi.WebSocketHandlerFor(p.app, wsChild(scope, p.prefix))
+}
+
 // Inline reports whether the scope can be served on the event loop: true for an HTTP
 // scope nothing matches (the 404 never blocks), else what the matched app says for its
 // child scope. Safe for concurrent use; it allocates only when the match is not the

@@ -124,6 +124,17 @@ func (r *Router) serveHTTP(ctx context.Context, s *asgi.HTTPScope, receive asgi.
 	return app.ServeASGI(ctx, s, receive, send)
 }
 
+// WebSocketHandler passes the event-mode choice (asgi.WebSocketEventer) on to the
+// WebSocket app registered for scope's path. Unregistered paths get nil: ServeASGI
+// refuses them.
+func (r *Router) WebSocketHandler(scope *asgi.WebSocketScope) asgi.WebSocketHandler {
+	rt := r.lookup(scope.RootPath, scope.Path)
+	if rt == nil || rt.ws == nil {
+		return nil
+	}
+	return asgi.WebSocketHandlerFor(rt.ws, scope)
+}
+
 // Inline reports whether an HTTP scope can be served on the event loop: true when the
 // router answers 404 or 405 itself, else what the matched app's Inline says. It does
 // not allocate and is safe for concurrent use.

@@ -29,6 +29,30 @@ func (Echo) ServeASGI(ctx context.Context, scope asgi.Scope, receive asgi.Receiv
 	return fmt.Errorf("wsecho: unsupported scope type %q", scope.Type())
 }
 
+// WebSocketHandler serves every WebSocket scope in event mode (asgi.WebSocketEventer):
+// the echo needs no goroutine, and one handler serves every connection.
+func (Echo) WebSocketHandler(*asgi.WebSocketScope) asgi.WebSocketHandler { return handler{} }
+
+// handler is the event-mode echo: accept on connect, send every message back.
+type handler struct{}
+
+func (handler) HandleWebSocket(msg asgi.Message, send asgi.WebSocketSender) error {
+	var err error
+	switch m := msg.(type) {
+	case *asgi.WebSocketConnect:
+		err = send.SendNow(&asgi.WebSocketAccept{})
+	case *asgi.WebSocketReceive:
+		// The server pauses reading while the output is above its high-water mark,
+		// so an echo on the loop never meets backpressure; the echo's frame is
+		// encoded before HandleWebSocket returns, as Data requires.
+		err = send.SendNow(&asgi.WebSocketSend{Data: m.Data, Text: m.Text})
+	}
+	if errors.Is(err, asgi.ErrDisconnected) {
+		return nil
+	}
+	return err
+}
+
 // serve runs one connection: connect, accept, then echo until disconnect. A send that
 // fails because the client left ends the connection normally.
 func serve(ctx context.Context, receive asgi.Receive, send asgi.Send) error {
