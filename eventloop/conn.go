@@ -37,19 +37,19 @@ type conn struct {
 	// Owned by the loop goroutine:
 	proto          protocol
 	prev, next     *conn // the loop's list of open connections
-	closing        bool  // close as soon as the output has drained
+	lastOutbound   int   // OutboundBuffered at the previous poll
+	client, server *asgi.Addr
+	closing        bool // close as soon as the output has drained
 	closed         bool
 	watched        bool // in loop.watch: polled until output drains
-	lastOutbound   int  // OutboundBuffered at the previous poll
 	needWake       bool // unconsumed input waits for the protocol to become ready
-	client, server *asgi.Addr
 
-	// Guarded by mu:
+	// Guarded by mu (the flags sit beside the loop's: an idle connection costs memory):
+	flushQueued bool // a flush is scheduled on the loop
+	gone        bool // connection closed: sends fail
 	mu          sync.Mutex
 	pending     []byte        // output produced off the loop, not yet handed to gnet
-	flushQueued bool          // a flush is scheduled on the loop
 	drainWait   chan struct{} // closed when unsent output falls below the low-water mark
-	gone        bool          // connection closed: sends fail
 
 	// outbound is gnet's OutboundBuffered as last seen by the loop.
 	outbound atomic.Int64

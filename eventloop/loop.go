@@ -10,6 +10,7 @@ import (
 
 	"asgo/protocol/asgi"
 	"asgo/protocol/h1"
+	"asgo/protocol/websocket"
 )
 
 // loop is asgo's state for one gnet event loop. Owned by that loop's goroutine, except
@@ -25,6 +26,9 @@ type loop struct {
 	parsers []*h1.Parser
 	// bufs are spare output buffers reused by connections.
 	bufs [][]byte
+	// wsReaders are idle WebSocket frame readers: a connection holds one only while a
+	// frame or fragmented message is in progress.
+	wsReaders []*websocket.Reader
 	// wsReceive is the websocket.receive handed to event-mode WebSocket handlers,
 	// valid for one call (see wsConn.deliverMessage).
 	wsReceive asgi.WebSocketReceive
@@ -143,6 +147,25 @@ func (l *loop) getParser() *h1.Parser {
 func (l *loop) putParser(p *h1.Parser) {
 	p.Init(l.srv.cfg.HTTP1)
 	l.parsers = append(l.parsers, p)
+}
+
+// getWSReader returns a frame reader for a connection with cfg and d. Loop only.
+func (l *loop) getWSReader(cfg *websocket.Config, d websocket.Deflate) *websocket.Reader {
+	if n := len(l.wsReaders); n > 0 {
+		r := l.wsReaders[n-1]
+		l.wsReaders[n-1] = nil
+		l.wsReaders = l.wsReaders[:n-1]
+		r.Reset(cfg, d)
+		return r
+	}
+	return websocket.NewReader(cfg, d)
+}
+
+// putWSReader keeps an Idle reader for reuse. Loop only.
+func (l *loop) putWSReader(r *websocket.Reader) {
+	if len(l.wsReaders) < maxSpareBufs {
+		l.wsReaders = append(l.wsReaders, r)
+	}
 }
 
 // takeBuf returns a spare output buffer (possibly nil). Loop only.

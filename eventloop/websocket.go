@@ -31,10 +31,13 @@ const (
 )
 
 // wsConn is the WebSocket protocol of an upgraded connection. The loop parses frames
-// with a websocket.Reader and feeds complete messages to a bounded inbox; the app runs
+// with a websocket.Reader (taken from the loop's pool only while a frame or fragmented
+// message is in progress) and feeds complete messages to a bounded inbox; the app runs
 // on an executor goroutine, and its sends are encoded into the connection's pending
-// output under c.mu (compression happens before taking the lock). The 101 response is
-// written only when the app sends websocket.accept.
+// output under c.mu (compression happens before taking the lock). In event mode
+// (websocket_events.go) the messages go to the app's handler on the loop instead, and
+// neither the goroutine nor the inbox exists. The 101 response is written only when
+// the app sends websocket.accept.
 //
 // One timer per connection measures, in turn: the app's handshake budget
 // (HandshakeTimeout, then 500), the peer's silence (PingInterval, then a ping), the
@@ -44,49 +47,60 @@ const (
 // are sent. A WebSocket counts in Server.inflight (Config.LimitConcurrency) until its
 // app has returned and its connection has closed.
 type wsConn struct {
-	c       *conn
-	cfg     *websocket.Config
-	hs      websocket.Handshake
-	scope   *asgi.WebSocketScope
-	writer  websocket.Writer
-	ctx     context.Context    // goroutine mode only (see handler)
-	stop    context.CancelFunc // goroutine mode only
-	started time.Time
+	// Fields are grouped by size so an idle connection costs one 128-byte object.
+	c   *conn
+	cfg *websocket.Config
+	// hs is the client's handshake, needed until the app answers it (then nil).
+	hs      *websocket.Handshake
+	rawPath string // for the logs
+	// Exactly one of handler and wsApp is set, before the first event, and stays.
 	// handler serves the connection in event mode (the app implements
-	// asgi.WebSocketEventer): its calls run on the loop, and no goroutine, context or
-	// inbox exists. Set before the first event, then read-only.
+	// asgi.WebSocketEventer): its calls run on the loop. wsApp holds what the app's
+	// goroutine needs in goroutine mode; event mode does without it.
 	handler asgi.WebSocketHandler
+	*wsApp
+	started int64 // time.Now().UnixNano() at the upgrade, for the access log
 	// holds counts what keeps the WebSocket in Server.inflight: its app running and
 	// its connection open. The last release takes it out.
 	holds atomic.Int32
 	// outWait is set while a goroutine waits for the output to drain to resume reading.
 	outWait atomic.Bool
+	deflate websocket.Deflate // what the handshake negotiated
 
 	// Owned by the loop goroutine:
-	reader    *websocket.Reader
+	reader    *websocket.Reader // nil while idle between messages (loop.getWSReader)
+	lastHeard int64             // the loop's timer tick when input last arrived
+	timer     wsTimer
 	reading   bool // accepted: frames are parsed
 	stalled   bool // input waits: not accepted yet, inbox full or output backlogged
 	appStall  bool // input waits for the app to make room in the inbox
-	timer     wsTimer
 	draining  bool
-	failed    bool  // fail closed the connection: input is discarded
-	appFailed bool  // event mode: the handler returned an error; only disconnect follows
-	heard     bool  // input arrived since the last keepalive ping
-	lastHeard int64 // the loop's timer tick when input last arrived
+	failed    bool // fail closed the connection: input is discarded
+	appFailed bool // event mode: the handler returned an error; only disconnect follows
+	heard     bool // input arrived since the last keepalive ping
 
 	// Guarded by c.mu:
-	order      asgi.WebSocketOrder
+	disc      *asgi.WebSocketDisconnect // the connection ended, as the app sees it
+	status    int16                     // for the access log: 101, or the refusal
+	order     asgi.WebSocketOrder
+	closeSent bool // our close frame is queued
+	appDone   bool // the app sent websocket.close or ended its denial
+	endHTTP   bool // handshake refused or denied: close after flush
+	abort     bool // close at once, dropping output
+	chunked   bool // denial body uses chunked coding
+}
+
+// wsApp is the part of a wsConn that only goroutine mode needs: the app's scope and
+// context, and the inbox its receive reads.
+type wsApp struct {
+	scope *asgi.WebSocketScope
+	ctx   context.Context
+	stop  context.CancelFunc
+	// Guarded by c.mu:
 	inbox      []asgi.Message
 	inboxBytes int
 	recvWait   chan struct{}
-	wantWake   bool                      // the loop paused reading on a full inbox
-	disc       *asgi.WebSocketDisconnect // the connection ended, as the app sees it
-	closeSent  bool                      // our close frame is queued
-	appDone    bool                      // the app sent websocket.close or ended its denial
-	endHTTP    bool                      // handshake refused or denied: close after flush
-	abort      bool                      // close at once, dropping output
-	chunked    bool                      // denial body uses chunked coding
-	status     int                       // for the access log: 101, or the refusal
+	wantWake   bool // the loop paused reading on a full inbox
 }
 
 // errWSConcurrency refuses an upgrade beyond Config.LimitConcurrency, before the app
@@ -114,23 +128,23 @@ func (h *h1Conn) startWebSocket(c *conn, req *h1.Request) bool {
 		refuseUpgrade(c, herr)
 		return true
 	}
+	scope := buildWebSocketScope(c, req, hs.Subprotocols)
 	w := &wsConn{
 		c:       c,
 		cfg:     cfg,
-		hs:      hs,
-		scope:   buildWebSocketScope(c, req, hs.Subprotocols),
-		writer:  websocket.NewWriter(cfg, hs.Deflate),
-		reader:  websocket.NewReader(cfg, hs.Deflate),
-		started: time.Now(),
+		hs:      &hs,
+		deflate: hs.Deflate,
+		rawPath: string(scope.RawPath),
+		started: time.Now().UnixNano(),
 	}
 	c.proto = w
 	w.armHandshake(c)
-	if h := asgi.WebSocketHandlerFor(c.srv.app, w.scope); h != nil {
+	if h := asgi.WebSocketHandlerFor(c.srv.app, scope); h != nil {
 		w.startEvents(c, h)
 		return true
 	}
 	w.holds.Store(2)
-	w.inbox = []asgi.Message{&asgi.WebSocketConnect{}}
+	w.wsApp = &wsApp{scope: scope, inbox: []asgi.Message{&asgi.WebSocketConnect{}}}
 	w.ctx, w.stop = context.WithCancel(context.Background())
 	c.srv.exec.Go(w.run)
 	return true
@@ -203,6 +217,10 @@ func (w *wsConn) onData(c *conn, data []byte) (int, error) {
 	}
 	w.stalled, w.appStall = false, false
 	n, err := w.feed(c, data)
+	if w.reader != nil && w.reader.Idle() {
+		c.loop.putWSReader(w.reader) // between messages: nothing to keep
+		w.reader = nil
+	}
 	if n > 0 {
 		w.heard = true
 		w.lastHeard = c.loop.wheel.now
@@ -217,6 +235,9 @@ func (w *wsConn) feed(c *conn, data []byte) (int, error) {
 	for consumed < len(data) {
 		if w.mustPause(c) {
 			return consumed, w.stall(data[consumed:])
+		}
+		if w.reader == nil {
+			w.reader = c.loop.getWSReader(w.cfg, w.deflate)
 		}
 		n, ev, err := w.reader.Feed(data[consumed:])
 		consumed += n
@@ -286,7 +307,7 @@ func (w *wsConn) mustPause(c *conn) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	// After our close frame new messages are dropped (push), so they take no room.
-	if !w.closeSent && (len(w.inbox) >= w.cfg.MaxQueuedMessages || w.inboxBytes >= w.cfg.MaxMessageSize) {
+	if w.wsApp != nil && !w.closeSent && (len(w.inbox) >= w.cfg.MaxQueuedMessages || w.inboxBytes >= w.cfg.MaxMessageSize) {
 		w.wantWake = true // popLocked wakes the reader
 		w.appStall = true
 		return true
@@ -435,7 +456,7 @@ func (w *wsConn) handshakeTimedOut(c *conn) {
 	w.disconnectLocked(websocket.CloseAbnormal, "")
 	c.mu.Unlock()
 	c.srv.log.Warn("WebSocket handshake timed out: the app did not answer websocket.connect",
-		"path", w.scope.Path, "timeout", w.cfg.HandshakeTimeout, "state", state.String())
+		"path", w.rawPath, "timeout", w.cfg.HandshakeTimeout, "state", state.String())
 	if state == asgi.WebSocketDenying {
 		c.markGone()
 		c.closeNow()
@@ -595,7 +616,7 @@ func (w *wsConn) disconnectLocked(code int, reason string) {
 }
 
 func (w *wsConn) wakeReceiverLocked() {
-	if w.recvWait != nil {
+	if w.wsApp != nil && w.recvWait != nil {
 		close(w.recvWait)
 		w.recvWait = nil
 	}
@@ -629,12 +650,12 @@ func (w *wsConn) finish(err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err != nil && !errors.Is(err, asgi.ErrDisconnected) && !errors.Is(err, context.Canceled) {
-		c.srv.log.Error("exception in ASGI application", "scope", "websocket", "path", w.scope.Path, "err", err)
+		c.srv.log.Error("exception in ASGI application", "scope", "websocket", "path", w.rawPath, "err", err)
 	}
 	switch w.order.State {
 	case asgi.WebSocketHandshake:
 		if err == nil {
-			c.srv.log.Error("ASGI callable returned without sending handshake.", "path", w.scope.Path)
+			c.srv.log.Error("ASGI callable returned without sending handshake.", "path", w.rawPath)
 		}
 		w.status, w.endHTTP = 500, true
 		c.pending = websocket.AppendHandshakeError(c.pending, &websocket.HandshakeError{Status: 500, Reason: "Internal Server Error"})
@@ -738,6 +759,9 @@ func (w *wsConn) send(ctx context.Context, msg asgi.Message) error {
 	return c.waitWritable(ctx)
 }
 
+// writer encodes the connection's messages (a small value: not kept per connection).
+func (w *wsConn) writer() websocket.Writer { return websocket.NewWriter(w.cfg, w.deflate) }
+
 // precompress checks a websocket.send and, when it is to be compressed, encodes its
 // frame before c.mu is taken; nil means sendLocked encodes it in place.
 func (w *wsConn) precompress(msg asgi.Message) ([]byte, error) {
@@ -748,10 +772,11 @@ func (w *wsConn) precompress(msg asgi.Message) ([]byte, error) {
 	if m.Text && !utf8.Valid(m.Data) {
 		return nil, &asgi.ContractError{Msg: "Invalid UTF-8 in 'websocket.send' text message."}
 	}
-	if !w.writer.Compresses(len(m.Data)) {
+	wr := w.writer()
+	if !wr.Compresses(len(m.Data)) {
 		return nil, nil
 	}
-	return w.writer.AppendMessage(nil, m.Text, m.Data)
+	return wr.AppendMessage(nil, m.Text, m.Data)
 }
 
 func (w *wsConn) sendLocked(msg asgi.Message, frame []byte) error {
@@ -777,21 +802,24 @@ func (w *wsConn) sendLocked(msg asgi.Message, frame []byte) error {
 		return err
 	}
 	w.appDone = w.order.State == asgi.WebSocketClosed
+	if before == asgi.WebSocketHandshake {
+		defer func() { w.hs = nil }() // answered: the client's offer is no longer needed
+	}
 	switch m := msg.(type) {
 	case *asgi.WebSocketAccept:
-		c.pending, _ = websocket.AppendAccept(c.pending, &w.hs, m.Subprotocol, m.Headers)
+		c.pending, _ = websocket.AppendAccept(c.pending, w.hs, m.Subprotocol, m.Headers)
 		w.status = 101
 	case *asgi.WebSocketSend:
 		if frame != nil {
 			c.pending = append(c.pending, frame...)
 		} else {
-			c.pending, _ = w.writer.AppendMessage(c.pending, m.Text, m.Data)
+			c.pending, _ = w.writer().AppendMessage(c.pending, m.Text, m.Data)
 		}
 	case *asgi.WebSocketClose:
 		w.appClose(before, m)
 	case *asgi.WebSocketHTTPResponseStart:
 		c.pending, w.chunked = websocket.AppendDenialHead(c.pending, m.Status, m.Headers)
-		w.status = m.Status
+		w.status = int16(m.Status)
 	case *asgi.WebSocketHTTPResponseBody:
 		c.pending = websocket.AppendDenialBody(c.pending, m.Body, m.MoreBody, w.chunked)
 		w.endHTTP = !m.MoreBody
@@ -847,11 +875,11 @@ func (w *wsConn) accessLog() {
 	if status != 101 {
 		verdict = fmt.Sprintf("%d [rejected]", status)
 	}
-	cl := w.scope.Client
+	cl, _ := c.addrs()
 	host, port := "", 0
 	if cl != nil {
 		host, port = cl.Host, cl.Port
 	}
-	c.srv.log.Info(fmt.Sprintf("%s:%d - \"WebSocket %s\" %s", host, port, w.scope.RawPath, verdict),
-		"duration", time.Since(w.started).Round(time.Microsecond))
+	c.srv.log.Info(fmt.Sprintf("%s:%d - \"WebSocket %s\" %s", host, port, w.rawPath, verdict),
+		"duration", time.Duration(time.Now().UnixNano()-w.started).Round(time.Microsecond))
 }

@@ -23,6 +23,9 @@ func (w *wsConn) startEvents(c *conn, h asgi.WebSocketHandler) {
 	w.handler = h
 	w.holds.Store(1) // only the connection: no app goroutine to wait for
 	w.deliver(c, &asgi.WebSocketConnect{})
+	// The addresses were cached for the scope, which the handler has; this connection
+	// builds no other (the access log looks them up again).
+	c.client, c.server = nil, nil
 }
 
 // deliverMessage hands one complete message to the handler. As in goroutine mode,
@@ -51,6 +54,9 @@ func (w *wsConn) deliver(c *conn, msg asgi.Message) {
 	}
 	c.mu.Lock()
 	c.flushQueued = true
+	if c.pending == nil {
+		c.pending = c.loop.takeBuf() // the sends' output goes into a reused buffer
+	}
 	c.mu.Unlock()
 	if err := w.callHandler(msg); err != nil {
 		w.appFailed = true
@@ -65,7 +71,7 @@ func (w *wsConn) endEvents(c *conn) {
 	d := *w.disc
 	c.mu.Unlock()
 	if err := w.callHandler(&d); err != nil && !errors.Is(err, asgi.ErrDisconnected) {
-		c.srv.log.Error("exception in ASGI application", "scope", "websocket", "path", w.scope.Path, "err", err)
+		c.srv.log.Error("exception in ASGI application", "scope", "websocket", "path", w.rawPath, "err", err)
 	}
 	w.accessLog()
 }

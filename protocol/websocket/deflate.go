@@ -39,7 +39,8 @@ func (d Deflate) responseValue() string {
 // Offers with invalid parameters are declined, as are offers asking for a server window
 // below 32 KiB, which compress/flate cannot produce.
 func negotiateDeflate(headers asgi.Headers, cfg *Config) Deflate {
-	var opts []httphead.Option
+	var room [1]httphead.Option // an Option is large: most handshakes offer one
+	opts := room[:0]
 	for _, v := range headers.Values("sec-websocket-extensions") {
 		var ok bool
 		if opts, ok = httphead.ParseOptions(v, opts[:0]); !ok {

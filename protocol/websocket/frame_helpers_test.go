@@ -99,9 +99,18 @@ var feedModes = []feedMode{
 // unconsumed rest plus the new chunk. It returns every event and the close code of the
 // first error (0 when none).
 func drive(t testing.TB, r *Reader, chunks [][]byte) ([]got, int) {
+	return drivePooled(t, r, chunks, nil)
+}
+
+// drivePooled is drive for a connection that gives its Reader back between reads
+// whenever it is Idle: swap(r) returns the Reader to use for the next read.
+func drivePooled(t testing.TB, r *Reader, chunks [][]byte, swap func(*Reader) *Reader) ([]got, int) {
 	var events []got
 	var pending []byte
 	for _, c := range chunks {
+		if swap != nil && r.Idle() {
+			r = swap(r)
+		}
 		pending = append(pending, c...)
 		for {
 			n, ev, err := r.Feed(pending)

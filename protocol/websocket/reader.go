@@ -98,6 +98,31 @@ func NewReader(cfg *Config, d Deflate) *Reader {
 	return &Reader{maxMessage: int64(cfg.MaxMessageSize), maxFrame: int64(cfg.MaxFrameSize), deflate: d}
 }
 
+// Idle reports whether r carries nothing from one Feed to the next: no frame or
+// fragmented message in progress, no compression history, no close or error. An idle
+// Reader may be Reset for another connection, so a connection between messages need
+// not hold one.
+func (r *Reader) Idle() bool {
+	return !r.inFrame && !r.fragmented && len(r.history) == 0 && !r.closed && r.err == nil
+}
+
+// pooledRetainSize is the largest message buffer a Reset Reader keeps: readers
+// shared by many connections hold little each.
+const pooledRetainSize = 4 << 10
+
+// Reset makes r the Reader of a new connection, as NewReader(cfg, d) would, keeping
+// its small buffers. Call it only on an Idle Reader.
+func (r *Reader) Reset(cfg *Config, d Deflate) {
+	msg, out := r.msg[:0], r.out[:0]
+	if cap(msg) > pooledRetainSize {
+		msg = nil
+	}
+	if cap(out) > pooledRetainSize {
+		out = nil
+	}
+	*r = Reader{maxMessage: int64(cfg.MaxMessageSize), maxFrame: int64(cfg.MaxFrameSize), deflate: d, msg: msg, out: out}
+}
+
 // Closed reports whether a close frame was received.
 func (r *Reader) Closed() bool { return r.closed }
 

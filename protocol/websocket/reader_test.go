@@ -156,6 +156,68 @@ func TestReaderFrames(t *testing.T) {
 	}
 }
 
+// TestReaderPooled runs every frame case with the Reader exchanged between reads
+// whenever it is Idle, as connections share pooled readers: a Reset reader that last
+// served another connection must behave as a new one.
+func TestReaderPooled(t *testing.T) {
+	for _, tc := range frameCases(t) {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := Config{MaxMessageSize: tc.limit}.Normalize()
+			other := Config{MaxMessageSize: 1 << 10}.Normalize()
+			spare := NewReader(&other, Deflate{Enabled: !tc.deflate.Enabled})
+			// The spare has served a connection of its own, with other limits.
+			drive(t, spare, [][]byte{cat(text("someone else"), frame(ws.OpBinary, false, 0, []byte("x")), frame(ws.OpContinuation, true, 0, nil))})
+			swaps := 0
+			swap := func(r *Reader) *Reader {
+				swaps++
+				spare.Reset(&cfg, tc.deflate)
+				r, spare = spare, r
+				return r
+			}
+			rng := rand.New(rand.NewPCG(2, uint64(len(tc.in))))
+			events, code := drivePooled(t, NewReader(&cfg, tc.deflate), feedModes[2].split(rng, bytes.Clone(tc.in)), swap)
+			if code != tc.code {
+				t.Fatalf("close code %d, want %d (events %v)", code, tc.code, events)
+			}
+			if !reflect.DeepEqual(events, tc.want) && (len(events) > 0 || len(tc.want) > 0) {
+				t.Fatalf("events\n got %v\nwant %v", events, tc.want)
+			}
+			if swaps == 0 {
+				t.Fatal("the reader was never idle between reads")
+			}
+		})
+	}
+}
+
+func TestReaderIdle(t *testing.T) {
+	cfg := Config{}.Normalize()
+	r := NewReader(&cfg, Deflate{})
+	if !r.Idle() {
+		t.Fatal("new reader not idle")
+	}
+	for _, step := range []struct {
+		in   []byte
+		idle bool
+	}{
+		{text("whole"), true},
+		{text("split")[:8], false},                             // inside a frame
+		{text("split")[8:], true},                              // its end
+		{frame(ws.OpBinary, false, 0, []byte("a")), false},     // fragmented message
+		{frame(ws.OpContinuation, true, 0, []byte("b")), true}, // message complete
+		{closeFrame(1000, ""), false},                          // closed for good
+	} {
+		drive(t, r, [][]byte{step.in})
+		if r.Idle() != step.idle {
+			t.Fatalf("after %x: Idle() = %v", step.in, r.Idle())
+		}
+	}
+	takeover := NewReader(&cfg, Deflate{Enabled: true, ClientContextTakeover: true})
+	drive(t, takeover, [][]byte{frame(ws.OpText, true, 4, deflateRaw(t, []byte("history")))})
+	if takeover.Idle() {
+		t.Fatal("a reader holding compression history reported idle")
+	}
+}
+
 func TestReaderErrorIsSticky(t *testing.T) {
 	cfg := Config{}.Normalize()
 	r := NewReader(&cfg, Deflate{})
