@@ -802,9 +802,6 @@ func (w *wsConn) sendLocked(msg asgi.Message, frame []byte) error {
 		return err
 	}
 	w.appDone = w.order.State == asgi.WebSocketClosed
-	if before == asgi.WebSocketHandshake {
-		defer func() { w.hs = nil }() // answered: the client's offer is no longer needed
-	}
 	switch m := msg.(type) {
 	case *asgi.WebSocketAccept:
 		c.pending, _ = websocket.AppendAccept(c.pending, w.hs, m.Subprotocol, m.Headers)
@@ -823,6 +820,9 @@ func (w *wsConn) sendLocked(msg asgi.Message, frame []byte) error {
 	case *asgi.WebSocketHTTPResponseBody:
 		c.pending = websocket.AppendDenialBody(c.pending, m.Body, m.MoreBody, w.chunked)
 		w.endHTTP = !m.MoreBody
+	}
+	if before == asgi.WebSocketHandshake {
+		w.hs = nil // answered: the client's offer is no longer needed
 	}
 	return nil
 }
