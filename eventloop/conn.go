@@ -93,7 +93,9 @@ func (c *conn) flush() {
 	}
 	c.mu.Lock()
 	buf := c.pending
-	c.pending = nil
+	if len(buf) > 0 {
+		c.pending = nil
+	} // else an empty buffer stays: a response in progress encodes into it (seedPending)
 	c.flushQueued = false
 	c.mu.Unlock()
 	if len(buf) > 0 {
@@ -163,6 +165,16 @@ func (c *conn) waitWritable(ctx context.Context) error {
 		return asgi.ErrDisconnected
 	}
 	return nil
+}
+
+// seedPending gives the pending output a spare buffer of the loop when it has none, so
+// a response encoded off the loop does not allocate its own. Loop goroutine only.
+func (c *conn) seedPending() {
+	c.mu.Lock()
+	if c.pending == nil {
+		c.pending = c.loop.takeBuf()
+	}
+	c.mu.Unlock()
 }
 
 // closeAfterFlush closes the connection once all output has been written. Loop only.

@@ -215,6 +215,7 @@ func (h *h2Conn) start(st *h2Stream) {
 		return
 	}
 	h.c.srv.inflight.Add(1)
+	h.c.seedPending()
 	h.c.srv.exec.Go(st.run)
 }
 
@@ -512,6 +513,7 @@ func (st *h2Stream) releaseLocked() {
 // run runs the app on an executor goroutine.
 func (st *h2Stream) run() {
 	defer st.c.srv.inflight.Add(-1)
+	defer st.stop()
 	err := st.call()
 	st.finish(err)
 }

@@ -71,12 +71,7 @@ func newH1Stream(c *conn, h *h1Conn, req *h1.Request) *h1Stream {
 func (st *h1Stream) runInline() {
 	st.inline = true
 	st.ctx = context.Background()
-	c := st.c
-	c.mu.Lock()
-	if c.pending == nil {
-		c.pending = c.loop.takeBuf()
-	}
-	c.mu.Unlock()
+	st.c.seedPending()
 	st.finish(st.call())
 	if st.isFinished() {
 		st.h.responseDone(st.c, st)

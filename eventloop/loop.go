@@ -24,8 +24,10 @@ type loop struct {
 	// parsers are idle HTTP/1.1 parsers: a connection holds one only while a request
 	// head or body is in progress, so idle keep-alive connections cost no parser.
 	parsers []*h1.Parser
-	// bufs are spare output buffers reused by connections.
-	bufs [][]byte
+	// bufs are spare output buffers reused by connections; spareBytes is their total
+	// capacity, bounded by maxSpareBytes.
+	bufs       [][]byte
+	spareBytes int
 	// wsReaders are idle WebSocket frame readers: a connection holds one only while a
 	// frame or fragmented message is in progress.
 	wsReaders []*websocket.Reader
@@ -36,8 +38,12 @@ type loop struct {
 
 const (
 	tickInterval = 10 * time.Millisecond
-	maxSpareBufs = 64
+	maxSpareReaders = 64
 	maxSpareCap  = 64 << 10
+	// maxSpareBytes bounds the spare output buffers of a loop. Responses produced off
+	// the loop hold one each until their flush, so a busy loop needs one per
+	// connection served at once; small ones fit by the thousand.
+	maxSpareBytes = 1 << 20
 )
 
 func newLoop(s *Server, el gnet.EventLoop) *loop {
@@ -163,7 +169,7 @@ func (l *loop) getWSReader(cfg *websocket.Config, d websocket.Deflate) *websocke
 
 // putWSReader keeps an Idle reader for reuse. Loop only.
 func (l *loop) putWSReader(r *websocket.Reader) {
-	if len(l.wsReaders) < maxSpareBufs {
+	if len(l.wsReaders) < maxSpareReaders {
 		l.wsReaders = append(l.wsReaders, r)
 	}
 }
@@ -174,6 +180,7 @@ func (l *loop) takeBuf() []byte {
 		b := l.bufs[n-1]
 		l.bufs[n-1] = nil
 		l.bufs = l.bufs[:n-1]
+		l.spareBytes -= cap(b)
 		return b
 	}
 	return nil
@@ -181,8 +188,9 @@ func (l *loop) takeBuf() []byte {
 
 // recycle keeps buf for reuse by another write on this loop.
 func (l *loop) recycle(buf []byte) {
-	if cap(buf) <= maxSpareCap && len(l.bufs) < maxSpareBufs {
+	if cap(buf) <= maxSpareCap && l.spareBytes+cap(buf) <= maxSpareBytes {
 		l.bufs = append(l.bufs, buf[:0])
+		l.spareBytes += cap(buf)
 	}
 }
 

@@ -62,6 +62,12 @@ func (w *wsConn) deliver(c *conn, msg asgi.Message) {
 		w.appFailed = true
 		w.finish(err)
 	}
+	c.mu.Lock()
+	if c.pending != nil && len(c.pending) == 0 {
+		c.loop.recycle(c.pending) // the handler sent nothing: an idle connection holds no buffer
+		c.pending = nil
+	}
+	c.mu.Unlock()
 }
 
 // endEvents delivers websocket.disconnect, always and last, once the connection is

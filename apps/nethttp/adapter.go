@@ -59,8 +59,8 @@ func (a *Adapter) ServeASGI(ctx context.Context, scope asgi.Scope, receive asgi.
 }
 
 func (a *Adapter) serveHTTP(ctx context.Context, scope *asgi.HTTPScope, receive asgi.Receive, send asgi.Send) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// ctx is the server's: it is cancelled once ServeASGI returns (the asgi.App
+	// contract), as net/http cancels a request's context when ServeHTTP returns.
 	x := &exchange{body: requestBody{ctx: ctx, receive: receive, more: true}}
 	req, err := newRequest(ctx, scope, &x.body, a.localAddr(scope.Server))
 	if err != nil {

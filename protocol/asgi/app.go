@@ -13,7 +13,8 @@ const SpecVersion = "2.4"
 // ServeASGI is called once per HTTP request (or HTTP/2 stream), per WebSocket connection,
 // and once for the lifespan of the server. It runs on its own goroutine unless the app
 // implements Inliner and asks to be run on the event loop. ctx is cancelled when the
-// connection is gone or the server stops waiting for the app.
+// connection is gone, when the server stops waiting for the app, and once ServeASGI has
+// returned (so goroutines the app started and that watch ctx end with the request).
 //
 // Returning an error (or panicking) is handled by the server's failure policy: before the
 // response started the client gets a 500 (HTTP) or a close 1011 (WebSocket); after that,
