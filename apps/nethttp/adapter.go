@@ -34,12 +34,6 @@ type localAddr struct {
 	addr net.Addr
 }
 
-// exchange is one request's state in one allocation.
-type exchange struct {
-	w    responseWriter
-	body requestBody
-}
-
 // New returns an Adapter serving h.
 func New(h http.Handler, cfg Config) *Adapter {
 	if cfg.Logger == nil {
@@ -61,18 +55,19 @@ func (a *Adapter) ServeASGI(ctx context.Context, scope asgi.Scope, receive asgi.
 func (a *Adapter) serveHTTP(ctx context.Context, scope *asgi.HTTPScope, receive asgi.Receive, send asgi.Send) error {
 	// ctx is the server's: it is cancelled once ServeASGI returns (the asgi.App
 	// contract), as net/http cancels a request's context when ServeHTTP returns.
-	x := &exchange{body: requestBody{ctx: ctx, receive: receive, more: true}}
-	req, err := newRequest(ctx, scope, &x.body, a.localAddr(scope.Server))
+	req, err := newRequest(ctx, scope, receive, a.localAddr(scope.Server))
 	if err != nil {
 		return httpx.BadRequest(ctx, send, "400 Bad Request: "+err.Error())
 	}
-	x.w.init(ctx, send, scope, a.logger)
-	defer x.w.release()
-	if err := a.call(&x.w, req); err != nil {
-		x.w.done = true
+	w := getWriter(ctx, send, scope, a.logger)
+	defer putWriter(w)
+	h := &writerHandle{w: w}
+	defer h.close()
+	if err := a.call(h, req); err != nil {
+		w.done = true
 		return err
 	}
-	return x.w.finish()
+	return w.finish()
 }
 
 // localAddr returns the http.LocalAddrContextKey value for the server address s.

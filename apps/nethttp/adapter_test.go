@@ -111,12 +111,39 @@ func TestWriterErrors(t *testing.T) {
 
 func TestWriteAfterReturn(t *testing.T) {
 	var saved http.ResponseWriter
-	a, _ := newAdapter(func(w http.ResponseWriter, r *http.Request) { saved = w })
+	a, _ := newAdapter(func(w http.ResponseWriter, r *http.Request) {
+		if saved == nil {
+			saved = w
+			return
+		}
+		// A later request: the writers are pooled, so the kept one must not reach
+		// this request's header or body.
+		w.Header().Set("X-Second", "yes")
+		saved.Header().Set("X-Late", "late")
+		saved.WriteHeader(500)
+		if _, err := saved.Write([]byte("late")); !errors.Is(err, ErrWriteAfterReturn) {
+			t.Errorf("write after return: %v", err)
+		}
+		if err := http.NewResponseController(saved).Flush(); !errors.Is(err, ErrWriteAfterReturn) {
+			t.Errorf("flush after return: %v", err)
+		}
+		io.WriteString(w, "second")
+	})
 	if _, err := run(t, a, scope("1.1", "GET", "/"), nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := saved.Write([]byte("late")); !errors.Is(err, ErrWriteAfterReturn) {
 		t.Fatalf("write after return: %v", err)
+	}
+	for range 3 {
+		rec, err := run(t, a, scope("1.1", "GET", "/"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp := rec.Response()
+		if resp.Status != 200 || string(resp.Body) != "second" || string(resp.Headers.Get("x-second")) != "yes" || resp.Headers.Has("x-late") {
+			t.Fatalf("a kept writer reached a later request: %d %q x-late=%q", resp.Status, resp.Body, resp.Headers.Get("x-late"))
+		}
 	}
 }
 
@@ -224,7 +251,7 @@ func TestRequestFraming(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := scope(tt.version, "POST", "/", tt.headers...)
-			r, err := newRequest(context.Background(), s, &requestBody{}, serverAddr(s.Server))
+			r, err := newRequest(context.Background(), s, nil, serverAddr(s.Server))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -241,7 +268,7 @@ func TestRequestFraming(t *testing.T) {
 func TestRequestFields(t *testing.T) {
 	s := scope("2", "GET", "/app/caf%C3%A9/x?q=1", "cookie", "a=1", "cookie", "b=2", "expect", "100-continue", "x-y", "z")
 	s.Path, s.RootPath, s.Scheme = "/app/café/x", "/app", "https"
-	r, err := newRequest(context.Background(), s, &requestBody{}, serverAddr(s.Server))
+	r, err := newRequest(context.Background(), s, nil, serverAddr(s.Server))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +297,7 @@ func TestRequestFields(t *testing.T) {
 func TestRootPathOnly(t *testing.T) {
 	s := scope("1.1", "GET", "/nethttp")
 	s.RootPath = "/nethttp"
-	r, err := newRequest(context.Background(), s, &requestBody{}, serverAddr(s.Server))
+	r, err := newRequest(context.Background(), s, nil, serverAddr(s.Server))
 	if err != nil || r.URL.Path != "/" {
 		t.Fatalf("path %q err %v", r.URL.Path, err)
 	}

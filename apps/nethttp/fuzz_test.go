@@ -18,7 +18,7 @@ func FuzzNewRequest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, target, root, name, value string) {
 		s := asgitest.NewHTTPScope("POST", target, "host", "h", strings.ToLower(name), value)
 		s.RootPath = root
-		r, err := newRequest(context.Background(), s, &requestBody{}, nil)
+		r, err := newRequest(context.Background(), s, nil, nil)
 		if err != nil {
 			return
 		}

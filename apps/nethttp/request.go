@@ -26,10 +26,10 @@ var (
 	ErrBadContentLength = errors.New("nethttp: invalid Content-Length")
 )
 
-// newRequest builds the *http.Request for scope. body is used unless the request
-// carries no body; local is the server address for http.LocalAddrContextKey.
-func newRequest(ctx context.Context, scope *asgi.HTTPScope, body *requestBody, local net.Addr) (*http.Request, error) {
-	r := http.Request{Method: scope.Method, Body: body}
+// newRequest builds the *http.Request for scope; its Body reads with receive unless the
+// request carries no body. local is the server address for http.LocalAddrContextKey.
+func newRequest(ctx context.Context, scope *asgi.HTTPScope, receive asgi.Receive, local net.Addr) (*http.Request, error) {
+	r := http.Request{Method: scope.Method}
 	r.RequestURI = requestURI(scope)
 	u, err := url.ParseRequestURI(r.RequestURI)
 	if err != nil {
@@ -43,6 +43,9 @@ func newRequest(ctx context.Context, scope *asgi.HTTPScope, body *requestBody, l
 	delete(r.Header, "Host")
 	if err := setBodyFraming(&r); err != nil {
 		return nil, err
+	}
+	if r.Body == nil {
+		r.Body = &requestBody{ctx: ctx, receive: receive, more: true}
 	}
 	r.Close = wantsClose(&r)
 	if scope.Client != nil {

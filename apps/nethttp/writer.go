@@ -26,8 +26,10 @@ const (
 // ErrWriteAfterReturn is returned by Write and Flush once the handler has returned.
 var ErrWriteAfterReturn = errors.New("nethttp: write after the handler returned")
 
-// responseWriter is the http.ResponseWriter handed to the handler. Like net/http's, it
-// is not safe for concurrent use; the bytes passed to Write are not retained.
+// responseWriter is the response state of one request. Like net/http's, it is not safe
+// for concurrent use; the bytes passed to Write are not retained. It is pooled: its
+// header map, header snapshot and body buffer keep their storage from one request to
+// the next, so the handler only ever sees it through a writerHandle.
 type responseWriter struct {
 	ctx    context.Context
 	send   asgi.Send
@@ -39,6 +41,7 @@ type responseWriter struct {
 	wroteHeader   bool
 	status        int
 	snap          asgi.Headers // the header as of WriteHeader, converted for the start
+	snapBytes     []byte       // the names and values of snap
 	flags         snapFlags
 	contentLength int64 // declared, or -1
 	written       int64
@@ -58,44 +61,101 @@ type responseWriter struct {
 	startMsg asgi.HTTPResponseStart
 	bodyMsg  asgi.HTTPResponseBody
 	clBuf    [20]byte
-	pooled   *[]byte // w.buf's backing array, from bufPool
 }
 
-// bufPool holds body buffers of bufferSize bytes, so a response does not allocate one.
-var bufPool = sync.Pool{New: func() any {
-	b := make([]byte, 0, bufferSize)
-	return &b
-}}
+// writers holds idle responseWriters with their storage.
+var writers = sync.Pool{New: func() any { return new(responseWriter) }}
 
-// release returns the body buffer to the pool; w must not be used to send afterwards.
-func (w *responseWriter) release() {
-	if w.pooled != nil && cap(w.buf) == bufferSize {
-		*w.pooled = w.buf[:0]
-		bufPool.Put(w.pooled)
+// maxKeptBuffer is the largest body buffer a pooled writer keeps.
+const maxKeptBuffer = 4 * bufferSize
+
+// getWriter returns a writer prepared for one request.
+func getWriter(ctx context.Context, send asgi.Send, scope *asgi.HTTPScope, logger *slog.Logger) *responseWriter {
+	w := writers.Get().(*responseWriter)
+	header, snap, snapBytes, buf, keys := w.header, w.snap[:0], w.snapBytes[:0], w.buf[:0], w.trailerKeys[:0]
+	if header == nil {
+		header = make(http.Header)
 	}
-	w.pooled, w.buf = nil, nil
+	if buf == nil {
+		buf = make([]byte, 0, bufferSize)
+	}
+	*w = responseWriter{ctx: ctx, send: send, scope: scope, logger: logger,
+		header: header, snap: snap, snapBytes: snapBytes, buf: buf, trailerKeys: keys,
+		contentLength: -1, head: scope.Method == "HEAD", h2: scope.HTTPVersion == "2",
+		holdBack: bufferBeforeStart}
+	if w.h2 {
+		w.holdBack = bufferSize
+	}
+	return w
 }
+
+// putWriter returns w to the pool once nothing refers to the request any more.
+func putWriter(w *responseWriter) {
+	clear(w.header)
+	clear(w.snap[:cap(w.snap)]) // drop the references into snapBytes' old requests
+	if cap(w.buf) > maxKeptBuffer {
+		w.buf = nil
+	}
+	w.ctx, w.send, w.scope, w.logger, w.err = nil, nil, nil, nil, nil
+	w.startMsg, w.bodyMsg = asgi.HTTPResponseStart{}, asgi.HTTPResponseBody{}
+	writers.Put(w)
+}
+
+// writerHandle is the http.ResponseWriter handed to the handler. It stops working when
+// ServeHTTP returns: writes fail with ErrWriteAfterReturn and Header returns a map of
+// its own, so a handler that keeps it cannot touch the pooled writer's next request.
+type writerHandle struct {
+	w      *responseWriter
+	closed bool
+}
+
+func (h *writerHandle) close() { h.closed = true }
+
+// Header returns the header map; changes after WriteHeader have no effect except for
+// trailers.
+func (h *writerHandle) Header() http.Header {
+	if h.closed {
+		return http.Header{}
+	}
+	return h.w.header
+}
+
+// WriteHeader sends (once) the status code; see responseWriter.WriteHeader.
+func (h *writerHandle) WriteHeader(code int) {
+	if !h.closed {
+		h.w.WriteHeader(code)
+	}
+}
+
+// Write buffers or sends p as part of the body.
+func (h *writerHandle) Write(p []byte) (int, error) {
+	if h.closed {
+		return 0, ErrWriteAfterReturn
+	}
+	return h.w.Write(p)
+}
+
+// WriteString is Write for a string.
+func (h *writerHandle) WriteString(s string) (int, error) { return h.Write([]byte(s)) }
+
+// Flush sends the headers and any buffered body now.
+func (h *writerHandle) Flush() { _ = h.FlushError() }
+
+// FlushError is Flush returning the error (used by http.ResponseController).
+func (h *writerHandle) FlushError() error {
+	if h.closed {
+		return ErrWriteAfterReturn
+	}
+	return h.w.FlushError()
+}
+
+// EnableFullDuplex reports success: the body can always be read while responding.
+func (h *writerHandle) EnableFullDuplex() error { return nil }
 
 // snapFlags records what the header held at WriteHeader, for the computed fields.
 type snapFlags struct {
 	hasCL, hasTE, hasType, hasEncoding bool
 }
-
-// init prepares w for one request.
-func (w *responseWriter) init(ctx context.Context, send asgi.Send, scope *asgi.HTTPScope, logger *slog.Logger) {
-	*w = responseWriter{ctx: ctx, send: send, scope: scope, logger: logger,
-		header: make(http.Header), contentLength: -1, head: scope.Method == "HEAD",
-		h2: scope.HTTPVersion == "2", holdBack: bufferBeforeStart}
-	if w.h2 {
-		w.holdBack = bufferSize
-	}
-	w.pooled = bufPool.Get().(*[]byte)
-	w.buf = (*w.pooled)[:0]
-}
-
-// Header returns the header map; changes after WriteHeader have no effect except for
-// trailers.
-func (w *responseWriter) Header() http.Header { return w.header }
 
 // WriteHeader sends (once) the status code. Codes outside 100-999 panic as in net/http;
 // 1xx codes other than 101 are dropped (no interim responses in the contract).
@@ -141,9 +201,6 @@ func (w *responseWriter) Write(p []byte) (int, error) {
 	return len(p), w.buffer(p)
 }
 
-// WriteString is Write for a string.
-func (w *responseWriter) WriteString(s string) (int, error) { return w.Write([]byte(s)) }
-
 // buffer adds p to the pending body and sends what exceeds the buffer.
 func (w *responseWriter) buffer(p []byte) error {
 	if !w.started {
@@ -171,9 +228,6 @@ func (w *responseWriter) startIfOver() error {
 	return w.flushBuf()
 }
 
-// Flush sends the headers and any buffered body now.
-func (w *responseWriter) Flush() { _ = w.FlushError() }
-
 // FlushError is Flush returning the error (used by http.ResponseController).
 func (w *responseWriter) FlushError() error {
 	if w.done {
@@ -192,9 +246,6 @@ func (w *responseWriter) FlushError() error {
 	}
 	return w.flushBuf()
 }
-
-// EnableFullDuplex reports success: the body can always be read while responding.
-func (w *responseWriter) EnableFullDuplex() error { return nil }
 
 func (w *responseWriter) flushBuf() error {
 	if len(w.buf) == 0 {
@@ -350,14 +401,14 @@ func (w *responseWriter) snapshotHeader() {
 		}
 	}
 	slices.Sort(keys)
-	buf := make([]byte, 0, size)
-	out := make(asgi.Headers, 0, n+2)
+	buf := slices.Grow(w.snapBytes[:0], size)
+	out := slices.Grow(w.snap[:0], n+2)
 	for _, k := range keys {
 		for _, v := range h[k] {
 			out, buf = appendField(out, buf, k, v)
 		}
 	}
-	w.snap = out
+	w.snap, w.snapBytes = out, buf
 }
 
 // noteKey records what the computed fields depend on: framing, type, encoding,
