@@ -37,9 +37,9 @@ type loop struct {
 }
 
 const (
-	tickInterval = 10 * time.Millisecond
+	tickInterval    = 10 * time.Millisecond
 	maxSpareReaders = 64
-	maxSpareCap  = 64 << 10
+	maxSpareCap     = 64 << 10
 	// maxSpareBytes bounds the spare output buffers of a loop. Responses produced off
 	// the loop hold one each until their flush, so a busy loop needs one per
 	// connection served at once; small ones fit by the thousand.
