@@ -31,4 +31,10 @@
 // net/http runs each request on its own goroutine; blocking handlers therefore never
 // block the event loop. (Handlers that must be bounded in number belong on the
 // WSGI-style adapter's worker pool, package apps/wsgi.)
+//
+// The response state (header map, header snapshot, body buffer) is pooled between
+// requests; the ResponseWriter the handler gets is a per-request handle that stops
+// working when ServeHTTP returns (writes fail with ErrWriteAfterReturn, Header returns a
+// detached map), so a handler that keeps it cannot reach a later request. The Request,
+// its Header and Body are per request, as with net/http: a handler may keep them.
 package nethttp
