@@ -100,7 +100,8 @@ func (a *App) ServeASGI(ctx context.Context, scope asgi.Scope, receive asgi.Rece
 func (a *App) serveHTTP(ctx context.Context, scope *asgi.HTTPScope, receive asgi.Receive, send asgi.Send) error {
 	x := newExchange(ctx, a, scope, receive, send)
 	if err := a.pool.TrySubmit(x); err != nil {
-		x.cancel()
+		x.reusable = true // no worker saw it
+		x.release(true)
 		a.cfg.Logger.Debug("wsgi: refusing request", requestAttrs(scope, "err", err)...)
 		return httpx.Text(ctx, send, 503, "Service Unavailable\n", asgi.HeaderField{Name: nameRetryAfter, Value: a.retryAfter})
 	}

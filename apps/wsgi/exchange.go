@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -26,6 +27,11 @@ var errExpired = errors.New("wsgi: timer expired")
 // then cancelling ctx, which unblocks a send or receive in progress, then taking gate;
 // after that the worker can no longer touch the server's stream, so ServeASGI may
 // return.
+//
+// Exchanges are pooled: one that ended normally (the worker posted its result and its
+// timer never fired) is reused with its channels, timer and buffers. The handler only
+// holds the request's call, which stops working when the request ends, so nothing it
+// keeps reaches a later request.
 type exchange struct {
 	app     *App
 	scope   *asgi.HTTPScope
@@ -35,25 +41,74 @@ type exchange struct {
 	cancel  context.CancelFunc
 	done    chan error    // capacity 2: the worker's result and the timer's errExpired
 	gate    chan struct{} // capacity 1: held around every send and receive
+	timer   *time.Timer   // the handler's time limit, posting errExpired; reused
 	// Set by the waiter, read by the worker under gate:
 	detached atomic.Bool
 	started  atomic.Bool // http.response.start was handed to send
 	// Owned by the worker goroutine:
+	call     *call // the handler's view of this request
 	resp     response
-	startFn  StartResponse // x.startResponse and x.write as values, made once
-	writeFn  Write
-	input    Input
 	startMsg asgi.HTTPResponseStart // reused messages: Send does not retain them
 	bodyMsg  asgi.HTTPResponseBody
 	clBuf    [20]byte
+	reusable bool // set by the worker before it posts: it is done and its timer is stopped
 }
 
-func newExchange(ctx context.Context, a *App, scope *asgi.HTTPScope, receive asgi.Receive, send asgi.Send) *exchange {
-	x := &exchange{app: a, scope: scope, receive: receive, send: send,
-		done: make(chan error, 2), gate: make(chan struct{}, 1)}
-	x.ctx, x.cancel = context.WithCancel(ctx)
-	x.startFn, x.writeFn = x.startResponse, x.write
+var exchanges = sync.Pool{New: func() any {
+	x := &exchange{done: make(chan error, 2), gate: make(chan struct{}, 1)}
+	x.timer = time.AfterFunc(time.Hour, x.expired)
+	x.timer.Stop()
 	return x
+}}
+
+func newExchange(ctx context.Context, a *App, scope *asgi.HTTPScope, receive asgi.Receive, send asgi.Send) *exchange {
+	x := exchanges.Get().(*exchange)
+	x.app, x.scope, x.receive, x.send = a, scope, receive, send
+	x.ctx, x.cancel = context.WithCancel(ctx)
+	return x
+}
+
+// release returns x to the pool when nothing can touch it any more: the waiter got the
+// worker's result and the timer did not fire. Otherwise x is left to the collector.
+func (x *exchange) release(result bool) {
+	x.cancel()
+	if !result || !x.reusable {
+		return
+	}
+	*x = exchange{done: x.done, gate: x.gate, timer: x.timer}
+	exchanges.Put(x)
+}
+
+// call is what the handler holds of one request: its start_response, write and
+// wsgi.input. It stops working when the request ends (ErrAborted), so a handler that
+// keeps any of them cannot reach the pooled exchange's next request.
+type call struct {
+	x       *exchange
+	ended   atomic.Bool
+	input   Input
+	startFn StartResponse // c.startResponse and c.write as values, made once
+	writeFn Write
+}
+
+func newCall(x *exchange) *call {
+	c := &call{x: x}
+	c.input = Input{c: c, more: true}
+	c.startFn, c.writeFn = c.startResponse, c.write
+	return c
+}
+
+func (c *call) startResponse(status string, headers [][2]string, excInfo error) (Write, error) {
+	if c.ended.Load() {
+		return nil, ErrAborted
+	}
+	return c.x.startResponse(status, headers, excInfo)
+}
+
+func (c *call) write(data []byte) error {
+	if c.ended.Load() {
+		return ErrAborted
+	}
+	return c.x.write(data)
 }
 
 // wait runs on the ServeASGI goroutine until the worker is done, the handler timed
@@ -62,12 +117,15 @@ func (x *exchange) wait(ctx context.Context) error {
 	select {
 	case err := <-x.done:
 		if err == errExpired {
-			return x.expire(ctx)
+			err = x.expire(ctx)
+			x.release(false)
+			return err
 		}
-		x.cancel()
+		x.release(true)
 		return err
 	case <-ctx.Done():
 		x.detach()
+		x.release(false)
 		return nil
 	}
 }
@@ -112,17 +170,23 @@ func (x *exchange) detach() (started bool) {
 }
 
 // Run is the worker side (Job): it serves the request unless the waiter already left.
+// Posting the result is its last touch of x.
 func (x *exchange) Run() {
 	if x.ctx.Err() != nil {
 		x.post(nil)
 		return
 	}
-	if t := x.app.cfg.Timeout; t > 0 {
-		timer := time.AfterFunc(t, func() { x.post(errExpired) })
-		defer timer.Stop()
+	t := x.app.cfg.Timeout
+	if t > 0 {
+		x.timer.Reset(t)
 	}
-	x.post(x.serve())
+	err := x.serve()
+	x.reusable = t <= 0 || x.timer.Stop()
+	x.post(err)
 }
+
+// expired is the timer's callback.
+func (x *exchange) expired() { x.post(errExpired) }
 
 func (x *exchange) post(err error) {
 	select {

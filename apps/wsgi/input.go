@@ -14,7 +14,7 @@ import (
 // ErrClientDisconnected when the client went away first. The bytes returned belong to
 // the caller. Not safe for concurrent use: read from the handler's goroutine.
 type Input struct {
-	x    *exchange
+	c    *call
 	buf  []byte
 	more bool
 	err  error
@@ -47,7 +47,11 @@ func (in *Input) fill() {
 		in.err = io.EOF
 		return
 	}
-	msg, err := in.x.receiveMsg()
+	if in.c.ended.Load() {
+		in.err = ErrAborted // the request is over: its exchange may serve another
+		return
+	}
+	msg, err := in.c.x.receiveMsg()
 	if err != nil {
 		in.err = err
 		return

@@ -26,8 +26,9 @@ type response struct {
 
 // serve runs the handler and sends its body; it returns the error for ServeASGI.
 func (x *exchange) serve() error {
-	x.input = Input{x: x, more: true}
-	environ := buildEnviron(x.scope, &x.input, x.app.cfg.Errors, x.ctx)
+	x.call = newCall(x)
+	defer x.call.ended.Store(true)
+	environ := buildEnviron(x.scope, &x.call.input, x.app.cfg.Errors, x.ctx)
 	body, err := x.callHandler(environ)
 	if err == nil && body == nil {
 		body = Empty()
@@ -47,7 +48,7 @@ func (x *exchange) serve() error {
 
 func (x *exchange) callHandler(environ Environ) (body Iterable, err error) {
 	defer recoverInto(&err)
-	return x.app.handler.ServeWSGI(environ, x.startFn)
+	return x.app.handler.ServeWSGI(environ, x.call.startFn)
 }
 
 // closeBody calls the body's Close, if any; its error or panic is logged only, since
@@ -89,7 +90,7 @@ func (x *exchange) startResponse(status string, headers [][2]string, excInfo err
 		return nil, err
 	}
 	r.status, r.headers, r.set = code, h, true
-	return x.writeFn, nil
+	return x.call.writeFn, nil
 }
 
 // write implements the write callable returned by start_response.

@@ -3,6 +3,8 @@ package wsgi
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -417,5 +419,49 @@ func TestNonHTTPScopes(t *testing.T) {
 	err := app.ServeASGI(context.Background(), &asgi.LifespanScope{}, asgitest.Script(nil), rec.Send)
 	if !errors.Is(err, ErrUnsupportedScope) {
 		t.Fatalf("lifespan scope: %v", err)
+	}
+}
+
+// Exchanges are pooled: start_response, write and wsgi.input kept from an earlier
+// request must fail and must not reach the request being served now.
+func TestCallablesKeptPastTheRequestAreDead(t *testing.T) {
+	var (
+		oldStart StartResponse
+		oldWrite Write
+		oldInput *Input
+	)
+	app, _ := newApp(t, func(e Environ, start StartResponse) (Iterable, error) {
+		if oldStart == nil {
+			w, err := start("200 OK", nil, nil)
+			oldStart, oldWrite, oldInput = start, w, e.Input()
+			return Empty(), err
+		}
+		if _, err := oldStart("500 Internal Server Error", nil, nil); !errors.Is(err, ErrAborted) {
+			t.Errorf("kept start_response: %v", err)
+		}
+		if err := oldWrite([]byte("late")); !errors.Is(err, ErrAborted) {
+			t.Errorf("kept write: %v", err)
+		}
+		if _, err := oldInput.Read(make([]byte, 8)); !errors.Is(err, ErrAborted) {
+			t.Errorf("kept wsgi.input: %v", err)
+		}
+		body, err := io.ReadAll(e.Input())
+		if err != nil {
+			return nil, err
+		}
+		return Bytes(body), plain(start)
+	}, Config{Workers: 1})
+	if _, err := serve(t, app, scopeFor("1.1", "GET", "/"), nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		want := fmt.Sprintf("body %d", i)
+		rec, err := serve(t, app, scopeFor("1.1", "POST", "/"), []byte(want))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp := rec.Response(); resp.Status != 200 || string(resp.Body) != want || !resp.Complete {
+			t.Fatalf("request %d: %d %q complete=%v", i, resp.Status, resp.Body, resp.Complete)
+		}
 	}
 }
