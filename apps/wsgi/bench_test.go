@@ -20,11 +20,13 @@ func benchApp(b *testing.B, app asgi.App) {
 	scope := scopeFor("1.1", "GET", "/", "host", "localhost", "user-agent", "bench", "accept", "*/*")
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
-		ctx := context.Background()
 		for pb.Next() {
+			// A context per request that ends with it, as the server gives one.
+			ctx, cancel := context.WithCancel(context.Background())
 			if err := app.ServeASGI(ctx, scope, emptyBody, discard); err != nil {
 				b.Fatal(err)
 			}
+			cancel()
 		}
 	})
 }

@@ -64,7 +64,9 @@ var exchanges = sync.Pool{New: func() any {
 func newExchange(ctx context.Context, a *App, scope *asgi.HTTPScope, receive asgi.Receive, send asgi.Send) *exchange {
 	x := exchanges.Get().(*exchange)
 	x.app, x.scope, x.receive, x.send = a, scope, receive, send
-	x.ctx, x.cancel = context.WithCancel(ctx)
+	// The waiter watches ctx and cancels x.ctx itself (detach, release), so x.ctx need
+	// not be registered with ctx: that registration allocates the parent's child set.
+	x.ctx, x.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	return x
 }
 
