@@ -1,6 +1,7 @@
 package grid
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -83,6 +84,35 @@ func TestPlanAlternatesServersEachRound(t *testing.T) {
 	}
 	if _, err := Plan(PlanConfig{Scenarios: scs, Servers: []string{"iis"}, Pinned: true}); err == nil {
 		t.Fatal("unknown server accepted")
+	}
+}
+
+func TestPlanInterleavesScenariosMeasuredBesideEachOther(t *testing.T) {
+	for _, order := range [][]string{{"h1-256", "wsgi-256"}, {"wsgi-256", "h1-256"}} {
+		var scs []Scenario
+		for _, id := range order {
+			sc, _ := Select(Scenarios, []string{id})
+			scs = append(scs, sc...)
+		}
+		jobs, err := Plan(PlanConfig{Scenarios: scs, Servers: []string{"asgo", "nethttp"}, Rounds: 2,
+			Pinned: true, Unpinned: true, UnpinnedScenarios: []string{"h1-256"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, j := range jobs {
+			p := "p"
+			if !j.Pinned {
+				p = "u"
+			}
+			got = append(got, fmt.Sprintf("g%d%s%d:%s/%s", j.Group, p, j.Round, j.Scenario.ID, j.Server.Name))
+		}
+		want := "g1p1:h1-256/asgo g1p1:h1-256/nethttp g1p1:wsgi-256/asgo g1p1:wsgi-256/nethttp " +
+			"g1p2:h1-256/asgo g1p2:h1-256/nethttp g1p2:wsgi-256/asgo g1p2:wsgi-256/nethttp " +
+			"g2u1:h1-256/asgo g2u1:h1-256/nethttp g2u2:h1-256/asgo g2u2:h1-256/nethttp"
+		if strings.Join(got, " ") != want {
+			t.Fatalf("selected %v: plan\n got %s\nwant %s", order, strings.Join(got, " "), want)
+		}
 	}
 }
 

@@ -19,6 +19,9 @@ type Job struct {
 	Server *Server
 	Round  int
 	Pinned bool
+	// Group numbers the jobs that run on the same live servers: one scenario, or the
+	// scenarios measured beside each other (Scenario.Beside).
+	Group int
 }
 
 // IDs names the job's scenarios ("idle-h1-10k+19k" for a two-step idle job).
@@ -63,18 +66,37 @@ func Plan(cfg PlanConfig) ([]Job, error) {
 	var jobs []Job
 	for _, pinned := range variants(cfg) {
 		for _, group := range groups(cfg.Scenarios) {
-			sc := group[0]
-			if !pinned && len(cfg.UnpinnedScenarios) > 0 && !slices.Contains(cfg.UnpinnedScenarios, sc.ID) {
-				continue
-			}
 			only := cfg.Servers
 			if !pinned && len(only) == 0 {
 				only = UnpinnedServers
 			}
-			servers := groupServers(group, only)
-			for round := 1; round <= rounds; round++ {
-				for _, s := range servers {
-					jobs = append(jobs, job(group, s, round, pinned))
+			n := len(jobs)
+			if group[0].Family.Idle() {
+				servers := groupServers(group, only)
+				for round := 1; round <= rounds; round++ {
+					for _, s := range servers {
+						jobs = append(jobs, job(group, s, round, pinned))
+					}
+				}
+			} else {
+				for round := 1; round <= rounds; round++ {
+					for _, sc := range group {
+						if !pinned && len(cfg.UnpinnedScenarios) > 0 && !slices.Contains(cfg.UnpinnedScenarios, sc.ID) {
+							continue
+						}
+						for _, s := range serversFor(sc, only) {
+							jobs = append(jobs, Job{Scenario: sc, Server: s, Round: round, Pinned: pinned})
+						}
+					}
+				}
+			}
+			if len(jobs) > n {
+				group := 1
+				if n > 0 {
+					group = jobs[n-1].Group + 1
+				}
+				for i := n; i < len(jobs); i++ {
+					jobs[i].Group = group
 				}
 			}
 		}
@@ -82,12 +104,21 @@ func Plan(cfg PlanConfig) ([]Job, error) {
 	return jobs, nil
 }
 
-// groups puts each throughput scenario alone and the idle scenarios of one family together,
-// in ascending connection count.
+// groups puts each throughput scenario alone, or beside the selected scenario it names
+// (Scenario.Beside), and the idle scenarios of one family together, in ascending
+// connection count.
 func groups(scs []Scenario) [][]Scenario {
 	var out [][]Scenario
 	index := map[Family]int{}
 	for _, sc := range scs {
+		if i := slices.IndexFunc(out, func(g []Scenario) bool { return sc.Beside != "" && g[0].ID == sc.Beside }); i >= 0 {
+			out[i] = append(out[i], sc)
+			continue
+		}
+		if i := slices.IndexFunc(out, func(g []Scenario) bool { return g[0].Beside == sc.ID }); i >= 0 {
+			out[i] = append([]Scenario{sc}, out[i]...)
+			continue
+		}
 		if i, ok := index[sc.Family]; ok && sc.Family.Idle() {
 			out[i] = append(out[i], sc)
 			continue
@@ -98,7 +129,9 @@ func groups(scs []Scenario) [][]Scenario {
 		out = append(out, []Scenario{sc})
 	}
 	for _, g := range out {
-		slices.SortStableFunc(g, func(a, b Scenario) int { return a.Conns - b.Conns })
+		if g[0].Family.Idle() {
+			slices.SortStableFunc(g, func(a, b Scenario) int { return a.Conns - b.Conns })
+		}
 	}
 	return out
 }
@@ -116,12 +149,9 @@ func groupServers(group []Scenario, only []string) []*Server {
 	return out
 }
 
-// job is server s's run of the group: the idle steps it takes part in, or the scenario.
+// job is server s's run of an idle group: the steps it takes part in.
 func job(group []Scenario, s *Server, round int, pinned bool) Job {
-	j := Job{Scenario: group[0], Server: s, Round: round, Pinned: pinned}
-	if !group[0].Family.Idle() {
-		return j
-	}
+	j := Job{Server: s, Round: round, Pinned: pinned}
 	for _, sc := range group {
 		if slices.Contains(serversFor(sc, nil), s) {
 			j.Steps = append(j.Steps, sc)
@@ -183,7 +213,7 @@ func Execute(ctx context.Context, r *Runner, jobs []Job, progress io.Writer) []M
 		}
 		fmt.Fprintln(progress)
 		out = append(out, ms...)
-		if i+1 == len(jobs) || jobs[i+1].Scenario.ID != j.Scenario.ID || jobs[i+1].Pinned != j.Pinned {
+		if i+1 == len(jobs) || jobs[i+1].Group != j.Group {
 			r.StopAll()
 		}
 	}
@@ -199,12 +229,12 @@ func variantName(pinned bool) string {
 }
 
 // Estimate is the expected duration of jobs: per throughput run the measured interval, and
-// per server and scenario one start (about 0.6 s, 3 s for Python servers) and one warm-up (at
-// least 1 s, wrk's resolution); per idle run one settle time per step and one before, about
+// per server and job group one start (about 0.6 s, 3 s for Python servers), per server and
+// scenario one warm-up (at least 1 s, wrk's resolution); per idle run one settle time per step and one before, about
 // 1 s per 4,000 connections to open them, and 2 s of start and stop.
 func Estimate(jobs []Job, t Timing) time.Duration {
 	var sum time.Duration
-	started := map[string]bool{}
+	started, warmed := map[string]bool{}, map[string]bool{}
 	for _, j := range jobs {
 		if j.Scenario.Family.Idle() {
 			last := j.Steps[len(j.Steps)-1]
@@ -212,12 +242,16 @@ func Estimate(jobs []Job, t Timing) time.Duration {
 			continue
 		}
 		sum += t.Duration
-		key := fmt.Sprint(j.Scenario.ID, j.Server.Name, j.Pinned)
-		if started[key] {
+		if warm := fmt.Sprint(j.Scenario.ID, j.Server.Name, j.Pinned); !warmed[warm] {
+			warmed[warm] = true
+			sum += max(t.Warmup, time.Second)
+		}
+		start := fmt.Sprint(j.Group, j.Server.Name)
+		if started[start] {
 			continue
 		}
-		started[key] = true
-		sum += max(t.Warmup, time.Second) + 600*time.Millisecond
+		started[start] = true
+		sum += 600 * time.Millisecond
 		if j.Server.Kind == KindPython {
 			sum += 2400 * time.Millisecond
 		}

@@ -79,8 +79,8 @@ type Timing struct {
 // Runner runs single measurements. Use one goroutine at a time.
 //
 // For throughput scenarios a server started for one round stays up for the next rounds of
-// the same scenario (StopAll ends them), so each server is started and warmed up once per
-// scenario and the rounds alternate between warm servers. Idle jobs start a fresh server
+// the same job group (StopAll ends them), so each server is started once per group, warmed
+// up once per scenario, and the rounds alternate between warm servers. Idle jobs start a fresh server
 // for every run, so that its baseline RSS is that of a new process, and measure each of
 // their steps (10k, then 19k) on it in turn.
 type Runner struct {
@@ -101,9 +101,10 @@ type liveKey struct {
 
 // live is a running server and where it logs.
 type live struct {
-	proc *Proc
-	port int
-	log  *os.File
+	proc   *Proc
+	port   int
+	log    *os.File
+	warmed map[string]bool // scenario IDs the server was warmed up for
 }
 
 func (l *live) stop() {
@@ -163,7 +164,7 @@ func (r *Runner) start(ctx context.Context, sc Scenario, s *Server, pinned bool)
 	if err == nil {
 		var proc *Proc
 		if proc, err = Launch(ctx, r.Setup, s, port, pinned, log); err == nil {
-			return &live{proc: proc, port: port, log: log}, nil
+			return &live{proc: proc, port: port, log: log, warmed: map[string]bool{}}, nil
 		}
 	}
 	log.Close()
@@ -190,19 +191,20 @@ func (r *Runner) runThroughput(ctx context.Context, sc Scenario, s *Server, pinn
 	}
 	key := liveKey{s.Name, pinned}
 	l := r.live[key]
-	url := ""
 	if l == nil {
 		var err error
 		if l, err = r.start(ctx, sc, s, pinned); err != nil {
 			return err
 		}
 		r.live[key] = l
-		url = "http://" + addr(l.port) + r.Setup.Route(s, sc.Family)
+	}
+	url := "http://" + addr(l.port) + r.Setup.Route(s, sc.Family)
+	if !l.warmed[sc.ID] {
 		if err := r.warmup(ctx, sc, url, pinned); err != nil {
 			return err
 		}
+		l.warmed[sc.ID] = true
 	}
-	url = "http://" + addr(l.port) + r.Setup.Route(s, sc.Family)
 	err := r.throughput(ctx, sc, l.proc, url, pinned, m)
 	if err == nil {
 		err = exited(l.proc, s)

@@ -60,6 +60,10 @@ type Scenario struct {
 	MsgSize  int // WebSocket payload bytes (WS family)
 	// Servers taking part by default, in the order they are alternated.
 	Servers []string
+	// Beside names a throughput scenario whose rounds this one's alternate with when both
+	// are selected, because a target compares the two on one server: measured minutes
+	// apart, their ratio would carry the machine's drift in between.
+	Beside string `json:",omitempty"`
 	// Alias is the ID before Resolve renamed an idle scenario after its count.
 	Alias string `json:",omitempty"`
 }
@@ -105,7 +109,7 @@ var Scenarios = []Scenario{
 	{ID: "post-1m", Family: Post, Title: "POST echo 1 MiB, 16 connections", Conns: 16, BodySize: 1 << 20,
 		Servers: []string{"asgo", "nethttp", "fasthttp", "nbio", "uvicorn"}},
 	{ID: "wsgi-256", Family: WSGI, Title: "hello through a WSGI-style app, 256 connections", Conns: 256,
-		Servers: []string{"asgo", "nethttp", "gunicorn", "uwsgi", "gnetraw"}},
+		Servers: []string{"asgo", "nethttp", "gunicorn", "uwsgi", "gnetraw"}, Beside: "h1-256"},
 	{ID: "nethttp-256", Family: NetHTTP, Title: "hello through a net/http Handler adapter, 256 connections", Conns: 256,
 		Servers: []string{"asgo", "nethttp", "gnetraw"}},
 	{ID: "ws-100", Family: WS, Title: "WebSocket echo 64 B, 100 connections", Conns: 100, MsgSize: 64,
