@@ -73,14 +73,19 @@ func (c *conn) scheduleFlushLocked() {
 		return
 	}
 	c.flushQueued = true
-	err := c.gc.EventLoop().Execute(context.Background(), gnet.RunnableFunc(c.flushFromExecute))
+	err := c.gc.EventLoop().Execute(context.Background(), (*flushTask)(c))
 	if err != nil {
 		// The engine is stopping: the connection is about to be closed anyway.
 		c.flushQueued = false
 	}
 }
 
-func (c *conn) flushFromExecute(context.Context) error {
+// flushTask is a conn as the gnet.Runnable that flushes it: a pointer conversion, so
+// scheduling a flush allocates no closure.
+type flushTask conn
+
+func (t *flushTask) Run(context.Context) error {
+	c := (*conn)(t)
 	c.loop.guard(c, c.flush)
 	return nil
 }

@@ -5,21 +5,25 @@ import (
 	"time"
 )
 
-// executor runs functions on reused goroutines: a goroutine that finished a task
+// task is what the executor runs: a stream or connection's run method, passed as an
+// interface so that handing it over allocates no closure.
+type task interface{ run() }
+
+// executor runs tasks on reused goroutines: a goroutine that finished a task
 // waits a while for the next one instead of exiting, so its stack is warm and
 // no new goroutine is created on the hot path. Safe for concurrent use.
 type executor struct {
-	tasks   chan func()
+	tasks   chan task
 	idleFor time.Duration
 	wg      sync.WaitGroup
 }
 
 func newExecutor() *executor {
-	return &executor{tasks: make(chan func()), idleFor: 10 * time.Second}
+	return &executor{tasks: make(chan task), idleFor: 10 * time.Second}
 }
 
-// Go runs f on an idle worker, or on a new one when none is idle.
-func (e *executor) Go(f func()) {
+// Go runs f.run on an idle worker, or on a new one when none is idle.
+func (e *executor) Go(f task) {
 	select {
 	case e.tasks <- f:
 	default:
@@ -28,12 +32,13 @@ func (e *executor) Go(f func()) {
 	}
 }
 
-func (e *executor) worker(f func()) {
+func (e *executor) worker(f task) {
 	defer e.wg.Done()
 	idle := time.NewTimer(e.idleFor)
 	defer idle.Stop()
 	for {
-		f()
+		f.run()
+		f = nil // the task is not kept alive while the worker idles
 		idle.Reset(e.idleFor)
 		select {
 		case f = <-e.tasks:

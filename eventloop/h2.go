@@ -216,7 +216,7 @@ func (h *h2Conn) start(st *h2Stream) {
 	}
 	h.c.srv.inflight.Add(1)
 	h.c.seedPending()
-	h.c.srv.exec.Go(st.run)
+	h.c.srv.exec.Go(st)
 }
 
 // armTimer sets the connection timer for the current state: the preface timeout until

@@ -143,7 +143,7 @@ func (h *h1Conn) onHead(c *conn) error {
 	c.srv.inflight.Add(1)
 	st.ctx, st.stop = context.WithCancel(context.Background())
 	c.seedPending()
-	c.srv.exec.Go(st.run)
+	c.srv.exec.Go(st)
 	return nil
 }
 

@@ -146,7 +146,7 @@ func (h *h1Conn) startWebSocket(c *conn, req *h1.Request) bool {
 	w.holds.Store(2)
 	w.wsApp = &wsApp{scope: scope, inbox: []asgi.Message{&asgi.WebSocketConnect{}}}
 	w.ctx, w.stop = context.WithCancel(context.Background())
-	c.srv.exec.Go(w.run)
+	c.srv.exec.Go(w)
 	return true
 }
 
