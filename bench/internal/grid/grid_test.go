@@ -68,23 +68,28 @@ func TestPlanAlternatesServersEachRound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
+	want := "g1p1:h1-64/asgo g1p1:h1-64/nethttp g1p2:h1-64/asgo g1p2:h1-64/nethttp " +
+		"g2p1:ws-100/asgo g2p1:ws-100/gorilla g2p2:ws-100/asgo g2p2:ws-100/gorilla " +
+		"g3u1:h1-64/asgo g3u1:h1-64/nethttp g3u2:h1-64/asgo g3u2:h1-64/nethttp"
+	if got := planString(jobs); got != want {
+		t.Fatalf("plan\n got %s\nwant %s", got, want)
+	}
+	if _, err := Plan(PlanConfig{Scenarios: scs, Servers: []string{"iis"}, Pinned: true}); err == nil {
+		t.Fatal("unknown server accepted")
+	}
+}
+
+// planString renders jobs as "g<group><p|u><round>:<scenario>/<server>", space-separated.
+func planString(jobs []Job) string {
+	var out []string
 	for _, j := range jobs {
 		p := "p"
 		if !j.Pinned {
 			p = "u"
 		}
-		got = append(got, p+string('0'+rune(j.Round))+":"+j.Scenario.ID+"/"+j.Server.Name)
+		out = append(out, fmt.Sprintf("g%d%s%d:%s/%s", j.Group, p, j.Round, j.Scenario.ID, j.Server.Name))
 	}
-	want := "p1:h1-64/asgo p1:h1-64/nethttp p2:h1-64/asgo p2:h1-64/nethttp " +
-		"p1:ws-100/asgo p1:ws-100/gorilla p2:ws-100/asgo p2:ws-100/gorilla " +
-		"u1:h1-64/asgo u1:h1-64/nethttp u2:h1-64/asgo u2:h1-64/nethttp"
-	if strings.Join(got, " ") != want {
-		t.Fatalf("plan\n got %s\nwant %s", strings.Join(got, " "), want)
-	}
-	if _, err := Plan(PlanConfig{Scenarios: scs, Servers: []string{"iis"}, Pinned: true}); err == nil {
-		t.Fatal("unknown server accepted")
-	}
+	return strings.Join(out, " ")
 }
 
 func TestPlanInterleavesScenariosMeasuredBesideEachOther(t *testing.T) {
@@ -99,19 +104,11 @@ func TestPlanInterleavesScenariosMeasuredBesideEachOther(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var got []string
-		for _, j := range jobs {
-			p := "p"
-			if !j.Pinned {
-				p = "u"
-			}
-			got = append(got, fmt.Sprintf("g%d%s%d:%s/%s", j.Group, p, j.Round, j.Scenario.ID, j.Server.Name))
-		}
 		want := "g1p1:h1-256/asgo g1p1:h1-256/nethttp g1p1:wsgi-256/asgo g1p1:wsgi-256/nethttp " +
 			"g1p2:h1-256/asgo g1p2:h1-256/nethttp g1p2:wsgi-256/asgo g1p2:wsgi-256/nethttp " +
 			"g2u1:h1-256/asgo g2u1:h1-256/nethttp g2u2:h1-256/asgo g2u2:h1-256/nethttp"
-		if strings.Join(got, " ") != want {
-			t.Fatalf("selected %v: plan\n got %s\nwant %s", order, strings.Join(got, " "), want)
+		if got := planString(jobs); got != want {
+			t.Fatalf("selected %v: plan\n got %s\nwant %s", order, got, want)
 		}
 	}
 }
