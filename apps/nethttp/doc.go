@@ -32,9 +32,10 @@
 // block the event loop. (Handlers that must be bounded in number belong on the
 // WSGI-style adapter's worker pool, package apps/wsgi.)
 //
-// The response state (header map, header snapshot, body buffer) is pooled between
-// requests; the ResponseWriter the handler gets is a per-request handle that stops
-// working when ServeHTTP returns (writes fail with ErrWriteAfterReturn, Header returns a
-// detached map), so a handler that keeps it cannot reach a later request. The Request,
-// its Header and Body are per request, as with net/http: a handler may keep them.
+// The response state (header snapshot, body buffer) is pooled between requests; the
+// ResponseWriter the handler gets is a per-request handle that stops working when
+// ServeHTTP returns (writes fail with ErrWriteAfterReturn, Header returns a detached
+// map), so a handler that keeps it cannot reach a later request. The response header
+// map, the Request, its Header and Body are per request, as with net/http: a handler
+// may keep them.
 package nethttp

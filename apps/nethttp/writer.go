@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"asgo/protocol/asgi"
 )
@@ -28,8 +29,9 @@ var ErrWriteAfterReturn = errors.New("nethttp: write after the handler returned"
 
 // responseWriter is the response state of one request. Like net/http's, it is not safe
 // for concurrent use; the bytes passed to Write are not retained. It is pooled: its
-// header map, header snapshot and body buffer keep their storage from one request to
-// the next, so the handler only ever sees it through a writerHandle.
+// header snapshot and body buffer keep their storage from one request to the next, so
+// the handler only ever sees it through a writerHandle. The header map is new for
+// every request, since a handler may keep the map it was given.
 type responseWriter struct {
 	ctx    context.Context
 	send   asgi.Send
@@ -72,15 +74,12 @@ const maxKeptBuffer = 4 * bufferSize
 // getWriter returns a writer prepared for one request.
 func getWriter(ctx context.Context, send asgi.Send, scope *asgi.HTTPScope, logger *slog.Logger) *responseWriter {
 	w := writers.Get().(*responseWriter)
-	header, snap, snapBytes, buf, keys := w.header, w.snap[:0], w.snapBytes[:0], w.buf[:0], w.trailerKeys[:0]
-	if header == nil {
-		header = make(http.Header)
-	}
+	snap, snapBytes, buf, keys := w.snap[:0], w.snapBytes[:0], w.buf[:0], w.trailerKeys[:0]
 	if buf == nil {
 		buf = make([]byte, 0, bufferSize)
 	}
 	*w = responseWriter{ctx: ctx, send: send, scope: scope, logger: logger,
-		header: header, snap: snap, snapBytes: snapBytes, buf: buf, trailerKeys: keys,
+		header: make(http.Header), snap: snap, snapBytes: snapBytes, buf: buf, trailerKeys: keys,
 		contentLength: -1, head: scope.Method == "HEAD", h2: scope.HTTPVersion == "2",
 		holdBack: bufferBeforeStart}
 	if w.h2 {
@@ -91,7 +90,7 @@ func getWriter(ctx context.Context, send asgi.Send, scope *asgi.HTTPScope, logge
 
 // putWriter returns w to the pool once nothing refers to the request any more.
 func putWriter(w *responseWriter) {
-	clear(w.header)
+	w.header = nil
 	clear(w.snap[:cap(w.snap)]) // drop the references into snapBytes' old requests
 	if cap(w.buf) > maxKeptBuffer {
 		w.buf = nil
@@ -106,15 +105,15 @@ func putWriter(w *responseWriter) {
 // its own, so a handler that keeps it cannot touch the pooled writer's next request.
 type writerHandle struct {
 	w      *responseWriter
-	closed bool
+	closed atomic.Bool
 }
 
-func (h *writerHandle) close() { h.closed = true }
+func (h *writerHandle) close() { h.closed.Store(true) }
 
 // Header returns the header map; changes after WriteHeader have no effect except for
 // trailers.
 func (h *writerHandle) Header() http.Header {
-	if h.closed {
+	if h.closed.Load() {
 		return http.Header{}
 	}
 	return h.w.header
@@ -122,14 +121,14 @@ func (h *writerHandle) Header() http.Header {
 
 // WriteHeader sends (once) the status code; see responseWriter.WriteHeader.
 func (h *writerHandle) WriteHeader(code int) {
-	if !h.closed {
+	if !h.closed.Load() {
 		h.w.WriteHeader(code)
 	}
 }
 
 // Write buffers or sends p as part of the body.
 func (h *writerHandle) Write(p []byte) (int, error) {
-	if h.closed {
+	if h.closed.Load() {
 		return 0, ErrWriteAfterReturn
 	}
 	return h.w.Write(p)
@@ -143,7 +142,7 @@ func (h *writerHandle) Flush() { _ = h.FlushError() }
 
 // FlushError is Flush returning the error (used by http.ResponseController).
 func (h *writerHandle) FlushError() error {
-	if h.closed {
+	if h.closed.Load() {
 		return ErrWriteAfterReturn
 	}
 	return h.w.FlushError()
