@@ -29,6 +29,13 @@ type Config struct {
 	// BodyTimeout closes a connection whose request body stalls for this long. If zero,
 	// 30 s is used.
 	BodyTimeout time.Duration
+	// LingerTimeout is how long a connection the server ends keeps reading, and
+	// discarding, the client's input after its last output has been written and its
+	// write side shut: input still in flight then cannot make the kernel reset the
+	// connection before the client has read the response. The connection closes at
+	// the client's EOF or after this long. If zero, 2 s is used; negative closes at
+	// once.
+	LingerTimeout time.Duration
 
 	// MaxConnections caps open connections; beyond it new connections are answered 503
 	// and closed, which keeps the process away from the open-file limit. If zero, the
@@ -93,6 +100,7 @@ const (
 	defaultHeaderTimeout    = 10 * time.Second
 	defaultKeepAliveTimeout = 5 * time.Second
 	defaultBodyTimeout      = 30 * time.Second
+	defaultLingerTimeout    = 2 * time.Second
 	defaultBodyMemory       = 256 << 10
 	defaultBodyShared       = 64 << 20
 	defaultWriteHighWater   = 256 << 10
@@ -111,6 +119,9 @@ func (cfg Config) Normalize() Config {
 	setDefault(&cfg.HeaderTimeout, defaultHeaderTimeout)
 	setDefault(&cfg.KeepAliveTimeout, defaultKeepAliveTimeout)
 	setDefault(&cfg.BodyTimeout, defaultBodyTimeout)
+	if cfg.LingerTimeout == 0 {
+		cfg.LingerTimeout = defaultLingerTimeout // negative stays: no lingering
+	}
 	setDefault(&cfg.GracefulTimeout, defaultGracefulTimeout)
 	setDefault(&cfg.BodyMemoryBytes, defaultBodyMemory)
 	if cfg.BodyMemoryShared == 0 {

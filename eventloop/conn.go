@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
+	"golang.org/x/sys/unix"
 
 	"asgo/protocol/asgi"
 )
@@ -40,6 +41,7 @@ type conn struct {
 	lastOutbound   int   // OutboundBuffered at the previous poll
 	client, server *asgi.Addr
 	closing        bool // close as soon as the output has drained
+	lingering      bool // output done and write side shut: input is discarded until EOF
 	closed         bool
 	watched        bool // in loop.watch: polled until output drains
 	needWake       bool // unconsumed input waits for the protocol to become ready
@@ -67,7 +69,7 @@ func (c *conn) queue(b []byte) bool {
 	return true
 }
 
-// appendLocked lets callers encode straight into the pending buffer; mu must be held.
+// scheduleFlushLocked makes the loop flush the pending output soon; mu must be held.
 func (c *conn) scheduleFlushLocked() {
 	if c.flushQueued || c.gone {
 		return
@@ -93,7 +95,7 @@ func (t *flushTask) Run(context.Context) error {
 // flush hands pending output to gnet, which writes it at once or buffers what the
 // socket does not take. Loop goroutine only.
 func (c *conn) flush() {
-	if c.closed {
+	if c.closed || c.lingering {
 		return
 	}
 	c.mu.Lock()
@@ -133,7 +135,7 @@ func (c *conn) afterWrite() {
 	waiting := c.drainWait != nil
 	c.mu.Unlock()
 	if c.closing && unsent == 0 {
-		c.closeNow()
+		c.linger()
 		return
 	}
 	if (waiting || c.closing) && ob > 0 {
@@ -195,6 +197,27 @@ func (c *conn) closeAfterFlush() {
 	if !queued {
 		c.flush()
 	}
+}
+
+// linger ends a connection whose output is all written: it shuts the write side (the
+// client reads the response, then EOF) and discards input until the client's EOF or
+// LingerTimeout, then closes. Closing at once would make the kernel answer input still
+// in flight (a pipelined request, an h2 PING after GOAWAY, the rest of a refused body)
+// with a reset, which can destroy the response before the client has read it: the
+// lingering close of nginx and Apache. Loop goroutine only.
+func (c *conn) linger() {
+	if c.lingering || c.closed {
+		return
+	}
+	if c.srv.cfg.LingerTimeout <= 0 || unix.Shutdown(c.gc.Fd(), unix.SHUT_WR) != nil {
+		c.closeNow()
+		return
+	}
+	c.lingering = true
+	c.markGone()
+	c.proto.onClose(c) // for the protocol and its apps the connection is over
+	_, _ = c.gc.Discard(-1)
+	c.setTimer(c.srv.cfg.LingerTimeout)
 }
 
 // closeNow closes the connection, dropping unsent output. Loop goroutine only.

@@ -94,6 +94,10 @@ func (l *loop) guard(c *conn, f func()) {
 func (l *loop) tick(now time.Time) {
 	l.wheel.advance(now, func(c *conn) {
 		l.guard(c, func() {
+			if c.lingering {
+				c.closeNow()
+				return
+			}
 			if c.closing {
 				if ob := c.gc.OutboundBuffered(); ob > 0 && ob < c.lastOutbound {
 					// Still making progress: give it another stall period.

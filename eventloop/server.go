@@ -147,7 +147,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.draining.Store(true)
 	s.forEachLoop(func(l *loop) {
-		l.each(func(c *conn) { l.guard(c, func() { c.proto.onDrain(c); c.flush() }) })
+		l.each(func(c *conn) {
+			if !c.lingering {
+				l.guard(c, func() { c.proto.onDrain(c); c.flush() })
+			}
+		})
 	})
 	var err error
 	t := time.NewTicker(10 * time.Millisecond)
@@ -268,7 +272,7 @@ func (h *engineHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 
 func (h *engineHandler) OnTraffic(gc gnet.Conn) gnet.Action {
 	c, ok := gc.Context().(*conn)
-	if !ok || c.closed {
+	if !ok || c.closed || c.lingering {
 		_, _ = gc.Discard(-1)
 		return gnet.None
 	}
@@ -308,8 +312,10 @@ func (h *engineHandler) OnClose(gc gnet.Conn, err error) gnet.Action {
 	h.s.nconns.Add(-1)
 	c.loop.wheel.disarm(&c.timer)
 	c.loop.remove(c)
-	c.markGone()
-	c.loop.guard(c, func() { c.proto.onClose(c) })
+	if !c.lingering { // a lingering connection's protocol has seen its end already
+		c.markGone()
+		c.loop.guard(c, func() { c.proto.onClose(c) })
+	}
 	if err != nil && !isConnReset(err) {
 		h.s.log.Debug("connection closed", "client", gc.RemoteAddr(), "err", err)
 	}

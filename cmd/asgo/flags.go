@@ -71,6 +71,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	fs.DurationVar(&cfg.HeaderTimeout, "timeout-header", 0, "time allowed to send a request head (default 10s)")
 	fs.DurationVar(&cfg.KeepAliveTimeout, "timeout-keep-alive", 0, "close keep-alive connections idle this long (default 5s)")
 	fs.DurationVar(&cfg.BodyTimeout, "timeout-body", 0, "close connections whose request body stalls this long (default 30s)")
+	fs.DurationVar(&cfg.LingerTimeout, "timeout-linger", 0, "after a connection's last response, read and discard input this long before closing, so late input cannot reset it (default 2s; negative: close at once)")
 	fs.DurationVar(&cfg.GracefulTimeout, "timeout-graceful-shutdown", 0, "time allowed to drain on SIGTERM/SIGINT (default 30s)")
 	fs.IntVar(&cfg.LimitConcurrency, "limit-concurrency", 0, "answer 503 beyond this many requests in flight (0: no limit)")
 	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-size", 0, "answer 413 to request bodies larger than this many bytes (0: no limit)")
