@@ -1,4 +1,4 @@
-module asgo
+module github.com/asgo-dev/asgo
 
 go 1.26.8
 

@@ -1,4 +1,4 @@
-module asgo/bench
+module github.com/asgo-dev/asgo/bench
 
 go 1.26.8
 

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // A streaming response that crosses the high-water mark on almost every send must

@@ -5,9 +5,9 @@ import (
 	"runtime"
 	"time"
 
-	"asgo/protocol/h1"
-	"asgo/protocol/h2"
-	"asgo/protocol/websocket"
+	"github.com/asgo-dev/asgo/protocol/h1"
+	"github.com/asgo-dev/asgo/protocol/h2"
+	"github.com/asgo-dev/asgo/protocol/websocket"
 )
 
 // Config configures a Server. The zero value of every field means the documented

@@ -9,9 +9,9 @@ import (
 	"strconv"
 	"time"
 
-	"asgo/protocol/asgi"
-	"asgo/protocol/h1"
-	"asgo/protocol/h2"
+	"github.com/asgo-dev/asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/h1"
+	"github.com/asgo-dev/asgo/protocol/h2"
 )
 
 // HTTP/2 glue: the h2 state machine (protocol/h2) fed by the loop, with one app per

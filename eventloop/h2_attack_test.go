@@ -12,7 +12,7 @@ import (
 
 	"golang.org/x/net/http2"
 
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // Attack tests: each performs an HTTP/2 attack against the real server and checks the

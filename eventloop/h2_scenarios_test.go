@@ -16,7 +16,7 @@ import (
 
 	"golang.org/x/net/http2"
 
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // The app-level integration scenarios, each with one test body run over two protocols:

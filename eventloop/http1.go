@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 
-	"asgo/protocol/asgi"
-	"asgo/protocol/h1"
+	"github.com/asgo-dev/asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/h1"
 )
 
 // h1Conn is the HTTP/1.1 protocol of a connection. Requests are parsed on the loop;

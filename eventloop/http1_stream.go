@@ -7,8 +7,8 @@ import (
 	"runtime/debug"
 	"time"
 
-	"asgo/protocol/asgi"
-	"asgo/protocol/h1"
+	"github.com/asgo-dev/asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/h1"
 )
 
 // h1Stream is one HTTP/1.1 request and its response.

@@ -8,9 +8,9 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 
-	"asgo/protocol/asgi"
-	"asgo/protocol/h1"
-	"asgo/protocol/websocket"
+	"github.com/asgo-dev/asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/h1"
+	"github.com/asgo-dev/asgo/protocol/websocket"
 )
 
 // loop is asgo's state for one gnet event loop. Owned by that loop's goroutine, except

@@ -6,7 +6,7 @@ import (
 	"io"
 	"os"
 
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 const fileChunk = 64 << 10

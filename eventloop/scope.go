@@ -1,8 +1,8 @@
 package eventloop
 
 import (
-	"asgo/protocol/asgi"
-	"asgo/protocol/h1"
+	"github.com/asgo-dev/asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/h1"
 )
 
 // httpExtensions is shared, read-only, by every HTTP scope: it advertises the response

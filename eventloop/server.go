@@ -13,8 +13,8 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 
-	"asgo/protocol/asgi"
-	"asgo/protocol/h1"
+	"github.com/asgo-dev/asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/h1"
 )
 
 // Server serves an asgi.App on gnet event loops. Create it with New, then Start;

@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // testApp is the app the integration tests run; each path exercises one behaviour.

@@ -1,8 +1,8 @@
 package eventloop
 
 import (
-	"asgo/protocol/asgi"
-	"asgo/protocol/h1"
+	"github.com/asgo-dev/asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/h1"
 )
 
 // isWebSocketUpgrade reports whether req asks to switch to WebSocket.

@@ -10,9 +10,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"asgo/protocol/asgi"
-	"asgo/protocol/h1"
-	"asgo/protocol/websocket"
+	"github.com/asgo-dev/asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/h1"
+	"github.com/asgo-dev/asgo/protocol/websocket"
 )
 
 // wsExtensions is shared, read-only, by every WebSocket scope: the server implements

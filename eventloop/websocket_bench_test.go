@@ -5,7 +5,7 @@ import (
 
 	"github.com/gobwas/ws"
 
-	"asgo/protocol/websocket"
+	"github.com/asgo-dev/asgo/protocol/websocket"
 )
 
 // BenchmarkWebSocketEchoRoundTrip measures one 64-byte text message to the echo app

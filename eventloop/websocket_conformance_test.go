@@ -9,7 +9,7 @@ import (
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsflate"
 
-	"asgo/protocol/websocket"
+	"github.com/asgo-dev/asgo/protocol/websocket"
 )
 
 // The conformance suite follows the case groups of the Autobahn|Testsuite (1 framing,

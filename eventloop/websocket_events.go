@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"runtime/debug"
 
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // Event mode: an app that implements asgi.WebSocketEventer is called on the loop with

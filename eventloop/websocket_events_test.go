@@ -11,9 +11,9 @@ import (
 
 	"github.com/gobwas/ws"
 
-	"asgo/apps/wsecho"
-	"asgo/protocol/asgi"
-	"asgo/protocol/websocket"
+	"github.com/asgo-dev/asgo/apps/wsecho"
+	"github.com/asgo-dev/asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/websocket"
 )
 
 // WebSocketHandler serves /ws and /chat, and the /ev/... paths, in event mode.

@@ -18,9 +18,9 @@ import (
 
 	"github.com/gobwas/ws"
 
-	"asgo/apps/chat"
-	"asgo/apps/wsecho"
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/apps/chat"
+	"github.com/asgo-dev/asgo/apps/wsecho"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // wsTestApp routes the WebSocket tests: /ws is the echo app and /chat the chat room in

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"asgo/protocol/websocket"
+	"github.com/asgo-dev/asgo/protocol/websocket"
 )
 
 // TestWebSocketIdleConnectionMemory opens idle WebSockets to the echo app in event mode

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"asgo/protocol/websocket"
+	"github.com/asgo-dev/asgo/protocol/websocket"
 )
 
 const python = "/usr/bin/python3"

@@ -15,8 +15,8 @@ import (
 
 	"github.com/gobwas/ws"
 
-	"asgo/protocol/asgi"
-	"asgo/protocol/websocket"
+	"github.com/asgo-dev/asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/websocket"
 )
 
 func TestWebSocketEchoBasic(t *testing.T) {

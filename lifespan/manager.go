@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // Default timeouts, used when the Config field is zero.

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // scripted returns an app that answers lifespan.startup with onStartup and

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"strconv"
 
-	"asgo/apps/internal/httpx"
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/apps/internal/httpx"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // Limits and defaults of the bytes parameter.

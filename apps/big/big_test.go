@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"testing"
 
-	"asgo/protocol/asgi"
-	"asgo/protocol/asgi/asgitest"
+	"github.com/asgo-dev/asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi/asgitest"
 )
 
 // counter is a Send that counts body bytes and checks the order, without keeping the

@@ -10,8 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"asgo/apps/internal/httpx"
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/apps/internal/httpx"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // Page is chat.html, the browser client of the room. With ?selftest in its URL it opens

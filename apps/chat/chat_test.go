@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"asgo/protocol/asgi"
-	"asgo/protocol/asgi/asgitest"
+	"github.com/asgo-dev/asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi/asgitest"
 )
 
 // peer is a scripted WebSocket connection to the room: in feeds receive, sent records

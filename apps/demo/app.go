@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"time"
 
-	"asgo/apps/fanout"
-	"asgo/apps/mount"
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/apps/fanout"
+	"github.com/asgo-dev/asgo/apps/mount"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // StateStartedAt is the lifespan state key the demo sets at startup: the time.Time the

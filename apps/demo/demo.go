@@ -1,20 +1,20 @@
 package demo
 
 import (
-	"asgo/apps/big"
-	"asgo/apps/chat"
-	"asgo/apps/echo"
-	"asgo/apps/hello"
-	"asgo/apps/mount"
-	"asgo/apps/nethttp"
-	"asgo/apps/nethttp/nethttpdemo"
-	"asgo/apps/router"
-	"asgo/apps/scopedump"
-	"asgo/apps/stream"
-	"asgo/apps/wsecho"
-	"asgo/apps/wsgi"
-	"asgo/apps/wsgi/wsgidemo"
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/apps/big"
+	"github.com/asgo-dev/asgo/apps/chat"
+	"github.com/asgo-dev/asgo/apps/echo"
+	"github.com/asgo-dev/asgo/apps/hello"
+	"github.com/asgo-dev/asgo/apps/mount"
+	"github.com/asgo-dev/asgo/apps/nethttp"
+	"github.com/asgo-dev/asgo/apps/nethttp/nethttpdemo"
+	"github.com/asgo-dev/asgo/apps/router"
+	"github.com/asgo-dev/asgo/apps/scopedump"
+	"github.com/asgo-dev/asgo/apps/stream"
+	"github.com/asgo-dev/asgo/apps/wsecho"
+	"github.com/asgo-dev/asgo/apps/wsgi"
+	"github.com/asgo-dev/asgo/apps/wsgi/wsgidemo"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // Paths of the demo's routes and mount points.

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"asgo/apps/scopedump"
-	"asgo/protocol/asgi"
-	"asgo/protocol/asgi/asgitest"
+	"github.com/asgo-dev/asgo/apps/scopedump"
+	"github.com/asgo-dev/asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi/asgitest"
 )
 
 func TestDemoRoutes(t *testing.T) {

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"strconv"
 
-	"asgo/apps/internal/httpx"
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/apps/internal/httpx"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // DefaultMaxCollect is the largest body echoed back when the request has no

@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"testing"
 
-	"asgo/protocol/asgi"
-	"asgo/protocol/asgi/asgitest"
+	"github.com/asgo-dev/asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi/asgitest"
 )
 
 // run calls app on a POST /echo with msgs as the request messages and headers.

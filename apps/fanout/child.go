@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"sync"
 
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // errExited reports a member that returned before answering the phase's message.

@@ -7,7 +7,7 @@ import (
 	"reflect"
 	"strings"
 
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // Member is one app taking part in a lifespan fan-out. Name identifies it in failure

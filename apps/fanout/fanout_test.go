@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // journal records lifespan events of member apps in order.

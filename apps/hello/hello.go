@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"asgo/apps/internal/httpx"
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/apps/internal/httpx"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // Body is the response body.

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // lifeApp supports lifespan; it records its events in log and fails its startup with

@@ -6,9 +6,9 @@ import (
 	"slices"
 	"strings"
 
-	"asgo/apps/fanout"
-	"asgo/apps/internal/httpx"
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/apps/fanout"
+	"github.com/asgo-dev/asgo/apps/internal/httpx"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // RoutePath returns the path an app routes on: path with the root path prefix removed

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"testing"
 
-	"asgo/protocol/asgi"
-	"asgo/protocol/asgi/asgitest"
+	"github.com/asgo-dev/asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi/asgitest"
 )
 
 // seen answers with the name, root_path and path of the scope it got, as JSON.

@@ -10,8 +10,8 @@ import (
 	"runtime/debug"
 	"sync/atomic"
 
-	"asgo/apps/internal/httpx"
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/apps/internal/httpx"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // Config configures an Adapter. The zero value means the documented defaults.

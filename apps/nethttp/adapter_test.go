@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"asgo/apps/internal/apptest"
-	"asgo/protocol/asgi"
-	"asgo/protocol/asgi/asgitest"
+	"github.com/asgo-dev/asgo/apps/internal/apptest"
+	"github.com/asgo-dev/asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi/asgitest"
 )
 
 func newAdapter(h http.HandlerFunc) (*Adapter, *apptest.LogBuffer) {

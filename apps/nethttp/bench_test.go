@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"testing"
 
-	"asgo/protocol/asgi"
-	"asgo/protocol/asgi/asgitest"
+	"github.com/asgo-dev/asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi/asgitest"
 )
 
 // The end-to-end comparison with net/http's own server lives in bench/; this measures

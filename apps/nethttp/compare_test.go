@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"asgo/apps/internal/apptest"
-	"asgo/apps/nethttp/nethttpdemo"
-	"asgo/protocol/asgi"
-	"asgo/protocol/asgi/asgitest"
+	"github.com/asgo-dev/asgo/apps/internal/apptest"
+	"github.com/asgo-dev/asgo/apps/nethttp/nethttpdemo"
+	"github.com/asgo-dev/asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi/asgitest"
 )
 
 // compareMux holds the standard-library handlers whose responses through the adapter

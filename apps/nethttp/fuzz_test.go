@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"asgo/protocol/asgi/asgitest"
+	"github.com/asgo-dev/asgo/protocol/asgi/asgitest"
 )
 
 // FuzzNewRequest feeds arbitrary targets, root paths and header values to the request

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"asgo/apps/internal/httpx"
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/apps/internal/httpx"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // Errors of request construction; the adapter answers them with 400.

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 const (

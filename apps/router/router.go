@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"strings"
 
-	"asgo/apps/fanout"
-	"asgo/apps/internal/httpx"
-	"asgo/apps/mount"
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/apps/fanout"
+	"github.com/asgo-dev/asgo/apps/internal/httpx"
+	"github.com/asgo-dev/asgo/apps/mount"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // route holds everything registered for one path.

@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
-	"asgo/protocol/asgi"
-	"asgo/protocol/asgi/asgitest"
+	"github.com/asgo-dev/asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi/asgitest"
 )
 
 // named answers 200 with its name; inline is what its Inline reports.

@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strconv"
 
-	"asgo/apps/internal/httpx"
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/apps/internal/httpx"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // Dump is the JSON form of an HTTP scope.

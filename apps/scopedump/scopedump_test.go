@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"asgo/protocol/asgi"
-	"asgo/protocol/asgi/asgitest"
+	"github.com/asgo-dev/asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi/asgitest"
 )
 
 func TestScopeDumpRoundTrip(t *testing.T) {

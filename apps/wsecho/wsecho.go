@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 
-	"asgo/apps/internal/httpx"
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/apps/internal/httpx"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // Echo is the echo app. The zero value is ready to use and safe for concurrent use.

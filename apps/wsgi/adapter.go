@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"time"
 
-	"asgo/apps/internal/httpx"
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/apps/internal/httpx"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // Config configures an App. The zero value means the documented defaults.

@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // The end-to-end comparison (WSGI-style hello vs async hello over real connections)

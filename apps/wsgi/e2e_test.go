@@ -17,10 +17,10 @@ import (
 	"testing"
 	"time"
 
-	"asgo/apps/internal/apptest"
-	"asgo/apps/internal/httpx"
-	"asgo/eventloop"
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/apps/internal/apptest"
+	"github.com/asgo-dev/asgo/apps/internal/httpx"
+	"github.com/asgo-dev/asgo/eventloop"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // startAsgo serves app with asgo's server on a free port and returns its base URL.

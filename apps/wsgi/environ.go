@@ -7,8 +7,8 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"asgo/apps/internal/httpx"
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/apps/internal/httpx"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // Environ is the WSGI environment of one request (PEP 3333's environ dict). CGI keys hold

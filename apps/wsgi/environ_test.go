@@ -5,8 +5,8 @@ import (
 	"io"
 	"testing"
 
-	"asgo/apps/internal/apptest"
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/apps/internal/apptest"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 func TestEnvironKeys(t *testing.T) {

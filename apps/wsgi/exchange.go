@@ -8,8 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"asgo/apps/internal/httpx"
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/apps/internal/httpx"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // detachWait bounds how long the waiting goroutine waits for a worker's send or receive

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"asgo/apps/internal/apptest"
-	"asgo/protocol/asgi"
-	"asgo/protocol/asgi/asgitest"
+	"github.com/asgo-dev/asgo/apps/internal/apptest"
+	"github.com/asgo-dev/asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi/asgitest"
 )
 
 // newApp returns an App serving h whose log goes to the returned buffer.

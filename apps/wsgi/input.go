@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"io"
 
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // Input is wsgi.input: the request body as it arrives. Each Read that finds nothing

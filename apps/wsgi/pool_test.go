@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"asgo/apps/internal/apptest"
-	"asgo/apps/internal/httpx"
-	"asgo/protocol/asgi"
-	"asgo/protocol/asgi/asgitest"
+	"github.com/asgo-dev/asgo/apps/internal/apptest"
+	"github.com/asgo-dev/asgo/apps/internal/httpx"
+	"github.com/asgo-dev/asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi/asgitest"
 )
 
 // blocker is a handler that blocks until released, counting the running handlers.

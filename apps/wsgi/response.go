@@ -11,8 +11,8 @@ import (
 	"runtime/debug"
 	"strconv"
 
-	"asgo/apps/internal/httpx"
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/apps/internal/httpx"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // response is the state of start_response and of the headers. Owned by the worker.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // parseStatus parses a PEP 3333 status line, "NNN reason", into its code. Informational

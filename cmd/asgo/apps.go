@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"sort"
 
-	"asgo/apps/demo"
-	"asgo/apps/hello"
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/apps/demo"
+	"github.com/asgo-dev/asgo/apps/hello"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // builtinApps are the apps `asgo serve --app NAME` can serve.

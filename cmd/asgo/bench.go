@@ -99,7 +99,7 @@ func benchDir(args []string) (string, []string, error) {
 		return "", nil, errors.New("no bench module found (run from the asgo repository or pass --bench-dir)")
 	}
 	if !isBenchModule(dir) {
-		return "", nil, fmt.Errorf("%s is not the bench module (no go.mod of asgo/bench)", dir)
+		return "", nil, fmt.Errorf("%s is not the bench module (no go.mod of github.com/asgo-dev/asgo/bench)", dir)
 	}
 	abs, err := filepath.Abs(dir)
 	return abs, rest, err
@@ -131,7 +131,7 @@ func findBenchDir() string {
 
 func isBenchModule(dir string) bool {
 	b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-	return err == nil && strings.HasPrefix(string(b), "module asgo/bench\n")
+	return err == nil && strings.HasPrefix(string(b), "module github.com/asgo-dev/asgo/bench\n")
 }
 
 // hasAny reports whether args hold one of flags (as given, without a value).

@@ -10,9 +10,9 @@ import (
 	"strconv"
 	"strings"
 
-	"asgo/apps/demo"
-	"asgo/eventloop"
-	"asgo/lifespan"
+	"github.com/asgo-dev/asgo/apps/demo"
+	"github.com/asgo-dev/asgo/eventloop"
+	"github.com/asgo-dev/asgo/lifespan"
 )
 
 var errHelp = errors.New("help requested")

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // failingStartup is an app whose lifespan startup fails with a message.

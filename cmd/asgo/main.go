@@ -13,9 +13,9 @@ import (
 	"syscall"
 	"time"
 
-	"asgo/eventloop"
-	"asgo/lifespan"
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/eventloop"
+	"github.com/asgo-dev/asgo/lifespan"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 func main() {

@@ -19,7 +19,7 @@ import (
 	"strings"
 )
 
-const module = "asgo"
+const module = "github.com/asgo-dev/asgo"
 
 type pkg struct {
 	ImportPath  string

@@ -5,7 +5,7 @@ import (
 
 	"testing"
 
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 var getRequest = []byte("GET /plaintext?x=1 HTTP/1.1\r\n" +

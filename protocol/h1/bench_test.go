@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"testing"
 
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 func benchParse(b *testing.B, in []byte, pipeline int) {

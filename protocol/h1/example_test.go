@@ -3,8 +3,8 @@ package h1_test
 import (
 	"fmt"
 
-	"asgo/protocol/asgi"
-	"asgo/protocol/h1"
+	"github.com/asgo-dev/asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/h1"
 )
 
 // Two pipelined requests parsed as the event loop does: discard what Parse consumed and

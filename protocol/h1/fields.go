@@ -3,7 +3,7 @@ package h1
 import (
 	"bytes"
 
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // fieldState collects what the framing and connection fields of one head say.

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"testing"
 
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // FuzzResponse frames random responses and reads them back with net/http's client

@@ -1,6 +1,6 @@
 package h1
 
-import "asgo/protocol/asgi"
+import "github.com/asgo-dev/asgo/protocol/asgi"
 
 // Event is what one Parse call produced.
 type Event uint8

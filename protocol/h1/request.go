@@ -1,6 +1,6 @@
 package h1
 
-import "asgo/protocol/asgi"
+import "github.com/asgo-dev/asgo/protocol/asgi"
 
 // Request is the head of one request as parsed by Parser. Its byte slices point into the
 // data given to Parse (or are static): they are valid until the next Parse call and

@@ -3,7 +3,7 @@ package h1
 import (
 	"bytes"
 
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 var slashPath = []byte("/")

@@ -3,7 +3,7 @@ package h1
 import (
 	"strconv"
 
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // Continue100 is the interim response the loop writes when the app first asks for the

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 var dateLine = regexp.MustCompile(`Date: [^\r]*\r\n`)

@@ -6,7 +6,7 @@ import (
 
 	"golang.org/x/net/http2"
 
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // BenchmarkDataFrame measures one 16 KiB request DATA frame through Feed and Consumed.

@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/net/http2"
 
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 func TestGetRequestAndResponse(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 
 	"golang.org/x/net/http2"
 
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // respondingHandler answers every request at once, so fuzzed input also drives the

@@ -9,7 +9,7 @@ import (
 	"github.com/gobwas/httphead"
 	"github.com/gobwas/ws/wsflate"
 
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // Deflate is the permessage-deflate agreement of one connection (RFC 7692). The server

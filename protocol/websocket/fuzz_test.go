@@ -8,7 +8,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // FuzzReader checks that arbitrary input never panics, that Feed never over-consumes,

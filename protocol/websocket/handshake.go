@@ -7,7 +7,7 @@ import (
 	"errors"
 	"strconv"
 
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // acceptMagic is the GUID of RFC 6455 section 1.3 appended to the key.

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 const sampleKey = "dGhlIHNhbXBsZSBub25jZQ=="

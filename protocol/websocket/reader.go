@@ -7,7 +7,7 @@ import (
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsflate"
 
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // EventKind says what Reader.Feed produced.

@@ -9,9 +9,9 @@ import (
 	"sync"
 	"testing"
 
-	"asgo/apps/internal/httpx"
-	"asgo/protocol/asgi"
-	"asgo/protocol/asgi/asgitest"
+	"github.com/asgo-dev/asgo/apps/internal/httpx"
+	"github.com/asgo-dev/asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi/asgitest"
 )
 
 func TestLogBufferConcurrentWrites(t *testing.T) {

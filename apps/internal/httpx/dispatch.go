@@ -3,7 +3,7 @@ package httpx
 import (
 	"context"
 
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // ServeHTTPFunc serves one HTTP scope, as the HTTP half of an asgi.App.

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"testing"
 
-	"asgo/protocol/asgi"
-	"asgo/protocol/asgi/asgitest"
+	"github.com/asgo-dev/asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi/asgitest"
 )
 
 func TestServeHTTPOnly(t *testing.T) {

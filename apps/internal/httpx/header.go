@@ -3,7 +3,7 @@ package httpx
 import (
 	"strings"
 
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // JoinValues returns the values of every field of h concatenated, in one allocation.

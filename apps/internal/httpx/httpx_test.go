@@ -5,8 +5,8 @@ import (
 	"math"
 	"testing"
 
-	"asgo/protocol/asgi"
-	"asgo/protocol/asgi/asgitest"
+	"github.com/asgo-dev/asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi/asgitest"
 )
 
 func TestParseUint(t *testing.T) {

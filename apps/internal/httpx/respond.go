@@ -4,7 +4,7 @@ import (
 	"context"
 	"strconv"
 
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // Header names and values used by the reference apps, built once.

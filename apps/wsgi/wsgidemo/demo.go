@@ -6,7 +6,7 @@ import (
 	"io"
 	"sort"
 
-	"asgo/apps/wsgi"
+	"github.com/asgo-dev/asgo/apps/wsgi"
 )
 
 // echoBlock is how much of the request body the echo reads and writes at a time.

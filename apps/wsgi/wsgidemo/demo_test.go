@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"asgo/apps/wsgi"
-	"asgo/protocol/asgi"
-	"asgo/protocol/asgi/asgitest"
+	"github.com/asgo-dev/asgo/apps/wsgi"
+	"github.com/asgo-dev/asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi/asgitest"
 )
 
 func TestDemoRoutes(t *testing.T) {

@@ -14,9 +14,9 @@ import (
 	"syscall"
 	"time"
 
-	"asgo/bench/internal/grid"
-	"asgo/bench/internal/procstat"
-	"asgo/bench/internal/report"
+	"github.com/asgo-dev/asgo/bench/internal/grid"
+	"github.com/asgo-dev/asgo/bench/internal/procstat"
+	"github.com/asgo-dev/asgo/bench/internal/report"
 )
 
 type options struct {

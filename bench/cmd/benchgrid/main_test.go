@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"asgo/bench/internal/grid"
-	"asgo/bench/internal/report"
+	"github.com/asgo-dev/asgo/bench/internal/grid"
+	"github.com/asgo-dev/asgo/bench/internal/report"
 )
 
 func TestParseRoutes(t *testing.T) {

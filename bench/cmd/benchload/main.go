@@ -11,10 +11,10 @@ import (
 	"strings"
 	"time"
 
-	"asgo/bench/internal/idleconn"
-	"asgo/bench/internal/loadgen"
-	"asgo/bench/internal/procstat"
-	"asgo/bench/internal/wsload"
+	"github.com/asgo-dev/asgo/bench/internal/idleconn"
+	"github.com/asgo-dev/asgo/bench/internal/loadgen"
+	"github.com/asgo-dev/asgo/bench/internal/procstat"
+	"github.com/asgo-dev/asgo/bench/internal/wsload"
 )
 
 func main() {

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"asgo/bench/internal/procstat"
+	"github.com/asgo-dev/asgo/bench/internal/procstat"
 )
 
 // Env is the environment header printed above every result.

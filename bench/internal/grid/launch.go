@@ -16,7 +16,7 @@ import (
 	"text/template"
 	"time"
 
-	"asgo/bench/internal/procstat"
+	"github.com/asgo-dev/asgo/bench/internal/procstat"
 )
 
 // ErrNotReady is returned when a server does not answer within the start timeout.

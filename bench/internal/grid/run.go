@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"asgo/bench/internal/loadgen"
-	"asgo/bench/internal/procstat"
+	"github.com/asgo-dev/asgo/bench/internal/loadgen"
+	"github.com/asgo-dev/asgo/bench/internal/procstat"
 )
 
 // Measurement is one run of one server in one scenario.

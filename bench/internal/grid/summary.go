@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"asgo/bench/internal/stats"
+	"github.com/asgo-dev/asgo/bench/internal/stats"
 )
 
 // Row summarises the rounds of one server in one scenario and variant.

@@ -12,7 +12,7 @@ import (
 	"net/url"
 	"time"
 
-	"asgo/bench/internal/dial"
+	"github.com/asgo-dev/asgo/bench/internal/dial"
 
 	"github.com/gobwas/ws"
 	"golang.org/x/net/http2"

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"asgo/bench/internal/procstat"
+	"github.com/asgo-dev/asgo/bench/internal/procstat"
 )
 
 // WrkScript is the Lua script given to wrk (pipelining, POST bodies, JSON summary).

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 
-	"asgo/bench/internal/grid"
+	"github.com/asgo-dev/asgo/bench/internal/grid"
 
 	chart "github.com/wcharczuk/go-chart/v2"
 	"github.com/wcharczuk/go-chart/v2/drawing"

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"asgo/bench/internal/grid"
+	"github.com/asgo-dev/asgo/bench/internal/grid"
 )
 
 // Markdown renders the environment header, one table per scenario and links to the charts.

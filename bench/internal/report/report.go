@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"asgo/bench/internal/grid"
+	"github.com/asgo-dev/asgo/bench/internal/grid"
 )
 
 // Report is one run: its environment, scenarios, raw measurements and summary rows.

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"asgo/bench/internal/grid"
+	"github.com/asgo-dev/asgo/bench/internal/grid"
 
 	"github.com/wcharczuk/go-chart/v2/drawing"
 )

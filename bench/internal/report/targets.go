@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"asgo/bench/internal/grid"
+	"github.com/asgo-dev/asgo/bench/internal/grid"
 )
 
 // Target is one goal of the project checked against a run.

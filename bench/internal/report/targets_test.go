@@ -3,7 +3,7 @@ package report
 import (
 	"testing"
 
-	"asgo/bench/internal/grid"
+	"github.com/asgo-dev/asgo/bench/internal/grid"
 )
 
 func TestTargets(t *testing.T) {

@@ -12,8 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"asgo/bench/internal/dial"
-	"asgo/bench/internal/stats"
+	"github.com/asgo-dev/asgo/bench/internal/dial"
+	"github.com/asgo-dev/asgo/bench/internal/stats"
 
 	"github.com/gobwas/ws"
 )

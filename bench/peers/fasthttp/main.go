@@ -1,7 +1,7 @@
 package main
 
 import (
-	"asgo/bench/internal/peer"
+	"github.com/asgo-dev/asgo/bench/internal/peer"
 
 	"github.com/valyala/fasthttp"
 )

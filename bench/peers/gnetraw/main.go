@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"asgo/bench/internal/peer"
+	"github.com/asgo-dev/asgo/bench/internal/peer"
 
 	"github.com/panjf2000/gnet/v2"
 )

@@ -3,7 +3,7 @@ package main
 import (
 	"net/http"
 
-	"asgo/bench/internal/peer"
+	"github.com/asgo-dev/asgo/bench/internal/peer"
 
 	"github.com/lxzan/gws"
 )

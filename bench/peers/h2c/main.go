@@ -4,7 +4,7 @@ import (
 	"io"
 	"net/http"
 
-	"asgo/bench/internal/peer"
+	"github.com/asgo-dev/asgo/bench/internal/peer"
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/h2c"

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"asgo/bench/internal/peer"
+	"github.com/asgo-dev/asgo/bench/internal/peer"
 
 	"github.com/cloudwego/hertz/pkg/app"
 	"github.com/cloudwego/hertz/pkg/app/server"

@@ -4,7 +4,7 @@ import (
 	"io"
 	"net/http"
 
-	"asgo/bench/internal/peer"
+	"github.com/asgo-dev/asgo/bench/internal/peer"
 )
 
 func main() {

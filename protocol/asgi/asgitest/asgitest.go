@@ -9,7 +9,7 @@ import (
 	"fmt"
 	"sync"
 
-	"asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // Script returns a Receive that yields msgs in order and then, forever, final (for
