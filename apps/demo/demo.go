@@ -54,24 +54,15 @@ var (
 	post    = []string{"POST"}
 )
 
-// Config configures the apps New puts into the demo. The zero value gives their
-// defaults.
-type Config struct {
-	// WSGI configures the worker pool of the WSGI-style demo at /wsgi.
-	WSGI wsgi.Config
-}
-
 // New returns the demo app with the reference apps, including the WebSocket echo at
 // /ws and the chat room at /chat with its page at /chat.html, the WSGI-style demo
-// (apps/wsgi/wsgidemo, on a worker pool with wsgi.Config defaults) at /wsgi and the
-// net/http demo (apps/nethttp/nethttpdemo) at /nethttp.
-func New() asgi.App { return NewWith(Config{}) }
-
-// NewWith is New with cfg applied to the built-in apps.
-func NewWith(cfg Config) asgi.App {
+// (apps/wsgi/wsgidemo, on a worker pool with the wsgi defaults, which follow
+// wsgi.SetDefaults) at /wsgi and the net/http demo (apps/nethttp/nethttpdemo) at
+// /nethttp.
+func New() asgi.App {
 	room := chat.New(chat.Config{})
 	return Build(Options{WebSocketEcho: wsecho.App, Chat: room, ChatPage: room,
-		WSGI: wsgi.New(wsgidemo.Handler(), cfg.WSGI), NetHTTP: nethttp.New(nethttpdemo.Mux(), nethttp.Config{})})
+		WSGI: wsgi.New(wsgidemo.Handler(), wsgi.Config{}), NetHTTP: nethttp.New(nethttpdemo.Mux(), nethttp.Config{})})
 }
 
 // Build returns the demo app: a Mount with Routes(o) as its fallback and the WSGI and

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asgo-dev/asgo/apps/internal/httpx"
@@ -59,32 +61,80 @@ func (c Config) normalize() Config {
 // async apps beside it are never blocked by the handler. ServeASGI is safe for
 // concurrent use.
 type App struct {
-	handler    Handler
+	handler Handler
+	given   Config    // as passed to New; completed with the defaults by start
+	started sync.Once // start runs once, at the first request (or Pool, or Close)
+	// Set by start, read-only after it:
 	cfg        Config
 	pool       *Pool
 	ownPool    bool
 	retryAfter []byte // the Retry-After value of the 503, shared read-only
 }
 
-// New returns an App serving h. Unless cfg.Pool is set it starts its own pool of
-// cfg.Workers goroutines; Close stops it.
+// New returns an App serving h. Unless cfg.Pool is set it gets its own pool of
+// cfg.Workers goroutines, created when the App starts (at its first request) so that
+// the defaults set by SetDefaults meanwhile apply; Close stops it.
 func New(h Handler, cfg Config) *App {
-	cfg = cfg.normalize()
-	a := &App{handler: h, cfg: cfg, pool: cfg.Pool}
-	if a.pool == nil {
-		a.pool = NewPool(PoolConfig{Workers: cfg.Workers, Backlog: cfg.Backlog})
-		a.ownPool = true
-	}
-	a.retryAfter = strconv.AppendInt(nil, int64(max(1, int(cfg.RetryAfter.Round(time.Second)/time.Second))), 10)
-	return a
+	return &App{handler: h, given: cfg}
 }
 
-// Pool returns the pool the App runs handlers on.
-func (a *App) Pool() *Pool { return a.pool }
+// start completes the Config with the process defaults and builds the pool.
+func (a *App) start() {
+	a.started.Do(func() {
+		cfg := a.given.withDefaults(processDefaults.Load()).normalize()
+		a.cfg, a.pool = cfg, cfg.Pool
+		if a.pool == nil {
+			a.pool = NewPool(PoolConfig{Workers: cfg.Workers, Backlog: cfg.Backlog})
+			a.ownPool = true
+		}
+		a.retryAfter = strconv.AppendInt(nil, int64(max(1, int(cfg.RetryAfter.Round(time.Second)/time.Second))), 10)
+	})
+}
+
+// processDefaults holds what SetDefaults set; nil means the package defaults.
+var processDefaults atomic.Pointer[Config]
+
+// SetDefaults sets the values an App uses for the Workers, Backlog, Timeout and
+// RetryAfter fields that its own Config leaves zero (zero fields of d keep the package
+// defaults). An App reads them once, when it starts: at its first request, or at the
+// first call of Pool or Close. asgo.Serve calls SetDefaults with its Config's WSGI
+// field (the --wsgi-* flags) before serving, so apps built before flags were parsed
+// follow the flags. Safe for concurrent use.
+func SetDefaults(d Config) {
+	d = Config{Workers: d.Workers, Backlog: d.Backlog, Timeout: d.Timeout, RetryAfter: d.RetryAfter}
+	processDefaults.Store(&d)
+}
+
+func (c Config) withDefaults(d *Config) Config {
+	if d == nil {
+		return c
+	}
+	if c.Workers == 0 {
+		c.Workers = d.Workers
+	}
+	if c.Backlog == 0 {
+		c.Backlog = d.Backlog
+	}
+	if c.Timeout == 0 {
+		c.Timeout = d.Timeout
+	}
+	if c.RetryAfter == 0 {
+		c.RetryAfter = d.RetryAfter
+	}
+	return c
+}
+
+// Pool returns the pool the App runs handlers on, starting the App if it has not
+// started yet.
+func (a *App) Pool() *Pool {
+	a.start()
+	return a.pool
+}
 
 // Close stops the App's own pool after the queued requests ran; a shared Pool is left
 // running. Requests arriving after Close are answered 503.
 func (a *App) Close() {
+	a.start()
 	if a.ownPool {
 		a.pool.Close()
 	}
@@ -98,6 +148,7 @@ func (a *App) ServeASGI(ctx context.Context, scope asgi.Scope, receive asgi.Rece
 }
 
 func (a *App) serveHTTP(ctx context.Context, scope *asgi.HTTPScope, receive asgi.Receive, send asgi.Send) error {
+	a.start()
 	x := newExchange(ctx, a, scope, receive, send)
 	if err := a.pool.TrySubmit(x); err != nil {
 		x.reusable = true // no worker saw it

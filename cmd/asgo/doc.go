@@ -1,8 +1,8 @@
-// Command asgo is the asgo server's CLI and composition root: it turns flags into the
-// packages' Config structs, runs the lifespan, starts the event loops and turns
-// SIGTERM / SIGINT into a graceful shutdown (a second signal exits at once).
+// Command asgo is asgo's CLI: it serves the built-in apps with the root package's
+// command line (asgo.Command, the same flags a program using asgo.Run gets, plus --app)
+// and runs the benchmark grid of bench/.
 //
-//	asgo serve [--app demo] [--bind 127.0.0.1:8000]... [flags]
+//	asgo serve [--app demo|hello] [--bind 127.0.0.1:8000]... [flags]
 //	asgo bench [--bench-dir DIR] [benchgrid flags]
 //	asgo version
 package main

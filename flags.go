@@ -1,4 +1,4 @@
-package main
+package asgo
 
 import (
 	"errors"
@@ -10,20 +10,16 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/asgo-dev/asgo/apps/demo"
-	"github.com/asgo-dev/asgo/eventloop"
 	"github.com/asgo-dev/asgo/lifespan"
 )
 
 var errHelp = errors.New("help requested")
 
-// serveOptions is everything `asgo serve` takes from the command line.
-type serveOptions struct {
-	app      string
+// options is everything the serve command line sets.
+type options struct {
+	app      string // --app, when the command offers several apps
 	logLevel slog.Level
-	lifespan lifespan.Mode
-	server   eventloop.Config
-	demo     demo.Config
+	config   Config
 }
 
 // bindList is a repeatable --bind flag.
@@ -43,7 +39,8 @@ type flagGroup struct {
 var serveGroups = []flagGroup{
 	{"Application", []string{"app", "root-path", "lifespan"}},
 	{"Network", []string{"bind", "loops", "max-connections"}},
-	{"Timeouts", []string{"timeout-header", "timeout-keep-alive", "timeout-body", "timeout-graceful-shutdown"}},
+	{"Timeouts", []string{"timeout-header", "timeout-keep-alive", "timeout-body", "timeout-linger", "timeout-graceful-shutdown",
+		"timeout-lifespan-startup", "timeout-lifespan-shutdown"}},
 	{"Limits", []string{"limit-concurrency", "max-body-size", "max-head-size", "max-headers"}},
 	{"HTTP/2", []string{"http2", "h2-max-concurrent-streams", "h2-max-frame-size", "h2-stream-window", "h2-conn-window",
 		"h2-max-header-list-size", "h2-max-resets", "h2-max-control-frames"}},
@@ -54,15 +51,19 @@ var serveGroups = []flagGroup{
 	{"Logging", []string{"log-level", "access-log"}},
 }
 
-func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
-	var o serveOptions
+// parseFlags parses the serve command line of the command called name. With apps, it
+// takes --app (one of apps, default defaultApp); without, it has no --app flag.
+func parseFlags(name string, apps []string, defaultApp string, args []string, stderr io.Writer) (options, error) {
+	var o options
 	var binds, origins bindList
 	var wsDeflate, http2 bool
 	var logLevel, lifespanMode string
-	cfg := &o.server
-	fs := flag.NewFlagSet("asgo serve", flag.ContinueOnError)
+	cfg := &o.config.Server
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.StringVar(&o.app, "app", "demo", "built-in app to serve: "+strings.Join(appNames(), ", ")+" (default demo)")
+	if len(apps) > 0 {
+		fs.StringVar(&o.app, "app", defaultApp, "app to serve: "+strings.Join(apps, ", ")+" (default "+defaultApp+")")
+	}
 	fs.StringVar(&cfg.RootPath, "root-path", "", "ASGI root_path for apps mounted below a URL prefix")
 	fs.StringVar(&lifespanMode, "lifespan", "auto", "lifespan protocol: auto, on or off (default auto)")
 	fs.Var(&binds, "bind", "address to listen on, `HOST:PORT` (repeatable; port 0 picks a free port; default 127.0.0.1:8000)")
@@ -72,7 +73,10 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	fs.DurationVar(&cfg.KeepAliveTimeout, "timeout-keep-alive", 0, "close keep-alive connections idle this long (default 5s)")
 	fs.DurationVar(&cfg.BodyTimeout, "timeout-body", 0, "close connections whose request body stalls this long (default 30s)")
 	fs.DurationVar(&cfg.LingerTimeout, "timeout-linger", 0, "after a connection's last response, read and discard input this long before closing, so late input cannot reset it (default 2s; negative: close at once)")
-	fs.DurationVar(&cfg.GracefulTimeout, "timeout-graceful-shutdown", 0, "time allowed to drain on SIGTERM/SIGINT (default 30s)")
+	fs.DurationVar(&cfg.GracefulTimeout, "timeout-graceful-shutdown", 0, "time allowed to drain connections on SIGTERM/SIGINT (default 30s)")
+	life := &o.config.Lifespan
+	fs.DurationVar(&life.StartupTimeout, "timeout-lifespan-startup", 0, "time allowed to the app's lifespan startup (default 60s)")
+	fs.DurationVar(&life.ShutdownTimeout, "timeout-lifespan-shutdown", 0, "time allowed to the app's lifespan shutdown, after the drain however long it took (default 30s)")
 	fs.IntVar(&cfg.LimitConcurrency, "limit-concurrency", 0, "answer 503 beyond this many requests in flight (0: no limit)")
 	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-size", 0, "answer 413 to request bodies larger than this many bytes (0: no limit)")
 	fs.IntVar(&cfg.HTTP1.MaxHeadBytes, "max-head-size", 0, "request line plus headers, in bytes; larger heads get 431 (default 65536)")
@@ -99,23 +103,23 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	fs.IntVar(&ws.CompressionThreshold, "ws-compression-threshold", 0, "send messages smaller than this uncompressed; negative compresses all (default 256)")
 	fs.BoolVar(&ws.ClientContextTakeover, "ws-client-context-takeover", false, "let clients keep their compression window between messages (32 KiB per connection)")
 	fs.Var(&origins, "ws-allowed-origin", "`ORIGIN` allowed to open a WebSocket (repeatable; others get 403; default: any)")
-	fs.IntVar(&o.demo.WSGI.Workers, "wsgi-workers", 0, "worker goroutines running WSGI-style handlers (default 10)")
-	fs.IntVar(&o.demo.WSGI.Backlog, "wsgi-backlog", 0, "requests that may wait for a worker; beyond it 503 with Retry-After (default 64; negative: no queue)")
-	fs.DurationVar(&o.demo.WSGI.Timeout, "wsgi-timeout", 0, "abort WSGI-style handlers running longer (504 if nothing was sent; default 30s; negative: no limit)")
+	fs.IntVar(&o.config.WSGI.Workers, "wsgi-workers", 0, "worker goroutines running WSGI-style handlers (default 10)")
+	fs.IntVar(&o.config.WSGI.Backlog, "wsgi-backlog", 0, "requests that may wait for a worker; beyond it 503 with Retry-After (default 64; negative: no queue)")
+	fs.DurationVar(&o.config.WSGI.Timeout, "wsgi-timeout", 0, "abort WSGI-style handlers running longer (504 if nothing was sent; default 30s; negative: no limit)")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error (default info)")
 	fs.BoolVar(&cfg.AccessLog, "access-log", true, "log one line per request (default true)")
 	fs.Usage = func() {} // help is printed below; errors get a short hint
 
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			printServeUsage(stderr, fs)
+			printUsage(stderr, fs, name)
 			return o, errHelp
 		}
-		fmt.Fprintf(stderr, "asgo serve: %v\n\nRun 'asgo serve --help' for the flags.\n", err)
+		fmt.Fprintf(stderr, "%s: %v\n\nRun '%s --help' for the flags.\n", name, err, name)
 		return o, err
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "asgo serve: unexpected argument %q\n", fs.Arg(0))
+		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", name, fs.Arg(0))
 		return o, errors.New("unexpected argument")
 	}
 	cfg.Binds = binds
@@ -123,20 +127,20 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	ws.DisableCompression = !wsDeflate
 	cfg.DisableHTTP2 = !http2
 	if err := o.logLevel.UnmarshalText([]byte(logLevel)); err != nil {
-		fmt.Fprintf(stderr, "asgo serve: --log-level: %v\n", err)
+		fmt.Fprintf(stderr, "%s: --log-level: %v\n", name, err)
 		return o, err
 	}
 	mode, err := lifespan.ParseMode(lifespanMode)
 	if err != nil {
-		fmt.Fprintf(stderr, "asgo serve: --lifespan: %v\n", err)
+		fmt.Fprintf(stderr, "%s: --lifespan: %v\n", name, err)
 		return o, err
 	}
-	o.lifespan = mode
+	life.Mode = mode
 	return o, nil
 }
 
-func printServeUsage(w io.Writer, fs *flag.FlagSet) {
-	fmt.Fprint(w, "Usage: asgo serve [flags]\n\nServes a built-in app on gnet event loops. With no flags: the demo app on http://127.0.0.1:8000.\n")
+func printUsage(w io.Writer, fs *flag.FlagSet, name string) {
+	fmt.Fprintf(w, "Usage: %s [flags]\n\nServes HTTP/1.1, HTTP/2 (h2c) and WebSocket on gnet event loops. With no flags: http://127.0.0.1:8000.\n", name)
 	for _, g := range serveGroups {
 		fmt.Fprintf(w, "\n%s:\n", g.title)
 		for _, name := range g.names {
