@@ -219,6 +219,11 @@ func (h *h1Conn) responseDone(c *conn, st *h1Stream) {
 	st.discardBody() // what the app left unread, with the shared memory it borrowed
 	if h.reading == st {
 		h.reading = nil
+	}
+	if h.reading == nil {
+		// A bodiless request's parser still waits to report the request's end (the
+		// loop stops parsing while a response is active); without this release the
+		// connection would never count as idle: no keep-alive timeout, no drain.
 		h.releaseParser(c)
 	}
 	st.doneOnLoop = true
