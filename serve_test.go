@@ -142,6 +142,9 @@ func TestServeRunsTheLifespanAroundServing(t *testing.T) {
 	if !app.shutdown.Load() {
 		t.Fatal("the lifespan shutdown did not run")
 	}
+	if strings.Contains(s.log.String(), "drain incomplete") {
+		t.Fatalf("the client's idle keep-alive connection held the drain:\n%s", s.log)
+	}
 }
 
 func TestServeReportsAFailedStartup(t *testing.T) {
