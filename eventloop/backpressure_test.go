@@ -52,7 +52,7 @@ func TestBlockedSendAlwaysResumes(t *testing.T) {
 				break
 			}
 			if n%(256<<10) < 8<<10 {
-				time.Sleep(time.Millisecond)
+				time.Sleep(time.Millisecond) // pacing: the scenario's slow reader
 			}
 		}
 		if err == io.EOF {

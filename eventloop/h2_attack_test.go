@@ -3,6 +3,7 @@ package eventloop
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"runtime"
@@ -12,6 +13,7 @@ import (
 
 	"golang.org/x/net/http2"
 
+	"github.com/asgo-dev/asgo/internal/testutil"
 	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
@@ -98,13 +100,9 @@ func wantConnErrorOrLog(t *testing.T, ts *testServer, r *rawH2, code http2.ErrCo
 		}
 		return
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(ts.logs.String(), "connection error "+code.String()+": "+reason) {
-		if time.Now().After(deadline) {
-			t.Fatalf("connection closed without GOAWAY %v", code)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.WaitFor(t, 5*time.Second, fmt.Sprintf("a GOAWAY %v or its log line (the connection closed without)", code), func() bool {
+		return strings.Contains(ts.logs.String(), "connection error "+code.String()+": "+reason)
+	})
 }
 
 // TestH2AttackRapidReset is CVE-2023-44487: streams opened and cancelled at once.
@@ -297,7 +295,7 @@ func TestH2AttackSlowBody(t *testing.T) {
 		start := time.Now()
 		for i := 0; i < 8; i++ { // PINGs do not keep a stalled upload alive
 			r.fr.WritePing(false, [8]byte{byte(i)})
-			time.Sleep(50 * time.Millisecond)
+			time.Sleep(50 * time.Millisecond) // pacing: the client stays busy past the timeout
 		}
 		if s := r.wantStatus(5*time.Second, 1); s != "408" {
 			t.Fatalf("status %s, want 408", s)

@@ -189,9 +189,9 @@ func TestBothSendBlocksWhenClientDoesNotRead(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
-		time.Sleep(time.Second)
+		ts.waitSendBlocked(t)
 		first := ts.app.streamSent.Load()
-		time.Sleep(500 * time.Millisecond)
+		time.Sleep(500 * time.Millisecond) // the scenario: a blocked send stays blocked
 		second := ts.app.streamSent.Load()
 		// Socket buffers (and for HTTP/2 the client's 4 MiB stream window) hold a few
 		// MiB; beyond that send must block.
@@ -201,13 +201,7 @@ func TestBothSendBlocksWhenClientDoesNotRead(t *testing.T) {
 		if _, err := io.CopyN(io.Discard, resp.Body, 16<<20); err != nil {
 			t.Fatal(err)
 		}
-		deadline := time.Now().Add(5 * time.Second)
-		for ts.app.streamSent.Load() == second && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
-		}
-		if ts.app.streamSent.Load() == second {
-			t.Fatal("send did not resume after the client read")
-		}
+		ts.waitSendResumed(t, second)
 	})
 }
 
@@ -239,7 +233,7 @@ func TestBothLimitConcurrency(t *testing.T) {
 			resp.Body.Close()
 			done <- resp.StatusCode
 		}()
-		time.Sleep(100 * time.Millisecond)
+		ts.waitSlowStarted(t, 1)
 		if resp, _ := do(t, client, major, "GET", ts.url("/slow"), nil); resp.StatusCode != 503 {
 			t.Fatalf("second request: %d, want 503", resp.StatusCode)
 		}
@@ -265,7 +259,7 @@ func TestBothGracefulShutdownCompletesInFlight(t *testing.T) {
 				results <- string(b)
 			}()
 		}
-		time.Sleep(100 * time.Millisecond)
+		ts.waitSlowStarted(t, n)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := ts.Shutdown(ctx); err != nil {

@@ -373,7 +373,7 @@ func TestH2GracefulShutdownGoAway(t *testing.T) {
 	ts := startServer(t, Config{}, nil)
 	r := dialH2(t, ts.addr)
 	r.request(1, "GET", "/slow", true)
-	time.Sleep(50 * time.Millisecond)
+	ts.waitSlowStarted(t, 1)
 	done := make(chan error, 1)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

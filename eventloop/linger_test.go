@@ -3,12 +3,15 @@ package eventloop
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/asgo-dev/asgo/internal/testutil"
 )
 
 // A refused upload must reach the client as the 413, then EOF. Closing with the
@@ -23,7 +26,9 @@ func TestLingeringCloseDeliversRefusalToClientStillSending(t *testing.T) {
 		if _, err := c.Write(upload); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(50 * time.Millisecond) // the server has answered and closed meanwhile
+		// The scenario, not synchronisation: the client reads only after the server has
+		// answered and closed (reading at once would not exercise the reset).
+		time.Sleep(50 * time.Millisecond)
 		br := bufio.NewReader(c)
 		resp, err := http.ReadResponse(br, nil)
 		if err == nil {
@@ -54,7 +59,8 @@ func TestLingeringCloseAfterPeerGoAway(t *testing.T) {
 			strings.Repeat(ping, 16000)); err != nil { // more than the server reads at once
 			t.Fatal(err)
 		}
-		time.Sleep(50 * time.Millisecond) // the server has answered and closed meanwhile
+		// The scenario, as above: the client reads after the server answered and closed.
+		time.Sleep(50 * time.Millisecond)
 		if _, err := io.Copy(io.Discard, c); err != nil {
 			t.Fatalf("round %d: reading to the end: %v, want EOF", i, err)
 		}
@@ -67,13 +73,7 @@ func TestLingeringEndsAtClientEOFOrTimeout(t *testing.T) {
 	ts := startServer(t, Config{LingerTimeout: 300 * time.Millisecond}, nil)
 	waitConns := func(want int, within time.Duration) {
 		t.Helper()
-		deadline := time.Now().Add(within)
-		for ts.Connections() != want {
-			if time.Now().After(deadline) {
-				t.Fatalf("%d connections, want %d within %v", ts.Connections(), want, within)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		testutil.WaitFor(t, within, fmt.Sprintf("%d connections", want), func() bool { return ts.Connections() == want })
 	}
 	closeRequest := "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
 

@@ -14,17 +14,18 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/asgo-dev/asgo/internal/testutil"
 	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // testApp is the app the integration tests run; each path exercises one behaviour.
 type testApp struct {
 	streamSent   atomic.Int64 // bytes /flood managed to send
+	slowStarted  atomic.Int32 // /slow requests the app has begun
 	disconnected chan string  // what /stream saw when the client left
 	release      chan struct{}
 }
@@ -80,7 +81,8 @@ func (a *testApp) ServeASGI(ctx context.Context, scope asgi.Scope, receive asgi.
 		}
 		return send(ctx, &asgi.HTTPResponseBody{Body: body})
 	case "/sha256":
-		// Reads slowly, so the server has to spool what the client sends meanwhile.
+		// The scenario, not synchronisation: reads slowly, so the server has to spool
+		// what the client sends meanwhile.
 		time.Sleep(300 * time.Millisecond)
 		h := sha256.New()
 		n := 0
@@ -115,7 +117,7 @@ func (a *testApp) ServeASGI(ctx context.Context, scope asgi.Scope, receive asgi.
 					return send(ctx, &asgi.HTTPResponseBody{})
 				}
 			}
-			time.Sleep(5 * time.Millisecond)
+			time.Sleep(5 * time.Millisecond) // pacing: a stream that goes on until stopped
 		}
 	case "/flood":
 		if err := send(ctx, &asgi.HTTPResponseStart{Status: 200}); err != nil {
@@ -129,6 +131,7 @@ func (a *testApp) ServeASGI(ctx context.Context, scope asgi.Scope, receive asgi.
 			a.streamSent.Add(int64(len(chunk)))
 		}
 	case "/slow":
+		a.slowStarted.Add(1)
 		select {
 		case <-a.release:
 		case <-time.After(300 * time.Millisecond):
@@ -172,24 +175,7 @@ type testServer struct {
 	*Server
 	addr string
 	app  *testApp
-	logs *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs *testutil.LogBuffer
 }
 
 // startServer runs a server for app (a testApp if nil) on 127.0.0.1:0.
@@ -199,7 +185,7 @@ func startServer(t testing.TB, cfg Config, app asgi.App) *testServer {
 	if app == nil {
 		app = ta
 	}
-	logs := &syncBuffer{}
+	logs := &testutil.LogBuffer{}
 	cfg.Binds = []string{"127.0.0.1:0"}
 	if cfg.Loops == 0 {
 		cfg.Loops = 2
@@ -219,6 +205,34 @@ func startServer(t testing.TB, cfg Config, app asgi.App) *testServer {
 }
 
 func (ts *testServer) url(path string) string { return "http://" + ts.addr + path }
+
+// waitSlowStarted waits until the app has begun n /slow requests in all.
+func (ts *testServer) waitSlowStarted(t testing.TB, n int32) {
+	t.Helper()
+	testutil.WaitFor(t, 5*time.Second, fmt.Sprintf("%d /slow requests in the app", n), func() bool {
+		return ts.app.slowStarted.Load() >= n
+	})
+}
+
+// waitSendBlocked waits until /flood's send has made no progress for 100 ms.
+func (ts *testServer) waitSendBlocked(t testing.TB) {
+	t.Helper()
+	last, since := int64(-1), time.Now()
+	testutil.WaitFor(t, 10*time.Second, "the app's send to block", func() bool {
+		if n := ts.app.streamSent.Load(); n != last {
+			last, since = n, time.Now()
+		}
+		return last > 0 && time.Since(since) >= 100*time.Millisecond
+	})
+}
+
+// waitSendResumed waits until /flood's send has sent more than before.
+func (ts *testServer) waitSendResumed(t testing.TB, before int64) {
+	t.Helper()
+	testutil.WaitFor(t, 5*time.Second, "send to resume after the client read", func() bool {
+		return ts.app.streamSent.Load() != before
+	})
+}
 
 func (ts *testServer) dial(t testing.TB) net.Conn {
 	t.Helper()
@@ -592,9 +606,9 @@ func TestSendBlocksWhenClientDoesNotRead(t *testing.T) {
 	if _, err := io.WriteString(c, "GET /flood HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second)
+	ts.waitSendBlocked(t)
 	first := ts.app.streamSent.Load()
-	time.Sleep(500 * time.Millisecond)
+	time.Sleep(500 * time.Millisecond) // the scenario: a blocked send stays blocked
 	second := ts.app.streamSent.Load()
 	// The kernel's socket buffers hold a few MiB; beyond that send must block.
 	if second > 32<<20 || second != first {
@@ -604,13 +618,7 @@ func TestSendBlocksWhenClientDoesNotRead(t *testing.T) {
 	if _, err := io.CopyN(io.Discard, c, 8<<20); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for ts.app.streamSent.Load() == second && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if ts.app.streamSent.Load() == second {
-		t.Fatal("send did not resume after the client read")
-	}
+	ts.waitSendResumed(t, second)
 }
 
 func TestSlowAppBodyIsSpooledAndIntact(t *testing.T) {
@@ -650,16 +658,21 @@ func TestMaxBodySize(t *testing.T) {
 func TestLimitConcurrency(t *testing.T) {
 	ts := startServer(t, Config{LimitConcurrency: 1}, nil)
 	done := make(chan int)
-	go func() {
+	go func() { // not the test's goroutine: a failure reports status 0
 		resp, err := http.Get(ts.url("/slow"))
 		if err != nil {
 			done <- 0
 			return
 		}
-		body(t, resp)
+		_, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			done <- 0
+			return
+		}
 		done <- resp.StatusCode
 	}()
-	time.Sleep(100 * time.Millisecond)
+	ts.waitSlowStarted(t, 1)
 	resp, err := http.Get(ts.url("/slow"))
 	if err != nil {
 		t.Fatal(err)
@@ -677,7 +690,7 @@ func TestMaxConnections(t *testing.T) {
 	ts := startServer(t, Config{MaxConnections: 2, Loops: 1}, nil)
 	a, b := ts.dial(t), ts.dial(t)
 	_, _ = a, b
-	time.Sleep(50 * time.Millisecond)
+	testutil.WaitFor(t, 5*time.Second, "2 connections counted", func() bool { return ts.Connections() == 2 })
 	c := ts.dial(t)
 	resp := roundTrip(t, c, bufio.NewReader(c), "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n", "GET")
 	body(t, resp)
@@ -708,7 +721,7 @@ func TestGracefulShutdownCompletesInFlight(t *testing.T) {
 			results <- fmt.Sprintf("%s close=%v", b, resp.Close)
 		}()
 	}
-	time.Sleep(100 * time.Millisecond)
+	ts.waitSlowStarted(t, n)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := ts.Shutdown(ctx); err != nil {

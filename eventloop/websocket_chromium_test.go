@@ -17,6 +17,8 @@ import (
 
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
+
+	"github.com/asgo-dev/asgo/internal/testutil"
 )
 
 const chromium = "/usr/bin/chromium"
@@ -91,20 +93,15 @@ type cdpPage struct {
 
 func openPage(ctx context.Context, t *testing.T, devtools string) *cdpPage {
 	var targets []struct{ Type, WebSocketDebuggerURL string }
-	for len(targets) == 0 {
-		resp, err := http.Get("http://" + devtools + "/json/list")
+	testutil.WaitFor(t, 30*time.Second, "a page target in DevTools", func() bool {
+		resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://" + devtools + "/json/list")
 		if err == nil {
-			err = json.NewDecoder(resp.Body).Decode(&targets)
+			_ = json.NewDecoder(resp.Body).Decode(&targets)
 			resp.Body.Close()
 		}
 		targets = pages(targets)
-		if ctx.Err() != nil {
-			t.Fatalf("no page target: %v", err)
-		}
-		if len(targets) == 0 {
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
+		return len(targets) > 0
+	})
 	conn, br, _, err := ws.Dial(ctx, targets[0].WebSocketDebuggerURL)
 	if err != nil {
 		t.Fatal(err)
@@ -165,7 +162,12 @@ func (p *cdpPage) waitStatus(t *testing.T, url string) string {
 	}
 	expr := `(document.getElementById("status") || {}).textContent || ""`
 	status := ""
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	defer func() {
+		if t.Failed() {
+			t.Logf("page status: %q", status)
+		}
+	}()
+	testutil.WaitFor(t, 60*time.Second, "the page's selftest to end", func() bool {
 		res, err := p.call("Runtime.evaluate", map[string]any{"expression": expr, "returnByValue": true})
 		if err != nil {
 			t.Fatal(err)
@@ -173,9 +175,7 @@ func (p *cdpPage) waitStatus(t *testing.T, url string) string {
 		var v struct{ Result struct{ Value string } }
 		_ = json.Unmarshal(res, &v)
 		status = v.Result.Value
-		if strings.HasPrefix(status, "selftest: ok") || strings.HasPrefix(status, "selftest: failed") {
-			return status
-		}
-	}
+		return strings.HasPrefix(status, "selftest: ok") || strings.HasPrefix(status, "selftest: failed")
+	})
 	return status
 }

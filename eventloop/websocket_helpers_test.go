@@ -150,6 +150,8 @@ func (a *wsTestApp) serveSpecial(ctx context.Context, path string, scope *asgi.W
 		if err := send(ctx, &asgi.WebSocketAccept{}); err != nil {
 			return err
 		}
+		// The scenario: an app busy elsewhere while the client's messages arrive. ASGI
+		// gives the app no view of the inbox, so it cannot wait for "full" instead.
 		time.Sleep(300 * time.Millisecond)
 		if err := send(ctx, &asgi.WebSocketClose{Code: 4000}); err != nil {
 			return err
@@ -177,7 +179,7 @@ func (a *wsTestApp) serveSpecial(ctx context.Context, path string, scope *asgi.W
 				a.sendErrs <- err
 				return nil
 			}
-			time.Sleep(5 * time.Millisecond)
+			time.Sleep(5 * time.Millisecond) // pacing: a ticker
 		}
 	case "/closereason": // close messages a close frame cannot carry, then a valid one
 		if err := send(ctx, &asgi.WebSocketAccept{}); err != nil {

@@ -44,6 +44,8 @@ func TestWebSocketIdleConnectionMemory(t *testing.T) {
 	open(20) // warm up pools and the executor
 	before := memInUse()
 	open(n)
+	// Settling, not synchronisation: every handshake is done; the pause lets the
+	// server's goroutines park before the sample (there is no condition to wait for).
 	time.Sleep(100 * time.Millisecond)
 	after := memInUse()
 	per := (int64(after) - int64(before)) / n

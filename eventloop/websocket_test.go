@@ -15,6 +15,7 @@ import (
 
 	"github.com/gobwas/ws"
 
+	"github.com/asgo-dev/asgo/internal/testutil"
 	"github.com/asgo-dev/asgo/protocol/asgi"
 	"github.com/asgo-dev/asgo/protocol/websocket"
 )
@@ -142,6 +143,9 @@ func TestWebSocketSendBackpressure(t *testing.T) {
 	if tc, ok := c.c.(*net.TCPConn); ok {
 		_ = tc.SetReadBuffer(64 << 10)
 	}
+	// The scenario, not synchronisation: the client reads nothing for 500 ms, time for a
+	// send that did not block to queue far more than the bound below. (/flood reports
+	// only every MiB, too coarse to wait for the send to stall.)
 	time.Sleep(500 * time.Millisecond)
 	var queued int
 	for drained := false; !drained; {
@@ -387,17 +391,13 @@ func TestWebSocketLimitConcurrency(t *testing.T) {
 	first.close(1000, "")
 	first.expectClose(1000)
 	t.Run("closing frees the slot", func(t *testing.T) {
-		deadline := time.Now().Add(5 * time.Second)
-		for {
+		status := 0
+		testutil.WaitFor(t, 5*time.Second, "an upgrade to be accepted after the first WebSocket closed", func() bool {
 			c := wsHandshake(t, ts, "/ws")
-			if c.resp.StatusCode == 101 {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("still %d after the first WebSocket closed", c.resp.StatusCode)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+			status = c.resp.StatusCode
+			c.c.Close()
+			return status == 101
+		})
 	})
 }
 
@@ -417,7 +417,7 @@ func TestWebSocketKeepaliveWaitsForSilence(t *testing.T) {
 				c.frame(ws.OpPong, true, f.Payload)
 			}
 		}
-		time.Sleep(interval / 20)
+		time.Sleep(interval / 20) // pacing: a busy peer sends well within the interval
 	}
 	if pings != 0 {
 		t.Fatalf("%d pings while the peer sent a message every %v (interval %v)", pings, interval/20, interval)
@@ -446,7 +446,7 @@ func TestWebSocketKeepaliveLongFrameProvesLife(t *testing.T) {
 	start := time.Now()
 	for off := 0; off < len(in); off += 512 {
 		c.writeRaw(in[off:min(off+512, len(in))])
-		time.Sleep(15 * time.Millisecond)
+		time.Sleep(15 * time.Millisecond) // pacing: the frame takes longer than PingTimeout
 	}
 	if d := time.Since(start); d < 2*timeout {
 		t.Fatalf("the frame took only %v to send; the test needs more than %v", d, 2*timeout)
@@ -620,7 +620,9 @@ func TestWebSocketPingFloodResumes(t *testing.T) {
 		_, _ = c.c.Write(bytes.Repeat(pingFrame, pings))
 		_, _ = c.c.Write(frameBytes(ws.OpText, true, 0, []byte("after the flood"), true))
 	}()
-	time.Sleep(200 * time.Millisecond) // let the backlog build up before reading
+	// The scenario: a peer that starts reading late, so the server pauses on a backlog
+	// of pongs first (the writer's progress is not observable to wait for).
+	time.Sleep(200 * time.Millisecond)
 	pongs := 0
 	for {
 		f := c.read()
@@ -675,8 +677,10 @@ func TestWebSocketKeepaliveDetectsPeerThatStopsReading(t *testing.T) {
 	if tc, ok := c.c.(*net.TCPConn); ok {
 		_ = tc.SetReadBuffer(64 << 10)
 	}
-	time.Sleep(100 * time.Millisecond) // the server's output backs up
-	c.text("are you there")            // before the first ping: reading pauses on that output
+	// The scenario: the server's output backs up for a while, bounded by the first
+	// ping at 400 ms (so not a wait for a condition with a long timeout).
+	time.Sleep(100 * time.Millisecond)
+	c.text("are you there") // before the first ping: reading pauses on that output
 	select {
 	case err := <-app.sendErrs:
 		if !errors.Is(err, asgi.ErrDisconnected) && !errors.Is(err, context.Canceled) {

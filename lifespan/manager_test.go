@@ -253,6 +253,8 @@ func TestModeOff(t *testing.T) {
 	if err := m.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	// Not synchronisation: a check that something does not happen. Off mode starts no
+	// goroutine; the pause gives one started by mistake the time to call the app.
 	time.Sleep(10 * time.Millisecond)
 	if called.Load() {
 		t.Fatal("app called in off mode")

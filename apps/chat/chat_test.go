@@ -3,10 +3,12 @@ package chat
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/asgo-dev/asgo/internal/testutil"
 	"github.com/asgo-dev/asgo/protocol/asgi"
 	"github.com/asgo-dev/asgo/protocol/asgi/asgitest"
 )
@@ -84,12 +86,7 @@ func run(r *Room, p *peer) chan error {
 
 func waitMembers(t *testing.T, r *Room, n int) {
 	t.Helper()
-	for i := 0; r.Members() != n; i++ {
-		if i > 500 {
-			t.Fatalf("room has %d members, want %d", r.Members(), n)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.WaitFor(t, 5*time.Second, fmt.Sprintf("%d members in the room", n), func() bool { return r.Members() == n })
 }
 
 func TestBroadcastReachesEveryMember(t *testing.T) {

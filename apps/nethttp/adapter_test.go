@@ -3,6 +3,7 @@ package nethttp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/asgo-dev/asgo/apps/internal/apptest"
+	"github.com/asgo-dev/asgo/internal/testutil"
 	"github.com/asgo-dev/asgo/protocol/asgi"
 	"github.com/asgo-dev/asgo/protocol/asgi/asgitest"
 )
@@ -57,12 +59,11 @@ func TestFlushStreams(t *testing.T) {
 		}()
 		waitBody := func(want string) {
 			t.Helper()
-			deadline := time.Now().Add(5 * time.Second)
-			for string(rec.Response().Body) != want && time.Now().Before(deadline) {
-				time.Sleep(time.Millisecond)
-			}
+			testutil.WaitFor(t, 5*time.Second, fmt.Sprintf("the body so far to be %q", want), func() bool {
+				return string(rec.Response().Body) == want
+			})
 			if got := string(rec.Response().Body); got != want {
-				t.Fatalf("body so far %q, want %q", got, want)
+				t.Fatalf("body so far %q, want %q", got, want) // and not more
 			}
 		}
 		waitBody("first")

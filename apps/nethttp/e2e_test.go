@@ -3,7 +3,6 @@ package nethttp
 import (
 	"bufio"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -13,26 +12,14 @@ import (
 
 	"github.com/asgo-dev/asgo/apps/internal/apptest"
 	"github.com/asgo-dev/asgo/eventloop"
-	"github.com/asgo-dev/asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/internal/testserver"
 )
-
-// startAsgo serves app with asgo's server on a free port and returns its base URL.
-func startAsgo(t testing.TB, app asgi.App) string {
-	t.Helper()
-	srv := eventloop.New(eventloop.Config{Binds: []string{"127.0.0.1:0"}, Loops: 2,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, app)
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
-	return "http://" + srv.Addrs()[0].String()
-}
 
 // TestSameResponsesOverTheWire compares, over real connections, the standard-library
 // handlers served by net/http's own server and by asgo through the adapter.
 func TestSameResponsesOverTheWire(t *testing.T) {
 	h := compareMux()
-	base := startAsgo(t, New(h, Config{}))
+	base := testserver.Start(t, eventloop.Config{}, New(h, Config{})).URL("")
 	compareAll(t, h, func(t *testing.T, version string, c compareCase) result {
 		return fetch(t, base, version, c)
 	})
@@ -74,7 +61,7 @@ func TestExpectContinueAsNetHTTP(t *testing.T) {
 	mux.HandleFunc("/ignore", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ignored") })
 	ref := httptest.NewServer(mux)
 	defer ref.Close()
-	asgo := strings.TrimPrefix(startAsgo(t, New(mux, Config{})), "http://")
+	asgo := testserver.Start(t, eventloop.Config{}, New(mux, Config{})).Addr
 	for _, path := range []string{"/read", "/ignore"} {
 		want := expectContinue(t, strings.TrimPrefix(ref.URL, "http://"), path)
 		got := expectContinue(t, asgo, path)
@@ -96,7 +83,7 @@ func TestClientGoneCancelsContextOverTheWire(t *testing.T) {
 		case <-time.After(10 * time.Second):
 		}
 	})
-	addr := strings.TrimPrefix(startAsgo(t, New(h, Config{})), "http://")
+	addr := testserver.Start(t, eventloop.Config{}, New(h, Config{})).Addr
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -127,7 +114,7 @@ func TestFlushReachesTheClient(t *testing.T) {
 			}
 			io.WriteString(w, "second\n")
 		})
-		base := startAsgo(t, New(h, Config{}))
+		base := testserver.Start(t, eventloop.Config{}, New(h, Config{})).URL("")
 		c := newClient(version)
 		defer c.CloseIdleConnections()
 		resp, err := c.Get(base + "/")
@@ -149,7 +136,7 @@ func TestFlushReachesTheClient(t *testing.T) {
 // TestMultipleRanges: FileServer's multipart/byteranges answer passes through intact
 // (its boundary is random, so it is checked by parsing rather than compared).
 func TestMultipleRanges(t *testing.T) {
-	base := startAsgo(t, New(compareMux(), Config{}))
+	base := testserver.Start(t, eventloop.Config{}, New(compareMux(), Config{})).URL("")
 	for _, version := range apptest.Versions {
 		c := newClient(version)
 		req, _ := http.NewRequest("GET", base+"/static/data.txt", nil)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asgo-dev/asgo/internal/testutil"
 	"github.com/asgo-dev/asgo/protocol/asgi"
 	"github.com/asgo-dev/asgo/protocol/asgi/asgitest"
 )
@@ -155,7 +156,8 @@ func TestStreamCancelDuringSleep(t *testing.T) {
 	go func() {
 		done <- App.ServeASGI(ctx, asgitest.NewHTTPScope("GET", "/stream?n=5&delay=60000"), nil, rec.Send)
 	}()
-	time.Sleep(20 * time.Millisecond)
+	// The first line is sent before the stream sleeps its 60 s delay.
+	testutil.WaitFor(t, 5*time.Second, "the start and the first line", func() bool { return len(strings.Fields(rec.String())) == 2 })
 	cancel()
 	select {
 	case err := <-done:

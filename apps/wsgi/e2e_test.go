@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"runtime"
@@ -20,20 +19,10 @@ import (
 	"github.com/asgo-dev/asgo/apps/internal/apptest"
 	"github.com/asgo-dev/asgo/apps/internal/httpx"
 	"github.com/asgo-dev/asgo/eventloop"
+	"github.com/asgo-dev/asgo/internal/testserver"
+	"github.com/asgo-dev/asgo/internal/testutil"
 	"github.com/asgo-dev/asgo/protocol/asgi"
 )
-
-// startAsgo serves app with asgo's server on a free port and returns its base URL.
-func startAsgo(t testing.TB, app asgi.App) string {
-	t.Helper()
-	srv := eventloop.New(eventloop.Config{Binds: []string{"127.0.0.1:0"}, Loops: 2,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, app)
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
-	return "http://" + srv.Addrs()[0].String()
-}
 
 // beside serves the WSGI-style app and, at /async, an async hello, as the demo does.
 func beside(wsgiApp asgi.App) asgi.App {
@@ -84,24 +73,28 @@ func TestE2ESaturation(t *testing.T) {
 	apptest.ForVersions(t, func(t *testing.T, version string) {
 		b := newBlocker()
 		app, _ := newApp(t, b.handler, Config{Workers: 2, Backlog: 1})
-		base := startAsgo(t, beside(app))
+		base := testserver.Start(t, eventloop.Config{}, beside(app)).URL("")
 		c := client(version)
 		defer c.CloseIdleConnections()
 		get(t, c, base+"/async") // open the connection(s)
 		var wg sync.WaitGroup
-		statuses := make(chan int, 3)
-		for range 3 { // two run, one waits in the queue
+		statuses := make(chan string, 3) // "200" or what went wrong
+		for range 3 {                    // two run, one waits in the queue
 			wg.Add(1)
-			go func() {
+			go func() { // not the test's goroutine: it reports through statuses
 				defer wg.Done()
-				resp, _ := get(t, c, base+"/slow")
-				statuses <- resp.StatusCode
+				resp, err := c.Get(base + "/slow")
+				if err != nil {
+					statuses <- err.Error()
+					return
+				}
+				_, err = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				statuses <- fmt.Sprint(resp.StatusCode, err)
 			}()
 		}
 		b.waitRunning(t, 2)
-		for app.Pool().Queued() != 1 {
-			time.Sleep(time.Millisecond)
-		}
+		testutil.WaitFor(t, 5*time.Second, "one request queued", func() bool { return app.Pool().Queued() == 1 })
 		begin := time.Now()
 		resp, _ := get(t, c, base+"/fast")
 		took := time.Since(begin)
@@ -125,8 +118,8 @@ func TestE2ESaturation(t *testing.T) {
 		wg.Wait()
 		close(statuses)
 		for s := range statuses {
-			if s != 200 {
-				t.Fatalf("a running or queued request got %d", s)
+			if s != "200 <nil>" {
+				t.Fatalf("a running or queued request got %s", s)
 			}
 		}
 	})
@@ -167,7 +160,7 @@ func TestE2EStreaming64MiBUpload(t *testing.T) {
 			}
 			return Bytes([]byte(fmt.Sprintf("%d %08x", d.n.Load(), crc))), plain(start)
 		}, Config{Workers: 1})
-		base := startAsgo(t, app)
+		base := testserver.Start(t, eventloop.Config{}, app).URL("")
 		runtime.GC()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
@@ -204,7 +197,7 @@ func TestE2EEnvironAndErrors(t *testing.T) {
 			}
 			return nil, errors.New("unknown path")
 		}, Config{Workers: 1})
-		base := startAsgo(t, app)
+		base := testserver.Start(t, eventloop.Config{}, app).URL("")
 		c := client(version)
 		defer c.CloseIdleConnections()
 		_, body := get(t, c, base+"/environ?q=1")
@@ -257,7 +250,7 @@ func TestE2ETimeoutAndPathsend(t *testing.T) {
 			}
 			return nil, plain(start)
 		}, Config{Timeout: 100 * time.Millisecond})
-		base := startAsgo(t, app)
+		base := testserver.Start(t, eventloop.Config{}, app).URL("")
 		c := client(version)
 		defer c.CloseIdleConnections()
 		if resp, body := get(t, c, base+"/file"); resp.StatusCode != 200 || body != string(data) {
@@ -290,6 +283,8 @@ func TestE2EUploadHeldBackWhileHandlerWaits(t *testing.T) {
 		src := &patternReader{n: total}
 		var sentBeforeRead atomic.Int64
 		app, _ := newApp(t, func(e Environ, start StartResponse) (Iterable, error) {
+			// The scenario, not synchronisation: a handler that reads its body only
+			// after a while; meanwhile flow control must hold the client back.
 			time.Sleep(300 * time.Millisecond)
 			sentBeforeRead.Store(src.taken.Load())
 			n, err := io.Copy(io.Discard, e.Input())
@@ -298,7 +293,7 @@ func TestE2EUploadHeldBackWhileHandlerWaits(t *testing.T) {
 			}
 			return Bytes([]byte(fmt.Sprint(n))), plain(start)
 		}, Config{Workers: 1})
-		base := startAsgo(t, app)
+		base := testserver.Start(t, eventloop.Config{}, app).URL("")
 		body := upload(t, version, base+"/", src, total)
 		if body != fmt.Sprint(total) {
 			t.Fatalf("handler read %s bytes", body)

@@ -1,6 +1,8 @@
 package wsgi
 
 import (
+	"context"
+	"fmt"
 	"hash/crc32"
 	"io"
 	"log/slog"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/asgo-dev/asgo/apps/internal/apptest"
+	"github.com/asgo-dev/asgo/internal/testutil"
 	"github.com/asgo-dev/asgo/protocol/asgi"
 	"github.com/asgo-dev/asgo/protocol/asgi/asgitest"
 )
@@ -41,6 +44,19 @@ func serve(t *testing.T, app asgi.App, scope *asgi.HTTPScope, body []byte) (*asg
 	return apptest.Serve(t, app, scope, asgitest.Script(&asgi.HTTPDisconnect{}, asgitest.Body(body, 0)...))
 }
 
+// serveInBackground is serve for a goroutine other than the test's: it touches no
+// testing.T, and a contract violation comes back as the error.
+func serveInBackground(app asgi.App, scope *asgi.HTTPScope, body []byte) (*asgitest.Recorder, error) {
+	rec := asgitest.NewRecorder(asgi.ScopeHTTP)
+	ctx, cancel := context.WithTimeout(context.Background(), apptest.CallTimeout)
+	defer cancel()
+	err := app.ServeASGI(ctx, scope, asgitest.Script(&asgi.HTTPDisconnect{}, asgitest.Body(body, 0)...), rec.Send)
+	if rec.Err != nil {
+		return rec, fmt.Errorf("contract violation: %v (sent %s)", rec.Err, rec)
+	}
+	return rec, err
+}
+
 // slowDrain reads a request body the way a slow handler does: block bytes per Read,
 // with a pause every few reads at which the heap is sampled.
 type slowDrain struct {
@@ -67,7 +83,7 @@ func (d *slowDrain) drain(r io.Reader) (uint32, error) {
 			return crc, err
 		}
 		if i%d.every == 0 {
-			time.Sleep(d.pause)
+			time.Sleep(d.pause) // the scenario: a handler slower than the client
 			runtime.ReadMemStats(&ms)
 			d.peak.Store(max(d.peak.Load(), ms.HeapAlloc))
 		}
@@ -82,9 +98,11 @@ type tracked struct {
 	closed atomic.Int32
 	i      int
 	gate   chan struct{} // when set, Next waits on it before each chunk
+	calls  atomic.Int32  // Next calls begun
 }
 
 func (b *tracked) Next() ([]byte, error) {
+	b.calls.Add(1)
 	if b.gate != nil {
 		<-b.gate
 	}
@@ -109,10 +127,7 @@ func (b *tracked) Close() error {
 // waitClosed waits for b.Close, which may run on a worker after ServeASGI returned.
 func (b *tracked) waitClosed(t *testing.T) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for b.closed.Load() == 0 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
+	testutil.WaitFor(t, 5*time.Second, "the body to be closed", func() bool { return b.closed.Load() != 0 })
 	if n := b.closed.Load(); n != 1 {
 		t.Fatalf("Close called %d times, want 1", n)
 	}

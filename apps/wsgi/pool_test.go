@@ -3,12 +3,14 @@ package wsgi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/asgo-dev/asgo/apps/internal/apptest"
 	"github.com/asgo-dev/asgo/apps/internal/httpx"
+	"github.com/asgo-dev/asgo/internal/testutil"
 	"github.com/asgo-dev/asgo/protocol/asgi"
 	"github.com/asgo-dev/asgo/protocol/asgi/asgitest"
 )
@@ -48,22 +50,17 @@ func TestSaturationAnswers503AtOnce(t *testing.T) {
 		b := newBlocker()
 		app, _ := newApp(t, b.handler, Config{Workers: 2, Backlog: 1, RetryAfter: 3 * time.Second})
 		var wg sync.WaitGroup
-		results := make(chan int, 3)
-		for range 3 { // two run, one waits in the queue
+		results := make(chan string, 3) // "200 <nil>" or what went wrong
+		for range 3 {                   // two run, one waits in the queue
 			wg.Add(1)
-			go func() {
+			go func() { // not the test's goroutine: it reports through results
 				defer wg.Done()
-				rec, err := serve(t, app, scopeFor(version, "GET", "/slow"), nil)
-				if err != nil {
-					t.Error(err)
-				}
-				results <- rec.Response().Status
+				rec, err := serveInBackground(app, scopeFor(version, "GET", "/slow"), nil)
+				results <- fmt.Sprint(rec.Response().Status, " ", err)
 			}()
 		}
 		b.waitRunning(t, 2)
-		for app.Pool().Queued() != 1 {
-			time.Sleep(time.Millisecond)
-		}
+		testutil.WaitFor(t, 5*time.Second, "one request queued", func() bool { return app.Pool().Queued() == 1 })
 		begin := time.Now()
 		rec, err := serve(t, app, scopeFor(version, "GET", "/fast"), nil)
 		took := time.Since(begin)
@@ -86,9 +83,9 @@ func TestSaturationAnswers503AtOnce(t *testing.T) {
 		close(b.release)
 		wg.Wait()
 		close(results)
-		for status := range results {
-			if status != 200 {
-				t.Fatalf("a queued or running request got %d", status)
+		for r := range results {
+			if r != "200 <nil>" {
+				t.Fatalf("a queued or running request got %s", r)
 			}
 		}
 	})
@@ -100,7 +97,7 @@ func TestNoBacklog(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_, _ = serve(t, app, scopeFor("1.1", "GET", "/slow"), nil)
+		_, _ = serveInBackground(app, scopeFor("1.1", "GET", "/slow"), nil)
 	}()
 	b.waitRunning(t, 1)
 	rec, _ := serve(t, app, scopeFor("1.1", "GET", "/fast"), nil)
@@ -178,7 +175,9 @@ func TestTimeoutAfterStartAborts(t *testing.T) {
 func TestClientGoneWhileHandlerRuns(t *testing.T) {
 	release := make(chan struct{})
 	body := &tracked{chunks: [][]byte{[]byte("x")}}
+	running := make(chan struct{})
 	app, _ := newApp(t, func(e Environ, start StartResponse) (Iterable, error) {
+		close(running)
 		<-release
 		return body, plain(start)
 	}, Config{})
@@ -188,7 +187,11 @@ func TestClientGoneWhileHandlerRuns(t *testing.T) {
 	go func() {
 		done <- app.ServeASGI(ctx, scopeFor("1.1", "GET", "/"), asgitest.Script(&asgi.HTTPDisconnect{}), rec.Send)
 	}()
-	time.Sleep(10 * time.Millisecond)
+	select {
+	case <-running:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the handler did not start")
+	}
 	cancel()
 	select {
 	case <-done:
@@ -211,7 +214,7 @@ func TestClientGoneWhileQueued(t *testing.T) {
 		}
 		return b.handler(e, start)
 	}, Config{Workers: 1})
-	go func() { _, _ = serve(t, app, scopeFor("1.1", "GET", "/slow"), nil) }()
+	go func() { _, _ = serveInBackground(app, scopeFor("1.1", "GET", "/slow"), nil) }()
 	b.waitRunning(t, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -219,15 +222,11 @@ func TestClientGoneWhileQueued(t *testing.T) {
 		rec := asgitest.NewRecorder(asgi.ScopeHTTP)
 		done <- app.ServeASGI(ctx, scopeFor("1.1", "GET", "/queued"), asgitest.Script(&asgi.HTTPDisconnect{}), rec.Send)
 	}()
-	for app.Pool().Queued() != 1 {
-		time.Sleep(time.Millisecond)
-	}
+	testutil.WaitFor(t, 5*time.Second, "the request queued", func() bool { return app.Pool().Queued() == 1 })
 	cancel()
 	<-done
 	close(b.release)
-	for app.Pool().Queued() != 0 || app.Pool().Busy() != 0 {
-		time.Sleep(time.Millisecond)
-	}
+	testutil.WaitFor(t, 5*time.Second, "the pool idle", func() bool { return app.Pool().Queued() == 0 && app.Pool().Busy() == 0 })
 	select {
 	case <-ran:
 		t.Fatal("the handler ran for a client that left while queued")

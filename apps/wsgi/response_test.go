@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/asgo-dev/asgo/apps/internal/apptest"
+	"github.com/asgo-dev/asgo/internal/testutil"
 	"github.com/asgo-dev/asgo/protocol/asgi"
 	"github.com/asgo-dev/asgo/protocol/asgi/asgitest"
 )
@@ -52,8 +53,8 @@ func TestHeadersWaitForFirstNonEmptyChunk(t *testing.T) {
 		}()
 		body.gate <- struct{}{} // empty chunk
 		body.gate <- struct{}{} // empty chunk
-		body.gate <- struct{}{} // "data": must be sent before the next Next returns
-		time.Sleep(20 * time.Millisecond)
+		body.gate <- struct{}{} // "data": must be sent before the next Next is called
+		testutil.WaitFor(t, 5*time.Second, "the fourth Next call", func() bool { return body.calls.Load() == 4 })
 		if n := len(strings.Fields(rec.String())); n != 2 {
 			t.Errorf("after the empty chunks and one data chunk %d messages were sent (%s), want start+body", n, rec)
 		}
@@ -78,7 +79,7 @@ func TestHeadersNotSentBeforeFirstChunk(t *testing.T) {
 	go func() {
 		done <- app.ServeASGI(context.Background(), scopeFor("1.1", "GET", "/"), asgitest.Script(&asgi.HTTPDisconnect{}), rec.Send)
 	}()
-	time.Sleep(20 * time.Millisecond)
+	testutil.WaitFor(t, 5*time.Second, "the first Next call", func() bool { return body.calls.Load() == 1 })
 	if rec.String() != "" {
 		t.Errorf("sent %q before the body yielded anything", rec)
 	}

@@ -11,10 +11,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/asgo-dev/asgo/internal/testutil"
 )
 
 var asgoBin string
@@ -38,8 +40,7 @@ func TestMain(m *testing.M) {
 type proc struct {
 	cmd  *exec.Cmd
 	addr string
-	mu   sync.Mutex
-	log  strings.Builder
+	log  testutil.LogBuffer // asgo's stderr
 	done chan error
 }
 
@@ -67,9 +68,7 @@ func startAsgoCmd(t *testing.T, args ...string) *proc {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			line := sc.Text()
-			p.mu.Lock()
-			p.log.WriteString(line + "\n")
-			p.mu.Unlock()
+			_, _ = p.log.Write([]byte(line + "\n"))
 			if m := listeningRE.FindStringSubmatch(line); m != nil {
 				select {
 				case addrCh <- m[1]:
@@ -95,11 +94,7 @@ func startAsgoCmd(t *testing.T, args ...string) *proc {
 	return p
 }
 
-func (p *proc) logs() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.log.String()
-}
+func (p *proc) logs() string { return p.log.String() }
 
 func (p *proc) url(path string) string { return "http://" + p.addr + path }
 
@@ -151,6 +146,7 @@ func TestGracefulShutdownOnSIGTERM(t *testing.T) {
 		err   error
 	}
 	results := make(chan result, n)
+	var inFlight atomic.Int32 // requests whose response has begun
 	for i := 0; i < n; i++ {
 		go func() {
 			resp, err := http.Get(p.url("/stream?n=5&delay=200"))
@@ -158,12 +154,13 @@ func TestGracefulShutdownOnSIGTERM(t *testing.T) {
 				results <- result{err: err}
 				return
 			}
+			inFlight.Add(1)
 			b, err := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			results <- result{string(b), resp.Close, err}
 		}()
 	}
-	time.Sleep(300 * time.Millisecond) // every request is in flight
+	testutil.WaitFor(t, 10*time.Second, fmt.Sprintf("%d responses begun", n), func() bool { return inFlight.Load() == n })
 	start := time.Now()
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

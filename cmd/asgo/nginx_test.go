@@ -23,6 +23,8 @@ import (
 	"testing"
 	"text/template"
 	"time"
+
+	"github.com/asgo-dev/asgo/internal/testutil"
 )
 
 // These tests put a real nginx in front of asgo as a reverse proxy, the way it is
@@ -38,26 +40,8 @@ type ngxProxy struct {
 	dir      string // -p prefix: config, pid, logs, temp paths
 	errorLog string
 	cmd      *exec.Cmd
-	out      *lockedBuffer // nginx's own stdout and stderr
+	out      *testutil.LogBuffer // nginx's own stdout and stderr
 	done     chan error
-}
-
-// lockedBuffer is a bytes.Buffer safe for concurrent use.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // nginxBinary finds nginx on PATH or in /usr/sbin, failing the test when it is missing.
@@ -120,7 +104,7 @@ func runNginx(t *testing.T, bin string, tmpl *template.Template, dir, upstream s
 		addr:     fmt.Sprintf("127.0.0.1:%d", freePort(t)),
 		dir:      dir,
 		errorLog: filepath.Join(dir, "error.log"),
-		out:      &lockedBuffer{},
+		out:      &testutil.LogBuffer{},
 		done:     make(chan error, 1),
 	}
 	os.Remove(n.errorLog)
@@ -167,7 +151,9 @@ func (n *ngxProxy) writeConf(tmpl *template.Template, path, upstream string) err
 	return f.Close()
 }
 
-// waitReady polls nginx's port until it accepts a connection or nginx exits.
+// waitReady polls nginx's port until it accepts a connection or nginx exits. It returns
+// an error rather than failing the test (as testutil.WaitFor would): runNginx's caller
+// retries on another port when nginx could not bind.
 func (n *ngxProxy) waitReady(limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
@@ -293,20 +279,18 @@ var ngxAccessRE = regexp.MustCompile(`msg="127\.0\.0\.1:(\d+) - \\"GET / HTTP/1\
 // waitAccessLines waits until asgo logged want GET / lines and returns their client ports.
 func waitAccessLines(t *testing.T, p *proc, want int) []string {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		var ports []string
+	var ports []string
+	testutil.WaitFor(t, 5*time.Second, fmt.Sprintf("%d GET / lines in asgo's log", want), func() bool {
+		ports = ports[:0]
 		for _, m := range ngxAccessRE.FindAllStringSubmatch(p.logs(), -1) {
 			ports = append(ports, m[1])
 		}
-		if len(ports) >= want || time.Now().After(deadline) {
-			if len(ports) != want {
-				t.Fatalf("asgo logged %d GET / lines, want %d", len(ports), want)
-			}
-			return ports
-		}
-		time.Sleep(20 * time.Millisecond)
+		return len(ports) >= want
+	})
+	if len(ports) != want {
+		t.Fatalf("asgo logged %d GET / lines, want %d", len(ports), want)
 	}
+	return ports
 }
 
 func TestNginxUpstreamKeepAliveIsReused(t *testing.T) {
