@@ -10,12 +10,12 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/asgo-dev/asgo"
+	"github.com/asgo-dev/asgo/internal/testutil"
 	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
@@ -87,16 +87,16 @@ func (a *lifecycleApp) upload(ctx context.Context, receive asgi.Receive, send as
 type served struct {
 	addr string
 	done chan error
-	log  *bytes.Buffer
+	log  *testutil.LogBuffer
 }
 
 // serve runs asgo.Serve on 127.0.0.1:0 until ctx is cancelled.
 func serve(t *testing.T, ctx context.Context, app asgi.App, cfg asgo.Config) *served {
 	t.Helper()
-	s := &served{done: make(chan error, 1), log: &bytes.Buffer{}}
+	s := &served{done: make(chan error, 1), log: &testutil.LogBuffer{}}
 	ready := make(chan string, 1)
 	cfg.Server.Binds = []string{"127.0.0.1:0"}
-	cfg.Server.Logger = slog.New(slog.NewTextHandler(&lockedWriter{w: s.log}, nil))
+	cfg.Server.Logger = slog.New(slog.NewTextHandler(s.log, nil))
 	cfg.OnReady = func(addrs []net.Addr) { ready <- addrs[0].String() }
 	go func() { s.done <- asgo.Serve(ctx, app, cfg) }()
 	select {
@@ -225,16 +225,4 @@ func TestCommandExitStatuses(t *testing.T) {
 			}
 		})
 	}
-}
-
-// lockedWriter serialises writes to w; read w only after Serve returned.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
