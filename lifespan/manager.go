@@ -29,7 +29,9 @@ type Config struct {
 	ShutdownTimeout time.Duration
 }
 
-func (c Config) normalized() Config {
+// Normalize returns c with every unset (zero or negative) timeout replaced by its
+// default, the values a Manager made with c uses.
+func (c Config) Normalize() Config {
 	if c.StartupTimeout <= 0 {
 		c.StartupTimeout = DefaultStartupTimeout
 	}
@@ -90,7 +92,7 @@ func New(app asgi.App, cfg Config, log *slog.Logger) *Manager {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Manager{
 		app:    app,
-		cfg:    cfg.normalized(),
+		cfg:    cfg.Normalize(),
 		log:    log,
 		scope:  &asgi.LifespanScope{ASGI: asgi.DefaultInfo, State: make(map[string]any)},
 		inbox:  make(chan asgi.Message, 2),

@@ -445,7 +445,7 @@ func TestParseMode(t *testing.T) {
 }
 
 func TestConfigDefaults(t *testing.T) {
-	c := Config{}.normalized()
+	c := Config{}.Normalize()
 	if c.StartupTimeout != 60*time.Second || c.ShutdownTimeout != 30*time.Second || c.Mode != Auto {
 		t.Fatalf("%+v", c)
 	}

@@ -38,7 +38,10 @@ type Config struct {
 	Errors io.Writer
 }
 
-func (c Config) normalize() Config {
+// Normalize returns c with every unset field replaced by its default (a zero Timeout,
+// a zero or negative RetryAfter, a nil Logger or Errors), the values an App made
+// with c uses.
+func (c Config) Normalize() Config {
 	if c.Timeout == 0 {
 		c.Timeout = 30 * time.Second
 	}
@@ -69,7 +72,7 @@ type App struct {
 // New returns an App serving h. Unless cfg.Pool is set it starts its own pool of
 // cfg.Workers goroutines; Close stops it.
 func New(h Handler, cfg Config) *App {
-	cfg = cfg.normalize()
+	cfg = cfg.Normalize()
 	a := &App{handler: h, cfg: cfg, pool: cfg.Pool}
 	if a.pool == nil {
 		a.pool = NewPool(PoolConfig{Workers: cfg.Workers, Backlog: cfg.Backlog})
