@@ -54,8 +54,9 @@ lint: $(BIN)/staticcheck
 	$(BIN)/staticcheck ./...
 	@out=$$(gofmt -l . ); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-# Import rules from DESIGN.md: protocol/asgi imports nothing of ours; only eventloop imports
-# gnet; wire packages do not import each other; apps and lifespan import only the contract.
+# Import rules (docs/ARCHITECTURE.md): protocol/asgi imports nothing of ours; only eventloop
+# imports gnet; wire packages do not import each other; lifespan imports only the contract;
+# apps import only the contract, lifespan and other apps.
 depcheck:
 	@$(GO) run ./internal/depcheck
 

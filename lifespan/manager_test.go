@@ -119,7 +119,7 @@ func TestStartupTimeout(t *testing.T) {
 				t.Fatalf("timed out after %v", d)
 			}
 			select {
-			case <-m.ctx.Done():
+			case <-m.call.ctx.Done():
 			default:
 				t.Fatal("app context not cancelled after the timeout")
 			}
