@@ -10,6 +10,7 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PKGS := curl wrk nghttp2-client python3-websockets python3-h2 python3-httpx \
             nginx-light chromium util-linux procps
 H2SPEC_VERSION := v2.2.1+incompatible
+STATICCHECK_VERSION := v0.8.2
 
 # Packages whose tests also run under the race detector.
 RACE_PKGS := ./protocol/... ./eventloop/... ./lifespan/...
@@ -35,22 +36,27 @@ apt-deps:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-go-tools: $(BIN)/h2spec
+go-tools: $(BIN)/h2spec $(BIN)/staticcheck
 
 $(BIN)/h2spec:
 	GOBIN=$(BIN) $(GO) install github.com/summerwind/h2spec/cmd/h2spec@$(H2SPEC_VERSION)
+
+$(BIN)/staticcheck:
+	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 test: deps lint depcheck build
 	$(GO) test -race -count=1 $(RACE_PKGS)
 	$(GO) test -count=1 -timeout 20m ./...
 	$(MAKE) -C bench test ASGO=$(BIN)/asgo
 
-lint:
+lint: $(BIN)/staticcheck
 	$(GO) vet ./...
+	$(BIN)/staticcheck ./...
 	@out=$$(gofmt -l . ); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-# Import rules from DESIGN.md: protocol/asgi imports nothing of ours; only eventloop imports
-# gnet; wire packages do not import each other; apps and lifespan import only the contract.
+# Import rules (docs/ARCHITECTURE.md): protocol/asgi imports nothing of ours; only eventloop
+# imports gnet; wire packages do not import each other; lifespan imports only the contract;
+# apps import only the contract, lifespan and other apps.
 depcheck:
 	@$(GO) run ./internal/depcheck
 

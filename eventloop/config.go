@@ -132,7 +132,7 @@ func (cfg Config) Normalize() Config {
 	if cfg.WriteLowWater <= 0 || cfg.WriteLowWater >= cfg.WriteHighWater {
 		cfg.WriteLowWater = cfg.WriteHighWater / 4
 	}
-	cfg.HTTP1 = cfg.HTTP1.Normalized()
+	cfg.HTTP1 = cfg.HTTP1.Normalize()
 	if cfg.MaxConnections <= 0 {
 		cfg.MaxConnections = defaultMaxConnections()
 	}

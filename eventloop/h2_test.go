@@ -23,6 +23,8 @@ import (
 	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
+//lint:file-ignore SA1019 x/net's own deprecated h2c client is a peer independent of net/http's HTTP/2
+
 // h2cClient returns an HTTP/2 client speaking h2c with prior knowledge.
 func h2cClient() *http.Client {
 	return &http.Client{Transport: &http2.Transport{

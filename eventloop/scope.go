@@ -25,7 +25,7 @@ func buildHTTPScope(c *conn, req *h1.Request) *asgi.HTTPScope {
 		HTTPVersion: version,
 		Method:      methodString(req.Method),
 		Scheme:      "http",
-		Path:        c.srv.cfg.RootPath + decodePath(req.Path),
+		Path:        c.srv.cfg.RootPath + asgi.DecodePath(req.Path),
 		RawPath:     cloneBytes(req.Path),
 		QueryString: cloneBytes(req.Query),
 		RootPath:    c.srv.cfg.RootPath,

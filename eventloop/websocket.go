@@ -191,7 +191,7 @@ func buildWebSocketScope(c *conn, req *h1.Request, subprotocols []string) *asgi.
 		ASGI:         asgi.DefaultInfo,
 		HTTPVersion:  "1.1",
 		Scheme:       "ws",
-		Path:         c.srv.cfg.RootPath + decodePath(req.Path),
+		Path:         c.srv.cfg.RootPath + asgi.DecodePath(req.Path),
 		RawPath:      cloneBytes(req.Path),
 		QueryString:  cloneBytes(req.Query),
 		RootPath:     c.srv.cfg.RootPath,

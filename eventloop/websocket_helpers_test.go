@@ -341,7 +341,7 @@ func (w *wsClient) close(code int, reason string) {
 func (w *wsClient) read() ws.Frame {
 	w.t.Helper()
 	_ = w.c.SetReadDeadline(time.Now().Add(10 * time.Second))
-	f, err := ws.ReadFrame(w.br)
+	f, err := ws.ReadFrame(w.br) //lint:ignore SA1019 the frames come from the server under test, with its own size limits
 	if err != nil {
 		w.t.Fatalf("reading frame: %v", err)
 	}

@@ -479,7 +479,7 @@ func TestWebSocketKeepaliveSuspendedWhileAppNotReading(t *testing.T) {
 	}
 	_ = c.c.SetReadDeadline(time.Now().Add(time.Second))
 	for {
-		f, err := ws.ReadFrame(c.br)
+		f, err := ws.ReadFrame(c.br) //lint:ignore SA1019 the frames come from the server under test, with its own size limits
 		if err != nil {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {

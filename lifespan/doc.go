@@ -4,6 +4,10 @@
 // state map the app fills during startup (copied into every request scope by servers
 // with asgi.CopyState).
 //
+// Manager is the server's side. Call, under it, drives one app's lifespan call (its
+// goroutine, Receive and Send, and the order of the phases) without modes, default
+// timeouts or logging; composite apps (apps/fanout) use it to drive their members.
+//
 // # Modes
 //
 // Auto (the default) runs the protocol and tolerates apps that do not support it: an app

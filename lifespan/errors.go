@@ -17,8 +17,9 @@ var ErrUnsupported = errors.New("lifespan: app does not support the lifespan pro
 // ErrReused is returned by a second call of Startup: a Manager runs the protocol once.
 var ErrReused = errors.New("lifespan: Startup called more than once")
 
-// errExited ends a phase whose app returned nil without replying.
-var errExited = errors.New("lifespan: app returned before replying")
+// ErrExited is the Err of a Call's Reply when the app returned nil without replying
+// to the phase's message.
+var ErrExited = errors.New("lifespan: app returned before replying")
 
 // FailedError reports lifespan.startup.failed or lifespan.shutdown.failed from the app.
 // Message is the app's own text (possibly empty).

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -29,7 +28,9 @@ type Config struct {
 	ShutdownTimeout time.Duration
 }
 
-func (c Config) normalized() Config {
+// Normalize returns c with every unset (zero or negative) timeout replaced by its
+// default, the values a Manager made with c uses.
+func (c Config) Normalize() Config {
 	if c.StartupTimeout <= 0 {
 		c.StartupTimeout = DefaultStartupTimeout
 	}
@@ -50,36 +51,24 @@ const (
 	stageStopped              // Shutdown ran
 )
 
-// event ends a phase: a valid reply in msg, or err (a contract error, the app's error
-// or panic, or errExited).
-type event struct {
-	msg asgi.Message
-	err error
-}
-
-// Manager runs one app's lifespan protocol.
+// Manager runs one app's lifespan protocol: a Call with the Mode's policy, the
+// timeouts and the log lines.
 //
 // Concurrency: Startup and then Shutdown are called once each, from one goroutine (the
 // server's main goroutine); Shutdown must not run while Startup has not returned (cancel
 // Startup's context instead). State may be called from any goroutine once Startup has
-// returned. The app's own goroutine talks to the Manager through its receive and send,
-// which are synchronised internally.
+// returned. The app's own goroutine talks to the Manager's Call through its receive and
+// send, which are synchronised internally.
 type Manager struct {
-	app    asgi.App
-	cfg    Config
-	log    *slog.Logger
-	scope  *asgi.LifespanScope
-	inbox  chan asgi.Message // server-to-app messages; at most one per phase
-	result chan event        // one event per phase; capacity 1, so never blocks
-	ctx    context.Context   // the app's context, cancelled when the protocol ends
-	cancel context.CancelFunc
+	app   asgi.App
+	cfg   Config
+	log   *slog.Logger
+	scope *asgi.LifespanScope
+	call  *Call // set by Startup before it leaves stageIdle
 
 	// Guarded by mu:
-	mu      sync.Mutex
-	stage   stage
-	order   asgi.LifespanOrder // idle once the current phase has its event
-	exited  bool
-	exitErr error
+	mu    sync.Mutex
+	stage stage
 }
 
 // New returns a Manager for app. A nil log discards the Manager's messages.
@@ -87,16 +76,11 @@ func New(app asgi.App, cfg Config, log *slog.Logger) *Manager {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	return &Manager{
-		app:    app,
-		cfg:    cfg.normalized(),
-		log:    log,
-		scope:  &asgi.LifespanScope{ASGI: asgi.DefaultInfo, State: make(map[string]any)},
-		inbox:  make(chan asgi.Message, 2),
-		result: make(chan event, 1),
-		ctx:    ctx,
-		cancel: cancel,
+		app:   app,
+		cfg:   cfg.Normalize(),
+		log:   log,
+		scope: &asgi.LifespanScope{ASGI: asgi.DefaultInfo, State: make(map[string]any)},
 	}
 }
 
@@ -120,17 +104,16 @@ func (m *Manager) Startup(ctx context.Context) error {
 		return ErrReused
 	}
 	m.log.Info("Waiting for application startup.")
-	go m.serve()
-	ev, err := m.await(ctx, &asgi.LifespanStartup{}, m.cfg.StartupTimeout)
+	m.call = Start(context.Background(), m.app, m.scope, m.exited)
+	r, err := m.call.Startup(ctx, m.cfg.StartupTimeout)
 	if err != nil {
 		m.end(stageInert)
-		return err
+		return waitError(err, &asgi.LifespanStartup{})
 	}
-	return m.startupOutcome(ev)
+	return m.startupOutcome(r)
 }
 
-// begin moves from idle to startup and arms the startup phase before the app runs, so
-// a reply sent at once is accepted; false when Startup ran before.
+// begin moves from idle to startup; false when Startup ran before.
 func (m *Manager) begin() bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -138,7 +121,6 @@ func (m *Manager) begin() bool {
 		return false
 	}
 	m.stage = stageStartup
-	m.order.State = asgi.LifespanStartingUp
 	return true
 }
 
@@ -151,11 +133,11 @@ func (m *Manager) setStage(s stage) {
 // end sets the final stage and cancels the app's context.
 func (m *Manager) end(s stage) {
 	m.setStage(s)
-	m.cancel()
+	m.call.Cancel()
 }
 
-func (m *Manager) startupOutcome(ev event) error {
-	switch msg := ev.msg.(type) {
+func (m *Manager) startupOutcome(r Reply) error {
+	switch msg := r.Msg.(type) {
 	case *asgi.LifespanStartupComplete:
 		m.setStage(stageRunning)
 		m.log.Info("Application startup complete.")
@@ -167,10 +149,10 @@ func (m *Manager) startupOutcome(ev event) error {
 	m.end(stageInert)
 	if m.cfg.Mode == Auto {
 		m.log.Info("ASGI 'lifespan' protocol appears unsupported.")
-		m.log.Debug("lifespan: app ended the protocol before replying to startup", "error", ev.err)
+		m.log.Debug("lifespan: app ended the protocol before replying to startup", "error", r.Err)
 		return nil
 	}
-	return fmt.Errorf("%w: %w", ErrUnsupported, ev.err)
+	return fmt.Errorf("%w: %w", ErrUnsupported, r.Err)
 }
 
 // Shutdown sends lifespan.shutdown and waits for the reply, the app's return, the
@@ -187,135 +169,55 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 	if !running {
 		return nil
 	}
-	defer m.cancel()
+	defer m.call.Cancel()
 	m.log.Info("Waiting for application shutdown.")
-	ev, armed := m.armShutdown()
-	if armed {
-		var err error
-		if ev, err = m.await(ctx, &asgi.LifespanShutdown{}, m.cfg.ShutdownTimeout); err != nil {
-			return err
-		}
+	r, err := m.call.Shutdown(ctx, m.cfg.ShutdownTimeout)
+	if err != nil {
+		return waitError(err, &asgi.LifespanShutdown{})
 	}
-	if err := shutdownOutcome(ev); err != nil {
+	if err := shutdownOutcome(r); err != nil {
 		return err
 	}
 	m.log.Info("Application shutdown complete.")
 	return nil
 }
 
-func shutdownOutcome(ev event) error {
-	switch msg := ev.msg.(type) {
+func shutdownOutcome(r Reply) error {
+	switch msg := r.Msg.(type) {
 	case *asgi.LifespanShutdownComplete:
 		return nil
 	case *asgi.LifespanShutdownFailed:
 		return &FailedError{Phase: "shutdown", Message: msg.Message}
 	}
-	if ev.err == nil || errors.Is(ev.err, errExited) {
+	if r.Err == nil || errors.Is(r.Err, ErrExited) {
 		return nil
 	}
-	return fmt.Errorf("lifespan: shutdown: %w", ev.err)
+	return fmt.Errorf("lifespan: shutdown: %w", r.Err)
 }
 
-// armShutdown opens the shutdown phase and reports true. An app that already returned
-// ends the phase at once: armShutdown then returns its exit event and false.
-func (m *Manager) armShutdown() (event, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.exited {
-		return event{err: exitEvent(m.exitErr)}, false
-	}
-	m.order.State = asgi.LifespanShuttingDown
-	return event{}, true
-}
-
-// await sends msg for the armed phase and waits for the phase's event, the timeout or
-// ctx.
-func (m *Manager) await(ctx context.Context, msg asgi.Message, timeout time.Duration) (event, error) {
-	m.inbox <- msg
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	select {
-	case ev := <-m.result:
-		return ev, nil
-	case <-t.C:
-		return m.abandon(fmt.Errorf("%w: no reply to '%s' within %v", ErrTimeout, msg.Type(), timeout))
-	case <-ctx.Done():
-		return m.abandon(fmt.Errorf("lifespan: waiting for the reply to '%s': %w", msg.Type(), ctx.Err()))
-	}
-}
-
-// abandon stops waiting for the current phase. If the phase's event arrived in the
-// meantime it wins over err.
-func (m *Manager) abandon(err error) (event, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if !m.order.Waiting() {
-		return <-m.result, nil // settled: the event is buffered
-	}
-	m.order.State = asgi.LifespanIdle
-	return event{}, err
-}
-
-func exitEvent(err error) error {
-	if err == nil {
-		return errExited
-	}
-	return err
-}
-
-// serve runs the app's lifespan call. It is the app goroutine.
-func (m *Manager) serve() {
-	var err error
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("lifespan: app panicked: %v", r)
-			m.log.Debug("lifespan: app panic", "panic", r, "stack", string(debug.Stack()))
-		}
-		m.exit(err)
-	}()
-	err = m.app.ServeASGI(m.ctx, m.scope, m.receive, m.send)
-}
-
-// exit records the app's return and ends the current phase with it.
-func (m *Manager) exit(err error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.exited, m.exitErr = true, err
-	if !m.order.Waiting() && m.stage == stageRunning && err != nil {
-		m.log.Error("lifespan: app returned an error after startup", "error", err)
-	}
-	m.settleLocked(event{err: exitEvent(err)})
-}
-
-// settleLocked delivers ev as the end of the current phase unless it already has one.
-func (m *Manager) settleLocked(ev event) {
-	if m.order.Waiting() {
-		m.order.State = asgi.LifespanIdle
-		m.result <- ev
-	}
-}
-
-// receive is the app's Receive.
-func (m *Manager) receive(ctx context.Context) (asgi.Message, error) {
-	select {
-	case msg := <-m.inbox:
-		return msg, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-m.ctx.Done():
-		return nil, m.ctx.Err()
-	}
-}
-
-// send is the app's Send: it accepts the one reply the current phase expects. Any
-// other message is refused and ends the phase with the contract error.
-func (m *Manager) send(_ context.Context, msg asgi.Message) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := m.order.Check(msg); err != nil {
-		m.settleLocked(event{err: err})
+// waitError words the error of a wait for the reply to msg: a timeout as the Call
+// reported it, the end of the caller's context with what was awaited.
+func waitError(err error, msg asgi.Message) error {
+	if errors.Is(err, ErrTimeout) {
 		return err
 	}
-	m.result <- event{msg: msg} // the reply ended the phase; result has room for it
-	return nil
+	return fmt.Errorf("lifespan: waiting for the reply to '%s': %w", msg.Type(), err)
+}
+
+// exited is the Call's exit hook: it logs a panic's stack, and an app that returned an
+// error after its startup completed while no phase was waiting.
+func (m *Manager) exited(err error, endedPhase bool) {
+	var pe *PanicError
+	if errors.As(err, &pe) {
+		m.log.Debug("lifespan: app panic", "panic", pe.Value, "stack", string(pe.Stack))
+	}
+	if err == nil || endedPhase {
+		return
+	}
+	m.mu.Lock()
+	running := m.stage == stageRunning
+	m.mu.Unlock()
+	if running {
+		m.log.Error("lifespan: app returned an error after startup", "error", err)
+	}
 }

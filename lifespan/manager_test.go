@@ -119,7 +119,7 @@ func TestStartupTimeout(t *testing.T) {
 				t.Fatalf("timed out after %v", d)
 			}
 			select {
-			case <-m.ctx.Done():
+			case <-m.call.ctx.Done():
 			default:
 				t.Fatal("app context not cancelled after the timeout")
 			}
@@ -447,7 +447,7 @@ func TestParseMode(t *testing.T) {
 }
 
 func TestConfigDefaults(t *testing.T) {
-	c := Config{}.normalized()
+	c := Config{}.Normalize()
 	if c.StartupTimeout != 60*time.Second || c.ShutdownTimeout != 30*time.Second || c.Mode != Auto {
 		t.Fatalf("%+v", c)
 	}

@@ -48,7 +48,9 @@ type Config struct {
 	MaxMembers int
 }
 
-func (c Config) normalize() Config {
+// Normalize returns c with every unset (zero or negative) limit replaced by its
+// default, the values a Room made with c enforces.
+func (c Config) Normalize() Config {
 	if c.QueueMessages <= 0 {
 		c.QueueMessages = DefaultQueueMessages
 	}
@@ -72,7 +74,7 @@ type Room struct {
 
 // New returns an empty room.
 func New(cfg Config) *Room {
-	return &Room{cfg: cfg.normalize(), members: make(map[member]struct{})}
+	return &Room{cfg: cfg.Normalize(), members: make(map[member]struct{})}
 }
 
 // member is one connection in the room. deliver hands it a broadcast and never

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/asgo-dev/asgo/lifespan"
 	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
@@ -119,7 +120,7 @@ func startAll(ctx context.Context, scope *asgi.LifespanScope, members []Member) 
 			shutdownAll(ctx, started)
 			return nil, "", err
 		}
-		switch msg := ev.msg.(type) {
+		switch msg := ev.Msg.(type) {
 		case *asgi.LifespanStartupComplete:
 			started = append(started, c)
 		case *asgi.LifespanStartupFailed:
@@ -151,17 +152,17 @@ func shutdownAll(ctx context.Context, started []*child) ([]string, error) {
 
 // shutdownFailure returns the failure text for a member's answer to shutdown, or ""
 // when it shut down cleanly (a reply of complete, or returning without error).
-func shutdownFailure(name string, ev event) string {
-	switch msg := ev.msg.(type) {
+func shutdownFailure(name string, ev lifespan.Reply) string {
+	switch msg := ev.Msg.(type) {
 	case *asgi.LifespanShutdownComplete:
 		return ""
 	case *asgi.LifespanShutdownFailed:
 		return label(name, msg.Message, "shutdown failed")
 	}
-	if ev.err == nil || errors.Is(ev.err, errExited) {
+	if ev.Err == nil || errors.Is(ev.Err, lifespan.ErrExited) {
 		return ""
 	}
-	return label(name, ev.err.Error(), "")
+	return label(name, ev.Err.Error(), "")
 }
 
 func label(name, msg, fallback string) string {

@@ -271,7 +271,7 @@ func TestLifespanExpectsStartup(t *testing.T) {
 	}
 }
 
-type ptrApp struct{ id int } // not zero-sized: distinct pointers differ
+type ptrApp struct{ _ int } // not zero-sized: distinct pointers differ
 
 func (*ptrApp) ServeASGI(context.Context, asgi.Scope, asgi.Receive, asgi.Send) error { return nil }
 

@@ -40,7 +40,10 @@ type Config struct {
 	Errors io.Writer
 }
 
-func (c Config) normalize() Config {
+// Normalize returns c with every unset field replaced by its default (a zero Timeout,
+// a zero or negative RetryAfter, a nil Logger or Errors), the values an App made
+// with c uses.
+func (c Config) Normalize() Config {
 	if c.Timeout == 0 {
 		c.Timeout = 30 * time.Second
 	}
@@ -81,7 +84,7 @@ func New(h Handler, cfg Config) *App {
 // start completes the Config with the process defaults and builds the pool.
 func (a *App) start() {
 	a.started.Do(func() {
-		cfg := a.given.withDefaults(processDefaults.Load()).normalize()
+		cfg := a.given.withDefaults(processDefaults.Load()).Normalize()
 		a.cfg, a.pool = cfg, cfg.Pool
 		if a.pool == nil {
 			a.pool = NewPool(PoolConfig{Workers: cfg.Workers, Backlog: cfg.Backlog})

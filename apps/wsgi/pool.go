@@ -15,7 +15,10 @@ type PoolConfig struct {
 	Backlog int
 }
 
-func (c PoolConfig) normalize() PoolConfig {
+// Normalize returns c with its defaults filled in (Workers 10 if zero or negative,
+// Backlog 64 if zero) and a negative Backlog made 0 (no waiting room), the values a
+// Pool made with c uses.
+func (c PoolConfig) Normalize() PoolConfig {
 	if c.Workers <= 0 {
 		c.Workers = 10
 	}
@@ -59,7 +62,7 @@ type Pool struct {
 // NewPool returns a pool of cfg.Workers worker goroutines, started on first use (so an
 // app that is built but never serves costs no goroutines). Close stops them.
 func NewPool(cfg PoolConfig) *Pool {
-	cfg = cfg.normalize()
+	cfg = cfg.Normalize()
 	return &Pool{jobs: make(chan Job, cfg.Workers+cfg.Backlog), workers: cfg.Workers,
 		capacity: int32(cfg.Workers + cfg.Backlog)}
 }

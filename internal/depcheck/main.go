@@ -1,13 +1,20 @@
-// Command depcheck enforces asgo's import rules (see docs/ARCHITECTURE.md):
+// Command depcheck enforces asgo's import rules (see docs/ARCHITECTURE.md) on the
+// packages of the main module:
 //
-//   - protocol/asgi imports no other package of this module;
-//   - only eventloop (and cmd, bench) may import gnet;
-//   - wire packages under protocol/ do not import each other, except protocol/asgi,
-//     protocol/internal/... and the protocol selector protocol/auto;
-//   - apps/... and lifespan import only protocol/asgi (and their own subpackages);
-//   - nothing imports cmd/... or bench/....
+//   - protocol/asgi imports no other package of this module and nothing outside the
+//     standard library;
+//   - only eventloop (and cmd/...) may import gnet;
+//   - wire packages under protocol/ (h1, h2, websocket) do not import each other; any of
+//     them may import protocol/asgi and protocol/internal/...;
+//   - lifespan imports only protocol/asgi;
+//   - apps/... import only protocol/asgi, lifespan (the lifespan driver that apps/fanout
+//     runs per member) and apps/...;
+//   - nothing imports cmd/....
 //
-// It reads `go list -deps -json ./...` and exits 1 listing every violation.
+// bench/ is its own module and not checked: it may import everything.
+//
+// It reads `go list -json ./...` (the direct imports of non-test files) and exits 1
+// listing every violation.
 package main
 
 import (
@@ -88,8 +95,6 @@ func check(importer, imp string) string {
 		if !under(target, "protocol/asgi") {
 			return "protocol/asgi imports nothing of ours"
 		}
-	case under(importer, "protocol/auto"):
-		// The protocol selector may see every wire package.
 	case under(importer, "protocol"):
 		if under(target, "protocol/asgi") || under(target, "protocol/internal") {
 			return ""
@@ -97,14 +102,14 @@ func check(importer, imp string) string {
 		if wire(importer) != wire(target) {
 			return "wire packages do not import each other"
 		}
-	case under(importer, "apps"), under(importer, "lifespan"):
-		if under(target, "protocol/asgi") || under(target, "apps") && !under(importer, "lifespan") {
-			return ""
+	case under(importer, "lifespan"):
+		if !under(target, "protocol/asgi") && !under(target, "lifespan") {
+			return "lifespan imports only the contract"
 		}
-		if under(target, "lifespan") && under(importer, "lifespan") {
-			return ""
+	case under(importer, "apps"):
+		if !under(target, "protocol/asgi") && !under(target, "lifespan") && !under(target, "apps") {
+			return "apps import only the contract, lifespan and other apps"
 		}
-		return "apps and lifespan import only the contract"
 	}
 	return ""
 }

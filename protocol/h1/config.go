@@ -37,9 +37,9 @@ type Config struct {
 	MaxHeaders int
 }
 
-// Normalized returns c with every unset (zero or negative) limit replaced by its
+// Normalize returns c with every unset (zero or negative) limit replaced by its
 // default, the values a Parser initialised with c enforces.
-func (c Config) Normalized() Config {
+func (c Config) Normalize() Config {
 	if c.MaxHeadBytes <= 0 {
 		c.MaxHeadBytes = DefaultMaxHeadBytes
 	}

@@ -1,9 +1,8 @@
 package h1
 
 import (
-	"bytes"
-
 	"github.com/asgo-dev/asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/internal/headerlist"
 )
 
 // fieldState collects what the framing and connection fields of one head say.
@@ -55,7 +54,7 @@ func (f *fieldState) add(name, value []byte) *Error {
 // values; values differing from earlier ones are a conflict.
 func (f *fieldState) addContentLength(value []byte) *Error {
 	for {
-		elem, rest, more := cutListElem(value)
+		elem, rest, more := headerlist.Cut(value)
 		n, ok := parseDecimal(elem)
 		if !ok {
 			return ErrInvalidContentLength
@@ -76,7 +75,7 @@ func (f *fieldState) addTransferEncoding(value []byte) {
 	f.teSeen = true
 	for len(value) > 0 {
 		var elem []byte
-		elem, value = nextListElem(value)
+		elem, value, _ = headerlist.Cut(value)
 		if len(elem) == 0 {
 			continue
 		}
@@ -94,7 +93,7 @@ func (f *fieldState) addTransferEncoding(value []byte) {
 func (f *fieldState) addConnection(value []byte) {
 	for len(value) > 0 {
 		var opt []byte
-		opt, value = nextListElem(value)
+		opt, value, _ = headerlist.Cut(value)
 		switch {
 		case asgi.EqualFold(opt, "close"):
 			f.connClose = true
@@ -166,21 +165,6 @@ func (p *Parser) startBody() {
 	default:
 		p.setState(stateEnd)
 	}
-}
-
-// nextListElem returns the first element of a comma-separated list, without OWS, and
-// the rest after the comma (nil at the end).
-func nextListElem(list []byte) (elem, rest []byte) {
-	elem, rest, _ = cutListElem(list)
-	return elem, rest
-}
-
-// cutListElem is nextListElem that also reports whether a comma followed the element.
-func cutListElem(list []byte) (elem, rest []byte, more bool) {
-	if i := bytes.IndexByte(list, ','); i >= 0 {
-		return trimOWS(list[:i]), list[i+1:], true
-	}
-	return trimOWS(list), nil, false
 }
 
 // parseDecimal parses 1*DIGIT into a non-negative int64.

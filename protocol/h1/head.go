@@ -3,6 +3,8 @@ package h1
 import (
 	"bytes"
 	"encoding/binary"
+
+	"github.com/asgo-dev/asgo/protocol/internal/headerlist"
 )
 
 // parseHead waits for a complete head, then parses it in one pass.
@@ -168,7 +170,7 @@ func parseField(line []byte) ([]byte, []byte, *Error) {
 	if !lowerToken(name) {
 		return nil, nil, ErrInvalidHeaderName
 	}
-	value := trimOWS(line[colon+1:])
+	value := headerlist.TrimOWS(line[colon+1:])
 	if !validFieldValue(value) {
 		return nil, nil, ErrInvalidHeaderValue
 	}
@@ -211,17 +213,6 @@ func validFieldBytes(v []byte) bool {
 		}
 	}
 	return true
-}
-
-// trimOWS removes leading and trailing SP and HTAB.
-func trimOWS(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
 }
 
 // tokenLower maps each tchar to its lower-case form and every other byte to 0.

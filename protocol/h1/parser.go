@@ -111,7 +111,7 @@ func (p *Parser) Init(cfg Config) {
 	if ends == nil {
 		ends = make([]int, 0, 17)
 	}
-	*p = Parser{cfg: cfg.Normalized(), trailers: tr[:0], lineEnds: ends[:0]}
+	*p = Parser{cfg: cfg.Normalize(), trailers: tr[:0], lineEnds: ends[:0]}
 	p.req.Headers = hdr
 	p.req.reset()
 }

@@ -245,7 +245,7 @@ func TestEventString(t *testing.T) {
 }
 
 func TestConfigDefaults(t *testing.T) {
-	got := Config{MaxHeaders: 7}.Normalized()
+	got := Config{MaxHeaders: 7}.Normalize()
 	want := Config{MaxHeadBytes: 64 << 10, MaxRequestLine: 8 << 10, MaxHeaders: 7}
 	if got != want {
 		t.Fatalf("got %+v", got)
@@ -268,7 +268,7 @@ func TestZeroValueParser(t *testing.T) {
 	if _, ev, err := p.Parse([]byte("GET / HTTP/1.1\r\nHost: h\r\n\r\n")); ev != EventHead || err != nil {
 		t.Fatalf("%v %v", ev, err)
 	}
-	if p.cfg != (Config{}).Normalized() {
+	if p.cfg != (Config{}).Normalize() {
 		t.Fatalf("config %+v", p.cfg)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/asgo-dev/asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/internal/headerlist"
 )
 
 // Continue100 is the interim response the loop writes when the app first asks for the
@@ -82,12 +83,12 @@ func (r *Response) addHeader(name, value []byte) error {
 	case asgi.EqualFold(name, "content-length"):
 		return r.addContentLength(value)
 	case asgi.EqualFold(name, "transfer-encoding"):
-		if !asgi.EqualFold(trimOWS(value), "chunked") {
+		if !asgi.EqualFold(headerlist.TrimOWS(value), "chunked") {
 			return ErrResponseTransferEncoding
 		}
 		return nil
 	case asgi.EqualFold(name, "connection"):
-		if hasToken(value, "close") {
+		if headerlist.Contains(value, "close") {
 			r.keepAlive = false
 		}
 		return nil
@@ -102,7 +103,7 @@ func (r *Response) addHeader(name, value []byte) error {
 
 // addContentLength records the app's Content-Length; repeats must agree.
 func (r *Response) addContentLength(value []byte) error {
-	n, ok := parseDecimal(trimOWS(value))
+	n, ok := parseDecimal(headerlist.TrimOWS(value))
 	if !ok || r.hasLength && n != r.length {
 		return ErrResponseContentLength
 	}
@@ -326,16 +327,4 @@ func safeField(name, value []byte) bool {
 		}
 	}
 	return true
-}
-
-// hasToken reports whether the comma-separated list holds tok (case-insensitive).
-func hasToken(list []byte, tok string) bool {
-	for len(list) > 0 {
-		var elem []byte
-		elem, list = nextListElem(list)
-		if asgi.EqualFold(elem, tok) {
-			return true
-		}
-	}
-	return false
 }

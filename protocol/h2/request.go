@@ -192,40 +192,9 @@ func NewScope(req *Request) *asgi.HTTPScope {
 		HTTPVersion: "2",
 		Method:      req.Method,
 		Scheme:      scheme,
-		Path:        unescapePath(rawPath),
+		Path:        asgi.DecodePath(rawPath),
 		RawPath:     []byte(rawPath),
 		QueryString: []byte(query),
 		Headers:     req.Headers,
 	}
-}
-
-// unescapePath percent-decodes p; invalid escapes are kept as they are.
-func unescapePath(p string) string {
-	if strings.IndexByte(p, '%') < 0 {
-		return p
-	}
-	out := make([]byte, 0, len(p))
-	for i := 0; i < len(p); i++ {
-		if p[i] == '%' && i+2 < len(p) && isHex(p[i+1]) && isHex(p[i+2]) {
-			out = append(out, unhex(p[i+1])<<4|unhex(p[i+2]))
-			i += 2
-			continue
-		}
-		out = append(out, p[i])
-	}
-	return string(out)
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c >= 'a':
-		return c - 'a' + 10
-	}
-	return c - 'A' + 10
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/asgo-dev/asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/internal/headerlist"
 )
 
 // acceptMagic is the GUID of RFC 6455 section 1.3 appended to the key.
@@ -65,7 +66,7 @@ var ErrSubprotocol = errors.New("websocket: subprotocol not offered by the clien
 // allocate and is safe for concurrent use.
 func IsUpgrade(headers asgi.Headers) bool {
 	for i := range headers {
-		if asgi.EqualFold(headers[i].Name, "upgrade") && hasToken(headers[i].Value, "websocket") {
+		if asgi.EqualFold(headers[i].Name, "upgrade") && headerlist.Contains(headers[i].Value, "websocket") {
 			return true
 		}
 	}
@@ -107,7 +108,7 @@ func checkRequestLine(method string, protoMinor int, headers asgi.Headers) *Hand
 		return errOldHTTP
 	}
 	for _, v := range headers.Values("connection") {
-		if hasToken(v, "upgrade") {
+		if headerlist.Contains(v, "upgrade") {
 			return nil
 		}
 	}
@@ -142,26 +143,13 @@ func parseSubprotocols(headers asgi.Headers) []string {
 	for _, v := range headers.Values("sec-websocket-protocol") {
 		for len(v) > 0 {
 			var item []byte
-			item, v, _ = bytes.Cut(v, []byte{','})
-			if item = bytes.TrimSpace(item); asgi.ValidHeaderName(item) { // a token
+			item, v, _ = headerlist.Cut(v)
+			if asgi.ValidHeaderName(item) { // a token
 				out = append(out, string(item))
 			}
 		}
 	}
 	return out
-}
-
-// hasToken reports whether the comma-separated list v holds token (ASCII
-// case-insensitive, surrounding spaces ignored).
-func hasToken(v []byte, token string) bool {
-	for len(v) > 0 {
-		var item []byte
-		item, v, _ = bytes.Cut(v, []byte{','})
-		if asgi.EqualFold(bytes.TrimSpace(item), token) {
-			return true
-		}
-	}
-	return false
 }
 
 // AcceptKey returns the Sec-WebSocket-Accept value for key (RFC 6455 section 4.2.2).

@@ -12,7 +12,7 @@ import (
 // readServerFrame decodes one unmasked frame with gobwas/ws.
 func readServerFrame(t *testing.T, b []byte) ws.Frame {
 	t.Helper()
-	f, err := ws.ReadFrame(bytes.NewReader(b))
+	f, err := ws.ReadFrame(bytes.NewReader(b)) //lint:ignore SA1019 b is the Writer's output, already in memory
 	if err != nil {
 		t.Fatal(err)
 	}

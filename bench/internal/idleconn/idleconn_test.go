@@ -12,6 +12,8 @@ import (
 	"golang.org/x/net/http2/h2c"
 )
 
+//lint:file-ignore SA1019 the test server is the same net/http + x/net h2c stack as the h2c peer
+
 func hello(w http.ResponseWriter, r *http.Request) { w.Write([]byte("Hello, World!")) }
 
 func TestOpenModes(t *testing.T) {
@@ -32,7 +34,7 @@ func TestOpenModes(t *testing.T) {
 	}{{HTTP1, srv.URL + "/"}, {HTTP2, srv.URL + "/"}, {WebSocket, ws}} {
 		t.Run(string(tc.mode), func(t *testing.T) {
 			set, err := Open(context.Background(), Config{URL: tc.url, Mode: tc.mode, Conns: 20, Sources: 4})
-			defer set.Close()
+			defer set.Close() //lint:ignore SA5001 Open returns the Set of what opened even on error
 			if err != nil || set.Len() != 20 {
 				t.Fatalf("open %d: %v", set.Len(), err)
 			}
@@ -50,7 +52,7 @@ func TestCheckSeesServerClose(t *testing.T) {
 	}))
 	defer srv.Close()
 	set, err := Open(context.Background(), Config{URL: srv.URL + "/", Mode: HTTP1, Conns: 3})
-	defer set.Close()
+	defer set.Close() //lint:ignore SA5001 Open returns the Set of what opened even on error
 	if err == nil {
 		t.Fatal("a response with Connection: close must fail the idle set-up")
 	}
