@@ -8,15 +8,20 @@ import (
 	"strings"
 )
 
-var errNotFound = errors.New("static: not found")
+var (
+	errNotFound = errors.New("static: not found")
+	// errOutside is a path whose symlinks lead outside the root: 404, and never
+	// handed to Next either.
+	errOutside = errors.New("static: outside the root")
+)
 
 // source opens files by slash-separated names relative to the root ("." is the root
 // itself). Names have been checked by cleanPath: no "..", ".", empty segments, NUL or
 // backslash.
 type source interface {
 	// open returns the open file, its info and, for directory sources, the resolved
-	// absolute path ("" for fs.FS sources); errNotFound when it does not exist or
-	// lies outside the root.
+	// absolute path ("" for fs.FS sources); errNotFound when it does not exist,
+	// errOutside when it lies outside the root.
 	open(name string) (fs.File, fs.FileInfo, string, error)
 }
 
@@ -58,8 +63,11 @@ func (d dirSource) within(p string) bool {
 
 func (d dirSource) open(name string) (fs.File, fs.FileInfo, string, error) {
 	real, err := filepath.EvalSymlinks(filepath.Join(d.root, filepath.FromSlash(name)))
-	if err != nil || !d.within(real) {
+	if err != nil {
 		return nil, nil, "", errNotFound
+	}
+	if !d.within(real) {
+		return nil, nil, "", errOutside
 	}
 	f, err := os.Open(real)
 	if err != nil {

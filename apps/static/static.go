@@ -163,6 +163,8 @@ func (a *App) serveHTTP(ctx context.Context, s *asgi.HTTPScope, rest string, rec
 			return httpx.MethodNotAllowed(ctx, send, allowGetHead)
 		}
 		return a.redirectToDir(ctx, s, send)
+	case errors.Is(err, errOutside):
+		return httpx.NotFound(ctx, send)
 	case err != nil:
 		return a.passOn(ctx, s, receive, send)
 	}

@@ -174,6 +174,7 @@ func TestStatic(t *testing.T) {
 		{name: "symlink leaving root", app: plain, method: "GET", path: "/leak.txt", status: 404, body: "-"},
 		{name: "symlinked dir leaving root", app: plain, method: "GET", path: "/leakdir/file.txt", status: 404, body: "-"},
 		{name: "traversal never reaches next", app: front, method: "GET", path: "/static/../secret.txt", status: 404, body: "-"},
+		{name: "leaving symlink never reaches next", app: front, method: "GET", path: "/static/leak.txt", status: 404, body: "-"},
 
 		// Prefix and fall-through.
 		{name: "prefix file", app: front, method: "GET", path: "/static/hello.txt", status: 200, body: "Hello, static!\n"},
