@@ -3,6 +3,8 @@ package asgo
 import (
 	"net"
 
+	"github.com/asgo-dev/asgo/apps/ipfilter"
+	"github.com/asgo-dev/asgo/apps/static"
 	"github.com/asgo-dev/asgo/apps/wsgi"
 	"github.com/asgo-dev/asgo/eventloop"
 	"github.com/asgo-dev/asgo/lifespan"
@@ -25,6 +27,14 @@ type Config struct {
 	// Workers, Backlog or Timeout zero (the --wsgi-* flags); Serve installs them with
 	// wsgi.SetDefaults before the app starts.
 	WSGI wsgi.Config
+	// Static serves files in front of the app (apps/static; the --static flags): each
+	// entry serves its Dir or FS under its Prefix, and what is not a file there goes on
+	// to the next entry, the last to the app. Serve sets each entry's Next.
+	Static []static.Config
+	// IPFilter admits or refuses clients by address (apps/ipfilter; --allow-ip and
+	// --deny-ip) before any other middleware or the app sees the request. The zero
+	// value admits everyone.
+	IPFilter ipfilter.Config
 	// OnReady, if set, is called once every listener is bound, with their addresses
 	// (port 0 binds resolved), before Serve starts waiting for its context.
 	OnReady func(addrs []net.Addr)

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/asgo-dev/asgo/apps/ipfilter"
+	"github.com/asgo-dev/asgo/apps/static"
 	"github.com/asgo-dev/asgo/lifespan"
 )
 
@@ -47,6 +49,7 @@ var serveGroups = []flagGroup{
 	{"WebSocket", []string{"ws-max-size", "ws-max-frame-size", "ws-max-queue", "ws-handshake-timeout", "ws-ping-interval", "ws-ping-timeout",
 		"ws-close-timeout", "ws-per-message-deflate", "ws-compression-level", "ws-compression-threshold",
 		"ws-client-context-takeover", "ws-allowed-origin"}},
+	{"Middleware", []string{"static", "static-index", "static-cache-control", "allow-ip", "deny-ip"}},
 	{"WSGI-style apps", []string{"wsgi-workers", "wsgi-backlog", "wsgi-timeout"}},
 	{"Logging", []string{"log-level", "access-log"}},
 }
@@ -55,7 +58,8 @@ var serveGroups = []flagGroup{
 // takes --app (one of apps, default defaultApp); without, it has no --app flag.
 func parseFlags(name string, apps []string, defaultApp string, args []string, stderr io.Writer) (options, error) {
 	var o options
-	var binds, origins bindList
+	var binds, origins, statics, allowIPs, denyIPs bindList
+	var staticIndex, staticCache string
 	var wsDeflate, http2 bool
 	var logLevel, lifespanMode string
 	cfg := &o.config.Server
@@ -103,6 +107,11 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 	fs.IntVar(&ws.CompressionThreshold, "ws-compression-threshold", 0, "send messages smaller than this uncompressed; negative compresses all (default 256)")
 	fs.BoolVar(&ws.ClientContextTakeover, "ws-client-context-takeover", false, "let clients keep their compression window between messages (32 KiB per connection)")
 	fs.Var(&origins, "ws-allowed-origin", "`ORIGIN` allowed to open a WebSocket (repeatable; others get 403; default: any)")
+	fs.Var(&statics, "static", "serve the files of DIR under /PREFIX in front of the app, `/PREFIX=DIR` (repeatable; what is not a file goes on to the app)")
+	fs.StringVar(&staticIndex, "static-index", "", "`FILE` served for a directory of --static (e.g. index.html; default: none, directories are not found)")
+	fs.StringVar(&staticCache, "static-cache-control", "", "Cache-Control `VALUE` of --static files (e.g. \"public, max-age=3600\"; default: none)")
+	fs.Var(&allowIPs, "allow-ip", "admit only clients in these `IP|CIDR`s (repeatable or comma-separated; others get 403)")
+	fs.Var(&denyIPs, "deny-ip", "refuse clients in these `IP|CIDR`s with 403 (repeatable or comma-separated; wins over --allow-ip)")
 	fs.IntVar(&o.config.WSGI.Workers, "wsgi-workers", 0, "worker goroutines running WSGI-style handlers (default 10)")
 	fs.IntVar(&o.config.WSGI.Backlog, "wsgi-backlog", 0, "requests that may wait for a worker; beyond it 503 with Retry-After (default 64; negative: no queue)")
 	fs.DurationVar(&o.config.WSGI.Timeout, "wsgi-timeout", 0, "abort WSGI-style handlers running longer (504 if nothing was sent; default 30s; negative: no limit)")
@@ -123,6 +132,19 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 		return o, errors.New("unexpected argument")
 	}
 	cfg.Binds = binds
+	for _, v := range statics {
+		prefix, dir, ok := strings.Cut(v, "=")
+		if !ok || !strings.HasPrefix(prefix, "/") || dir == "" {
+			fmt.Fprintf(stderr, "%s: --static %q: want /PREFIX=DIR\n", name, v)
+			return o, errors.New("bad --static")
+		}
+		o.config.Static = append(o.config.Static, static.Config{Prefix: prefix, Dir: dir, Index: staticIndex, CacheControl: staticCache})
+	}
+	o.config.IPFilter = ipfilter.Config{Allow: splitList(allowIPs), Deny: splitList(denyIPs)}
+	if _, err := ipfilter.NewFilter(o.config.IPFilter); err != nil {
+		fmt.Fprintf(stderr, "%s: --allow-ip/--deny-ip: %v\n", name, err)
+		return o, err
+	}
 	ws.AllowedOrigins = origins
 	ws.DisableCompression = !wsDeflate
 	cfg.DisableHTTP2 = !http2
@@ -159,6 +181,19 @@ func printUsage(w io.Writer, fs *flag.FlagSet, name string) {
 		}
 	}
 	fmt.Fprint(w, "\nSignals: SIGTERM or SIGINT drains gracefully; a second signal exits at once.\n")
+}
+
+// splitList splits comma-separated flag values into their entries.
+func splitList(values []string) []string {
+	var out []string
+	for _, v := range values {
+		for e := range strings.SplitSeq(v, ",") {
+			if e = strings.TrimSpace(e); e != "" {
+				out = append(out, e)
+			}
+		}
+	}
+	return out
 }
 
 // uint32Var defines a flag for a uint32 field (zero keeps the package default).

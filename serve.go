@@ -29,14 +29,15 @@ type ShutdownError struct{ Err error }
 func (e *ShutdownError) Error() string { return "asgo: application shutdown failed: " + e.Err.Error() }
 func (e *ShutdownError) Unwrap() error { return e.Err }
 
-// Serve runs the lifespan startup of app, serves it as cfg says until ctx is cancelled,
+// Serve wraps app in the middleware cfg configures (Static, IPFilter), runs the
+// lifespan startup of the result, serves it as cfg says until ctx is cancelled,
 // then drains (within cfg.Server.GracefulTimeout: new connections are refused, idle
 // ones closed, requests in flight complete) and runs the lifespan shutdown (within
 // cfg.Lifespan.ShutdownTimeout, counted after the drain). A drain that runs out of time
 // is logged and closes the remaining connections; it is not an error.
 //
 // Serve returns nil after a clean stop, a *StartupError when the startup failed, an
-// error when a listener cannot be bound, ErrServerStopped when the loops stopped on
+// error when a middleware option is invalid or a listener cannot be bound, ErrServerStopped when the loops stopped on
 // their own, or a *ShutdownError when the app's shutdown failed. It may be called more
 // than once in a process, on other binds.
 func Serve(ctx context.Context, app asgi.App, cfg Config) error {
@@ -44,6 +45,10 @@ func Serve(ctx context.Context, app asgi.App, cfg Config) error {
 	wsgi.SetDefaults(cfg.WSGI)
 	if limit, err := eventloop.RaiseOpenFileLimit(); err != nil {
 		log.Warn("could not raise the open-file limit", "limit", limit, "err", err)
+	}
+	app, err := cfg.wrap(app)
+	if err != nil {
+		return fmt.Errorf("asgo: %w", err)
 	}
 	life := lifespan.New(app, cfg.Lifespan, log)
 	if err := life.Startup(ctx); err != nil {

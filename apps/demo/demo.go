@@ -29,6 +29,7 @@ const (
 	PathChatPage = "/chat.html"
 	MountWSGI    = "/wsgi"
 	MountNetHTTP = "/nethttp"
+	MountStatic  = "/static"
 )
 
 // Options adds the apps built elsewhere to the demo. A nil app leaves its route out.
@@ -46,6 +47,8 @@ type Options struct {
 	WSGI asgi.App
 	// NetHTTP is mounted at /nethttp.
 	NetHTTP asgi.App
+	// Static is mounted at /static (StaticApp: the demo's bundled files).
+	Static asgi.App
 }
 
 var (
@@ -58,11 +61,12 @@ var (
 // /ws and the chat room at /chat with its page at /chat.html, the WSGI-style demo
 // (apps/wsgi/wsgidemo, on a worker pool with the wsgi defaults, which follow
 // wsgi.SetDefaults) at /wsgi and the net/http demo (apps/nethttp/nethttpdemo) at
-// /nethttp.
+// /nethttp, and the bundled static files (StaticApp) at /static.
 func New() asgi.App {
 	room := chat.New(chat.Config{})
 	return Build(Options{WebSocketEcho: wsecho.App, Chat: room, ChatPage: room,
-		WSGI: wsgi.New(wsgidemo.Handler(), wsgi.Config{}), NetHTTP: nethttp.New(nethttpdemo.Mux(), nethttp.Config{})})
+		WSGI: wsgi.New(wsgidemo.Handler(), wsgi.Config{}), NetHTTP: nethttp.New(nethttpdemo.Mux(), nethttp.Config{}),
+		Static: StaticApp()})
 }
 
 // Build returns the demo app: a Mount with Routes(o) as its fallback and the WSGI and
@@ -74,6 +78,9 @@ func Build(o Options) *App {
 	}
 	if o.NetHTTP != nil {
 		m.Add(MountNetHTTP, o.NetHTTP)
+	}
+	if o.Static != nil {
+		m.Add(MountStatic, o.Static)
 	}
 	return &App{mount: m}
 }
