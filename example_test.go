@@ -49,7 +49,6 @@ func ExampleServe() {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	http.DefaultClient.CloseIdleConnections()
 	fmt.Print(resp.Status, ": ", string(body))
 
 	stop() // drain, run the lifespan shutdown, return

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -70,15 +71,9 @@ func getStats(t *testing.T, base string) map[string]int64 {
 // waitStats waits until stopped streams reach stopped and none is open.
 func waitStats(t *testing.T, base string, stopped int64) {
 	t.Helper()
-	deadline := time.Now().Add(exampletest.Timeout)
-	for {
-		s := getStats(t, base)
-		if s["stopped"] == stopped && s["open"] == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("stats %v, want stopped=%d open=0", s, stopped)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	var s map[string]int64
+	exampletest.WaitFor(t, exampletest.Timeout, fmt.Sprintf("stats stopped=%d open=0", stopped), func() bool {
+		s = getStats(t, base)
+		return s["stopped"] == stopped && s["open"] == 0
+	})
 }

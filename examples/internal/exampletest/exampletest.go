@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/asgo-dev/asgo/internal/testutil"
 )
 
 // Timeout bounds every wait of this package: the start, a log line, the exit.
@@ -194,3 +196,10 @@ func CurlErr(args ...string) (string, error) {
 // HTTPVersions are the curl flags of the protocols every HTTP example is checked over:
 // HTTP/1.1 and HTTP/2 cleartext with prior knowledge.
 var HTTPVersions = []string{"--http1.1", "--http2-prior-knowledge"}
+
+// WaitFor polls cond until it holds, failing t with what after timeout (the module's
+// one wait helper, for the examples' tests).
+func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	testutil.WaitFor(t, timeout, what, cond)
+}
