@@ -3,6 +3,8 @@ package asgo
 import (
 	"net"
 
+	"github.com/asgo-dev/asgo/apps/compress"
+	"github.com/asgo-dev/asgo/apps/proxy"
 	"github.com/asgo-dev/asgo/apps/wsgi"
 	"github.com/asgo-dev/asgo/eventloop"
 	"github.com/asgo-dev/asgo/lifespan"
@@ -25,6 +27,15 @@ type Config struct {
 	// Workers, Backlog or Timeout zero (the --wsgi-* flags); Serve installs them with
 	// wsgi.SetDefaults before the app starts.
 	WSGI wsgi.Config
+	// Compress configures response compression (--compress, --compress-min-size);
+	// without Encodings it is off. It wraps the app and the proxies (middleware.go).
+	Compress compress.Config
+	// Proxies are forwarding proxies mounted by prefix in front of the app (--proxy
+	// /prefix=http://host:port,...); requests below a prefix never reach the app.
+	Proxies []proxy.Route
+	// Proxy holds what every proxy route shares: timeouts, DownFor, Transport, Logger
+	// (default: the server's). Its Upstreams are ignored; each route has its own.
+	Proxy proxy.Config
 	// OnReady, if set, is called once every listener is bound, with their addresses
 	// (port 0 binds resolved), before Serve starts waiting for its context.
 	OnReady func(addrs []net.Addr)
