@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asgo-dev/asgo/protocol/asgi"
@@ -28,14 +29,12 @@ type body struct {
 	receive asgi.Receive
 	buf     []byte
 	more    bool
-	read    bool // some bytes went to the Transport: the request cannot be retried
+	read    atomic.Bool // some bytes went to the Transport: the request cannot be retried
 	ended   func()
-	mu      sync.Mutex
 }
 
+// Read is called by one goroutine of the Transport at a time.
 func (b *body) Read(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	for len(b.buf) == 0 {
 		if !b.more {
 			b.ended()
@@ -52,7 +51,7 @@ func (b *body) Read(p []byte) (int, error) {
 			return 0, errClientGone
 		}
 	}
-	b.read = true
+	b.read.Store(true)
 	n := copy(p, b.buf)
 	b.buf = b.buf[n:]
 	return n, nil
@@ -62,11 +61,7 @@ func (b *body) Read(p []byte) (int, error) {
 // request may be retried on another upstream.
 func (b *body) Close() error { return nil }
 
-func (b *body) consumed() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.read
-}
+func (b *body) consumed() bool { return b.read.Load() }
 
 func (p *Proxy) serveHTTP(ctx context.Context, s *asgi.HTTPScope, receive asgi.Receive, send asgi.Send) error {
 	// The first message tells whether there is a body at all.
@@ -138,8 +133,9 @@ func (p *Proxy) request(ctx context.Context, s *asgi.HTTPScope, up *upstream, b 
 	}
 	connection := s.Headers.Values("connection")
 	for _, f := range s.Headers {
+		// Expect: 100-continue was the server's to answer; the body is here or on its way.
 		if hopByHop(f.Name, connection) || asgi.EqualFold(f.Name, "host") || asgi.EqualFold(f.Name, "content-length") ||
-			asgi.EqualFold(f.Name, "x-forwarded-for") {
+			asgi.EqualFold(f.Name, "x-forwarded-for") || asgi.EqualFold(f.Name, "expect") {
 			continue
 		}
 		k := http.CanonicalHeaderKey(string(f.Name))
