@@ -64,7 +64,7 @@ func codecFor(name string, cfg Config) (*codec, error) {
 		if level == 0 {
 			level = 5
 		}
-		if level < 1 || level > 9 {
+		if (level < 1 || level > 9) && level != gzip.StatelessCompression {
 			return nil, fmt.Errorf("compress: gzip level %d out of range 1-9", level)
 		}
 		newEnc = func() encoder {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/klauspost/compress/gzip"
+
 	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
@@ -86,6 +88,7 @@ func known(e string) bool { return e == "gzip" || e == "br" || e == "zstd" }
 type Compressor struct {
 	app       asgi.App
 	codecs    []*codec // in preference order
+	stream    *codec   // stateless gzip for streaming types, when gzip is offered
 	min       int
 	types     []pattern
 	streaming []pattern
@@ -126,6 +129,11 @@ func NewCompressor(app asgi.App, cfg Config) (*Compressor, error) {
 			return nil, err
 		}
 		c.codecs = append(c.codecs, cd)
+		if e == "gzip" {
+			if c.stream, err = codecFor("gzip", Config{GzipLevel: gzip.StatelessCompression}); err != nil {
+				return nil, err
+			}
+		}
 	}
 	types, streaming := cfg.ContentTypes, cfg.StreamingTypes
 	if len(types) == 0 {
@@ -154,9 +162,13 @@ func (c *Compressor) ServeASGI(ctx context.Context, scope asgi.Scope, receive as
 	}
 	r := getResponse()
 	r.c, r.next = c, send
-	r.codec = nil
+	r.codec, r.streamCodec = nil, nil
 	if s.Method != "HEAD" {
 		r.codec = c.negotiate(s.Headers)
+		r.streamCodec = r.codec
+		if r.codec != nil && c.stream != nil && c.accepts(s.Headers, c.stream.name) {
+			r.streamCodec = c.stream
+		}
 	}
 	err := c.app.ServeASGI(ctx, scope, receive, r.sendFn)
 	r.finish(ctx, err)

@@ -367,6 +367,34 @@ func TestStreamingFlush(t *testing.T) {
 	}
 }
 
+// TestStreamsUseStatelessGzip checks that a streaming type goes out with stateless
+// gzip when the client accepts gzip, whatever the preference, and a whole response
+// with the preferred coding.
+func TestStreamsUseStatelessGzip(t *testing.T) {
+	offer := []string{"zstd", "br", "gzip"}
+	for _, tt := range []struct {
+		ct, accept, want string
+	}{
+		{"text/event-stream", "gzip, br, zstd", "gzip"},
+		{"text/event-stream", "br, zstd", "zstd"},
+		{"text/event-stream", "gzip;q=0, br", "br"},
+		{"application/json", "gzip, br, zstd", "zstd"},
+	} {
+		c := mustNew(t, responder(200, []string{"content-type", tt.ct}, part{"data: x\n\n", true}, part{big, false}), Config{Encodings: offer})
+		_, resp := serve(t, c, "GET", "accept-encoding", tt.accept)
+		if got := string(resp.Headers.Get("content-encoding")); got != tt.want {
+			t.Errorf("%s with %q: %q, want %q", tt.ct, tt.accept, got, tt.want)
+			continue
+		}
+		if got := decode(t, tt.want, resp.Body); string(got) != "data: x\n\n"+big {
+			t.Errorf("%s with %q: decoded %.40q", tt.ct, tt.accept, got)
+		}
+	}
+	if c := mustNew(t, nil, Config{Encodings: []string{"br"}}); c.stream != nil {
+		t.Error("stateless gzip without gzip offered")
+	}
+}
+
 // TestBuffering checks the undecided phase: small messages of a non-streaming type are
 // held (copied) until the minimum size is reached, then sent compressed in one piece.
 func TestBuffering(t *testing.T) {

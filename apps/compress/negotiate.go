@@ -7,6 +7,40 @@ import (
 	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
+// accepts reports whether the request headers accept the coding name with q > 0.
+func (c *Compressor) accepts(h asgi.Headers, name string) bool {
+	return qFor(h, name) > 0
+}
+
+// qFor returns the q-value (thousandths) Accept-Encoding gives the coding name, -1
+// without an Accept-Encoding field.
+func qFor(h asgi.Headers, name string) int {
+	q, star, seen := -1, -1, false
+	for i := range h {
+		if !asgi.EqualFold(h[i].Name, "accept-encoding") {
+			continue
+		}
+		seen = true
+		eachCoding(h[i].Value, func(coding []byte, weight int) {
+			switch {
+			case asgi.EqualFold(coding, name) || name == "gzip" && asgi.EqualFold(coding, "x-gzip"):
+				if weight > q {
+					q = weight
+				}
+			case len(coding) == 1 && coding[0] == '*':
+				star = weight
+			}
+		})
+	}
+	if !seen {
+		return -1
+	}
+	if q < 0 {
+		q = star
+	}
+	return q
+}
+
 // negotiate returns the codec for the request headers' Accept-Encoding, or nil for
 // identity: the highest q among the offered codecs the client accepts, ties to the
 // server's order. It does not allocate.
@@ -14,29 +48,7 @@ func (c *Compressor) negotiate(h asgi.Headers) *codec {
 	var best *codec
 	bestQ := 0
 	for _, cd := range c.codecs {
-		q, star, seen := -1, -1, false
-		for i := range h {
-			if !asgi.EqualFold(h[i].Name, "accept-encoding") {
-				continue
-			}
-			seen = true
-			eachCoding(h[i].Value, func(name []byte, weight int) {
-				switch {
-				case asgi.EqualFold(name, cd.name) || cd.name == "gzip" && asgi.EqualFold(name, "x-gzip"):
-					if weight > q {
-						q = weight
-					}
-				case len(name) == 1 && name[0] == '*':
-					star = weight
-				}
-			})
-		}
-		if !seen {
-			return nil
-		}
-		if q < 0 {
-			q = star
-		}
+		q := qFor(h, cd.name)
 		if q > bestQ {
 			best, bestQ = cd, q
 		}

@@ -27,10 +27,11 @@ var (
 // response is the state of one HTTP response. It is pooled with its buffers; sendFn is
 // bound once, so a request costs no allocation for the wrapper.
 type response struct {
-	c      *Compressor
-	next   asgi.Send
-	codec  *codec // negotiated; nil: identity
-	sendFn asgi.Send
+	c           *Compressor
+	next        asgi.Send
+	codec       *codec // negotiated; nil: identity
+	streamCodec *codec // for a streaming type: stateless gzip when accepted, else codec
+	sendFn      asgi.Send
 
 	mu        sync.Mutex
 	state     int
@@ -69,7 +70,7 @@ func getResponse() *response { return responses.Get().(*response) }
 const maxKeep = 64 << 10
 
 func putResponse(r *response) {
-	r.c, r.next, r.codec = nil, nil, nil
+	r.c, r.next, r.codec, r.streamCodec = nil, nil, nil, nil
 	r.state, r.streaming, r.sized = stStart, false, false
 	r.held, r.out = asgi.HTTPResponseStart{}, asgi.HTTPResponseStart{}
 	r.hbuf, r.obuf, r.pending, r.sink.b = keep(r.hbuf), keep(r.obuf), keep(r.pending), keep(r.sink.b)
@@ -175,6 +176,11 @@ func (r *response) start(ctx context.Context, m *asgi.HTTPResponseStart) error {
 	r.state = stHold
 	r.sized = clen >= 0
 	r.streaming = matches(c.streaming, ct)
+	if r.streaming {
+		// A stream lasts as long as its connection: an encoder kept for it holds 0.5-1.5
+		// MiB, stateless gzip nothing between messages.
+		r.codec = r.streamCodec
+	}
 	r.held = asgi.HTTPResponseStart{Status: m.Status, Trailers: m.Trailers, Headers: r.copyHeaders(m.Headers)}
 	return nil
 }
