@@ -27,8 +27,10 @@ func jsonApp(ctx context.Context, _ asgi.Scope, _ asgi.Receive, send asgi.Send) 
 	if err := send(ctx, jsonStart); err != nil {
 		return err
 	}
-	return send(ctx, &asgi.HTTPResponseBody{Body: json64k})
+	return send(ctx, jsonBody)
 }
+
+var jsonBody = &asgi.HTTPResponseBody{Body: json64k}
 
 // discard is a Send that keeps only the compressed size.
 type discard struct{ n int }
@@ -89,6 +91,34 @@ func TestPooledEncoders(t *testing.T) {
 		t.Logf("%s: %d B/op, %v allocs per compressed 64 KiB response", enc, res.AllocedBytesPerOp(), allocs)
 		if res.AllocedBytesPerOp() > 16<<10 || allocs > 8 {
 			t.Errorf("%s: %d B/op and %v allocs per response: encoders are not pooled", enc, res.AllocedBytesPerOp(), allocs)
+		}
+	}
+}
+
+var (
+	helloStart = &asgi.HTTPResponseStart{Status: 200, Headers: asgi.H("content-type", "text/plain", "content-length", "13")}
+	helloBody  = &asgi.HTTPResponseBody{Body: []byte("Hello, World!")}
+)
+
+// TestWrapperAllocs checks that the middleware costs no allocation on a response it
+// does not compress (a small text body gets Vary only).
+func TestWrapperAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items at random under -race")
+	}
+	app := asgi.AppFunc(func(ctx context.Context, _ asgi.Scope, _ asgi.Receive, send asgi.Send) error {
+		if err := send(ctx, helloStart); err != nil {
+			return err
+		}
+		return send(ctx, helloBody)
+	})
+	c := mustNew(t, app, Config{Encodings: all})
+	send := func(context.Context, asgi.Message) error { return nil }
+	receive := asgitest.Script(&asgi.HTTPDisconnect{})
+	for _, ae := range []string{"", "gzip, br"} {
+		scope := asgitest.NewHTTPScope("GET", "/", "accept-encoding", ae)
+		if n := testing.AllocsPerRun(200, func() { _ = c.ServeASGI(context.Background(), scope, receive, send) }); n != 0 {
+			t.Errorf("Accept-Encoding %q: %v allocations per response", ae, n)
 		}
 	}
 }
