@@ -3,7 +3,9 @@ package asgo
 import (
 	"net"
 
+	"github.com/asgo-dev/asgo/apps/compress"
 	"github.com/asgo-dev/asgo/apps/ipfilter"
+	"github.com/asgo-dev/asgo/apps/proxy"
 	"github.com/asgo-dev/asgo/apps/static"
 	"github.com/asgo-dev/asgo/apps/wsgi"
 	"github.com/asgo-dev/asgo/eventloop"
@@ -35,6 +37,15 @@ type Config struct {
 	// --deny-ip) before any other middleware or the app sees the request. The zero
 	// value admits everyone.
 	IPFilter ipfilter.Config
+	// Compress configures response compression (--compress, --compress-min-size);
+	// without Encodings it is off. It wraps the app and the proxies (middleware.go).
+	Compress compress.Config
+	// Proxies are forwarding proxies mounted by prefix in front of the app (--proxy
+	// /prefix=http://host:port,...); requests below a prefix never reach the app.
+	Proxies []proxy.Route
+	// Proxy holds what every proxy route shares: timeouts, DownFor, Transport, Logger
+	// (default: the server's). Its Upstreams are ignored; each route has its own.
+	Proxy proxy.Config
 	// OnReady, if set, is called once every listener is bound, with their addresses
 	// (port 0 binds resolved), before Serve starts waiting for its context.
 	OnReady func(addrs []net.Addr)

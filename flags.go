@@ -10,7 +10,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/asgo-dev/asgo/apps/compress"
 	"github.com/asgo-dev/asgo/apps/ipfilter"
+	"github.com/asgo-dev/asgo/apps/proxy"
 	"github.com/asgo-dev/asgo/apps/static"
 	"github.com/asgo-dev/asgo/lifespan"
 )
@@ -49,7 +51,8 @@ var serveGroups = []flagGroup{
 	{"WebSocket", []string{"ws-max-size", "ws-max-frame-size", "ws-max-queue", "ws-handshake-timeout", "ws-ping-interval", "ws-ping-timeout",
 		"ws-close-timeout", "ws-per-message-deflate", "ws-compression-level", "ws-compression-threshold",
 		"ws-client-context-takeover", "ws-allowed-origin"}},
-	{"Middleware", []string{"static", "static-index", "static-cache-control", "allow-ip", "deny-ip"}},
+	{"Middleware", []string{"static", "static-index", "static-cache-control", "allow-ip", "deny-ip",
+		"compress", "compress-min-size", "proxy", "proxy-connect-timeout", "proxy-head-timeout"}},
 	{"WSGI-style apps", []string{"wsgi-workers", "wsgi-backlog", "wsgi-timeout"}},
 	{"Logging", []string{"log-level", "access-log"}},
 }
@@ -115,6 +118,21 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 	fs.IntVar(&o.config.WSGI.Workers, "wsgi-workers", 0, "worker goroutines running WSGI-style handlers (default 10)")
 	fs.IntVar(&o.config.WSGI.Backlog, "wsgi-backlog", 0, "requests that may wait for a worker; beyond it 503 with Retry-After (default 64; negative: no queue)")
 	fs.DurationVar(&o.config.WSGI.Timeout, "wsgi-timeout", 0, "abort WSGI-style handlers running longer (504 if nothing was sent; default 30s; negative: no limit)")
+	fs.Func("compress", "compress responses with the encodings of `LIST`, most preferred first: gzip, br, zstd (e.g. br,gzip; default: off)", func(v string) error {
+		encs, err := compress.ParseEncodings(v)
+		o.config.Compress.Encodings = encs
+		return err
+	})
+	fs.IntVar(&o.config.Compress.MinSize, "compress-min-size", 0, fmt.Sprintf("smallest body compressed, in bytes (default %d; negative: all)", compress.DefaultMinSize))
+	fs.Func("proxy", "forward requests and WebSockets below a prefix to upstreams, round robin; `ROUTE` is /PREFIX=http://HOST:PORT[,http://HOST2:PORT] (repeatable)", func(v string) error {
+		r, err := proxy.ParseRoute(v)
+		if err == nil {
+			o.config.Proxies = append(o.config.Proxies, r)
+		}
+		return err
+	})
+	fs.DurationVar(&o.config.Proxy.ConnectTimeout, "proxy-connect-timeout", 0, "time allowed to connect to an upstream; a failing upstream is skipped for 10s (default 5s)")
+	fs.DurationVar(&o.config.Proxy.HeadTimeout, "proxy-head-timeout", 0, "time allowed to an upstream's response head after the request body; then 504 (default 60s)")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error (default info)")
 	fs.BoolVar(&cfg.AccessLog, "access-log", true, "log one line per request (default true)")
 	fs.Usage = func() {} // help is printed below; errors get a short hint

@@ -3,8 +3,10 @@ module github.com/asgo-dev/asgo
 go 1.26.8
 
 require (
+	github.com/andybalholm/brotli v1.3.0
 	github.com/gobwas/httphead v0.1.0
 	github.com/gobwas/ws v1.5.0
+	github.com/klauspost/compress v1.18.2
 	github.com/panjf2000/gnet/v2 v2.10.0
 	golang.org/x/net v0.62.0
 	golang.org/x/sys v0.49.0

@@ -3,15 +3,37 @@ package asgo
 import (
 	"fmt"
 
+	"github.com/asgo-dev/asgo/apps/compress"
 	"github.com/asgo-dev/asgo/apps/ipfilter"
+	"github.com/asgo-dev/asgo/apps/mount"
+	"github.com/asgo-dev/asgo/apps/proxy"
 	"github.com/asgo-dev/asgo/apps/static"
 	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
-// wrap puts the middleware cfg configures around app, outermost first: the IP filter,
-// then the static file mounts (in the order given) in front of app. Serve calls it
-// before the lifespan starts, so the lifespan reaches app through the middleware.
+// wrap puts the middleware cfg configures around app, from the inside out: the static
+// file mounts (in the order given) in front of app, the proxies mounted by prefix in
+// front of both, compression around all of them, and the IP filter outermost, so a
+// refused client reaches nothing. Serve calls it before the lifespan starts, so the
+// lifespan reaches app through the middleware.
 func (cfg Config) wrap(app asgi.App) (asgi.App, error) {
+	app, err := cfg.wrapStatic(app)
+	if err != nil {
+		return nil, err
+	}
+	if app, err = cfg.wrapProxies(app); err != nil {
+		return nil, err
+	}
+	if app, err = compress.New(app, cfg.Compress); err != nil {
+		return nil, err
+	}
+	if cfg.IPFilter.Enabled() {
+		return ipfilter.New(app, cfg.IPFilter)
+	}
+	return app, nil
+}
+
+func (cfg Config) wrapStatic(app asgi.App) (asgi.App, error) {
 	for i := len(cfg.Static) - 1; i >= 0; i-- {
 		s := cfg.Static[i]
 		s.Next = app
@@ -21,12 +43,32 @@ func (cfg Config) wrap(app asgi.App) (asgi.App, error) {
 		}
 		app = st
 	}
-	if cfg.IPFilter.Enabled() {
-		f, err := ipfilter.New(app, cfg.IPFilter)
-		if err != nil {
+	return app, nil
+}
+
+// wrapProxies mounts each --proxy prefix in front of app (mount keeps app's Inline and
+// WebSocketHandler for everything else).
+func (cfg Config) wrapProxies(app asgi.App) (asgi.App, error) {
+	if len(cfg.Proxies) == 0 {
+		return app, nil
+	}
+	m := mount.New()
+	seen := map[string]bool{}
+	for _, r := range cfg.Proxies {
+		if _, err := proxy.ParseRoute(r.String()); err != nil {
 			return nil, err
 		}
-		app = f
+		if seen[r.Prefix] {
+			return nil, fmt.Errorf("--proxy %s: prefix mounted twice", r.Prefix)
+		}
+		seen[r.Prefix] = true
+		pc := cfg.Proxy
+		pc.Upstreams = r.Upstreams
+		p, err := proxy.New(pc)
+		if err != nil {
+			return nil, fmt.Errorf("--proxy %s: %w", r, err)
+		}
+		m.Add(r.Prefix, p)
 	}
-	return app, nil
+	return m.Add("/", app), nil
 }

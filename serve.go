@@ -46,6 +46,9 @@ func Serve(ctx context.Context, app asgi.App, cfg Config) error {
 	if limit, err := eventloop.RaiseOpenFileLimit(); err != nil {
 		log.Warn("could not raise the open-file limit", "limit", limit, "err", err)
 	}
+	if cfg.Proxy.Logger == nil {
+		cfg.Proxy.Logger = log
+	}
 	app, err := cfg.wrap(app)
 	if err != nil {
 		return fmt.Errorf("asgo: %w", err)
