@@ -2,9 +2,7 @@ package eventloop
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"runtime/debug"
 	"time"
 
 	"github.com/asgo-dev/asgo/protocol/asgi"
@@ -65,73 +63,6 @@ func newH1Stream(c *conn, h *h1Conn, req *h1.Request) *h1Stream {
 		st.forceClose = true
 	}
 	return st
-}
-
-// runInline runs the app on the loop goroutine. Loop only.
-func (st *h1Stream) runInline() {
-	st.inline = true
-	st.ctx = context.Background()
-	st.c.seedPending()
-	st.finish(st.call())
-	if st.isFinished() {
-		st.h.responseDone(st.c, st)
-	}
-}
-
-// run runs the app on an executor goroutine.
-func (st *h1Stream) run() {
-	defer st.c.srv.inflight.Add(-1)
-	defer st.stop()
-	st.finish(st.call())
-	st.c.mu.Lock()
-	st.c.scheduleFlushLocked()
-	st.c.mu.Unlock()
-}
-
-// call runs the app, turning a panic into an error.
-func (st *h1Stream) call() (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
-		}
-	}()
-	return st.c.srv.app.ServeASGI(st.ctx, st.scope, st.receive, st.send)
-}
-
-// finish is HTTP/1.1's failure policy: an app that failed or returned before
-// completing its response gets a 500 if nothing was sent yet, otherwise the
-// connection is aborted (the client sees a truncated response).
-func (st *h1Stream) finish(err error) {
-	c := st.c
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	complete := st.order.State == asgi.HTTPResponseComplete
-	if complete && err == nil {
-		st.finished = true
-		return
-	}
-	if st.gone {
-		st.finished = true
-		return
-	}
-	if err == nil {
-		err = errors.New("ASGI callable returned without completing response.")
-	}
-	if complete {
-		// The response went out whole; only log the app's error.
-		c.srv.log.Error("exception in ASGI application after the response completed", "path", st.scope.Path, "err", err)
-		st.finished = true
-		return
-	}
-	c.srv.log.Error("exception in ASGI application", "method", st.scope.Method, "path", st.scope.Path, "err", err)
-	if !st.resp.HeadWritten() {
-		st.status = 500
-		st.forceClose = true
-		c.pending = h1.AppendError(c.pending, 500, "Internal Server Error")
-	} else {
-		st.abort = true
-	}
-	st.finished = true
 }
 
 func (st *h1Stream) isFinished() bool {
@@ -344,24 +275,43 @@ func (st *h1Stream) send(ctx context.Context, msg asgi.Message) error {
 	return c.waitWritable(ctx)
 }
 
-// accessLog writes one line per request, in uvicorn's shape. Loop only.
-func (st *h1Stream) accessLog() {
-	if !st.c.srv.cfg.AccessLog {
-		return
+// sendFile is HTTP/1.1's http.response.pathsend.
+func (st *h1Stream) sendFile(ctx context.Context, ps *asgi.HTTPResponsePathsend) error {
+	check := func() error {
+		if err := lockForSend(st.c, &st.gone, &st.order, ps); err != nil {
+			return err
+		}
+		st.c.mu.Unlock()
+		return nil
 	}
-	client, _ := st.c.addrs()
-	q := ""
-	if len(st.scope.QueryString) > 0 {
-		q = "?" + string(st.scope.QueryString)
+	return sendPath(ps.Path, check, func(b []byte, last bool) error { return st.writeBody(ctx, b, !last) })
+}
+
+// writeBody frames and queues body bytes outside the ASGI order check (pathsend has
+// already passed it), then applies backpressure.
+func (st *h1Stream) writeBody(ctx context.Context, b []byte, more bool) error {
+	c := st.c
+	c.mu.Lock()
+	if st.gone || c.gone {
+		c.mu.Unlock()
+		return asgi.ErrDisconnected
 	}
-	st.c.mu.Lock()
-	status := st.status
-	cut := st.abort || st.gone && st.order.State != asgi.HTTPResponseComplete
-	st.c.mu.Unlock()
-	line := fmt.Sprintf("%s:%d - \"%s %s%s HTTP/%s\" %d", client.Host, client.Port,
-		st.scope.Method, st.scope.RawPath, q, st.scope.HTTPVersion, status)
-	if cut {
-		line += " (response incomplete: client disconnected or aborted)"
+	n := len(c.pending)
+	var err error
+	c.pending, err = st.resp.AppendBody(c.pending, b, more)
+	st.sentBytes += int64(len(c.pending) - n)
+	if err != nil {
+		st.abort = true
 	}
-	st.c.srv.log.Info(line, "duration", time.Since(st.started).Round(time.Microsecond))
+	if !more && st.order.State == asgi.HTTPResponseComplete {
+		st.finished = true
+	}
+	if !st.inline {
+		c.scheduleFlushLocked()
+	}
+	c.mu.Unlock()
+	if err != nil || st.inline || st.finished {
+		return err
+	}
+	return c.waitWritable(ctx)
 }

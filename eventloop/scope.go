@@ -94,3 +94,26 @@ func unhex(c byte) (byte, bool) {
 	}
 	return 0, false
 }
+
+// wsExtensions is shared, read-only, by every WebSocket scope: the server implements
+// the denial-response extension.
+var wsExtensions = map[string]any{asgi.ExtWebSocketHTTPResponse: map[string]any{}}
+
+func buildWebSocketScope(c *conn, req *h1.Request, subprotocols []string) *asgi.WebSocketScope {
+	client, server := c.addrs()
+	return &asgi.WebSocketScope{
+		ASGI:         asgi.DefaultInfo,
+		HTTPVersion:  "1.1",
+		Scheme:       "ws",
+		Path:         c.srv.cfg.RootPath + decodePath(req.Path),
+		RawPath:      cloneBytes(req.Path),
+		QueryString:  cloneBytes(req.Query),
+		RootPath:     c.srv.cfg.RootPath,
+		Headers:      req.Headers.Clone(),
+		Client:       client,
+		Server:       server,
+		Subprotocols: subprotocols,
+		State:        c.srv.state(),
+		Extensions:   wsExtensions,
+	}
+}

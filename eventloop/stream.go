@@ -1,7 +1,6 @@
 package eventloop
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -54,45 +53,4 @@ func sendPath(path string, check func() error, write func(b []byte, last bool) e
 			return err
 		}
 	}
-}
-
-// sendFile is HTTP/1.1's http.response.pathsend.
-func (st *h1Stream) sendFile(ctx context.Context, ps *asgi.HTTPResponsePathsend) error {
-	check := func() error {
-		if err := lockForSend(st.c, &st.gone, &st.order, ps); err != nil {
-			return err
-		}
-		st.c.mu.Unlock()
-		return nil
-	}
-	return sendPath(ps.Path, check, func(b []byte, last bool) error { return st.writeBody(ctx, b, !last) })
-}
-
-// writeBody frames and queues body bytes outside the ASGI order check (pathsend has
-// already passed it), then applies backpressure.
-func (st *h1Stream) writeBody(ctx context.Context, b []byte, more bool) error {
-	c := st.c
-	c.mu.Lock()
-	if st.gone || c.gone {
-		c.mu.Unlock()
-		return asgi.ErrDisconnected
-	}
-	n := len(c.pending)
-	var err error
-	c.pending, err = st.resp.AppendBody(c.pending, b, more)
-	st.sentBytes += int64(len(c.pending) - n)
-	if err != nil {
-		st.abort = true
-	}
-	if !more && st.order.State == asgi.HTTPResponseComplete {
-		st.finished = true
-	}
-	if !st.inline {
-		c.scheduleFlushLocked()
-	}
-	c.mu.Unlock()
-	if err != nil || st.inline || st.finished {
-		return err
-	}
-	return c.waitWritable(ctx)
 }

@@ -2,8 +2,6 @@ package eventloop
 
 import (
 	"errors"
-	"fmt"
-	"runtime/debug"
 
 	"github.com/asgo-dev/asgo/protocol/asgi"
 )
@@ -80,15 +78,6 @@ func (w *wsConn) endEvents(c *conn) {
 		c.srv.log.Error("exception in ASGI application", "scope", "websocket", "path", w.rawPath, "err", err)
 	}
 	w.accessLog()
-}
-
-func (w *wsConn) callHandler(msg asgi.Message) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
-		}
-	}()
-	return w.handler.HandleWebSocket(msg, w)
 }
 
 // SendNow is the asgi.WebSocketSender of event mode: the message is encoded into the

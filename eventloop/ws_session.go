@@ -1,23 +1,15 @@
 package eventloop
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"runtime/debug"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"github.com/asgo-dev/asgo/protocol/asgi"
-	"github.com/asgo-dev/asgo/protocol/h1"
 	"github.com/asgo-dev/asgo/protocol/websocket"
 )
-
-// wsExtensions is shared, read-only, by every WebSocket scope: the server implements
-// the denial-response extension.
-var wsExtensions = map[string]any{asgi.ExtWebSocketHTTPResponse: map[string]any{}}
 
 // wsTimer is what a WebSocket connection's timer currently measures.
 type wsTimer uint8
@@ -90,117 +82,11 @@ type wsConn struct {
 	chunked   bool // denial body uses chunked coding
 }
 
-// wsApp is the part of a wsConn that only goroutine mode needs: the app's scope and
-// context, and the inbox its receive reads.
-type wsApp struct {
-	scope *asgi.WebSocketScope
-	ctx   context.Context
-	stop  context.CancelFunc
-	// Guarded by c.mu:
-	inbox      []asgi.Message
-	inboxBytes int
-	recvWait   chan struct{}
-	wantWake   bool // the loop paused reading on a full inbox
-}
-
-// errWSConcurrency refuses an upgrade beyond Config.LimitConcurrency, before the app
-// sees it.
-var errWSConcurrency = &websocket.HandshakeError{Status: 503, Reason: "server is at its concurrency limit"}
-
-// errUpgradeWithBody refuses an upgrade request that announces a body.
-var errUpgradeWithBody = &websocket.HandshakeError{Status: 400, Reason: "WebSocket handshake must not have a body"}
-
-// startWebSocket takes over a WebSocket upgrade request. It always returns true: an
-// invalid handshake is answered here (400/426/403, or 503 beyond
-// Config.LimitConcurrency) and the connection closed. The HTTP/1.1 protocol is retired
-// by marking it draining, which makes its onData return at once, so the rest of the
-// input goes to the WebSocket protocol. Loop only.
-func (h *h1Conn) startWebSocket(c *conn, req *h1.Request) bool {
-	h.draining = true
-	defer h.releaseParser(c) // req points into the parser: release it last
-	c.setTimer(0)
-	cfg := &c.srv.cfg.WebSocket
-	hs, herr := websocket.ParseHandshake(methodString(req.Method), req.ProtoMinor, req.Headers, cfg)
-	if herr == nil {
-		herr = admitUpgrade(c, req)
-	}
-	if herr != nil {
-		refuseUpgrade(c, herr)
-		return true
-	}
-	scope := buildWebSocketScope(c, req, hs.Subprotocols)
-	w := &wsConn{
-		c:       c,
-		cfg:     cfg,
-		hs:      &hs,
-		deflate: hs.Deflate,
-		rawPath: string(scope.RawPath),
-		started: time.Now().UnixNano(),
-	}
-	c.proto = w
-	w.armHandshake(c)
-	if h := asgi.WebSocketHandlerFor(c.srv.app, scope); h != nil {
-		w.startEvents(c, h)
-		return true
-	}
-	w.holds.Store(2)
-	w.wsApp = &wsApp{scope: scope, inbox: []asgi.Message{&asgi.WebSocketConnect{}}}
-	w.ctx, w.stop = context.WithCancel(context.Background())
-	c.srv.exec.Go(w)
-	return true
-}
-
 // armHandshake starts the app's budget for answering websocket.connect. Loop only.
 func (w *wsConn) armHandshake(c *conn) {
 	if w.cfg.HandshakeTimeout > 0 {
 		w.timer = wsTimerHandshake
 		c.setTimer(w.cfg.HandshakeTimeout)
-	}
-}
-
-// admitUpgrade applies the server's own conditions to a valid handshake: no request
-// body, and room under Config.LimitConcurrency. An admitted WebSocket counts in
-// Server.inflight until both its app has returned and its connection has closed
-// (wsConn.release). Loop only.
-func admitUpgrade(c *conn, req *h1.Request) *websocket.HandshakeError {
-	switch lim := c.srv.cfg.LimitConcurrency; {
-	case req.ContentLength > 0 || req.Chunked:
-		return errUpgradeWithBody // its bytes would be taken for frames
-	case lim > 0 && c.srv.inflight.Load() >= int64(lim):
-		return errWSConcurrency
-	}
-	c.srv.inflight.Add(1)
-	return nil
-}
-
-// refuseUpgrade answers a refused upgrade with its HTTP error and closes. Loop only.
-func refuseUpgrade(c *conn, herr *websocket.HandshakeError) {
-	level := slog.LevelInfo
-	if herr.Status >= 500 {
-		level = slog.LevelWarn
-	}
-	c.srv.log.Log(context.Background(), level, "WebSocket handshake refused",
-		"client", c.gc.RemoteAddr(), "status", herr.Status, "reason", herr.Reason)
-	c.queue(websocket.AppendHandshakeError(nil, herr))
-	c.closeAfterFlush()
-}
-
-func buildWebSocketScope(c *conn, req *h1.Request, subprotocols []string) *asgi.WebSocketScope {
-	client, server := c.addrs()
-	return &asgi.WebSocketScope{
-		ASGI:         asgi.DefaultInfo,
-		HTTPVersion:  "1.1",
-		Scheme:       "ws",
-		Path:         c.srv.cfg.RootPath + decodePath(req.Path),
-		RawPath:      cloneBytes(req.Path),
-		QueryString:  cloneBytes(req.Query),
-		RootPath:     c.srv.cfg.RootPath,
-		Headers:      req.Headers.Clone(),
-		Client:       client,
-		Server:       server,
-		Subprotocols: subprotocols,
-		State:        c.srv.state(),
-		Extensions:   wsExtensions,
 	}
 }
 
@@ -354,22 +240,6 @@ func (w *wsConn) handle(c *conn, ev websocket.Event) {
 	case websocket.EventClose:
 		w.peerClosed(c, ev.Code, string(ev.Reason))
 	}
-}
-
-// push delivers a message to the app's inbox. Messages that arrive after the server's
-// close frame was queued are dropped: the app (or the server) has ended the
-// conversation, and reading on without queueing lets the peer's close reply through
-// at once even when the app does not read.
-func (w *wsConn) push(m *asgi.WebSocketReceive) {
-	c := w.c
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if w.disc != nil || w.closeSent {
-		return
-	}
-	w.inbox = append(w.inbox, m)
-	w.inboxBytes += len(m.Data)
-	w.wakeReceiverLocked()
 }
 
 // peerClosed answers the peer's close frame (echoing its code) and closes the
@@ -615,149 +485,7 @@ func (w *wsConn) disconnectLocked(code int, reason string) {
 	w.wakeReceiverLocked()
 }
 
-func (w *wsConn) wakeReceiverLocked() {
-	if w.wsApp != nil && w.recvWait != nil {
-		close(w.recvWait)
-		w.recvWait = nil
-	}
-}
-
 // ---- App side ----
-
-func (w *wsConn) run() {
-	defer w.release()
-	defer w.stop()
-	err := w.call()
-	w.finish(err)
-	w.accessLog()
-}
-
-func (w *wsConn) call() (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
-		}
-	}()
-	return w.c.srv.app.ServeASGI(w.ctx, w.scope, w.receive, w.send)
-}
-
-// finish is the WebSocket failure policy: an app that fails or returns before
-// answering the handshake gets a 500; an app that fails on an open connection closes
-// it with 1011, and one that returns closes it with 1000; a denial response cut short
-// aborts the connection.
-func (w *wsConn) finish(err error) {
-	c := w.c
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err != nil && !errors.Is(err, asgi.ErrDisconnected) && !errors.Is(err, context.Canceled) {
-		c.srv.log.Error("exception in ASGI application", "scope", "websocket", "path", w.rawPath, "err", err)
-	}
-	switch w.order.State {
-	case asgi.WebSocketHandshake:
-		if err == nil {
-			c.srv.log.Error("ASGI callable returned without sending handshake.", "path", w.rawPath)
-		}
-		w.status, w.endHTTP = 500, true
-		c.pending = websocket.AppendHandshakeError(c.pending, &websocket.HandshakeError{Status: 500, Reason: "Internal Server Error"})
-	case asgi.WebSocketConnected:
-		code := websocket.CloseNormal
-		if err != nil {
-			code = websocket.CloseInternalError
-		}
-		if !w.closeSent && w.disc == nil {
-			w.closeSent = true
-			c.pending = websocket.AppendClose(c.pending, code, "")
-		}
-	case asgi.WebSocketDenying:
-		w.abort = true
-	}
-	w.order.State = asgi.WebSocketClosed
-	c.scheduleFlushLocked()
-}
-
-// receive is the app's Receive: websocket.connect first, then messages; after the
-// connection ended, websocket.disconnect on every call. Messages queued before the
-// server's close frame are still delivered, later ones are not (see push).
-func (w *wsConn) receive(ctx context.Context) (asgi.Message, error) {
-	c := w.c
-	c.mu.Lock()
-	for {
-		if m, ok := w.popLocked(); ok {
-			c.mu.Unlock()
-			return m, nil
-		}
-		if w.disc != nil {
-			d := *w.disc
-			c.mu.Unlock()
-			return &d, nil
-		}
-		if w.recvWait == nil {
-			w.recvWait = make(chan struct{})
-		}
-		wait := w.recvWait
-		c.mu.Unlock()
-		select {
-		case <-wait:
-		case <-ctx.Done():
-			return w.receiveCancelled(ctx)
-		}
-		c.mu.Lock()
-	}
-}
-
-// receiveCancelled prefers websocket.disconnect over the context's error: the context
-// is cancelled when the connection closes, at the same time as the disconnect.
-func (w *wsConn) receiveCancelled(ctx context.Context) (asgi.Message, error) {
-	w.c.mu.Lock()
-	defer w.c.mu.Unlock()
-	if w.disc != nil && len(w.inbox) == 0 {
-		d := *w.disc
-		return &d, nil
-	}
-	return nil, ctx.Err()
-}
-
-// popLocked takes the oldest inbox message and resumes a reader paused on a full
-// inbox. c.mu must be held.
-func (w *wsConn) popLocked() (asgi.Message, bool) {
-	if len(w.inbox) == 0 {
-		return nil, false
-	}
-	m := w.inbox[0]
-	w.inbox[0] = nil
-	w.inbox = w.inbox[1:]
-	if len(w.inbox) == 0 {
-		w.inbox = w.inbox[:0:0] // let the backing array go
-	}
-	if r, ok := m.(*asgi.WebSocketReceive); ok {
-		w.inboxBytes -= len(r.Data)
-	}
-	if w.wantWake {
-		w.wantWake = false
-		w.c.wake()
-	}
-	return m, true
-}
-
-// send is the app's Send. Messages are encoded into the pending output under c.mu;
-// compression runs before the lock. It blocks while too much output is unsent.
-func (w *wsConn) send(ctx context.Context, msg asgi.Message) error {
-	frame, err := w.precompress(msg)
-	if err != nil {
-		return err
-	}
-	c := w.c
-	c.mu.Lock()
-	err = w.sendLocked(msg, frame)
-	if err == nil {
-		c.scheduleFlushLocked()
-	}
-	c.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	return c.waitWritable(ctx)
-}
 
 // writer encodes the connection's messages (a small value: not kept per connection).
 func (w *wsConn) writer() websocket.Writer { return websocket.NewWriter(w.cfg, w.deflate) }
@@ -860,26 +588,4 @@ func offered(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// accessLog writes one line per WebSocket, in uvicorn's shape.
-func (w *wsConn) accessLog() {
-	if !w.c.srv.cfg.AccessLog {
-		return
-	}
-	c := w.c
-	c.mu.Lock()
-	status := w.status
-	c.mu.Unlock()
-	verdict := "[accepted]"
-	if status != 101 {
-		verdict = fmt.Sprintf("%d [rejected]", status)
-	}
-	cl, _ := c.addrs()
-	host, port := "", 0
-	if cl != nil {
-		host, port = cl.Host, cl.Port
-	}
-	c.srv.log.Info(fmt.Sprintf("%s:%d - \"WebSocket %s\" %s", host, port, w.rawPath, verdict),
-		"duration", time.Duration(time.Now().UnixNano()-w.started).Round(time.Microsecond))
 }
