@@ -173,7 +173,7 @@ func (st *h2Stream) accessLog() {
 		"duration", time.Since(st.started).Round(time.Microsecond))
 }
 
-func (w *wsConn) run() {
+func (w *wsSession) run() {
 	defer w.release()
 	defer w.stop()
 	err := w.call()
@@ -181,7 +181,7 @@ func (w *wsConn) run() {
 	w.accessLog()
 }
 
-func (w *wsConn) call() (err error) {
+func (w *wsSession) call() (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
@@ -194,7 +194,7 @@ func (w *wsConn) call() (err error) {
 // answering the handshake gets a 500; an app that fails on an open connection closes
 // it with 1011, and one that returns closes it with 1000; a denial response cut short
 // aborts the connection.
-func (w *wsConn) finish(err error) {
+func (w *wsSession) finish(err error) {
 	c := w.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -225,7 +225,7 @@ func (w *wsConn) finish(err error) {
 }
 
 // accessLog writes one line per WebSocket, in uvicorn's shape.
-func (w *wsConn) accessLog() {
+func (w *wsSession) accessLog() {
 	if !w.c.srv.cfg.AccessLog {
 		return
 	}
@@ -246,7 +246,7 @@ func (w *wsConn) accessLog() {
 		"duration", time.Duration(time.Now().UnixNano()-w.started).Round(time.Microsecond))
 }
 
-func (w *wsConn) callHandler(msg asgi.Message) (err error) {
+func (w *wsSession) callHandler(msg asgi.Message) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())

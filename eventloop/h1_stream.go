@@ -12,7 +12,7 @@ import (
 // h1Stream is one HTTP/1.1 request and its response.
 type h1Stream struct {
 	c     *conn
-	h     *h1Conn
+	h     *h1Session
 	scope *asgi.HTTPScope
 	ctx   context.Context
 	stop  context.CancelFunc
@@ -48,7 +48,7 @@ type h1Stream struct {
 	forceClose   bool
 }
 
-func newH1Stream(c *conn, h *h1Conn, req *h1.Request) *h1Stream {
+func newH1Stream(c *conn, h *h1Session, req *h1.Request) *h1Stream {
 	st := &h1Stream{
 		c:          c,
 		h:          h,

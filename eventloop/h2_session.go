@@ -13,7 +13,7 @@ import (
 // asgi.Inliner (its sends never block: what the peer's windows do not take waits in a
 // per-stream backlog that the loop writes as WINDOW_UPDATEs arrive).
 //
-// Locking: h2Conn.proto, h2Conn's guarded fields and every h2Stream's guarded fields
+// Locking: h2Session.proto, h2Session's guarded fields and every h2Stream's guarded fields
 // are protected by the connection's mutex c.mu. The loop holds it around Feed (the
 // h2.Handler callbacks run inside Feed, with c.mu held); app goroutines hold it around
 // the response methods. All HTTP/2 output, from either side, is appended to c.pending
@@ -23,10 +23,10 @@ import (
 // Connection setup: prior-knowledge h2c is detected from the client preface on a new
 // connection (startsHTTP2); "Upgrade: h2c" requests without a body are answered 101 and
 // continue as HTTP/2 stream 1 (startH2CUpgrade). A TLS transport with ALPN "h2" feeds
-// the same h2Conn (newH2Conn + start) with the decrypted bytes.
+// the same h2Session (newH2Session + start) with the decrypted bytes.
 
-// h2Conn is the HTTP/2 protocol of a connection.
-type h2Conn struct {
+// h2Session is the HTTP/2 protocol of a connection.
+type h2Session struct {
 	c *conn
 
 	// Guarded by c.mu:
@@ -44,8 +44,8 @@ type h2Conn struct {
 	draining bool
 }
 
-func newH2Conn(c *conn) *h2Conn {
-	hc := &h2Conn{c: c, streams: make(map[uint32]*h2Stream)}
+func newH2Session(c *conn) *h2Session {
+	hc := &h2Session{c: c, streams: make(map[uint32]*h2Stream)}
 	hc.proto = h2.NewConn(c.srv.cfg.HTTP2, hc)
 	return hc
 }
@@ -55,7 +55,7 @@ func newH2Conn(c *conn) *h2Conn {
 // block at WriteHighWater, so only a single very large body message gets near it.
 const maxUnsentControl = 16 << 20
 
-func (h *h2Conn) onData(c *conn, data []byte) (int, error) {
+func (h *h2Session) onData(c *conn, data []byte) (int, error) {
 	now := time.Now()
 	c.mu.Lock()
 	unsent := len(c.pending) + int(c.outbound.Load())
@@ -91,7 +91,7 @@ func (h *h2Conn) onData(c *conn, data []byte) (int, error) {
 // takeStartedLocked returns the streams opened by the last Feed whose app should run.
 // Streams already reset (Rapid Reset: opened and cancelled in one read) and, after a
 // connection error, all of them are released without running their app.
-func (h *h2Conn) takeStartedLocked(connFailed bool) []*h2Stream {
+func (h *h2Session) takeStartedLocked(connFailed bool) []*h2Stream {
 	started := h.started[:0]
 	for _, st := range h.started {
 		if st.gone || connFailed {
@@ -109,7 +109,7 @@ func (h *h2Conn) takeStartedLocked(connFailed bool) []*h2Stream {
 }
 
 // start runs the app of a new stream, or answers it when the server refuses it.
-func (h *h2Conn) start(st *h2Stream) {
+func (h *h2Session) start(st *h2Stream) {
 	cfg := &h.c.srv.cfg
 	if cfg.LimitConcurrency > 0 && h.c.srv.inflight.Load() >= int64(cfg.LimitConcurrency) {
 		st.refuse(503, "server is at its concurrency limit")
@@ -133,7 +133,7 @@ func (h *h2Conn) start(st *h2Stream) {
 // the connection is established, then the earliest of the stalled-send and stalled-body
 // deadlines (BodyTimeout), or the keep-alive timeout when no stream is active. Loop
 // goroutine only.
-func (h *h2Conn) armTimer(c *conn) {
+func (h *h2Session) armTimer(c *conn) {
 	if c.closing || c.closed {
 		return
 	}
@@ -164,7 +164,7 @@ func (h *h2Conn) armTimer(c *conn) {
 
 // waitingBodyLocked reports whether a stream waits for request-body bytes with its
 // inbox empty: the client, not the app, is holding it back.
-func (h *h2Conn) waitingBodyLocked() bool {
+func (h *h2Session) waitingBodyLocked() bool {
 	for _, st := range h.streams {
 		if st.waitingBodyLocked() {
 			return true
@@ -173,7 +173,7 @@ func (h *h2Conn) waitingBodyLocked() bool {
 	return false
 }
 
-func (h *h2Conn) onTimer(c *conn) {
+func (h *h2Session) onTimer(c *conn) {
 	now := time.Now()
 	timeout := c.srv.cfg.BodyTimeout
 	c.mu.Lock()
@@ -206,7 +206,7 @@ func (h *h2Conn) onTimer(c *conn) {
 
 // timeoutBodiesLocked ends the streams whose request body stalled: 408 when the
 // response has not started, else RST_STREAM CANCEL; their apps see http.disconnect.
-func (h *h2Conn) timeoutBodiesLocked() {
+func (h *h2Session) timeoutBodiesLocked() {
 	c := h.c
 	for _, st := range h.streams {
 		if !st.waitingBodyLocked() {
@@ -224,8 +224,8 @@ func (h *h2Conn) timeoutBodiesLocked() {
 }
 
 // onDrain sends GOAWAY with the last processed stream; streams in flight complete, then
-// the connection closes (afterFlush).
-func (h *h2Conn) onDrain(c *conn) {
+// the connection closes (onFlushed).
+func (h *h2Session) onDrain(c *conn) {
 	h.draining = true
 	c.mu.Lock()
 	c.pending = h.proto.Shutdown(c.pending)
@@ -236,8 +236,8 @@ func (h *h2Conn) onDrain(c *conn) {
 	}
 }
 
-// afterFlush runs on the loop after output queued by apps was handed to gnet.
-func (h *h2Conn) afterFlush(c *conn) {
+// onFlushed runs on the loop after output queued by apps was handed to gnet.
+func (h *h2Session) onFlushed(c *conn) {
 	if h.draining {
 		c.mu.Lock()
 		drained := h.proto.Drained()
@@ -250,10 +250,10 @@ func (h *h2Conn) afterFlush(c *conn) {
 	h.armTimer(c)
 }
 
-func (h *h2Conn) onClose(c *conn) { h.disconnectAll() }
+func (h *h2Session) onClose(c *conn) { h.disconnectAll() }
 
 // disconnectAll tells every stream's app that the client is gone.
-func (h *h2Conn) disconnectAll() {
+func (h *h2Session) disconnectAll() {
 	h.c.mu.Lock()
 	for _, st := range h.streams {
 		st.goneLocked()
@@ -263,7 +263,7 @@ func (h *h2Conn) disconnectAll() {
 
 // h2.Handler: called inside Feed with c.mu held.
 
-func (h *h2Conn) OnRequest(id uint32, req *h2.Request) {
+func (h *h2Session) OnRequest(id uint32, req *h2.Request) {
 	c := h.c
 	scope := h2.NewScope(req)
 	client, server := c.addrs()
@@ -280,7 +280,7 @@ func (h *h2Conn) OnRequest(id uint32, req *h2.Request) {
 	h.started = append(h.started, st)
 }
 
-func (h *h2Conn) OnData(id uint32, data []byte, end bool) {
+func (h *h2Session) OnData(id uint32, data []byte, end bool) {
 	st := h.streams[id]
 	if st == nil || st.gone {
 		return // the Conn grants unconsumed bytes back when the stream is released
@@ -301,13 +301,13 @@ func (h *h2Conn) OnData(id uint32, data []byte, end bool) {
 	st.wakeReceiverLocked()
 }
 
-func (h *h2Conn) OnReset(id uint32, code h2.ErrCode) {
+func (h *h2Session) OnReset(id uint32, code h2.ErrCode) {
 	if st := h.streams[id]; st != nil {
 		st.goneLocked()
 	}
 }
 
-func (h *h2Conn) OnSendWindow(id uint32) {
+func (h *h2Session) OnSendWindow(id uint32) {
 	h.stallFrom = h.now
 	if id != 0 {
 		if st := h.streams[id]; st != nil {
@@ -320,11 +320,11 @@ func (h *h2Conn) OnSendWindow(id uint32) {
 	}
 }
 
-func (h *h2Conn) OnGoAway(code h2.ErrCode, lastStreamID uint32) { h.peerGoAway = true }
+func (h *h2Session) OnGoAway(code h2.ErrCode, lastStreamID uint32) { h.peerGoAway = true }
 
 // drainBacklogsLocked writes inline streams' backlogs as far as the windows allow. It
 // runs on the loop after Feed, which may have opened windows.
-func (h *h2Conn) drainBacklogsLocked() {
+func (h *h2Session) drainBacklogsLocked() {
 	kept := h.backlogged[:0]
 	for _, st := range h.backlogged {
 		if st.inBacklog && !st.drainBacklogLocked() {

@@ -10,7 +10,7 @@ import (
 
 // h2Stream is one HTTP/2 request and its response.
 type h2Stream struct {
-	h     *h2Conn
+	h     *h2Session
 	c     *conn
 	id    uint32
 	scope *asgi.HTTPScope
@@ -42,10 +42,10 @@ type h2Stream struct {
 	backlogTrailers asgi.Headers // trailers to send after the backlog
 	hasTrailers     bool
 	appDone         bool // the app returned: release once the backlog is written
-	inBacklog       bool // listed in h2Conn.backlogged and counted in blocked
+	inBacklog       bool // listed in h2Session.backlogged and counted in blocked
 }
 
-func newH2Stream(h *h2Conn, id uint32, scope *asgi.HTTPScope, isHead bool) *h2Stream {
+func newH2Stream(h *h2Session, id uint32, scope *asgi.HTTPScope, isHead bool) *h2Stream {
 	st := &h2Stream{h: h, c: h.c, id: id, scope: scope, isHead: isHead, started: time.Now(), declaredLen: -1}
 	st.ctx, st.stop = context.WithCancel(context.Background())
 	return st
@@ -136,7 +136,7 @@ func (st *h2Stream) receive(ctx context.Context) (asgi.Message, error) {
 		}
 		if st.recvWait == nil {
 			st.recvWait = make(chan struct{})
-			c.scheduleFlushLocked() // the loop re-arms the body timer (afterFlush)
+			c.scheduleFlushLocked() // the loop re-arms the body timer (onFlushed)
 		}
 		wait := st.recvWait
 		c.mu.Unlock()

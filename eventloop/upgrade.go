@@ -12,8 +12,32 @@ import (
 	"github.com/asgo-dev/asgo/protocol/websocket"
 )
 
+// firstSession is the session of a new connection: HTTP/1.1, which switches to HTTP/2
+// on the client preface (startsHTTP2) and to HTTP/2 or WebSocket on an Upgrade
+// request (h1Session.upgrade).
+func firstSession() session { return &h1Session{} }
+
+// refuseConnection is the answer to a connection the server refuses as it opens (at
+// its connection limit, or shutting down): an HTTP/1.1 503, the protocol every
+// connection starts with.
+func refuseConnection(reason string) []byte { return h1.AppendError(nil, 503, reason) }
+
+// upgrade switches the connection when req asks for it and qualifies: to WebSocket on
+// "Upgrade: websocket", to HTTP/2 on "Upgrade: h2c". It reports whether the request
+// was taken over (switched, or answered and closed); false serves it on HTTP/1.1.
+// Loop only.
+func (h *h1Session) upgrade(c *conn, req *h1.Request) bool {
+	switch {
+	case h.isWebSocketUpgrade(req):
+		return h.startWebSocket(c, req)
+	case h.isH2CUpgrade(req):
+		return h.startH2CUpgrade(c, req)
+	}
+	return false
+}
+
 // isWebSocketUpgrade reports whether req asks to switch to WebSocket.
-func (h *h1Conn) isWebSocketUpgrade(req *h1.Request) bool {
+func (h *h1Session) isWebSocketUpgrade(req *h1.Request) bool {
 	return asgi.EqualFold(req.Upgrade, "websocket")
 }
 
@@ -21,7 +45,7 @@ var h2Upgrade101 = []byte("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgra
 
 // startsHTTP2 switches a new connection that opens with the HTTP/2 client preface to
 // HTTP/2. While only a prefix of the preface has arrived it consumes nothing and waits.
-func (h *h1Conn) startsHTTP2(c *conn, data []byte) bool {
+func (h *h1Session) startsHTTP2(c *conn, data []byte) bool {
 	if c.srv.cfg.DisableHTTP2 {
 		return false
 	}
@@ -41,11 +65,11 @@ func (h *h1Conn) startsHTTP2(c *conn, data []byte) bool {
 // expects the client preface next. Prior-knowledge h2c uses it, and so will a TLS
 // transport after ALPN selected "h2": the protocol only sees plaintext bytes.
 func startHTTP2(c *conn) {
-	hc := newH2Conn(c)
+	hc := newH2Session(c)
 	c.mu.Lock()
 	c.pending = hc.proto.Start(c.pending)
 	c.mu.Unlock()
-	c.proto = hc
+	c.session = hc
 }
 
 // notHTTP closes, without an answer, a new connection whose first line is complete and
@@ -64,7 +88,7 @@ func notHTTP(c *conn, data []byte) bool {
 
 // isH2CUpgrade reports whether req asks for Upgrade: h2c and qualifies: HTTP/1.1, no
 // body (requests with a body are simply served on HTTP/1.1), one HTTP2-Settings field.
-func (h *h1Conn) isH2CUpgrade(req *h1.Request) bool {
+func (h *h1Session) isH2CUpgrade(req *h1.Request) bool {
 	return !h.draining && req.ProtoMinor == 1 && asgi.EqualFold(req.Upgrade, "h2c") && !req.HasBody() &&
 		len(req.Headers.Values("http2-settings")) == 1
 }
@@ -72,13 +96,13 @@ func (h *h1Conn) isH2CUpgrade(req *h1.Request) bool {
 // startH2CUpgrade answers 101 to an Upgrade: h2c request and continues the connection
 // as HTTP/2 with the request on stream 1. It returns false (serve on HTTP/1.1) when
 // HTTP/2 is off or the HTTP2-Settings field is invalid.
-func (h *h1Conn) startH2CUpgrade(c *conn, req *h1.Request) bool {
+func (h *h1Session) startH2CUpgrade(c *conn, req *h1.Request) bool {
 	if c.srv.cfg.DisableHTTP2 {
 		return false
 	}
 	scope := buildHTTPScope(c, req)
 	scope.HTTPVersion = "2"
-	hc := newH2Conn(c)
+	hc := newH2Session(c)
 	c.mu.Lock()
 	mark := len(c.pending)
 	c.pending = append(c.pending, h2Upgrade101...)
@@ -95,7 +119,7 @@ func (h *h1Conn) startH2CUpgrade(c *conn, req *h1.Request) bool {
 	c.mu.Unlock()
 	h.releaseParser(c)
 	h.draining = true // the HTTP/1.1 handler is done with this connection
-	c.proto = hc
+	c.session = hc
 	c.setTimer(c.srv.cfg.HeaderTimeout) // the client preface must follow
 	hc.start(st)
 	return true
@@ -113,7 +137,7 @@ var errUpgradeWithBody = &websocket.HandshakeError{Status: 400, Reason: "WebSock
 // Config.LimitConcurrency) and the connection closed. The HTTP/1.1 protocol is retired
 // by marking it draining, which makes its onData return at once, so the rest of the
 // input goes to the WebSocket protocol. Loop only.
-func (h *h1Conn) startWebSocket(c *conn, req *h1.Request) bool {
+func (h *h1Session) startWebSocket(c *conn, req *h1.Request) bool {
 	h.draining = true
 	defer h.releaseParser(c) // req points into the parser: release it last
 	c.setTimer(0)
@@ -127,7 +151,7 @@ func (h *h1Conn) startWebSocket(c *conn, req *h1.Request) bool {
 		return true
 	}
 	scope := buildWebSocketScope(c, req, hs.Subprotocols)
-	w := &wsConn{
+	w := &wsSession{
 		c:       c,
 		cfg:     cfg,
 		hs:      &hs,
@@ -135,7 +159,7 @@ func (h *h1Conn) startWebSocket(c *conn, req *h1.Request) bool {
 		rawPath: string(scope.RawPath),
 		started: time.Now().UnixNano(),
 	}
-	c.proto = w
+	c.session = w
 	w.armHandshake(c)
 	if h := asgi.WebSocketHandlerFor(c.srv.app, scope); h != nil {
 		w.startEvents(c, h)
@@ -151,7 +175,7 @@ func (h *h1Conn) startWebSocket(c *conn, req *h1.Request) bool {
 // admitUpgrade applies the server's own conditions to a valid handshake: no request
 // body, and room under Config.LimitConcurrency. An admitted WebSocket counts in
 // Server.inflight until both its app has returned and its connection has closed
-// (wsConn.release). Loop only.
+// (wsSession.release). Loop only.
 func admitUpgrade(c *conn, req *h1.Request) *websocket.HandshakeError {
 	switch lim := c.srv.cfg.LimitConcurrency; {
 	case req.ContentLength > 0 || req.Chunked:

@@ -6,7 +6,7 @@ import (
 	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
-// wsApp is the part of a wsConn that only goroutine mode needs: the app's scope and
+// wsApp is the part of a wsSession that only goroutine mode needs: the app's scope and
 // context, and the inbox its receive reads.
 type wsApp struct {
 	scope *asgi.WebSocketScope
@@ -23,7 +23,7 @@ type wsApp struct {
 // close frame was queued are dropped: the app (or the server) has ended the
 // conversation, and reading on without queueing lets the peer's close reply through
 // at once even when the app does not read.
-func (w *wsConn) push(m *asgi.WebSocketReceive) {
+func (w *wsSession) push(m *asgi.WebSocketReceive) {
 	c := w.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -35,7 +35,7 @@ func (w *wsConn) push(m *asgi.WebSocketReceive) {
 	w.wakeReceiverLocked()
 }
 
-func (w *wsConn) wakeReceiverLocked() {
+func (w *wsSession) wakeReceiverLocked() {
 	if w.wsApp != nil && w.recvWait != nil {
 		close(w.recvWait)
 		w.recvWait = nil
@@ -45,7 +45,7 @@ func (w *wsConn) wakeReceiverLocked() {
 // receive is the app's Receive: websocket.connect first, then messages; after the
 // connection ended, websocket.disconnect on every call. Messages queued before the
 // server's close frame are still delivered, later ones are not (see push).
-func (w *wsConn) receive(ctx context.Context) (asgi.Message, error) {
+func (w *wsSession) receive(ctx context.Context) (asgi.Message, error) {
 	c := w.c
 	c.mu.Lock()
 	for {
@@ -74,7 +74,7 @@ func (w *wsConn) receive(ctx context.Context) (asgi.Message, error) {
 
 // receiveCancelled prefers websocket.disconnect over the context's error: the context
 // is cancelled when the connection closes, at the same time as the disconnect.
-func (w *wsConn) receiveCancelled(ctx context.Context) (asgi.Message, error) {
+func (w *wsSession) receiveCancelled(ctx context.Context) (asgi.Message, error) {
 	w.c.mu.Lock()
 	defer w.c.mu.Unlock()
 	if w.disc != nil && len(w.inbox) == 0 {
@@ -86,7 +86,7 @@ func (w *wsConn) receiveCancelled(ctx context.Context) (asgi.Message, error) {
 
 // popLocked takes the oldest inbox message and resumes a reader paused on a full
 // inbox. c.mu must be held.
-func (w *wsConn) popLocked() (asgi.Message, bool) {
+func (w *wsSession) popLocked() (asgi.Message, bool) {
 	if len(w.inbox) == 0 {
 		return nil, false
 	}
@@ -108,7 +108,7 @@ func (w *wsConn) popLocked() (asgi.Message, bool) {
 
 // send is the app's Send. Messages are encoded into the pending output under c.mu;
 // compression runs before the lock. It blocks while too much output is unsent.
-func (w *wsConn) send(ctx context.Context, msg asgi.Message) error {
+func (w *wsSession) send(ctx context.Context, msg asgi.Message) error {
 	frame, err := w.precompress(msg)
 	if err != nil {
 		return err

@@ -22,7 +22,7 @@ const (
 	wsTimerClose             // a close frame was sent; the peer's close is due
 )
 
-// wsConn is the WebSocket protocol of an upgraded connection. The loop parses frames
+// wsSession is the WebSocket protocol of an upgraded connection. The loop parses frames
 // with a websocket.Reader (taken from the loop's pool only while a frame or fragmented
 // message is in progress) and feeds complete messages to a bounded inbox; the app runs
 // on an executor goroutine, and its sends are encoded into the connection's pending
@@ -38,7 +38,7 @@ const (
 // unsent output is above WriteHighWater; while the app leaves the inbox full no pings
 // are sent. A WebSocket counts in Server.inflight (Config.LimitConcurrency) until its
 // app has returned and its connection has closed.
-type wsConn struct {
+type wsSession struct {
 	// Fields are grouped by size so an idle connection costs one 128-byte object.
 	c   *conn
 	cfg *websocket.Config
@@ -83,7 +83,7 @@ type wsConn struct {
 }
 
 // armHandshake starts the app's budget for answering websocket.connect. Loop only.
-func (w *wsConn) armHandshake(c *conn) {
+func (w *wsSession) armHandshake(c *conn) {
 	if w.cfg.HandshakeTimeout > 0 {
 		w.timer = wsTimerHandshake
 		c.setTimer(w.cfg.HandshakeTimeout)
@@ -94,7 +94,7 @@ func (w *wsConn) armHandshake(c *conn) {
 
 // onData parses frames once the app accepted; before that, input waits in gnet. Any
 // consumed byte counts as a sign of life for the keepalive.
-func (w *wsConn) onData(c *conn, data []byte) (int, error) {
+func (w *wsSession) onData(c *conn, data []byte) (int, error) {
 	if w.failed {
 		return len(data), nil // closing after a failure: the rest is not read
 	}
@@ -116,7 +116,7 @@ func (w *wsConn) onData(c *conn, data []byte) (int, error) {
 
 // feed hands input to the frame reader and handles its events until the input is
 // used up, the inbox is full or the connection fails. Loop only.
-func (w *wsConn) feed(c *conn, data []byte) (int, error) {
+func (w *wsSession) feed(c *conn, data []byte) (int, error) {
 	consumed := 0
 	for consumed < len(data) {
 		if w.mustPause(c) {
@@ -152,7 +152,7 @@ var errPingTimeout = &websocket.CloseError{Code: websocket.CloseInternalError, R
 // stall leaves input unread in gnet until the app accepts, makes room in the inbox or
 // the output drains. gnet keeps reading the socket meanwhile, so the unread input is
 // capped.
-func (w *wsConn) stall(rest []byte) error {
+func (w *wsSession) stall(rest []byte) error {
 	w.stalled = true
 	if len(rest) <= w.cfg.MaxMessageSize {
 		return nil
@@ -177,7 +177,7 @@ func (w *wsConn) stall(rest []byte) error {
 }
 
 // unsent is the connection's output not yet written to the socket. Loop only.
-func (w *wsConn) unsent(c *conn) int {
+func (w *wsSession) unsent(c *conn) int {
 	ob := c.gc.OutboundBuffered()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -188,7 +188,7 @@ func (w *wsConn) unsent(c *conn) int {
 // receive), or the connection's unsent output is above WriteHighWater. The latter
 // stops a peer that pings without reading from growing the server's memory with pongs;
 // reading resumes once the output drained below WriteLowWater. Loop only.
-func (w *wsConn) mustPause(c *conn) bool {
+func (w *wsSession) mustPause(c *conn) bool {
 	unsent := c.gc.OutboundBuffered()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -212,14 +212,14 @@ func (w *wsConn) mustPause(c *conn) bool {
 
 // resumeWhenDrained wakes the reader once drained is closed (output below the
 // low-water mark, or the connection gone).
-func (w *wsConn) resumeWhenDrained(drained <-chan struct{}) {
+func (w *wsSession) resumeWhenDrained(drained <-chan struct{}) {
 	<-drained
 	w.outWait.Store(false)
 	w.c.wake()
 }
 
 // handle processes one event of the frame reader. Loop only.
-func (w *wsConn) handle(c *conn, ev websocket.Event) {
+func (w *wsSession) handle(c *conn, ev websocket.Event) {
 	switch ev.Kind {
 	case websocket.EventMessage:
 		if w.handler != nil {
@@ -244,7 +244,7 @@ func (w *wsConn) handle(c *conn, ev websocket.Event) {
 
 // peerClosed answers the peer's close frame (echoing its code) and closes the
 // connection once the answer is written: the server closes TCP first (RFC 6455 7.1.1).
-func (w *wsConn) peerClosed(c *conn, code int, reason string) {
+func (w *wsSession) peerClosed(c *conn, code int, reason string) {
 	c.mu.Lock()
 	if !w.closeSent {
 		w.closeSent = true
@@ -256,7 +256,7 @@ func (w *wsConn) peerClosed(c *conn, code int, reason string) {
 }
 
 // fail closes the connection after a protocol error with the error's close code.
-func (w *wsConn) fail(c *conn, err error) {
+func (w *wsSession) fail(c *conn, err error) {
 	var ce *websocket.CloseError
 	if !errors.As(err, &ce) {
 		ce = &websocket.CloseError{Code: websocket.CloseInternalError, Reason: err.Error()}
@@ -274,7 +274,7 @@ func (w *wsConn) fail(c *conn, err error) {
 }
 
 // armPing schedules the next keepalive ping (or nothing when pings are off).
-func (w *wsConn) armPing() {
+func (w *wsSession) armPing() {
 	if w.cfg.PingInterval <= 0 {
 		w.timer = wsTimerNone
 		w.c.setTimer(0)
@@ -284,7 +284,7 @@ func (w *wsConn) armPing() {
 	w.c.setTimer(w.cfg.PingInterval)
 }
 
-func (w *wsConn) onTimer(c *conn) {
+func (w *wsSession) onTimer(c *conn) {
 	switch w.timer {
 	case wsTimerHandshake:
 		w.handshakeTimedOut(c)
@@ -309,7 +309,7 @@ var errHandshakeTimeout = &websocket.HandshakeError{Status: 500, Reason: "Intern
 // (or, when a denial response had started, the connection is aborted), the app's
 // receive returns websocket.disconnect (1006) and its later sends fail with
 // asgi.ErrDisconnected. An answer queued but not yet flushed wins. Loop only.
-func (w *wsConn) handshakeTimedOut(c *conn) {
+func (w *wsSession) handshakeTimedOut(c *conn) {
 	c.mu.Lock()
 	state := w.order.State
 	switch state {
@@ -340,7 +340,7 @@ func (w *wsConn) handshakeTimedOut(c *conn) {
 // any input proves the peer alive) and never while the server does not read because
 // the app leaves the inbox full: the pong could not be seen then. (A pause on unsent
 // output is the peer's doing: a ping then tests whether it drains in time.) Loop only.
-func (w *wsConn) pingDue(c *conn) {
+func (w *wsSession) pingDue(c *conn) {
 	if w.appStall {
 		w.armPing()
 		return
@@ -358,7 +358,7 @@ func (w *wsConn) pingDue(c *conn) {
 // answer before its end), and a server whose app left the inbox full could not have
 // seen the pong: both go back to waiting for silence. Otherwise the connection fails
 // with 1011, as uvicorn and websockets do. Loop only.
-func (w *wsConn) pongDue(c *conn) {
+func (w *wsSession) pongDue(c *conn) {
 	if w.heard || w.appStall {
 		w.timer = wsTimerPing
 		w.pingDue(c)
@@ -370,7 +370,7 @@ func (w *wsConn) pongDue(c *conn) {
 	w.fail(c, errPingTimeout)
 }
 
-func (w *wsConn) sendPing(c *conn) {
+func (w *wsSession) sendPing(c *conn) {
 	c.mu.Lock()
 	closing := w.closeSent
 	if !closing {
@@ -389,9 +389,9 @@ func (w *wsConn) sendPing(c *conn) {
 	c.setTimer(w.cfg.PingTimeout)
 }
 
-// afterFlush applies, on the loop, what the app's sends decided: start reading after
+// onFlushed applies, on the loop, what the app's sends decided: start reading after
 // the 101, close after a refusal, and time the closing handshake.
-func (w *wsConn) afterFlush(c *conn) {
+func (w *wsSession) onFlushed(c *conn) {
 	c.mu.Lock()
 	accepted := w.order.State != asgi.WebSocketHandshake && w.status == 101
 	closeSent, endHTTP, abort := w.closeSent, w.endHTTP, w.abort
@@ -421,7 +421,7 @@ func (w *wsConn) afterFlush(c *conn) {
 }
 
 // startReading runs once the 101 is out: frames are parsed from now on.
-func (w *wsConn) startReading(c *conn) {
+func (w *wsSession) startReading(c *conn) {
 	w.reading = true
 	w.lastHeard = c.loop.wheel.now
 	w.armPing()
@@ -435,7 +435,7 @@ func (w *wsConn) startReading(c *conn) {
 }
 
 // closeGoingAway starts the closing handshake with 1001 (server shutdown).
-func (w *wsConn) closeGoingAway(c *conn) {
+func (w *wsSession) closeGoingAway(c *conn) {
 	c.mu.Lock()
 	if !w.closeSent && w.disc == nil {
 		w.closeSent = true
@@ -447,14 +447,14 @@ func (w *wsConn) closeGoingAway(c *conn) {
 // onDrain closes an open WebSocket with 1001 and lets the closing handshake finish
 // within the drain deadline; a connection still in its handshake is closed the same
 // way right after the app accepts.
-func (w *wsConn) onDrain(c *conn) {
+func (w *wsSession) onDrain(c *conn) {
 	w.draining = true
 	if w.reading {
 		w.closeGoingAway(c)
 	}
 }
 
-func (w *wsConn) onClose(c *conn) {
+func (w *wsSession) onClose(c *conn) {
 	c.mu.Lock()
 	w.disconnectLocked(websocket.CloseAbnormal, "")
 	c.mu.Unlock()
@@ -469,7 +469,7 @@ func (w *wsConn) onClose(c *conn) {
 // release drops one of the two holds (app running, connection open); the last one
 // takes the WebSocket out of Server.inflight, which Config.LimitConcurrency bounds.
 // Safe for concurrent use.
-func (w *wsConn) release() {
+func (w *wsSession) release() {
 	if w.holds.Add(-1) == 0 {
 		w.c.srv.inflight.Add(-1)
 	}
@@ -477,7 +477,7 @@ func (w *wsConn) release() {
 
 // disconnectLocked records how the connection ended for the app and wakes its
 // receive; later sends fail. The first call wins. c.mu must be held.
-func (w *wsConn) disconnectLocked(code int, reason string) {
+func (w *wsSession) disconnectLocked(code int, reason string) {
 	if w.disc != nil {
 		return
 	}
@@ -488,11 +488,11 @@ func (w *wsConn) disconnectLocked(code int, reason string) {
 // ---- App side ----
 
 // writer encodes the connection's messages (a small value: not kept per connection).
-func (w *wsConn) writer() websocket.Writer { return websocket.NewWriter(w.cfg, w.deflate) }
+func (w *wsSession) writer() websocket.Writer { return websocket.NewWriter(w.cfg, w.deflate) }
 
 // precompress checks a websocket.send and, when it is to be compressed, encodes its
 // frame before c.mu is taken; nil means sendLocked encodes it in place.
-func (w *wsConn) precompress(msg asgi.Message) ([]byte, error) {
+func (w *wsSession) precompress(msg asgi.Message) ([]byte, error) {
 	m, ok := msg.(*asgi.WebSocketSend)
 	if !ok {
 		return nil, nil
@@ -507,7 +507,7 @@ func (w *wsConn) precompress(msg asgi.Message) ([]byte, error) {
 	return wr.AppendMessage(nil, m.Text, m.Data)
 }
 
-func (w *wsConn) sendLocked(msg asgi.Message, frame []byte) error {
+func (w *wsSession) sendLocked(msg asgi.Message, frame []byte) error {
 	c := w.c
 	if w.appDone {
 		return w.order.Check(msg) // a contract error, whatever the peer did since
@@ -557,7 +557,7 @@ func (w *wsConn) sendLocked(msg asgi.Message, frame []byte) error {
 
 // appClose handles websocket.close: a 403 before the handshake was accepted, else a
 // close frame that starts the closing handshake. c.mu must be held.
-func (w *wsConn) appClose(before asgi.WebSocketSendState, m *asgi.WebSocketClose) {
+func (w *wsSession) appClose(before asgi.WebSocketSendState, m *asgi.WebSocketClose) {
 	c := w.c
 	if before == asgi.WebSocketHandshake {
 		c.pending = websocket.AppendHandshakeError(c.pending, websocket.ErrDenied)
