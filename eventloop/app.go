@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"strconv"
 	"time"
 
 	"github.com/asgo-dev/asgo/protocol/asgi"
@@ -13,12 +14,45 @@ import (
 	"github.com/asgo-dev/asgo/protocol/websocket"
 )
 
+// Running an app: the one call into the app (callApp, or callHandler for event-mode
+// WebSocket handlers) with its panic recovery, each protocol's failure policy (finish:
+// what the client gets when the app fails or returns early), and the access-log line.
+
+// callApp runs the server's app for one scope, turning a panic into an error. Every
+// HTTP request, HTTP/2 stream and goroutine-mode WebSocket calls its app here.
+func (s *Server) callApp(ctx context.Context, scope asgi.Scope, receive asgi.Receive, send asgi.Send) (err error) {
+	defer recoverApp(&err)
+	return s.app.ServeASGI(ctx, scope, receive, send)
+}
+
+// recoverApp, deferred around a call into the app, turns a panic into *err (with the
+// stack), so that the protocol's failure policy handles it like a returned error.
+func recoverApp(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+	}
+}
+
+// errIncomplete is the error of an HTTP app that returned before completing its
+// response, in uvicorn's wording.
+var errIncomplete = errors.New("ASGI callable returned without completing response.")
+
+// logHTTPAppError logs an HTTP app's failure; complete tells that its response had
+// already gone out whole.
+func (s *Server) logHTTPAppError(scope *asgi.HTTPScope, complete bool, err error) {
+	if complete {
+		s.log.Error("exception in ASGI application after the response completed", "path", scope.Path, "err", err)
+		return
+	}
+	s.log.Error("exception in ASGI application", "method", scope.Method, "path", scope.Path, "err", err)
+}
+
 // runInline runs the app on the loop goroutine. Loop only.
 func (st *h1Stream) runInline() {
 	st.inline = true
 	st.ctx = context.Background()
 	st.c.seedPending()
-	st.finish(st.call())
+	st.finish(st.c.srv.callApp(st.ctx, st.scope, st.receive, st.send))
 	if st.isFinished() {
 		st.h.responseDone(st.c, st)
 	}
@@ -28,20 +62,10 @@ func (st *h1Stream) runInline() {
 func (st *h1Stream) run() {
 	defer st.c.srv.inflight.Add(-1)
 	defer st.stop()
-	st.finish(st.call())
+	st.finish(st.c.srv.callApp(st.ctx, st.scope, st.receive, st.send))
 	st.c.mu.Lock()
 	st.c.scheduleFlushLocked()
 	st.c.mu.Unlock()
-}
-
-// call runs the app, turning a panic into an error.
-func (st *h1Stream) call() (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
-		}
-	}()
-	return st.c.srv.app.ServeASGI(st.ctx, st.scope, st.receive, st.send)
 }
 
 // finish is HTTP/1.1's failure policy: an app that failed or returned before
@@ -61,15 +85,13 @@ func (st *h1Stream) finish(err error) {
 		return
 	}
 	if err == nil {
-		err = errors.New("ASGI callable returned without completing response.")
+		err = errIncomplete
 	}
+	c.srv.logHTTPAppError(st.scope, complete, err)
 	if complete {
-		// The response went out whole; only log the app's error.
-		c.srv.log.Error("exception in ASGI application after the response completed", "path", st.scope.Path, "err", err)
-		st.finished = true
+		st.finished = true // the response went out whole; only the app's error is logged
 		return
 	}
-	c.srv.log.Error("exception in ASGI application", "method", st.scope.Method, "path", st.scope.Path, "err", err)
 	if !st.resp.HeadWritten() {
 		st.status = 500
 		st.forceClose = true
@@ -80,43 +102,24 @@ func (st *h1Stream) finish(err error) {
 	st.finished = true
 }
 
-// accessLog writes one line per request, in uvicorn's shape. Loop only.
+// accessLog writes the request's access-log line. Loop only.
 func (st *h1Stream) accessLog() {
 	if !st.c.srv.cfg.AccessLog {
 		return
 	}
 	client, _ := st.c.addrs()
-	q := ""
-	if len(st.scope.QueryString) > 0 {
-		q = "?" + string(st.scope.QueryString)
-	}
 	st.c.mu.Lock()
 	status := st.status
 	cut := st.abort || st.gone && st.order.State != asgi.HTTPResponseComplete
 	st.c.mu.Unlock()
-	line := fmt.Sprintf("%s:%d - \"%s %s%s HTTP/%s\" %d", client.Host, client.Port,
-		st.scope.Method, st.scope.RawPath, q, st.scope.HTTPVersion, status)
-	if cut {
-		line += " (response incomplete: client disconnected or aborted)"
-	}
-	st.c.srv.log.Info(line, "duration", time.Since(st.started).Round(time.Microsecond))
+	st.c.srv.logHTTPAccess(client, st.scope, status, cut, st.started)
 }
 
 // run runs the app on an executor goroutine.
 func (st *h2Stream) run() {
 	defer st.c.srv.inflight.Add(-1)
 	defer st.stop()
-	err := st.call()
-	st.finish(err)
-}
-
-func (st *h2Stream) call() (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
-		}
-	}()
-	return st.c.srv.app.ServeASGI(st.ctx, st.scope, st.receive, st.send)
+	st.finish(st.c.srv.callApp(st.ctx, st.scope, st.receive, st.send))
 }
 
 // finish is HTTP/2's failure policy: an app that failed or returned before completing
@@ -130,12 +133,12 @@ func (st *h2Stream) finish(err error) {
 		st.status = 413
 		st.writeErrorLocked(413, "request body too large")
 	case complete && err != nil:
-		c.srv.log.Error("exception in ASGI application after the response completed", "path", st.scope.Path, "err", err)
+		c.srv.logHTTPAppError(st.scope, true, err)
 	case !complete && !st.gone && !c.gone:
 		if err == nil {
-			err = errors.New("ASGI callable returned without completing response.")
+			err = errIncomplete
 		}
-		c.srv.log.Error("exception in ASGI application", "method", st.scope.Method, "path", st.scope.Path, "err", err)
+		c.srv.logHTTPAppError(st.scope, false, err)
 		if !st.order.Started() {
 			st.status = 500
 			st.writeErrorLocked(500, "Internal Server Error")
@@ -155,39 +158,20 @@ func (st *h2Stream) finish(err error) {
 	st.accessLog()
 }
 
-// accessLog writes one line per stream, in uvicorn's shape.
+// accessLog writes the stream's access-log line.
 func (st *h2Stream) accessLog() {
 	if !st.c.srv.cfg.AccessLog {
 		return
 	}
-	q := ""
-	if len(st.scope.QueryString) > 0 {
-		q = "?" + string(st.scope.QueryString)
-	}
-	host, port := "", 0
-	if cl := st.scope.Client; cl != nil {
-		host, port = cl.Host, cl.Port
-	}
-	st.c.srv.log.Info(fmt.Sprintf("%s:%d - \"%s %s%s HTTP/2\" %d", host, port,
-		st.scope.Method, st.scope.RawPath, q, st.status),
-		"duration", time.Since(st.started).Round(time.Microsecond))
+	st.c.srv.logHTTPAccess(st.scope.Client, st.scope, st.status, false, st.started)
 }
 
+// run runs the app on an executor goroutine.
 func (w *wsSession) run() {
 	defer w.release()
 	defer w.stop()
-	err := w.call()
-	w.finish(err)
+	w.finish(w.c.srv.callApp(w.ctx, w.scope, w.receive, w.send))
 	w.accessLog()
-}
-
-func (w *wsSession) call() (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
-		}
-	}()
-	return w.c.srv.app.ServeASGI(w.ctx, w.scope, w.receive, w.send)
 }
 
 // finish is the WebSocket failure policy: an app that fails or returns before
@@ -224,33 +208,57 @@ func (w *wsSession) finish(err error) {
 	c.scheduleFlushLocked()
 }
 
-// accessLog writes one line per WebSocket, in uvicorn's shape.
+// accessLog writes the WebSocket's access-log line: accepted, or the HTTP status that
+// refused it.
 func (w *wsSession) accessLog() {
-	if !w.c.srv.cfg.AccessLog {
+	c := w.c
+	if !c.srv.cfg.AccessLog {
 		return
 	}
-	c := w.c
 	c.mu.Lock()
 	status := w.status
 	c.mu.Unlock()
 	verdict := "[accepted]"
 	if status != 101 {
-		verdict = fmt.Sprintf("%d [rejected]", status)
+		verdict = strconv.Itoa(int(status)) + " [rejected]"
 	}
-	cl, _ := c.addrs()
-	host, port := "", 0
-	if cl != nil {
-		host, port = cl.Host, cl.Port
-	}
-	c.srv.log.Info(fmt.Sprintf("%s:%d - \"WebSocket %s\" %s", host, port, w.rawPath, verdict),
-		"duration", time.Duration(time.Now().UnixNano()-w.started).Round(time.Microsecond))
+	client, _ := c.addrs()
+	c.srv.logAccess(client, "WebSocket "+w.rawPath, verdict, time.Unix(0, w.started))
 }
 
+// callHandler calls an event-mode WebSocket handler with msg, turning a panic into an
+// error. Loop only.
 func (w *wsSession) callHandler(msg asgi.Message) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
-		}
-	}()
+	defer recoverApp(&err)
 	return w.handler.HandleWebSocket(msg, w)
+}
+
+// logHTTPAccess writes an HTTP request's access-log line; cut notes a response that did
+// not go out whole.
+func (s *Server) logHTTPAccess(client *asgi.Addr, scope *asgi.HTTPScope, status int, cut bool, started time.Time) {
+	q := ""
+	if len(scope.QueryString) > 0 {
+		q = "?" + string(scope.QueryString)
+	}
+	result := strconv.Itoa(status)
+	if cut {
+		result += " (response incomplete: client disconnected or aborted)"
+	}
+	s.logAccess(client, scope.Method+" "+string(scope.RawPath)+q+" HTTP/"+scope.HTTPVersion, result, started)
+}
+
+// logAccess writes one access-log line, in uvicorn's shape:
+//
+//	127.0.0.1:50312 - "GET /items?page=2 HTTP/1.1" 200
+//	127.0.0.1:50314 - "WebSocket /chat" [accepted]
+//
+// request stands between the quotes, result after them. Callers check
+// Config.AccessLog first, so that a server without an access log builds no line.
+func (s *Server) logAccess(client *asgi.Addr, request, result string, started time.Time) {
+	host, port := "", 0
+	if client != nil {
+		host, port = client.Host, client.Port
+	}
+	s.log.Info(fmt.Sprintf("%s:%d - \"%s\" %s", host, port, request, result),
+		"duration", time.Since(started).Round(time.Microsecond))
 }

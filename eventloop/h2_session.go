@@ -121,7 +121,7 @@ func (h *h2Session) start(st *h2Stream) {
 	}
 	if st.bodyDone && asgi.CanInline(h.c.srv.app, st.scope) {
 		st.inline = true
-		st.finish(st.call())
+		st.finish(h.c.srv.callApp(st.ctx, st.scope, st.receive, st.send))
 		return
 	}
 	h.c.srv.inflight.Add(1)
