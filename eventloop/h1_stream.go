@@ -52,7 +52,7 @@ func newH1Stream(c *conn, h *h1Session, req *h1.Request) *h1Stream {
 	st := &h1Stream{
 		c:          c,
 		h:          h,
-		scope:      buildHTTPScope(c, req),
+		scope:      h1Scope(c, req, ""),
 		isHead:     req.IsHead(),
 		protoMinor: req.ProtoMinor,
 		reqKeep:    req.KeepAlive,

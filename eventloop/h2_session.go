@@ -265,14 +265,7 @@ func (h *h2Session) disconnectAll() {
 
 func (h *h2Session) OnRequest(id uint32, req *h2.Request) {
 	c := h.c
-	scope := h2.NewScope(req)
-	client, server := c.addrs()
-	scope.Client, scope.Server = client, server
-	scope.RootPath = c.srv.cfg.RootPath
-	scope.Path = c.srv.cfg.RootPath + scope.Path
-	scope.State = c.srv.state()
-	scope.Extensions = httpExtensions
-	st := newH2Stream(h, id, scope, req.Method == "HEAD")
+	st := newH2Stream(h, id, h2Scope(c, req), req.Method == "HEAD")
 	h.lastRead = h.now
 	st.declaredLen = req.ContentLength
 	st.bodyDone = req.EndStream

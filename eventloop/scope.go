@@ -3,6 +3,7 @@ package eventloop
 import (
 	"github.com/asgo-dev/asgo/protocol/asgi"
 	"github.com/asgo-dev/asgo/protocol/h1"
+	"github.com/asgo-dev/asgo/protocol/h2"
 )
 
 // httpExtensions is shared, read-only, by every HTTP scope: it advertises the response
@@ -12,29 +13,53 @@ var httpExtensions = map[string]any{
 	asgi.ExtHTTPResponsePathsend: map[string]any{},
 }
 
-// buildHTTPScope copies what the app needs out of the parser's request (whose bytes
-// die when the traffic callback returns). Loop goroutine only.
-func buildHTTPScope(c *conn, req *h1.Request) *asgi.HTTPScope {
+// newHTTPScope builds the scope of an HTTP request of any version, HTTP/1.1 and HTTP/2
+// alike: the fields of its head (path already decoded; raw path, query and headers
+// owned by the scope) and what the server adds (addresses, root_path, lifespan state,
+// extensions). Loop goroutine only.
+func newHTTPScope(c *conn, version, method, scheme, path string, rawPath, query []byte, headers asgi.Headers) *asgi.HTTPScope {
 	client, server := c.addrs()
-	version := "1.1"
-	if req.ProtoMinor == 0 {
-		version = "1.0"
-	}
 	return &asgi.HTTPScope{
 		ASGI:        asgi.DefaultInfo,
 		HTTPVersion: version,
-		Method:      methodString(req.Method),
-		Scheme:      "http",
-		Path:        c.srv.cfg.RootPath + decodePath(req.Path),
-		RawPath:     cloneBytes(req.Path),
-		QueryString: cloneBytes(req.Query),
+		Method:      method,
+		Scheme:      scheme,
+		Path:        c.srv.cfg.RootPath + path,
+		RawPath:     rawPath,
+		QueryString: query,
 		RootPath:    c.srv.cfg.RootPath,
-		Headers:     req.Headers.Clone(),
+		Headers:     headers,
 		Client:      client,
 		Server:      server,
 		State:       c.srv.state(),
 		Extensions:  httpExtensions,
 	}
+}
+
+// h1Scope is the scope of an HTTP/1.x request: it copies what the app needs out of the
+// parser's request, whose bytes die when the traffic callback returns. version is
+// the scope's http_version: "2" for a request that upgrades to h2c, else "" for the
+// request's own. Loop goroutine only.
+func h1Scope(c *conn, req *h1.Request, version string) *asgi.HTTPScope {
+	if version == "" {
+		version = "1.1"
+		if req.ProtoMinor == 0 {
+			version = "1.0"
+		}
+	}
+	return newHTTPScope(c, version, methodString(req.Method), "http", decodePath(req.Path),
+		cloneBytes(req.Path), cloneBytes(req.Query), req.Headers.Clone())
+}
+
+// h2Scope is the scope of an HTTP/2 request. The request is the server's once
+// OnRequest has it, so the scope shares its header bytes. Loop goroutine only.
+func h2Scope(c *conn, req *h2.Request) *asgi.HTTPScope {
+	rawPath, query := req.Target()
+	scheme := req.Scheme
+	if scheme == "" {
+		scheme = "http" // CONNECT has no :scheme
+	}
+	return newHTTPScope(c, "2", req.Method, scheme, decodePath(rawPath), []byte(rawPath), []byte(query), req.Headers)
 }
 
 func cloneBytes(b []byte) []byte {
@@ -58,7 +83,7 @@ func methodString(m []byte) string {
 
 // decodePath percent-decodes a raw path as ASGI's path requires. Invalid escapes are
 // kept as they are (as Python's urllib.parse.unquote does).
-func decodePath(raw []byte) string {
+func decodePath[T string | []byte](raw T) string {
 	i := 0
 	for i < len(raw) && raw[i] != '%' {
 		i++

@@ -100,8 +100,7 @@ func (h *h1Session) startH2CUpgrade(c *conn, req *h1.Request) bool {
 	if c.srv.cfg.DisableHTTP2 {
 		return false
 	}
-	scope := buildHTTPScope(c, req)
-	scope.HTTPVersion = "2"
+	scope := h1Scope(c, req, "2")
 	hc := newH2Session(c)
 	c.mu.Lock()
 	mark := len(c.pending)

@@ -174,58 +174,12 @@ func checkTrailers(f *http2.MetaHeadersFrame) string {
 	return ""
 }
 
-// NewScope returns the HTTP scope for req with the protocol-level fields set
-// (http_version "2", method, scheme, path, raw_path, query_string, headers); the host
-// fills in client, server, root_path, state and extensions. The scope shares req's
-// header bytes.
-func NewScope(req *Request) *asgi.HTTPScope {
-	rawPath, query, _ := strings.Cut(req.Path, "?")
-	if req.Method == "CONNECT" {
-		rawPath = ""
+// Target returns the request's path and query as sent (split at the first '?'); both
+// are empty for CONNECT, whose target is the authority.
+func (r *Request) Target() (path, query string) {
+	if r.Method == "CONNECT" {
+		return "", ""
 	}
-	scheme := req.Scheme
-	if scheme == "" {
-		scheme = "http"
-	}
-	return &asgi.HTTPScope{
-		ASGI:        asgi.DefaultInfo,
-		HTTPVersion: "2",
-		Method:      req.Method,
-		Scheme:      scheme,
-		Path:        unescapePath(rawPath),
-		RawPath:     []byte(rawPath),
-		QueryString: []byte(query),
-		Headers:     req.Headers,
-	}
-}
-
-// unescapePath percent-decodes p; invalid escapes are kept as they are.
-func unescapePath(p string) string {
-	if strings.IndexByte(p, '%') < 0 {
-		return p
-	}
-	out := make([]byte, 0, len(p))
-	for i := 0; i < len(p); i++ {
-		if p[i] == '%' && i+2 < len(p) && isHex(p[i+1]) && isHex(p[i+2]) {
-			out = append(out, unhex(p[i+1])<<4|unhex(p[i+2]))
-			i += 2
-			continue
-		}
-		out = append(out, p[i])
-	}
-	return string(out)
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c >= 'a':
-		return c - 'a' + 10
-	}
-	return c - 'A' + 10
+	path, query, _ = strings.Cut(r.Path, "?")
+	return path, query
 }
