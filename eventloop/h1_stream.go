@@ -224,7 +224,7 @@ func (st *h1Stream) disconnect() {
 // send is the app's Send.
 func (st *h1Stream) send(ctx context.Context, msg asgi.Message) error {
 	if ps, ok := msg.(*asgi.HTTPResponsePathsend); ok {
-		return st.sendFile(ctx, ps)
+		return sendPath(ctx, st, ps)
 	}
 	c := st.c
 	if err := lockForSend(c, &st.gone, &st.order, msg); err != nil {
@@ -275,21 +275,14 @@ func (st *h1Stream) send(ctx context.Context, msg asgi.Message) error {
 	return c.waitWritable(ctx)
 }
 
-// sendFile is HTTP/1.1's http.response.pathsend.
-func (st *h1Stream) sendFile(ctx context.Context, ps *asgi.HTTPResponsePathsend) error {
-	check := func() error {
-		if err := lockForSend(st.c, &st.gone, &st.order, ps); err != nil {
-			return err
-		}
-		st.c.mu.Unlock()
-		return nil
-	}
-	return sendPath(ps.Path, check, func(b []byte, last bool) error { return st.writeBody(ctx, b, !last) })
+// checkSend is the order check of httpStream.
+func (st *h1Stream) checkSend(msg asgi.Message) error {
+	return checkSend(st.c, &st.gone, &st.order, msg)
 }
 
-// writeBody frames and queues body bytes outside the ASGI order check (pathsend has
-// already passed it), then applies backpressure.
-func (st *h1Stream) writeBody(ctx context.Context, b []byte, more bool) error {
+// writeBody is the body writer of httpStream.
+func (st *h1Stream) writeBody(ctx context.Context, b []byte, last bool) error {
+	more := !last
 	c := st.c
 	c.mu.Lock()
 	if st.gone || c.gone {

@@ -177,7 +177,7 @@ func (st *h2Stream) popBodyLocked() []byte {
 // send is the app's Send.
 func (st *h2Stream) send(ctx context.Context, msg asgi.Message) error {
 	if ps, ok := msg.(*asgi.HTTPResponsePathsend); ok {
-		return st.sendFile(ctx, ps)
+		return sendPath(ctx, st, ps)
 	}
 	c := st.c
 	if err := lockForSend(c, &st.gone, &st.order, msg); err != nil {
@@ -369,21 +369,16 @@ func (st *h2Stream) waitWindowLocked(ctx context.Context) error {
 	return err
 }
 
-// sendFile implements http.response.pathsend over HTTP/2: the server reads the file
-// in chunks and sends them within the peer's windows.
-func (st *h2Stream) sendFile(ctx context.Context, ps *asgi.HTTPResponsePathsend) error {
-	check := func() error {
-		if err := lockForSend(st.c, &st.gone, &st.order, ps); err != nil {
-			return err
-		}
-		st.c.mu.Unlock()
-		return nil
+// checkSend is the order check of httpStream.
+func (st *h2Stream) checkSend(msg asgi.Message) error {
+	return checkSend(st.c, &st.gone, &st.order, msg)
+}
+
+// writeBody is the body writer of httpStream: DATA within the peer's windows.
+func (st *h2Stream) writeBody(ctx context.Context, b []byte, last bool) error {
+	st.c.mu.Lock()
+	if st.inline {
+		return st.writeDataInlineLocked(b, last)
 	}
-	return sendPath(ps.Path, check, func(b []byte, last bool) error {
-		st.c.mu.Lock()
-		if st.inline {
-			return st.writeDataInlineLocked(b, last)
-		}
-		return st.writeDataLocked(ctx, b, last)
-	})
+	return st.writeDataLocked(ctx, b, last)
 }
