@@ -1,7 +1,6 @@
 package eventloop
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -277,16 +276,4 @@ func (h *h1Session) onClose(c *conn) {
 	}
 	h.active, h.reading = nil, nil
 	h.releaseParser(c)
-}
-
-// hasToken reports whether a comma-separated header value lists token.
-func hasToken(v []byte, token string) bool {
-	for len(v) > 0 {
-		var part []byte
-		part, v, _ = bytes.Cut(v, []byte{','})
-		if asgi.EqualFold(bytes.TrimSpace(part), token) {
-			return true
-		}
-	}
-	return false
 }

@@ -177,15 +177,6 @@ func (st *h1Stream) endBody() {
 	st.wakeReceiverLocked()
 }
 
-// abortBody ends the body early: the app's receive returns http.disconnect.
-func (st *h1Stream) abortBody() {
-	st.c.mu.Lock()
-	defer st.c.mu.Unlock()
-	st.bodyErr = true
-	st.body.release()
-	st.wakeReceiverLocked()
-}
-
 func (st *h1Stream) bodyTooLarge() {
 	c := st.c
 	c.srv.log.Warn("request body too large", "client", c.gc.RemoteAddr(), "limit", c.srv.cfg.MaxBodyBytes)
