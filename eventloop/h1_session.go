@@ -9,7 +9,7 @@ import (
 	"github.com/asgo-dev/asgo/protocol/h1"
 )
 
-// h1Session is the HTTP/1.1 protocol of a connection. Requests are parsed on the loop;
+// h1Session is the HTTP/1.1 session of a connection. Requests are parsed on the loop;
 // each runs its app on an executor goroutine, or on the loop when the app can answer
 // the scope without blocking (asgi.Inliner) and the request has no body. Responses
 // leave strictly in request order: the next pipelined request is parsed only once the
@@ -21,8 +21,6 @@ type h1Session struct {
 	requests int        // requests seen on this connection
 	draining bool
 }
-
-var errInlineWouldBlock = errors.New("eventloop: receive would block on the event loop; the app must not implement asgi.Inliner for this scope")
 
 func (h *h1Session) onData(c *conn, data []byte) (int, error) {
 	consumed := 0

@@ -13,19 +13,20 @@ import (
 // asgi.Inliner (its sends never block: what the peer's windows do not take waits in a
 // per-stream backlog that the loop writes as WINDOW_UPDATEs arrive).
 //
-// Locking: h2Session.proto, h2Session's guarded fields and every h2Stream's guarded fields
-// are protected by the connection's mutex c.mu. The loop holds it around Feed (the
+// Locking: h2Session.proto, h2Session's guarded fields and every h2Stream's guarded
+// fields are protected by the connection's mutex c.mu. The loop holds it around Feed (the
 // h2.Handler callbacks run inside Feed, with c.mu held); app goroutines hold it around
 // the response methods. All HTTP/2 output, from either side, is appended to c.pending
 // under c.mu, so HPACK encoding and frame queueing happen in one order; the loop hands
 // c.pending to gnet on its flush.
 //
-// Connection setup: prior-knowledge h2c is detected from the client preface on a new
-// connection (startsHTTP2); "Upgrade: h2c" requests without a body are answered 101 and
-// continue as HTTP/2 stream 1 (startH2CUpgrade). A TLS transport with ALPN "h2" feeds
-// the same h2Session (newH2Session + start) with the decrypted bytes.
+// Connection setup is in upgrade.go: prior-knowledge h2c is detected from the client
+// preface on a new connection (startsHTTP2); "Upgrade: h2c" requests without a body
+// are answered 101 and continue as HTTP/2 stream 1 (startH2CUpgrade). A TLS transport
+// with ALPN "h2" will switch the same way (startHTTP2) and feed the decrypted bytes.
+// The streams are in h2_stream.go.
 
-// h2Session is the HTTP/2 protocol of a connection.
+// h2Session is the HTTP/2 session of a connection.
 type h2Session struct {
 	c *conn
 

@@ -124,7 +124,9 @@ func unhex(c byte) (byte, bool) {
 // the denial-response extension.
 var wsExtensions = map[string]any{asgi.ExtWebSocketHTTPResponse: map[string]any{}}
 
-func buildWebSocketScope(c *conn, req *h1.Request, subprotocols []string) *asgi.WebSocketScope {
+// wsScope is the scope of a WebSocket upgrade request, copied out of the parser's
+// request like h1Scope. Loop goroutine only.
+func wsScope(c *conn, req *h1.Request, subprotocols []string) *asgi.WebSocketScope {
 	client, server := c.addrs()
 	return &asgi.WebSocketScope{
 		ASGI:         asgi.DefaultInfo,

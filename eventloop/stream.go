@@ -2,6 +2,7 @@ package eventloop
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -78,3 +79,7 @@ func sendPath(ctx context.Context, st httpStream, ps *asgi.HTTPResponsePathsend)
 		}
 	}
 }
+
+// errInlineWouldBlock is what receive returns to an app running inline on the loop
+// (asgi.Inliner) when it would have to wait for the body.
+var errInlineWouldBlock = errors.New("eventloop: receive would block on the event loop; the app must not implement asgi.Inliner for this scope")

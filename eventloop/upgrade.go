@@ -133,9 +133,9 @@ var errUpgradeWithBody = &websocket.HandshakeError{Status: 400, Reason: "WebSock
 
 // startWebSocket takes over a WebSocket upgrade request. It always returns true: an
 // invalid handshake is answered here (400/426/403, or 503 beyond
-// Config.LimitConcurrency) and the connection closed. The HTTP/1.1 protocol is retired
+// Config.LimitConcurrency) and the connection closed. The HTTP/1.1 session is retired
 // by marking it draining, which makes its onData return at once, so the rest of the
-// input goes to the WebSocket protocol. Loop only.
+// input goes to the WebSocket session. Loop only.
 func (h *h1Session) startWebSocket(c *conn, req *h1.Request) bool {
 	h.draining = true
 	defer h.releaseParser(c) // req points into the parser: release it last
@@ -149,7 +149,7 @@ func (h *h1Session) startWebSocket(c *conn, req *h1.Request) bool {
 		refuseUpgrade(c, herr)
 		return true
 	}
-	scope := buildWebSocketScope(c, req, hs.Subprotocols)
+	scope := wsScope(c, req, hs.Subprotocols)
 	w := &wsSession{
 		c:       c,
 		cfg:     cfg,

@@ -6,6 +6,11 @@ import (
 	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
+// Goroutine mode: the app runs on an executor goroutine (run, in app.go) and reads
+// websocket.connect, the peer's messages and websocket.disconnect from a bounded inbox
+// that the loop fills (push); its receive blocks on the inbox, its send encodes into
+// the connection's pending output and blocks above WriteHighWater.
+
 // wsApp is the part of a wsSession that only goroutine mode needs: the app's scope and
 // context, and the inbox its receive reads.
 type wsApp struct {

@@ -22,12 +22,12 @@ const (
 	wsTimerClose             // a close frame was sent; the peer's close is due
 )
 
-// wsSession is the WebSocket protocol of an upgraded connection. The loop parses frames
+// wsSession is the WebSocket session of an upgraded connection. The loop parses frames
 // with a websocket.Reader (taken from the loop's pool only while a frame or fragmented
 // message is in progress) and feeds complete messages to a bounded inbox; the app runs
-// on an executor goroutine, and its sends are encoded into the connection's pending
-// output under c.mu (compression happens before taking the lock). In event mode
-// (websocket_events.go) the messages go to the app's handler on the loop instead, and
+// on an executor goroutine (ws_goroutine.go), and its sends are encoded into the
+// connection's pending output under c.mu (compression happens before taking the
+// lock). In event mode (ws_events.go) the messages go to the app's handler on the loop instead, and
 // neither the goroutine nor the inbox exists. The 101 response is written only when
 // the app sends websocket.accept.
 //
