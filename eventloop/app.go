@@ -35,6 +35,8 @@ func recoverApp(err *error) {
 
 // errIncomplete is the error of an HTTP app that returned before completing its
 // response, in uvicorn's wording.
+//
+//lint:ignore ST1005 uvicorn's message, punctuation included
 var errIncomplete = errors.New("ASGI callable returned without completing response.")
 
 // logHTTPAppError logs an HTTP app's failure; complete tells that its response had
