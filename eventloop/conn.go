@@ -269,3 +269,26 @@ func (c *conn) addrs() (client, server *asgi.Addr) {
 	}
 	return c.client, c.server
 }
+
+// onTraffic feeds the unread input to the current session. Loop goroutine only.
+func (c *conn) onTraffic() {
+	data, _ := c.gc.Peek(-1)
+	for len(data) > 0 || c.needWake {
+		c.needWake = false
+		sess := c.session
+		n, err := sess.onData(c, data)
+		if n > 0 {
+			_, _ = c.gc.Discard(n)
+			data = data[n:]
+		}
+		if err != nil {
+			c.closeAfterFlush()
+			break
+		}
+		if c.session == sess || c.closed || c.closing {
+			break // same session: it consumed what it could
+		}
+		// The session switched (upgrade.go): let the new one see the rest at once.
+	}
+	c.flush()
+}

@@ -41,6 +41,7 @@ func (h *h1Session) isWebSocketUpgrade(req *h1.Request) bool {
 	return asgi.EqualFold(req.Upgrade, "websocket")
 }
 
+// h2Upgrade101 answers an "Upgrade: h2c" request that the server takes (RFC 7540 3.2).
 var h2Upgrade101 = []byte("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n")
 
 // startsHTTP2 switches a new connection that opens with the HTTP/2 client preface to
