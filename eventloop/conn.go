@@ -12,20 +12,29 @@ import (
 	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
-// protocol is the wire protocol currently spoken on a connection (HTTP/1.1 first;
-// WebSocket or HTTP/2 after an upgrade). Every method runs on the loop goroutine.
-type protocol interface {
+// session is the protocol spoken on a connection: HTTP/1.1 first (firstSession), then
+// HTTP/2 or WebSocket after a switch (upgrade.go). The transport (conn, server, loop)
+// knows sessions only through this interface. Every method runs on the connection's
+// loop goroutine, inside loop.guard (a panic closes only this connection); none may
+// block. See doc.go for who calls each one.
+type session interface {
 	// onData handles the connection's whole unread input and returns how many bytes
 	// it consumed; the rest stays buffered in gnet until more arrives or the
-	// connection is woken. A non-nil error closes the connection (the protocol has
-	// already queued whatever answer it owes).
+	// connection is woken. A non-nil error closes the connection (the session has
+	// already queued whatever answer it owes). A session that switches the
+	// connection to another (c.session) sees the rest of the input go to the new one.
 	onData(c *conn, data []byte) (int, error)
+	// onFlushed runs after the pending output (also what app goroutines queued) was
+	// handed to gnet: the session completes work that waited for its output, such
+	// as an HTTP/1.1 response that frees the connection for the next request.
+	onFlushed(c *conn)
 	// onTimer is called when the connection's timer fires.
 	onTimer(c *conn)
-	// onDrain asks the protocol to finish gracefully (server shutdown): stop taking
+	// onDrain asks the session to finish gracefully (server shutdown): stop taking
 	// new work, let work in flight complete, then close.
 	onDrain(c *conn)
-	// onClose is called once when the connection is gone.
+	// onClose is called once when the connection is gone (or lingering: closed for
+	// the session, see linger).
 	onClose(c *conn)
 }
 
@@ -36,7 +45,7 @@ type conn struct {
 	srv   *Server
 	timer timerNode
 	// Owned by the loop goroutine:
-	proto          protocol
+	session        session
 	prev, next     *conn // the loop's list of open connections
 	lastOutbound   int   // OutboundBuffered at the previous poll
 	client, server *asgi.Addr
@@ -44,7 +53,7 @@ type conn struct {
 	lingering      bool // output done and write side shut: input is discarded until EOF
 	closed         bool
 	watched        bool // in loop.watch: polled until output drains
-	needWake       bool // unconsumed input waits for the protocol to become ready
+	needWake       bool // unconsumed input waits for the session to become ready
 
 	// Guarded by mu (the flags sit beside the loop's: an idle connection costs memory):
 	flushQueued bool // a flush is scheduled on the loop
@@ -110,15 +119,9 @@ func (c *conn) flush() {
 		c.loop.recycle(buf)
 	}
 	c.afterWrite()
-	if fo, ok := c.proto.(flushObserver); ok && !c.closed {
-		fo.afterFlush(c)
+	if !c.closed {
+		c.session.onFlushed(c)
 	}
-}
-
-// flushObserver is implemented by protocols that finish work once output queued by
-// app goroutines has been handed to gnet (HTTP/1.1 completes responses there).
-type flushObserver interface {
-	afterFlush(c *conn)
 }
 
 // afterWrite records the outbound size, wakes blocked senders, and finishes a pending
@@ -215,7 +218,7 @@ func (c *conn) linger() {
 	}
 	c.lingering = true
 	c.markGone()
-	c.proto.onClose(c) // for the protocol and its apps the connection is over
+	c.session.onClose(c) // for the session and its apps the connection is over
 	_, _ = c.gc.Discard(-1)
 	c.setTimer(c.srv.cfg.LingerTimeout)
 }
@@ -265,4 +268,27 @@ func (c *conn) addrs() (client, server *asgi.Addr) {
 		c.server = toAddr(c.gc.LocalAddr())
 	}
 	return c.client, c.server
+}
+
+// onTraffic feeds the unread input to the current session. Loop goroutine only.
+func (c *conn) onTraffic() {
+	data, _ := c.gc.Peek(-1)
+	for len(data) > 0 || c.needWake {
+		c.needWake = false
+		sess := c.session
+		n, err := sess.onData(c, data)
+		if n > 0 {
+			_, _ = c.gc.Discard(n)
+			data = data[n:]
+		}
+		if err != nil {
+			c.closeAfterFlush()
+			break
+		}
+		if c.session == sess || c.closed || c.closing {
+			break // same session: it consumed what it could
+		}
+		// The session switched (upgrade.go): let the new one see the rest at once.
+	}
+	c.flush()
 }

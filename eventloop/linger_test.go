@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -39,11 +38,6 @@ func TestLingeringCloseDeliversRefusalToClientStillSending(t *testing.T) {
 			t.Fatalf("round %d: response %v, then %v; want 413, then EOF", i, resp, err)
 		}
 	}
-}
-
-func isTimeout(err error) bool {
-	ne, ok := err.(net.Error)
-	return ok && ne.Timeout()
 }
 
 // An HTTP/2 client that keeps sending after its GOAWAY (h2spec 3.8/1 sends a PING

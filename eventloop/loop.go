@@ -32,7 +32,7 @@ type loop struct {
 	// frame or fragmented message is in progress.
 	wsReaders []*websocket.Reader
 	// wsReceive is the websocket.receive handed to event-mode WebSocket handlers,
-	// valid for one call (see wsConn.deliverMessage).
+	// valid for one call (see wsSession.deliverMessage).
 	wsReceive asgi.WebSocketReceive
 }
 
@@ -108,7 +108,7 @@ func (l *loop) tick(now time.Time) {
 				c.closeNow()
 				return
 			}
-			c.proto.onTimer(c)
+			c.session.onTimer(c)
 			c.flush()
 		})
 	})

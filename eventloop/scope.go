@@ -3,6 +3,7 @@ package eventloop
 import (
 	"github.com/asgo-dev/asgo/protocol/asgi"
 	"github.com/asgo-dev/asgo/protocol/h1"
+	"github.com/asgo-dev/asgo/protocol/h2"
 )
 
 // httpExtensions is shared, read-only, by every HTTP scope: it advertises the response
@@ -12,29 +13,53 @@ var httpExtensions = map[string]any{
 	asgi.ExtHTTPResponsePathsend: map[string]any{},
 }
 
-// buildHTTPScope copies what the app needs out of the parser's request (whose bytes
-// die when the traffic callback returns). Loop goroutine only.
-func buildHTTPScope(c *conn, req *h1.Request) *asgi.HTTPScope {
+// newHTTPScope builds the scope of an HTTP request of any version, HTTP/1.1 and HTTP/2
+// alike: the fields of its head (path already decoded; raw path, query and headers
+// owned by the scope) and what the server adds (addresses, root_path, lifespan state,
+// extensions). Loop goroutine only.
+func newHTTPScope(c *conn, version, method, scheme, path string, rawPath, query []byte, headers asgi.Headers) *asgi.HTTPScope {
 	client, server := c.addrs()
-	version := "1.1"
-	if req.ProtoMinor == 0 {
-		version = "1.0"
-	}
 	return &asgi.HTTPScope{
 		ASGI:        asgi.DefaultInfo,
 		HTTPVersion: version,
-		Method:      methodString(req.Method),
-		Scheme:      "http",
-		Path:        c.srv.cfg.RootPath + asgi.DecodePath(req.Path),
-		RawPath:     cloneBytes(req.Path),
-		QueryString: cloneBytes(req.Query),
+		Method:      method,
+		Scheme:      scheme,
+		Path:        c.srv.cfg.RootPath + path,
+		RawPath:     rawPath,
+		QueryString: query,
 		RootPath:    c.srv.cfg.RootPath,
-		Headers:     req.Headers.Clone(),
+		Headers:     headers,
 		Client:      client,
 		Server:      server,
 		State:       c.srv.state(),
 		Extensions:  httpExtensions,
 	}
+}
+
+// h1Scope is the scope of an HTTP/1.x request: it copies what the app needs out of the
+// parser's request, whose bytes die when the traffic callback returns. version is
+// the scope's http_version: "2" for a request that upgrades to h2c, else "" for the
+// request's own. Loop goroutine only.
+func h1Scope(c *conn, req *h1.Request, version string) *asgi.HTTPScope {
+	if version == "" {
+		version = "1.1"
+		if req.ProtoMinor == 0 {
+			version = "1.0"
+		}
+	}
+	return newHTTPScope(c, version, methodString(req.Method), "http", asgi.DecodePath(req.Path),
+		cloneBytes(req.Path), cloneBytes(req.Query), req.Headers.Clone())
+}
+
+// h2Scope is the scope of an HTTP/2 request. The request is the server's once
+// OnRequest has it, so the scope shares its header bytes. Loop goroutine only.
+func h2Scope(c *conn, req *h2.Request) *asgi.HTTPScope {
+	rawPath, query := req.Target()
+	scheme := req.Scheme
+	if scheme == "" {
+		scheme = "http" // CONNECT has no :scheme
+	}
+	return newHTTPScope(c, "2", req.Method, scheme, asgi.DecodePath(rawPath), []byte(rawPath), []byte(query), req.Headers)
 }
 
 func cloneBytes(b []byte) []byte {
@@ -56,41 +81,27 @@ func methodString(m []byte) string {
 	return string(m)
 }
 
-// decodePath percent-decodes a raw path as ASGI's path requires. Invalid escapes are
-// kept as they are (as Python's urllib.parse.unquote does).
-func decodePath(raw []byte) string {
-	i := 0
-	for i < len(raw) && raw[i] != '%' {
-		i++
-	}
-	if i == len(raw) {
-		return string(raw)
-	}
-	out := make([]byte, 0, len(raw))
-	out = append(out, raw[:i]...)
-	for ; i < len(raw); i++ {
-		if raw[i] == '%' && i+2 < len(raw) {
-			hi, ok1 := unhex(raw[i+1])
-			lo, ok2 := unhex(raw[i+2])
-			if ok1 && ok2 {
-				out = append(out, hi<<4|lo)
-				i += 2
-				continue
-			}
-		}
-		out = append(out, raw[i])
-	}
-	return string(out)
-}
+// wsExtensions is shared, read-only, by every WebSocket scope: the server implements
+// the denial-response extension.
+var wsExtensions = map[string]any{asgi.ExtWebSocketHTTPResponse: map[string]any{}}
 
-func unhex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
+// wsScope is the scope of a WebSocket upgrade request, copied out of the parser's
+// request like h1Scope. Loop goroutine only.
+func wsScope(c *conn, req *h1.Request, subprotocols []string) *asgi.WebSocketScope {
+	client, server := c.addrs()
+	return &asgi.WebSocketScope{
+		ASGI:         asgi.DefaultInfo,
+		HTTPVersion:  "1.1",
+		Scheme:       "ws",
+		Path:         c.srv.cfg.RootPath + asgi.DecodePath(req.Path),
+		RawPath:      cloneBytes(req.Path),
+		QueryString:  cloneBytes(req.Query),
+		RootPath:     c.srv.cfg.RootPath,
+		Headers:      req.Headers.Clone(),
+		Client:       client,
+		Server:       server,
+		Subprotocols: subprotocols,
+		State:        c.srv.state(),
+		Extensions:   wsExtensions,
 	}
-	return 0, false
 }

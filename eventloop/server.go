@@ -14,7 +14,6 @@ import (
 	"github.com/panjf2000/gnet/v2"
 
 	"github.com/asgo-dev/asgo/protocol/asgi"
-	"github.com/asgo-dev/asgo/protocol/h1"
 )
 
 // Server serves an asgi.App on gnet event loops. Create it with New, then Start;
@@ -149,7 +148,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.forEachLoop(func(l *loop) {
 		l.each(func(c *conn) {
 			if !c.lingering {
-				l.guard(c, func() { c.proto.onDrain(c); c.flush() })
+				l.guard(c, func() { c.session.onDrain(c); c.flush() })
 			}
 		})
 	})
@@ -253,17 +252,17 @@ func (h *engineHandler) OnBoot(eng gnet.Engine) gnet.Action {
 func (h *engineHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	s := h.s
 	if s.draining.Load() {
-		return h1.AppendError(nil, 503, "server is shutting down"), gnet.Close
+		return refuseConnection("server is shutting down"), gnet.Close
 	}
 	if s.nconns.Add(1) > int64(s.cfg.MaxConnections) {
 		s.nconns.Add(-1)
 		s.log.Warn("connection limit reached; refusing connection", "limit", s.cfg.MaxConnections)
-		return h1.AppendError(nil, 503, "server is at its connection limit"), gnet.Close
+		return refuseConnection("server is at its connection limit"), gnet.Close
 	}
 	l := s.loopFor(gc.EventLoop())
 	c := &conn{gc: gc, loop: l, srv: s}
 	c.timer.owner = c
-	c.proto = &h1Conn{}
+	c.session = firstSession()
 	gc.SetContext(c)
 	l.add(c)
 	c.setTimer(s.cfg.HeaderTimeout)
@@ -280,29 +279,6 @@ func (h *engineHandler) OnTraffic(gc gnet.Conn) gnet.Action {
 	return gnet.None
 }
 
-// onTraffic feeds the unread input to the current protocol. Loop goroutine only.
-func (c *conn) onTraffic() {
-	data, _ := c.gc.Peek(-1)
-	for len(data) > 0 || c.needWake {
-		c.needWake = false
-		proto := c.proto
-		n, err := proto.onData(c, data)
-		if n > 0 {
-			_, _ = c.gc.Discard(n)
-			data = data[n:]
-		}
-		if err != nil {
-			c.closeAfterFlush()
-			break
-		}
-		if c.proto == proto || c.closed || c.closing {
-			break // same protocol: it consumed what it could
-		}
-		// The protocol switched (upgrade): let the new one see the rest at once.
-	}
-	c.flush()
-}
-
 func (h *engineHandler) OnClose(gc gnet.Conn, err error) gnet.Action {
 	c, ok := gc.Context().(*conn)
 	if !ok {
@@ -312,9 +288,9 @@ func (h *engineHandler) OnClose(gc gnet.Conn, err error) gnet.Action {
 	h.s.nconns.Add(-1)
 	c.loop.wheel.disarm(&c.timer)
 	c.loop.remove(c)
-	if !c.lingering { // a lingering connection's protocol has seen its end already
+	if !c.lingering { // a lingering connection's session has seen its end already
 		c.markGone()
-		c.loop.guard(c, func() { c.proto.onClose(c) })
+		c.loop.guard(c, func() { c.session.onClose(c) })
 	}
 	if err != nil && !isConnReset(err) {
 		h.s.log.Debug("connection closed", "client", gc.RemoteAddr(), "err", err)

@@ -74,7 +74,8 @@ func reservePort(host string) (portReservation, int, error) {
 	if ip == nil {
 		return portReservation{-1}, 0, fmt.Errorf("eventloop: port 0 needs a literal IP, got %q", host)
 	}
-	family, sa := unix.AF_INET, unix.Sockaddr(nil)
+	var sa unix.Sockaddr
+	family := unix.AF_INET
 	if ip4 := ip.To4(); ip4 != nil {
 		sa = &unix.SockaddrInet4{Addr: [4]byte(ip4)}
 	} else {

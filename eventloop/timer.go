@@ -52,8 +52,6 @@ func (w *timerWheel) disarm(n *timerNode) {
 	n.prev, n.next = nil, nil
 }
 
-func (n *timerNode) armed() bool { return n.next != nil }
-
 // advance fires every node whose deadline is at or before now, calling fire for each
 // after unlinking it (fire may re-arm).
 func (w *timerWheel) advance(now time.Time, fire func(*conn)) {

@@ -41,8 +41,6 @@ func sendClose(code int, reason string) step {
 	return func(c *wsClient) { c.close(code, reason) }
 }
 
-func sendRaw(b []byte) step { return func(c *wsClient) { c.writeRaw(b) } }
-
 func expectText(s string) step {
 	return func(c *wsClient) { c.expectMessage(ws.OpText, []byte(s)) }
 }

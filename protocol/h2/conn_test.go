@@ -22,12 +22,11 @@ func TestGetRequestAndResponse(t *testing.T) {
 		if req == nil || req.Method != "GET" || !req.EndStream {
 			t.Fatalf("request = %+v", req)
 		}
-		scope := NewScope(req)
-		if scope.HTTPVersion != "2" || scope.Path != "/a b" || string(scope.RawPath) != "/a%20b" || string(scope.QueryString) != "x=1" {
-			t.Fatalf("scope = %+v", scope)
+		if path, query := req.Target(); path != "/a%20b" || query != "x=1" {
+			t.Fatalf("target = %q, %q", path, query)
 		}
-		if string(scope.Headers.Get("host")) != "example.com" || len(scope.Headers.Values("host")) != 1 || string(scope.Headers[0].Name) != "host" {
-			t.Fatalf("headers = %q", scope.Headers)
+		if string(req.Headers.Get("host")) != "example.com" || len(req.Headers.Values("host")) != 1 || string(req.Headers[0].Name) != "host" {
+			t.Fatalf("headers = %q", req.Headers)
 		}
 		p.respond(1, 200, "hello")
 		h := p.wantHeaders(1, "200", false)

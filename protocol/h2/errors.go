@@ -62,7 +62,3 @@ var ErrConnClosed = errors.New("h2: connection closed")
 var ErrBadPreface = &ConnError{Code: ErrCodeProtocol, Reason: "invalid connection preface"}
 
 func connErr(code ErrCode, reason string) *ConnError { return &ConnError{Code: code, Reason: reason} }
-
-func streamErr(id uint32, code ErrCode, reason string) *StreamError {
-	return &StreamError{StreamID: id, Code: code, Reason: reason}
-}

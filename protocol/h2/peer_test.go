@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"testing"
 	"time"
 
@@ -336,5 +335,3 @@ func (p *peer) wantOK() {
 		p.t.Fatalf("Feed: %v", p.err)
 	}
 }
-
-func repeat(s string, n int) string { return strings.Repeat(s, n) }

@@ -174,27 +174,12 @@ func checkTrailers(f *http2.MetaHeadersFrame) string {
 	return ""
 }
 
-// NewScope returns the HTTP scope for req with the protocol-level fields set
-// (http_version "2", method, scheme, path, raw_path, query_string, headers); the host
-// fills in client, server, root_path, state and extensions. The scope shares req's
-// header bytes.
-func NewScope(req *Request) *asgi.HTTPScope {
-	rawPath, query, _ := strings.Cut(req.Path, "?")
-	if req.Method == "CONNECT" {
-		rawPath = ""
+// Target returns the request's path and query as sent (split at the first '?'); both
+// are empty for CONNECT, whose target is the authority.
+func (r *Request) Target() (path, query string) {
+	if r.Method == "CONNECT" {
+		return "", ""
 	}
-	scheme := req.Scheme
-	if scheme == "" {
-		scheme = "http"
-	}
-	return &asgi.HTTPScope{
-		ASGI:        asgi.DefaultInfo,
-		HTTPVersion: "2",
-		Method:      req.Method,
-		Scheme:      scheme,
-		Path:        asgi.DecodePath(rawPath),
-		RawPath:     []byte(rawPath),
-		QueryString: []byte(query),
-		Headers:     req.Headers,
-	}
+	path, query, _ = strings.Cut(r.Path, "?")
+	return path, query
 }

@@ -2,8 +2,6 @@ package eventloop
 
 import (
 	"errors"
-	"fmt"
-	"runtime/debug"
 
 	"github.com/asgo-dev/asgo/protocol/asgi"
 )
@@ -19,7 +17,7 @@ import (
 // asgi.ErrBackpressure instead of blocking.
 
 // startEvents begins event mode with websocket.connect. Loop only.
-func (w *wsConn) startEvents(c *conn, h asgi.WebSocketHandler) {
+func (w *wsSession) startEvents(c *conn, h asgi.WebSocketHandler) {
 	w.handler = h
 	w.holds.Store(1) // only the connection: no app goroutine to wait for
 	w.deliver(c, &asgi.WebSocketConnect{})
@@ -31,7 +29,7 @@ func (w *wsConn) startEvents(c *conn, h asgi.WebSocketHandler) {
 // deliverMessage hands one complete message to the handler. As in goroutine mode,
 // messages that arrive after the connection ended or the server's close frame was
 // queued are dropped. Loop only.
-func (w *wsConn) deliverMessage(c *conn, data []byte, text bool) {
+func (w *wsSession) deliverMessage(c *conn, data []byte, text bool) {
 	c.mu.Lock()
 	drop := w.disc != nil || w.closeSent
 	c.mu.Unlock()
@@ -48,7 +46,7 @@ func (w *wsConn) deliverMessage(c *conn, data []byte, text bool) {
 // by ServeASGI would. It runs inside the loop's onTraffic, which flushes when the
 // event ends: marking the flush as queued lets the handler's sends only append to the
 // pending output instead of scheduling a loop task each. Loop only.
-func (w *wsConn) deliver(c *conn, msg asgi.Message) {
+func (w *wsSession) deliver(c *conn, msg asgi.Message) {
 	if w.appFailed {
 		return
 	}
@@ -72,7 +70,7 @@ func (w *wsConn) deliver(c *conn, msg asgi.Message) {
 
 // endEvents delivers websocket.disconnect, always and last, once the connection is
 // gone. Loop only.
-func (w *wsConn) endEvents(c *conn) {
+func (w *wsSession) endEvents(c *conn) {
 	c.mu.Lock()
 	d := *w.disc
 	c.mu.Unlock()
@@ -82,19 +80,10 @@ func (w *wsConn) endEvents(c *conn) {
 	w.accessLog()
 }
 
-func (w *wsConn) callHandler(msg asgi.Message) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
-		}
-	}()
-	return w.handler.HandleWebSocket(msg, w)
-}
-
 // SendNow is the asgi.WebSocketSender of event mode: the message is encoded into the
 // pending output at once. On the loop, during an event, the flush is already due;
 // from another goroutine it schedules one. Safe for concurrent use.
-func (w *wsConn) SendNow(msg asgi.Message) error {
+func (w *wsSession) SendNow(msg asgi.Message) error {
 	frame, err := w.precompress(msg)
 	if err != nil {
 		return err

@@ -1,7 +1,6 @@
 package eventloop
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,12 +9,12 @@ import (
 	"github.com/asgo-dev/asgo/protocol/h1"
 )
 
-// h1Conn is the HTTP/1.1 protocol of a connection. Requests are parsed on the loop;
+// h1Session is the HTTP/1.1 session of a connection. Requests are parsed on the loop;
 // each runs its app on an executor goroutine, or on the loop when the app can answer
 // the scope without blocking (asgi.Inliner) and the request has no body. Responses
 // leave strictly in request order: the next pipelined request is parsed only once the
 // current response is complete. Owned by the loop goroutine.
-type h1Conn struct {
+type h1Session struct {
 	parser   *h1.Parser // held only while a request is being parsed
 	active   *h1Stream  // request whose response is in progress
 	reading  *h1Stream  // request whose body is being read (nil after its end)
@@ -23,9 +22,7 @@ type h1Conn struct {
 	draining bool
 }
 
-var errInlineWouldBlock = errors.New("eventloop: receive would block on the event loop; the app must not implement asgi.Inliner for this scope")
-
-func (h *h1Conn) onData(c *conn, data []byte) (int, error) {
+func (h *h1Session) onData(c *conn, data []byte) (int, error) {
 	consumed := 0
 	for !c.closing && !c.closed {
 		if h.active != nil && h.reading == nil {
@@ -75,7 +72,7 @@ func (h *h1Conn) onData(c *conn, data []byte) (int, error) {
 // checkPartialHead refuses a head that keeps growing without completing. The parser
 // enforces the head limit on what it has seen; this also covers bytes that gnet
 // buffered beyond it.
-func (h *h1Conn) checkPartialHead(c *conn, unconsumed int) error {
+func (h *h1Session) checkPartialHead(c *conn, unconsumed int) error {
 	if h.reading != nil || unconsumed <= c.srv.cfg.HTTP1.MaxHeadBytes+h1MaxHeadSlack {
 		return nil
 	}
@@ -85,7 +82,7 @@ func (h *h1Conn) checkPartialHead(c *conn, unconsumed int) error {
 const h1MaxHeadSlack = 64 << 10
 
 // badRequest answers a protocol error with its status and closes the connection.
-func (h *h1Conn) badRequest(c *conn, err error) error {
+func (h *h1Session) badRequest(c *conn, err error) error {
 	status, reason := 400, err.Error()
 	var pe *h1.Error
 	if errors.As(err, &pe) {
@@ -102,7 +99,7 @@ func (h *h1Conn) badRequest(c *conn, err error) error {
 	return err
 }
 
-func (h *h1Conn) releaseParser(c *conn) {
+func (h *h1Session) releaseParser(c *conn) {
 	if h.parser != nil {
 		c.loop.putParser(h.parser)
 		h.parser = nil
@@ -110,17 +107,14 @@ func (h *h1Conn) releaseParser(c *conn) {
 }
 
 // onHead starts a request: builds the scope and runs the app (inline or on a goroutine).
-func (h *h1Conn) onHead(c *conn) error {
+func (h *h1Session) onHead(c *conn) error {
 	req := h.parser.Request()
 	h.requests++
 	cfg := &c.srv.cfg
 	if cfg.MaxBodyBytes > 0 && req.ContentLength > cfg.MaxBodyBytes {
 		return h.reject(c, 413, "request body too large")
 	}
-	if h.isWebSocketUpgrade(req) && h.startWebSocket(c, req) {
-		return nil
-	}
-	if h.isH2CUpgrade(req) && h.startH2CUpgrade(c, req) {
+	if h.upgrade(c, req) {
 		return nil
 	}
 	if cfg.LimitConcurrency > 0 && c.srv.inflight.Load() >= int64(cfg.LimitConcurrency) {
@@ -148,14 +142,14 @@ func (h *h1Conn) onHead(c *conn) error {
 }
 
 // reject answers a request the server refuses before the app sees it, then closes.
-func (h *h1Conn) reject(c *conn, status int, reason string) error {
+func (h *h1Session) reject(c *conn, status int, reason string) error {
 	c.srv.log.Warn("request refused", "client", c.gc.RemoteAddr(), "status", status, "reason", reason)
 	c.queue(h1.AppendError(nil, status, reason))
 	h.releaseParser(c)
 	return fmt.Errorf("eventloop: %s", reason)
 }
 
-func (h *h1Conn) onBody(c *conn, b []byte) {
+func (h *h1Session) onBody(c *conn, b []byte) {
 	st := h.reading
 	if st == nil || len(b) == 0 {
 		return
@@ -169,7 +163,7 @@ func (h *h1Conn) onBody(c *conn, b []byte) {
 	st.pushBody(b)
 }
 
-func (h *h1Conn) onEnd(c *conn) {
+func (h *h1Session) onEnd(c *conn) {
 	st := h.reading
 	h.reading = nil
 	h.releaseParser(c)
@@ -185,7 +179,7 @@ func (h *h1Conn) onEnd(c *conn) {
 
 // armIdle sets the timer that applies now: keep-alive when nothing is in progress,
 // none while an app works on a response. Loop only.
-func (h *h1Conn) armIdle(c *conn) {
+func (h *h1Session) armIdle(c *conn) {
 	switch {
 	case h.active == nil && h.reading == nil && h.parser == nil:
 		c.setTimer(c.srv.cfg.KeepAliveTimeout)
@@ -194,15 +188,15 @@ func (h *h1Conn) armIdle(c *conn) {
 	}
 }
 
-// afterFlush finishes the active response once the app completed it. Loop only.
-func (h *h1Conn) afterFlush(c *conn) {
+// onFlushed finishes the active response once the app completed it. Loop only.
+func (h *h1Session) onFlushed(c *conn) {
 	if st := h.active; st != nil && st.isFinished() && !st.doneOnLoop {
 		h.responseDone(c, st)
 	}
 }
 
 // responseDone runs on the loop when the active response is complete (or aborted).
-func (h *h1Conn) responseDone(c *conn, st *h1Stream) {
+func (h *h1Session) responseDone(c *conn, st *h1Stream) {
 	if st.doneOnLoop {
 		return
 	}
@@ -243,7 +237,7 @@ func (h *h1Conn) responseDone(c *conn, st *h1Stream) {
 	}
 }
 
-func (h *h1Conn) onTimer(c *conn) {
+func (h *h1Session) onTimer(c *conn) {
 	switch {
 	case h.reading != nil:
 		c.srv.log.Info("request body timed out", "client", c.gc.RemoteAddr())
@@ -264,7 +258,7 @@ func (h *h1Conn) onTimer(c *conn) {
 	}
 }
 
-func (h *h1Conn) onDrain(c *conn) {
+func (h *h1Session) onDrain(c *conn) {
 	h.draining = true
 	if h.active == nil && h.parser == nil {
 		c.closeAfterFlush()
@@ -275,7 +269,7 @@ func (h *h1Conn) onDrain(c *conn) {
 	}
 }
 
-func (h *h1Conn) onClose(c *conn) {
+func (h *h1Session) onClose(c *conn) {
 	if st := h.active; st != nil {
 		st.disconnect()
 		if !st.logged {
@@ -285,16 +279,4 @@ func (h *h1Conn) onClose(c *conn) {
 	}
 	h.active, h.reading = nil, nil
 	h.releaseParser(c)
-}
-
-// hasToken reports whether a comma-separated header value lists token.
-func hasToken(v []byte, token string) bool {
-	for len(v) > 0 {
-		var part []byte
-		part, v, _ = bytes.Cut(v, []byte{','})
-		if asgi.EqualFold(bytes.TrimSpace(part), token) {
-			return true
-		}
-	}
-	return false
 }

@@ -2,9 +2,7 @@ package eventloop
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"runtime/debug"
 	"time"
 
 	"github.com/asgo-dev/asgo/protocol/asgi"
@@ -14,7 +12,7 @@ import (
 // h1Stream is one HTTP/1.1 request and its response.
 type h1Stream struct {
 	c     *conn
-	h     *h1Conn
+	h     *h1Session
 	scope *asgi.HTTPScope
 	ctx   context.Context
 	stop  context.CancelFunc
@@ -50,11 +48,11 @@ type h1Stream struct {
 	forceClose   bool
 }
 
-func newH1Stream(c *conn, h *h1Conn, req *h1.Request) *h1Stream {
+func newH1Stream(c *conn, h *h1Session, req *h1.Request) *h1Stream {
 	st := &h1Stream{
 		c:          c,
 		h:          h,
-		scope:      buildHTTPScope(c, req),
+		scope:      h1Scope(c, req, ""),
 		isHead:     req.IsHead(),
 		protoMinor: req.ProtoMinor,
 		reqKeep:    req.KeepAlive,
@@ -65,73 +63,6 @@ func newH1Stream(c *conn, h *h1Conn, req *h1.Request) *h1Stream {
 		st.forceClose = true
 	}
 	return st
-}
-
-// runInline runs the app on the loop goroutine. Loop only.
-func (st *h1Stream) runInline() {
-	st.inline = true
-	st.ctx = context.Background()
-	st.c.seedPending()
-	st.finish(st.call())
-	if st.isFinished() {
-		st.h.responseDone(st.c, st)
-	}
-}
-
-// run runs the app on an executor goroutine.
-func (st *h1Stream) run() {
-	defer st.c.srv.inflight.Add(-1)
-	defer st.stop()
-	st.finish(st.call())
-	st.c.mu.Lock()
-	st.c.scheduleFlushLocked()
-	st.c.mu.Unlock()
-}
-
-// call runs the app, turning a panic into an error.
-func (st *h1Stream) call() (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
-		}
-	}()
-	return st.c.srv.app.ServeASGI(st.ctx, st.scope, st.receive, st.send)
-}
-
-// finish is HTTP/1.1's failure policy: an app that failed or returned before
-// completing its response gets a 500 if nothing was sent yet, otherwise the
-// connection is aborted (the client sees a truncated response).
-func (st *h1Stream) finish(err error) {
-	c := st.c
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	complete := st.order.State == asgi.HTTPResponseComplete
-	if complete && err == nil {
-		st.finished = true
-		return
-	}
-	if st.gone {
-		st.finished = true
-		return
-	}
-	if err == nil {
-		err = errors.New("ASGI callable returned without completing response.")
-	}
-	if complete {
-		// The response went out whole; only log the app's error.
-		c.srv.log.Error("exception in ASGI application after the response completed", "path", st.scope.Path, "err", err)
-		st.finished = true
-		return
-	}
-	c.srv.log.Error("exception in ASGI application", "method", st.scope.Method, "path", st.scope.Path, "err", err)
-	if !st.resp.HeadWritten() {
-		st.status = 500
-		st.forceClose = true
-		c.pending = h1.AppendError(c.pending, 500, "Internal Server Error")
-	} else {
-		st.abort = true
-	}
-	st.finished = true
 }
 
 func (st *h1Stream) isFinished() bool {
@@ -246,15 +177,6 @@ func (st *h1Stream) endBody() {
 	st.wakeReceiverLocked()
 }
 
-// abortBody ends the body early: the app's receive returns http.disconnect.
-func (st *h1Stream) abortBody() {
-	st.c.mu.Lock()
-	defer st.c.mu.Unlock()
-	st.bodyErr = true
-	st.body.release()
-	st.wakeReceiverLocked()
-}
-
 func (st *h1Stream) bodyTooLarge() {
 	c := st.c
 	c.srv.log.Warn("request body too large", "client", c.gc.RemoteAddr(), "limit", c.srv.cfg.MaxBodyBytes)
@@ -293,7 +215,7 @@ func (st *h1Stream) disconnect() {
 // send is the app's Send.
 func (st *h1Stream) send(ctx context.Context, msg asgi.Message) error {
 	if ps, ok := msg.(*asgi.HTTPResponsePathsend); ok {
-		return st.sendFile(ctx, ps)
+		return sendPath(ctx, st, ps)
 	}
 	c := st.c
 	if err := lockForSend(c, &st.gone, &st.order, msg); err != nil {
@@ -344,24 +266,36 @@ func (st *h1Stream) send(ctx context.Context, msg asgi.Message) error {
 	return c.waitWritable(ctx)
 }
 
-// accessLog writes one line per request, in uvicorn's shape. Loop only.
-func (st *h1Stream) accessLog() {
-	if !st.c.srv.cfg.AccessLog {
-		return
+// checkSend is the order check of httpStream.
+func (st *h1Stream) checkSend(msg asgi.Message) error {
+	return checkSend(st.c, &st.gone, &st.order, msg)
+}
+
+// writeBody is the body writer of httpStream.
+func (st *h1Stream) writeBody(ctx context.Context, b []byte, last bool) error {
+	more := !last
+	c := st.c
+	c.mu.Lock()
+	if st.gone || c.gone {
+		c.mu.Unlock()
+		return asgi.ErrDisconnected
 	}
-	client, _ := st.c.addrs()
-	q := ""
-	if len(st.scope.QueryString) > 0 {
-		q = "?" + string(st.scope.QueryString)
+	n := len(c.pending)
+	var err error
+	c.pending, err = st.resp.AppendBody(c.pending, b, more)
+	st.sentBytes += int64(len(c.pending) - n)
+	if err != nil {
+		st.abort = true
 	}
-	st.c.mu.Lock()
-	status := st.status
-	cut := st.abort || st.gone && st.order.State != asgi.HTTPResponseComplete
-	st.c.mu.Unlock()
-	line := fmt.Sprintf("%s:%d - \"%s %s%s HTTP/%s\" %d", client.Host, client.Port,
-		st.scope.Method, st.scope.RawPath, q, st.scope.HTTPVersion, status)
-	if cut {
-		line += " (response incomplete: client disconnected or aborted)"
+	if !more && st.order.State == asgi.HTTPResponseComplete {
+		st.finished = true
 	}
-	st.c.srv.log.Info(line, "duration", time.Since(st.started).Round(time.Microsecond))
+	if !st.inline {
+		c.scheduleFlushLocked()
+	}
+	c.mu.Unlock()
+	if err != nil || st.inline || st.finished {
+		return err
+	}
+	return c.waitWritable(ctx)
 }

@@ -1,23 +1,15 @@
 package eventloop
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"runtime/debug"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"github.com/asgo-dev/asgo/protocol/asgi"
-	"github.com/asgo-dev/asgo/protocol/h1"
 	"github.com/asgo-dev/asgo/protocol/websocket"
 )
-
-// wsExtensions is shared, read-only, by every WebSocket scope: the server implements
-// the denial-response extension.
-var wsExtensions = map[string]any{asgi.ExtWebSocketHTTPResponse: map[string]any{}}
 
 // wsTimer is what a WebSocket connection's timer currently measures.
 type wsTimer uint8
@@ -30,12 +22,12 @@ const (
 	wsTimerClose             // a close frame was sent; the peer's close is due
 )
 
-// wsConn is the WebSocket protocol of an upgraded connection. The loop parses frames
+// wsSession is the WebSocket session of an upgraded connection. The loop parses frames
 // with a websocket.Reader (taken from the loop's pool only while a frame or fragmented
 // message is in progress) and feeds complete messages to a bounded inbox; the app runs
-// on an executor goroutine, and its sends are encoded into the connection's pending
-// output under c.mu (compression happens before taking the lock). In event mode
-// (websocket_events.go) the messages go to the app's handler on the loop instead, and
+// on an executor goroutine (ws_goroutine.go), and its sends are encoded into the
+// connection's pending output under c.mu (compression happens before taking the
+// lock). In event mode (ws_events.go) the messages go to the app's handler on the loop instead, and
 // neither the goroutine nor the inbox exists. The 101 response is written only when
 // the app sends websocket.accept.
 //
@@ -46,7 +38,7 @@ const (
 // unsent output is above WriteHighWater; while the app leaves the inbox full no pings
 // are sent. A WebSocket counts in Server.inflight (Config.LimitConcurrency) until its
 // app has returned and its connection has closed.
-type wsConn struct {
+type wsSession struct {
 	// Fields are grouped by size so an idle connection costs one 128-byte object.
 	c   *conn
 	cfg *websocket.Config
@@ -90,117 +82,11 @@ type wsConn struct {
 	chunked   bool // denial body uses chunked coding
 }
 
-// wsApp is the part of a wsConn that only goroutine mode needs: the app's scope and
-// context, and the inbox its receive reads.
-type wsApp struct {
-	scope *asgi.WebSocketScope
-	ctx   context.Context
-	stop  context.CancelFunc
-	// Guarded by c.mu:
-	inbox      []asgi.Message
-	inboxBytes int
-	recvWait   chan struct{}
-	wantWake   bool // the loop paused reading on a full inbox
-}
-
-// errWSConcurrency refuses an upgrade beyond Config.LimitConcurrency, before the app
-// sees it.
-var errWSConcurrency = &websocket.HandshakeError{Status: 503, Reason: "server is at its concurrency limit"}
-
-// errUpgradeWithBody refuses an upgrade request that announces a body.
-var errUpgradeWithBody = &websocket.HandshakeError{Status: 400, Reason: "WebSocket handshake must not have a body"}
-
-// startWebSocket takes over a WebSocket upgrade request. It always returns true: an
-// invalid handshake is answered here (400/426/403, or 503 beyond
-// Config.LimitConcurrency) and the connection closed. The HTTP/1.1 protocol is retired
-// by marking it draining, which makes its onData return at once, so the rest of the
-// input goes to the WebSocket protocol. Loop only.
-func (h *h1Conn) startWebSocket(c *conn, req *h1.Request) bool {
-	h.draining = true
-	defer h.releaseParser(c) // req points into the parser: release it last
-	c.setTimer(0)
-	cfg := &c.srv.cfg.WebSocket
-	hs, herr := websocket.ParseHandshake(methodString(req.Method), req.ProtoMinor, req.Headers, cfg)
-	if herr == nil {
-		herr = admitUpgrade(c, req)
-	}
-	if herr != nil {
-		refuseUpgrade(c, herr)
-		return true
-	}
-	scope := buildWebSocketScope(c, req, hs.Subprotocols)
-	w := &wsConn{
-		c:       c,
-		cfg:     cfg,
-		hs:      &hs,
-		deflate: hs.Deflate,
-		rawPath: string(scope.RawPath),
-		started: time.Now().UnixNano(),
-	}
-	c.proto = w
-	w.armHandshake(c)
-	if h := asgi.WebSocketHandlerFor(c.srv.app, scope); h != nil {
-		w.startEvents(c, h)
-		return true
-	}
-	w.holds.Store(2)
-	w.wsApp = &wsApp{scope: scope, inbox: []asgi.Message{&asgi.WebSocketConnect{}}}
-	w.ctx, w.stop = context.WithCancel(context.Background())
-	c.srv.exec.Go(w)
-	return true
-}
-
 // armHandshake starts the app's budget for answering websocket.connect. Loop only.
-func (w *wsConn) armHandshake(c *conn) {
+func (w *wsSession) armHandshake(c *conn) {
 	if w.cfg.HandshakeTimeout > 0 {
 		w.timer = wsTimerHandshake
 		c.setTimer(w.cfg.HandshakeTimeout)
-	}
-}
-
-// admitUpgrade applies the server's own conditions to a valid handshake: no request
-// body, and room under Config.LimitConcurrency. An admitted WebSocket counts in
-// Server.inflight until both its app has returned and its connection has closed
-// (wsConn.release). Loop only.
-func admitUpgrade(c *conn, req *h1.Request) *websocket.HandshakeError {
-	switch lim := c.srv.cfg.LimitConcurrency; {
-	case req.ContentLength > 0 || req.Chunked:
-		return errUpgradeWithBody // its bytes would be taken for frames
-	case lim > 0 && c.srv.inflight.Load() >= int64(lim):
-		return errWSConcurrency
-	}
-	c.srv.inflight.Add(1)
-	return nil
-}
-
-// refuseUpgrade answers a refused upgrade with its HTTP error and closes. Loop only.
-func refuseUpgrade(c *conn, herr *websocket.HandshakeError) {
-	level := slog.LevelInfo
-	if herr.Status >= 500 {
-		level = slog.LevelWarn
-	}
-	c.srv.log.Log(context.Background(), level, "WebSocket handshake refused",
-		"client", c.gc.RemoteAddr(), "status", herr.Status, "reason", herr.Reason)
-	c.queue(websocket.AppendHandshakeError(nil, herr))
-	c.closeAfterFlush()
-}
-
-func buildWebSocketScope(c *conn, req *h1.Request, subprotocols []string) *asgi.WebSocketScope {
-	client, server := c.addrs()
-	return &asgi.WebSocketScope{
-		ASGI:         asgi.DefaultInfo,
-		HTTPVersion:  "1.1",
-		Scheme:       "ws",
-		Path:         c.srv.cfg.RootPath + asgi.DecodePath(req.Path),
-		RawPath:      cloneBytes(req.Path),
-		QueryString:  cloneBytes(req.Query),
-		RootPath:     c.srv.cfg.RootPath,
-		Headers:      req.Headers.Clone(),
-		Client:       client,
-		Server:       server,
-		Subprotocols: subprotocols,
-		State:        c.srv.state(),
-		Extensions:   wsExtensions,
 	}
 }
 
@@ -208,7 +94,7 @@ func buildWebSocketScope(c *conn, req *h1.Request, subprotocols []string) *asgi.
 
 // onData parses frames once the app accepted; before that, input waits in gnet. Any
 // consumed byte counts as a sign of life for the keepalive.
-func (w *wsConn) onData(c *conn, data []byte) (int, error) {
+func (w *wsSession) onData(c *conn, data []byte) (int, error) {
 	if w.failed {
 		return len(data), nil // closing after a failure: the rest is not read
 	}
@@ -230,7 +116,7 @@ func (w *wsConn) onData(c *conn, data []byte) (int, error) {
 
 // feed hands input to the frame reader and handles its events until the input is
 // used up, the inbox is full or the connection fails. Loop only.
-func (w *wsConn) feed(c *conn, data []byte) (int, error) {
+func (w *wsSession) feed(c *conn, data []byte) (int, error) {
 	consumed := 0
 	for consumed < len(data) {
 		if w.mustPause(c) {
@@ -266,7 +152,7 @@ var errPingTimeout = &websocket.CloseError{Code: websocket.CloseInternalError, R
 // stall leaves input unread in gnet until the app accepts, makes room in the inbox or
 // the output drains. gnet keeps reading the socket meanwhile, so the unread input is
 // capped.
-func (w *wsConn) stall(rest []byte) error {
+func (w *wsSession) stall(rest []byte) error {
 	w.stalled = true
 	if len(rest) <= w.cfg.MaxMessageSize {
 		return nil
@@ -291,7 +177,7 @@ func (w *wsConn) stall(rest []byte) error {
 }
 
 // unsent is the connection's output not yet written to the socket. Loop only.
-func (w *wsConn) unsent(c *conn) int {
+func (w *wsSession) unsent(c *conn) int {
 	ob := c.gc.OutboundBuffered()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -302,7 +188,7 @@ func (w *wsConn) unsent(c *conn) int {
 // receive), or the connection's unsent output is above WriteHighWater. The latter
 // stops a peer that pings without reading from growing the server's memory with pongs;
 // reading resumes once the output drained below WriteLowWater. Loop only.
-func (w *wsConn) mustPause(c *conn) bool {
+func (w *wsSession) mustPause(c *conn) bool {
 	unsent := c.gc.OutboundBuffered()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -326,14 +212,14 @@ func (w *wsConn) mustPause(c *conn) bool {
 
 // resumeWhenDrained wakes the reader once drained is closed (output below the
 // low-water mark, or the connection gone).
-func (w *wsConn) resumeWhenDrained(drained <-chan struct{}) {
+func (w *wsSession) resumeWhenDrained(drained <-chan struct{}) {
 	<-drained
 	w.outWait.Store(false)
 	w.c.wake()
 }
 
 // handle processes one event of the frame reader. Loop only.
-func (w *wsConn) handle(c *conn, ev websocket.Event) {
+func (w *wsSession) handle(c *conn, ev websocket.Event) {
 	switch ev.Kind {
 	case websocket.EventMessage:
 		if w.handler != nil {
@@ -356,25 +242,9 @@ func (w *wsConn) handle(c *conn, ev websocket.Event) {
 	}
 }
 
-// push delivers a message to the app's inbox. Messages that arrive after the server's
-// close frame was queued are dropped: the app (or the server) has ended the
-// conversation, and reading on without queueing lets the peer's close reply through
-// at once even when the app does not read.
-func (w *wsConn) push(m *asgi.WebSocketReceive) {
-	c := w.c
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if w.disc != nil || w.closeSent {
-		return
-	}
-	w.inbox = append(w.inbox, m)
-	w.inboxBytes += len(m.Data)
-	w.wakeReceiverLocked()
-}
-
 // peerClosed answers the peer's close frame (echoing its code) and closes the
 // connection once the answer is written: the server closes TCP first (RFC 6455 7.1.1).
-func (w *wsConn) peerClosed(c *conn, code int, reason string) {
+func (w *wsSession) peerClosed(c *conn, code int, reason string) {
 	c.mu.Lock()
 	if !w.closeSent {
 		w.closeSent = true
@@ -386,7 +256,7 @@ func (w *wsConn) peerClosed(c *conn, code int, reason string) {
 }
 
 // fail closes the connection after a protocol error with the error's close code.
-func (w *wsConn) fail(c *conn, err error) {
+func (w *wsSession) fail(c *conn, err error) {
 	var ce *websocket.CloseError
 	if !errors.As(err, &ce) {
 		ce = &websocket.CloseError{Code: websocket.CloseInternalError, Reason: err.Error()}
@@ -404,7 +274,7 @@ func (w *wsConn) fail(c *conn, err error) {
 }
 
 // armPing schedules the next keepalive ping (or nothing when pings are off).
-func (w *wsConn) armPing() {
+func (w *wsSession) armPing() {
 	if w.cfg.PingInterval <= 0 {
 		w.timer = wsTimerNone
 		w.c.setTimer(0)
@@ -414,7 +284,7 @@ func (w *wsConn) armPing() {
 	w.c.setTimer(w.cfg.PingInterval)
 }
 
-func (w *wsConn) onTimer(c *conn) {
+func (w *wsSession) onTimer(c *conn) {
 	switch w.timer {
 	case wsTimerHandshake:
 		w.handshakeTimedOut(c)
@@ -439,7 +309,7 @@ var errHandshakeTimeout = &websocket.HandshakeError{Status: 500, Reason: "Intern
 // (or, when a denial response had started, the connection is aborted), the app's
 // receive returns websocket.disconnect (1006) and its later sends fail with
 // asgi.ErrDisconnected. An answer queued but not yet flushed wins. Loop only.
-func (w *wsConn) handshakeTimedOut(c *conn) {
+func (w *wsSession) handshakeTimedOut(c *conn) {
 	c.mu.Lock()
 	state := w.order.State
 	switch state {
@@ -470,7 +340,7 @@ func (w *wsConn) handshakeTimedOut(c *conn) {
 // any input proves the peer alive) and never while the server does not read because
 // the app leaves the inbox full: the pong could not be seen then. (A pause on unsent
 // output is the peer's doing: a ping then tests whether it drains in time.) Loop only.
-func (w *wsConn) pingDue(c *conn) {
+func (w *wsSession) pingDue(c *conn) {
 	if w.appStall {
 		w.armPing()
 		return
@@ -488,7 +358,7 @@ func (w *wsConn) pingDue(c *conn) {
 // answer before its end), and a server whose app left the inbox full could not have
 // seen the pong: both go back to waiting for silence. Otherwise the connection fails
 // with 1011, as uvicorn and websockets do. Loop only.
-func (w *wsConn) pongDue(c *conn) {
+func (w *wsSession) pongDue(c *conn) {
 	if w.heard || w.appStall {
 		w.timer = wsTimerPing
 		w.pingDue(c)
@@ -500,7 +370,7 @@ func (w *wsConn) pongDue(c *conn) {
 	w.fail(c, errPingTimeout)
 }
 
-func (w *wsConn) sendPing(c *conn) {
+func (w *wsSession) sendPing(c *conn) {
 	c.mu.Lock()
 	closing := w.closeSent
 	if !closing {
@@ -519,9 +389,9 @@ func (w *wsConn) sendPing(c *conn) {
 	c.setTimer(w.cfg.PingTimeout)
 }
 
-// afterFlush applies, on the loop, what the app's sends decided: start reading after
+// onFlushed applies, on the loop, what the app's sends decided: start reading after
 // the 101, close after a refusal, and time the closing handshake.
-func (w *wsConn) afterFlush(c *conn) {
+func (w *wsSession) onFlushed(c *conn) {
 	c.mu.Lock()
 	accepted := w.order.State != asgi.WebSocketHandshake && w.status == 101
 	closeSent, endHTTP, abort := w.closeSent, w.endHTTP, w.abort
@@ -551,7 +421,7 @@ func (w *wsConn) afterFlush(c *conn) {
 }
 
 // startReading runs once the 101 is out: frames are parsed from now on.
-func (w *wsConn) startReading(c *conn) {
+func (w *wsSession) startReading(c *conn) {
 	w.reading = true
 	w.lastHeard = c.loop.wheel.now
 	w.armPing()
@@ -565,7 +435,7 @@ func (w *wsConn) startReading(c *conn) {
 }
 
 // closeGoingAway starts the closing handshake with 1001 (server shutdown).
-func (w *wsConn) closeGoingAway(c *conn) {
+func (w *wsSession) closeGoingAway(c *conn) {
 	c.mu.Lock()
 	if !w.closeSent && w.disc == nil {
 		w.closeSent = true
@@ -577,14 +447,14 @@ func (w *wsConn) closeGoingAway(c *conn) {
 // onDrain closes an open WebSocket with 1001 and lets the closing handshake finish
 // within the drain deadline; a connection still in its handshake is closed the same
 // way right after the app accepts.
-func (w *wsConn) onDrain(c *conn) {
+func (w *wsSession) onDrain(c *conn) {
 	w.draining = true
 	if w.reading {
 		w.closeGoingAway(c)
 	}
 }
 
-func (w *wsConn) onClose(c *conn) {
+func (w *wsSession) onClose(c *conn) {
 	c.mu.Lock()
 	w.disconnectLocked(websocket.CloseAbnormal, "")
 	c.mu.Unlock()
@@ -599,7 +469,7 @@ func (w *wsConn) onClose(c *conn) {
 // release drops one of the two holds (app running, connection open); the last one
 // takes the WebSocket out of Server.inflight, which Config.LimitConcurrency bounds.
 // Safe for concurrent use.
-func (w *wsConn) release() {
+func (w *wsSession) release() {
 	if w.holds.Add(-1) == 0 {
 		w.c.srv.inflight.Add(-1)
 	}
@@ -607,7 +477,7 @@ func (w *wsConn) release() {
 
 // disconnectLocked records how the connection ended for the app and wakes its
 // receive; later sends fail. The first call wins. c.mu must be held.
-func (w *wsConn) disconnectLocked(code int, reason string) {
+func (w *wsSession) disconnectLocked(code int, reason string) {
 	if w.disc != nil {
 		return
 	}
@@ -615,156 +485,14 @@ func (w *wsConn) disconnectLocked(code int, reason string) {
 	w.wakeReceiverLocked()
 }
 
-func (w *wsConn) wakeReceiverLocked() {
-	if w.wsApp != nil && w.recvWait != nil {
-		close(w.recvWait)
-		w.recvWait = nil
-	}
-}
-
 // ---- App side ----
 
-func (w *wsConn) run() {
-	defer w.release()
-	defer w.stop()
-	err := w.call()
-	w.finish(err)
-	w.accessLog()
-}
-
-func (w *wsConn) call() (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
-		}
-	}()
-	return w.c.srv.app.ServeASGI(w.ctx, w.scope, w.receive, w.send)
-}
-
-// finish is the WebSocket failure policy: an app that fails or returns before
-// answering the handshake gets a 500; an app that fails on an open connection closes
-// it with 1011, and one that returns closes it with 1000; a denial response cut short
-// aborts the connection.
-func (w *wsConn) finish(err error) {
-	c := w.c
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err != nil && !errors.Is(err, asgi.ErrDisconnected) && !errors.Is(err, context.Canceled) {
-		c.srv.log.Error("exception in ASGI application", "scope", "websocket", "path", w.rawPath, "err", err)
-	}
-	switch w.order.State {
-	case asgi.WebSocketHandshake:
-		if err == nil {
-			c.srv.log.Error("ASGI callable returned without sending handshake.", "path", w.rawPath)
-		}
-		w.status, w.endHTTP = 500, true
-		c.pending = websocket.AppendHandshakeError(c.pending, &websocket.HandshakeError{Status: 500, Reason: "Internal Server Error"})
-	case asgi.WebSocketConnected:
-		code := websocket.CloseNormal
-		if err != nil {
-			code = websocket.CloseInternalError
-		}
-		if !w.closeSent && w.disc == nil {
-			w.closeSent = true
-			c.pending = websocket.AppendClose(c.pending, code, "")
-		}
-	case asgi.WebSocketDenying:
-		w.abort = true
-	}
-	w.order.State = asgi.WebSocketClosed
-	c.scheduleFlushLocked()
-}
-
-// receive is the app's Receive: websocket.connect first, then messages; after the
-// connection ended, websocket.disconnect on every call. Messages queued before the
-// server's close frame are still delivered, later ones are not (see push).
-func (w *wsConn) receive(ctx context.Context) (asgi.Message, error) {
-	c := w.c
-	c.mu.Lock()
-	for {
-		if m, ok := w.popLocked(); ok {
-			c.mu.Unlock()
-			return m, nil
-		}
-		if w.disc != nil {
-			d := *w.disc
-			c.mu.Unlock()
-			return &d, nil
-		}
-		if w.recvWait == nil {
-			w.recvWait = make(chan struct{})
-		}
-		wait := w.recvWait
-		c.mu.Unlock()
-		select {
-		case <-wait:
-		case <-ctx.Done():
-			return w.receiveCancelled(ctx)
-		}
-		c.mu.Lock()
-	}
-}
-
-// receiveCancelled prefers websocket.disconnect over the context's error: the context
-// is cancelled when the connection closes, at the same time as the disconnect.
-func (w *wsConn) receiveCancelled(ctx context.Context) (asgi.Message, error) {
-	w.c.mu.Lock()
-	defer w.c.mu.Unlock()
-	if w.disc != nil && len(w.inbox) == 0 {
-		d := *w.disc
-		return &d, nil
-	}
-	return nil, ctx.Err()
-}
-
-// popLocked takes the oldest inbox message and resumes a reader paused on a full
-// inbox. c.mu must be held.
-func (w *wsConn) popLocked() (asgi.Message, bool) {
-	if len(w.inbox) == 0 {
-		return nil, false
-	}
-	m := w.inbox[0]
-	w.inbox[0] = nil
-	w.inbox = w.inbox[1:]
-	if len(w.inbox) == 0 {
-		w.inbox = w.inbox[:0:0] // let the backing array go
-	}
-	if r, ok := m.(*asgi.WebSocketReceive); ok {
-		w.inboxBytes -= len(r.Data)
-	}
-	if w.wantWake {
-		w.wantWake = false
-		w.c.wake()
-	}
-	return m, true
-}
-
-// send is the app's Send. Messages are encoded into the pending output under c.mu;
-// compression runs before the lock. It blocks while too much output is unsent.
-func (w *wsConn) send(ctx context.Context, msg asgi.Message) error {
-	frame, err := w.precompress(msg)
-	if err != nil {
-		return err
-	}
-	c := w.c
-	c.mu.Lock()
-	err = w.sendLocked(msg, frame)
-	if err == nil {
-		c.scheduleFlushLocked()
-	}
-	c.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	return c.waitWritable(ctx)
-}
-
 // writer encodes the connection's messages (a small value: not kept per connection).
-func (w *wsConn) writer() websocket.Writer { return websocket.NewWriter(w.cfg, w.deflate) }
+func (w *wsSession) writer() websocket.Writer { return websocket.NewWriter(w.cfg, w.deflate) }
 
 // precompress checks a websocket.send and, when it is to be compressed, encodes its
 // frame before c.mu is taken; nil means sendLocked encodes it in place.
-func (w *wsConn) precompress(msg asgi.Message) ([]byte, error) {
+func (w *wsSession) precompress(msg asgi.Message) ([]byte, error) {
 	m, ok := msg.(*asgi.WebSocketSend)
 	if !ok {
 		return nil, nil
@@ -779,7 +507,7 @@ func (w *wsConn) precompress(msg asgi.Message) ([]byte, error) {
 	return wr.AppendMessage(nil, m.Text, m.Data)
 }
 
-func (w *wsConn) sendLocked(msg asgi.Message, frame []byte) error {
+func (w *wsSession) sendLocked(msg asgi.Message, frame []byte) error {
 	c := w.c
 	if w.appDone {
 		return w.order.Check(msg) // a contract error, whatever the peer did since
@@ -829,7 +557,7 @@ func (w *wsConn) sendLocked(msg asgi.Message, frame []byte) error {
 
 // appClose handles websocket.close: a 403 before the handshake was accepted, else a
 // close frame that starts the closing handshake. c.mu must be held.
-func (w *wsConn) appClose(before asgi.WebSocketSendState, m *asgi.WebSocketClose) {
+func (w *wsSession) appClose(before asgi.WebSocketSendState, m *asgi.WebSocketClose) {
 	c := w.c
 	if before == asgi.WebSocketHandshake {
 		c.pending = websocket.AppendHandshakeError(c.pending, websocket.ErrDenied)
@@ -860,26 +588,4 @@ func offered(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// accessLog writes one line per WebSocket, in uvicorn's shape.
-func (w *wsConn) accessLog() {
-	if !w.c.srv.cfg.AccessLog {
-		return
-	}
-	c := w.c
-	c.mu.Lock()
-	status := w.status
-	c.mu.Unlock()
-	verdict := "[accepted]"
-	if status != 101 {
-		verdict = fmt.Sprintf("%d [rejected]", status)
-	}
-	cl, _ := c.addrs()
-	host, port := "", 0
-	if cl != nil {
-		host, port = cl.Host, cl.Port
-	}
-	c.srv.log.Info(fmt.Sprintf("%s:%d - \"WebSocket %s\" %s", host, port, w.rawPath, verdict),
-		"duration", time.Duration(time.Now().UnixNano()-w.started).Round(time.Microsecond))
 }

@@ -1,0 +1,85 @@
+package eventloop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/asgo-dev/asgo/protocol/asgi"
+)
+
+const fileChunk = 64 << 10
+
+// lockForSend takes c.mu for a stream's send and checks msg against the stream's ASGI
+// order. On error the lock is released again. streamGone and order are guarded by c.mu.
+func lockForSend(c *conn, streamGone *bool, order *asgi.HTTPResponseOrder, msg asgi.Message) error {
+	c.mu.Lock()
+	if *streamGone || c.gone {
+		c.mu.Unlock()
+		return asgi.ErrDisconnected
+	}
+	if err := order.Check(msg); err != nil {
+		c.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// checkSend is lockForSend for a message that queues nothing itself: the lock is
+// released again.
+func checkSend(c *conn, streamGone *bool, order *asgi.HTTPResponseOrder, msg asgi.Message) error {
+	if err := lockForSend(c, streamGone, order, msg); err != nil {
+		return err
+	}
+	c.mu.Unlock()
+	return nil
+}
+
+// httpStream is what the HTTP/1.1 and HTTP/2 streams (h1Stream, h2Stream) offer the
+// response paths they share. Both methods are called on the app's goroutine (or on
+// the loop for an inline app), without c.mu held.
+type httpStream interface {
+	// checkSend checks msg against the stream's response order, as send does for
+	// every message; it fails with asgi.ErrDisconnected once the client is gone.
+	checkSend(msg asgi.Message) error
+	// writeBody frames and queues body bytes outside the order check (which the
+	// message carrying them has passed), the last ones with last set, and applies
+	// backpressure like send.
+	writeBody(ctx context.Context, b []byte, last bool) error
+}
+
+// sendPath implements http.response.pathsend for every HTTP version: the server reads
+// the file in chunks, so the app never copies it. The message is checked against the
+// stream's order once the file is open; each chunk is written with the usual
+// backpressure, the last one ending the response.
+func sendPath(ctx context.Context, st httpStream, ps *asgi.HTTPResponsePathsend) error {
+	f, err := os.Open(ps.Path)
+	if err != nil {
+		return fmt.Errorf("eventloop: pathsend: %w", err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil || info.IsDir() {
+		return fmt.Errorf("eventloop: pathsend: %s is not a readable file", ps.Path)
+	}
+	if err := st.checkSend(ps); err != nil {
+		return err
+	}
+	buf := make([]byte, min(fileChunk, max(info.Size(), 1)))
+	for {
+		n, rerr := io.ReadFull(f, buf)
+		last := rerr == io.EOF || rerr == io.ErrUnexpectedEOF
+		if rerr != nil && !last {
+			return fmt.Errorf("eventloop: pathsend: %w", rerr)
+		}
+		if err := st.writeBody(ctx, buf[:n], last); err != nil || last {
+			return err
+		}
+	}
+}
+
+// errInlineWouldBlock is what receive returns to an app running inline on the loop
+// (asgi.Inliner) when it would have to wait for the body.
+var errInlineWouldBlock = errors.New("eventloop: receive would block on the event loop; the app must not implement asgi.Inliner for this scope")
