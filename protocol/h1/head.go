@@ -149,17 +149,25 @@ func (p *Parser) parseHeaderLine(line []byte) *Error {
 	if err != nil {
 		return err
 	}
-	dupCL := p.f.clSeen
-	if err := p.f.add(name, value); err != nil {
-		return err
-	}
 	if string(name) == "content-length" {
-		if dupCL {
-			return nil // identical to the one kept (add refused a different value)
-		}
-		value, _, _ = cutListElem(value) // "5, 5" is folded to "5" (RFC 9110 8.6)
+		return p.addContentLength(name, value)
 	}
 	p.req.Headers = append(p.req.Headers, field(name, value))
+	return p.f.add(name, value)
+}
+
+// addContentLength records a Content-Length field and keeps only the first one in the
+// headers, folded to its first value ("5, 5" is "5", RFC 9110 8.6): any other value was
+// refused as a conflict.
+func (p *Parser) addContentLength(name, value []byte) *Error {
+	first := !p.f.clSeen
+	if err := p.f.addContentLength(value); err != nil {
+		return err
+	}
+	if first {
+		value, _, _ = cutListElem(value)
+		p.req.Headers = append(p.req.Headers, field(name, value))
+	}
 	return nil
 }
 
