@@ -186,6 +186,12 @@ func TestH2AttackControlFrameFloods(t *testing.T) {
 			fw.WriteData(1, false, nil)
 		},
 		"priority": func(fw *http2.Framer) { fw.WritePriority(1, http2.PriorityParam{StreamDep: 3, Weight: 1}) },
+		// Header blocks without a single byte (CVE-2019-9518): the first is a malformed
+		// trailer that resets stream 1, the rest are ignored but still charged.
+		"empty header fragments": func(fw *http2.Framer) {
+			fw.WriteHeaders(http2.HeadersFrameParam{StreamID: 1})
+			fw.WriteContinuation(1, true, nil)
+		},
 	}
 	for name, flood := range floods {
 		t.Run(name, func(t *testing.T) {

@@ -74,17 +74,32 @@ func startHTTP2(c *conn) {
 }
 
 // notHTTP closes, without an answer, a new connection whose first line is complete and
-// is not HTTP at all (no "HTTP/"): such a peer (for example an HTTP/2 client with a
-// broken preface, RFC 9113 3.4) cannot read an HTTP/1.1 error response.
+// is not HTTP at all (no "HTTP/" in any letter case): such a peer (for example an
+// HTTP/2 client with a broken preface, RFC 9113 3.4) cannot read an HTTP/1.1 error
+// response. Empty lines before the first line are skipped (RFC 9112 2.2; the parser
+// bounds them), and a malformed HTTP/1.x request line ("http/1.1") is left to the
+// parser, which answers 400.
 func notHTTP(c *conn, data []byte) bool {
-	line, _, found := bytes.Cut(data[:min(len(data), 8<<10)], []byte("\r\n"))
-	if !found || bytes.Contains(line, []byte("HTTP/")) {
+	data = bytes.TrimLeft(data[:min(len(data), 8<<10)], "\r\n")
+	line, _, found := bytes.Cut(data, []byte("\r\n"))
+	if !found || containsFold(line, "http/") {
 		return false
 	}
 	c.srv.log.Info("not an HTTP request; closing", "client", c.gc.RemoteAddr())
 	c.markGone()
 	c.closeNow()
 	return true
+}
+
+// containsFold reports whether b contains the lower-case ASCII string s in any letter
+// case, without allocating.
+func containsFold(b []byte, s string) bool {
+	for i := 0; i+len(s) <= len(b); i++ {
+		if asgi.EqualFold(b[i:i+len(s)], s) {
+			return true
+		}
+	}
+	return false
 }
 
 // isH2CUpgrade reports whether req asks for Upgrade: h2c and qualifies: HTTP/1.1, no

@@ -29,7 +29,8 @@ type Big struct{}
 // App serves the large response.
 var App asgi.App = Big{}
 
-// ServeASGI sends bytes=N bytes; a bad N is a 400. It returns nil when the client went
+// ServeASGI sends bytes=N bytes; a bad N is a 400. HEAD gets the GET's headers
+// (Content-Length N) and no body bytes. It returns nil when the client went
 // away (asgi.ErrDisconnected from send) and ctx's error when ctx ended.
 func (Big) ServeASGI(ctx context.Context, scope asgi.Scope, _ asgi.Receive, send asgi.Send) error {
 	s, ok := scope.(*asgi.HTTPScope)
@@ -40,7 +41,11 @@ func (Big) ServeASGI(ctx context.Context, scope asgi.Scope, _ asgi.Receive, send
 	if err != nil {
 		return httpx.BadRequest(ctx, send, "big: "+err.Error())
 	}
-	err = body(ctx, send, n)
+	if s.Method == "HEAD" {
+		err = head(ctx, send, n)
+	} else {
+		err = body(ctx, send, n)
+	}
 	if errors.Is(err, asgi.ErrDisconnected) {
 		return nil
 	}
@@ -55,14 +60,26 @@ func size(raw []byte) (int64, error) {
 	return q.Int("bytes", DefaultBytes, MaxBytes)
 }
 
-// body sends the start and n bytes in ChunkSize messages; the last data message ends the
-// response (an empty one when n is 0).
-func body(ctx context.Context, send asgi.Send, n int64) error {
-	start := &asgi.HTTPResponseStart{Status: 200, Headers: asgi.Headers{
+// start is the response start of an n-byte body.
+func start(n int64) *asgi.HTTPResponseStart {
+	return &asgi.HTTPResponseStart{Status: 200, Headers: asgi.Headers{
 		{Name: httpx.NameContentType, Value: httpx.OctetStream},
 		{Name: httpx.NameContentLength, Value: strconv.AppendInt(nil, n, 10)},
 	}}
-	if err := send(ctx, start); err != nil {
+}
+
+// head answers HEAD: the start of an n-byte body, then an empty last body.
+func head(ctx context.Context, send asgi.Send, n int64) error {
+	if err := send(ctx, start(n)); err != nil {
+		return err
+	}
+	return send(ctx, &asgi.HTTPResponseBody{})
+}
+
+// body sends the start and n bytes in ChunkSize messages; the last data message ends the
+// response (an empty one when n is 0).
+func body(ctx context.Context, send asgi.Send, n int64) error {
+	if err := send(ctx, start(n)); err != nil {
 		return err
 	}
 	msg := &asgi.HTTPResponseBody{}

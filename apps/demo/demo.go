@@ -51,8 +51,8 @@ type Options struct {
 	Static asgi.App
 }
 
+// Every route that serves GET also serves HEAD (RFC 9110 9.3.2).
 var (
-	get     = []string{"GET"}
 	getHead = []string{"GET", "HEAD"}
 	post    = []string{"POST"}
 )
@@ -91,9 +91,9 @@ func Routes(o Options) *router.Router {
 	r := router.New().
 		Route(getHead, PathHello, hello.App).
 		Route(post, PathEcho, echo.New(o.Echo)).
-		Route(get, PathStream, stream.App).
-		Route(get, PathBig, big.App).
-		Route(get, PathScope, scopedump.App)
+		Route(getHead, PathStream, stream.App).
+		Route(getHead, PathBig, big.App).
+		Route(getHead, PathScope, scopedump.App)
 	if o.WebSocketEcho != nil {
 		r.WebSocket(PathWSEcho, o.WebSocketEcho)
 	}

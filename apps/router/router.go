@@ -3,6 +3,7 @@ package router
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/asgo-dev/asgo/apps/fanout"
@@ -32,8 +33,10 @@ func (r *route) app(method string) asgi.App {
 // before it serves; after that it is read-only and ServeASGI and Inline are safe for
 // concurrent use. Use New to create one.
 type Router struct {
-	routes  map[string]*route
-	members []fanout.Member // every registered app, for lifespan
+	routes   map[string]*route
+	members  []fanout.Member // every registered app, for lifespan
+	methods  []string        // every method registered at any path, in order
+	allowAll []byte          // the Allow header of OPTIONS *: methods and OPTIONS
 }
 
 // New returns an empty Router.
@@ -53,8 +56,16 @@ func (r *Router) Route(methods []string, path string, app asgi.App) *Router {
 		}
 		rt.methods = append(rt.methods, m)
 		rt.apps = append(rt.apps, app)
+		if !slices.Contains(r.methods, m) {
+			r.methods = append(r.methods, m)
+		}
 	}
 	rt.allow = []byte(strings.Join(rt.methods, ", "))
+	all := r.methods
+	if !slices.Contains(all, "OPTIONS") {
+		all = append(slices.Clip(all), "OPTIONS")
+	}
+	r.allowAll = []byte(strings.Join(all, ", "))
 	return r
 }
 
@@ -94,7 +105,8 @@ func (r *Router) lookup(root, path string) *route {
 	return r.routes[p]
 }
 
-// ServeASGI dispatches scope to the matching app, or answers 404 / 405 itself.
+// ServeASGI dispatches scope to the matching app, or answers 404 / 405 itself, and
+// OPTIONS * with 200 and an Allow header of every registered method.
 // Lifespan scopes are fanned out to every registered app.
 func (r *Router) ServeASGI(ctx context.Context, scope asgi.Scope, receive asgi.Receive, send asgi.Send) error {
 	switch s := scope.(type) {
@@ -113,6 +125,9 @@ func (r *Router) ServeASGI(ctx context.Context, scope asgi.Scope, receive asgi.R
 }
 
 func (r *Router) serveHTTP(ctx context.Context, s *asgi.HTTPScope, receive asgi.Receive, send asgi.Send) error {
+	if isAsterisk(s) {
+		return r.serverOptions(ctx, send)
+	}
 	rt := r.lookup(s.RootPath, s.Path)
 	if rt == nil || len(rt.methods) == 0 {
 		return httpx.NotFound(ctx, send)
@@ -123,6 +138,25 @@ func (r *Router) serveHTTP(ctx context.Context, s *asgi.HTTPScope, receive asgi.
 	}
 	return app.ServeASGI(ctx, s, receive, send)
 }
+
+// isAsterisk reports whether s is "OPTIONS *" (RFC 9112 3.2.4): a question about the
+// server rather than a resource. Servers pass the target "*" as the path, after the
+// root path if one is configured.
+func isAsterisk(s *asgi.HTTPScope) bool {
+	return s.Method == "OPTIONS" && (s.Path == "*" || s.Path == s.RootPath+"*")
+}
+
+// serverOptions answers OPTIONS * with 200, an empty body and an Allow header listing
+// every method registered at any path, and OPTIONS (RFC 9110 9.3.7).
+func (r *Router) serverOptions(ctx context.Context, send asgi.Send) error {
+	headers := asgi.Headers{
+		{Name: httpx.NameAllow, Value: r.allowAll},
+		{Name: httpx.NameContentLength, Value: zero},
+	}
+	return httpx.Full(ctx, send, 200, headers, nil)
+}
+
+var zero = []byte("0")
 
 // WebSocketHandler passes the event-mode choice (asgi.WebSocketEventer) on to the
 // WebSocket app registered for scope's path. Unregistered paths get nil: ServeASGI
@@ -144,7 +178,7 @@ func (r *Router) Inline(scope asgi.Scope) bool {
 		return false
 	}
 	rt := r.lookup(s.RootPath, s.Path)
-	if rt == nil || len(rt.methods) == 0 {
+	if rt == nil || len(rt.methods) == 0 || isAsterisk(s) {
 		return true
 	}
 	app := rt.app(s.Method)

@@ -55,6 +55,10 @@ func TestRouterHTTP(t *testing.T) {
 		{"websocket-only path over http", "GET", "/chat", "", 404, "Not Found\n", ""},
 		{"routes on the route path under a root path", "POST", "/api/echo", "/api", 200, "echo", ""},
 		{"mount point without slash is /", "GET", "/api", "/api", 200, "root", ""},
+		{"OPTIONS * lists every method", "OPTIONS", "*", "", 200, "", "GET, HEAD, POST, PUT, OPTIONS"},
+		{"OPTIONS * under a root path", "OPTIONS", "/api*", "/api", 200, "", "GET, HEAD, POST, PUT, OPTIONS"},
+		{"OPTIONS on a path is per route", "OPTIONS", "/", "", 405, "Method Not Allowed\n", "GET, HEAD"},
+		{"GET * is not found", "GET", "*", "", 404, "Not Found\n", ""},
 	}
 	r := testRouter()
 	for _, tt := range tests {

@@ -29,7 +29,8 @@ var start = &asgi.HTTPResponseStart{Status: 200, Headers: asgi.Headers{
 	{Name: httpx.NameContentType, Value: httpx.TextPlain},
 }}
 
-// ServeASGI streams the lines the query asks for; a bad n or delay is a 400. It
+// ServeASGI streams the lines the query asks for; a bad n or delay is a 400. HEAD gets
+// the GET's status and headers at once, with no lines. It
 // returns nil when the client went away (send reported asgi.ErrDisconnected), and
 // ctx's error when ctx was cancelled during a sleep.
 func (Stream) ServeASGI(ctx context.Context, scope asgi.Scope, _ asgi.Receive, send asgi.Send) error {
@@ -40,6 +41,9 @@ func (Stream) ServeASGI(ctx context.Context, scope asgi.Scope, _ asgi.Receive, s
 	n, delay, err := params(s.QueryString)
 	if err != nil {
 		return httpx.BadRequest(ctx, send, "stream: "+err.Error())
+	}
+	if s.Method == "HEAD" {
+		n = 0 // the GET's status and headers, without the lines or their delays
 	}
 	err = lines(ctx, send, n, delay)
 	if errors.Is(err, asgi.ErrDisconnected) {

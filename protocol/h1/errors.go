@@ -21,12 +21,15 @@ var (
 	ErrInvalidRequestLine = newError(400, "invalid request line")
 	// ErrInvalidMethod: the method is not an RFC 9110 token.
 	ErrInvalidMethod = newError(400, "invalid method")
-	// ErrInvalidTarget: the request-target is empty, holds a space or control byte, or
-	// has a form not allowed for the method (or a bad absolute-form authority).
+	// ErrInvalidTarget: the request-target is empty, holds a space, a control byte or a
+	// byte above 0x7f, or has a form not allowed for the method (or a bad absolute-form
+	// authority).
 	ErrInvalidTarget = newError(400, "invalid request target")
-	// ErrInvalidVersion: the version is not of the form HTTP/DIGIT.DIGIT.
+	// ErrInvalidVersion: the version is not of the form HTTP/DIGIT.DIGIT (the name is
+	// case-sensitive).
 	ErrInvalidVersion = newError(400, "invalid HTTP version")
-	// ErrVersionNotSupported: a well-formed version other than HTTP/1.0 and HTTP/1.1.
+	// ErrVersionNotSupported: a well-formed version whose major version is not 1
+	// (HTTP/1.2 and other higher minor versions are served as HTTP/1.1).
 	ErrVersionNotSupported = newError(505, "HTTP version not supported")
 	// ErrRequestLineTooLong: the request line is longer than Config.MaxRequestLine.
 	ErrRequestLineTooLong = newError(414, "request line too long")

@@ -116,6 +116,8 @@ func (p *Parser) applyFields() *Error {
 	}
 	if r.Host == nil {
 		r.Host = f.host
+	} else if !r.IsConnect() {
+		p.useTargetAuthority()
 	}
 	r.Chunked = f.teSeen
 	if f.clSeen {
@@ -132,6 +134,23 @@ func (p *Parser) applyFields() *Error {
 	}
 	return nil
 }
+
+// useTargetAuthority makes the Host field of an absolute-form request carry the
+// target's authority (RFC 9112 3.2.2: the server ignores the Host field and uses the
+// target's host), so applications that read the host from the headers see the host the
+// request was for. An HTTP/1.0 request without Host gets one.
+func (p *Parser) useTargetAuthority() {
+	r := &p.req
+	for i := range r.Headers {
+		if string(r.Headers[i].Name) == "host" {
+			r.Headers[i].Value = r.Host
+			return
+		}
+	}
+	r.Headers = append(r.Headers, field(hostName, r.Host))
+}
+
+var hostName = []byte("host")
 
 // framing enforces RFC 9112 6.1-6.3 on Transfer-Encoding and Content-Length.
 func (f *fieldState) framing(minor int) *Error {

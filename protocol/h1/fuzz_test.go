@@ -18,6 +18,10 @@ var fuzzSeeds = []string{
 	"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
 	"GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n",
 	"CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n",
+	"\n\r\n\nGET / HTTP/1.2\r\nHost: a\r\n\r\n",
+	"GET / http/1.1\r\nHost: a\r\n\r\nGET /caf\xc3\xa9 HTTP/1.1\r\nHost: a\r\n\r\n",
+	"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\nContent-Length: 5\r\n\r\nhello",
+	"GET http://other.example/scope HTTP/1.1\r\nHost: x\r\n\r\nGET http://o:1 HTTP/1.0\r\n\r\n",
 }
 
 // FuzzParse checks that no input panics the parser or makes it consume more than it
@@ -63,10 +67,32 @@ func checkResult(t *testing.T, res result) {
 		if r.Method != "CONNECT" && r.Path == "" {
 			t.Fatalf("message %d: empty path", i)
 		}
+		for _, c := range []byte(r.Target) {
+			if c <= ' ' || c >= 0x7f {
+				t.Fatalf("message %d: target %q holds byte %#x", i, r.Target, c)
+			}
+		}
+		lengths, hosts := 0, 0
 		for _, line := range bytes.Split([]byte(r.Headers), []byte("\n")) {
-			if name, _, ok := bytes.Cut(line, []byte(": ")); ok && !bytes.Equal(name, bytes.ToLower(name)) {
+			name, value, ok := bytes.Cut(line, []byte(": "))
+			if ok && !bytes.Equal(name, bytes.ToLower(name)) {
 				t.Fatalf("message %d: header name %q not lower-cased", i, name)
 			}
+			switch string(name) {
+			case "content-length":
+				lengths++
+				if n, ok := parseDecimal(value); !ok || n != r.CL || lengths > 1 {
+					t.Fatalf("message %d: content-length field %q (%d of them), Content-Length %d", i, value, lengths, r.CL)
+				}
+			case "host":
+				hosts++
+				if r.Method != "CONNECT" && string(value) != r.Host {
+					t.Fatalf("message %d: host field %q, Host %q", i, value, r.Host)
+				}
+			}
+		}
+		if r.Host != "" && r.Method != "CONNECT" && hosts != 1 {
+			t.Fatalf("message %d: Host %q with %d host fields", i, r.Host, hosts)
 		}
 	}
 }

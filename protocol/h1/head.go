@@ -143,14 +143,34 @@ func (p *Parser) parseRequest(head []byte) *Error {
 }
 
 // parseHeaderLine parses one field line of the head and records its meaning. The field
-// count was bounded by scanHead.
+// count was bounded by scanHead. An accepted Content-Length (a list of identical values,
+// or several identical fields) is kept as one field with one value, so the application
+// reads the length the server frames the body with.
 func (p *Parser) parseHeaderLine(line []byte) *Error {
 	name, value, err := parseField(line)
 	if err != nil {
 		return err
 	}
+	if string(name) == "content-length" {
+		return p.addContentLength(name, value)
+	}
 	p.req.Headers = append(p.req.Headers, field(name, value))
 	return p.f.add(name, value)
+}
+
+// addContentLength records a Content-Length field and keeps only the first one in the
+// headers, folded to its first value ("5, 5" is "5", RFC 9110 8.6): any other value was
+// refused as a conflict.
+func (p *Parser) addContentLength(name, value []byte) *Error {
+	first := !p.f.clSeen
+	if err := p.f.addContentLength(value); err != nil {
+		return err
+	}
+	if first {
+		value, _, _ = cutListElem(value)
+		p.req.Headers = append(p.req.Headers, field(name, value))
+	}
+	return nil
 }
 
 // parseField splits a field line into a lower-cased name (in place) and a value
@@ -236,11 +256,12 @@ var fieldValueChar = func() (t [256]bool) {
 	return t
 }()
 
-// targetChar marks the bytes allowed in a request-target: no controls, no space and no
-// '#' (a fragment is never part of a request-target, RFC 9112 3.2).
+// targetChar marks the bytes allowed in a request-target: visible ASCII only (RFC 3986
+// has no raw byte above 0x7f: it must be percent-encoded), no controls, no space and
+// no '#' (a fragment is never part of a request-target, RFC 9112 3.2).
 var targetChar = func() (t [256]bool) {
 	for c := 0; c < 256; c++ {
-		t[c] = c > 0x20 && c != 0x7f && c != '#'
+		t[c] = c > 0x20 && c < 0x7f && c != '#'
 	}
 	return t
 }()

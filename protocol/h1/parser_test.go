@@ -68,7 +68,7 @@ func TestParseRequestFields(t *testing.T) {
 			Method: "GET", Target: "/a?", Path: "/a", Host: "h", Minor: 1, Headers: "host: h\n", CL: -1, KeepAlive: true}},
 		{"absolute form", "GET http://Example.org:81/p?q HTTP/1.1\r\nHost: other\r\n\r\n", reqInfo{
 			Method: "GET", Target: "http://Example.org:81/p?q", Path: "/p", Query: "q", Host: "Example.org:81", Minor: 1,
-			Headers: "host: other\n", CL: -1, KeepAlive: true}},
+			Headers: "host: Example.org:81\n", CL: -1, KeepAlive: true}},
 		{"absolute form without path", "GET https://example.org HTTP/1.1\r\nHost: example.org\r\n\r\n", reqInfo{
 			Method: "GET", Target: "https://example.org", Path: "/", QueryNil: true, Host: "example.org", Minor: 1,
 			Headers: "host: example.org\n", CL: -1, KeepAlive: true}},
@@ -113,8 +113,8 @@ func TestParseRequestFields(t *testing.T) {
 		{"long values with tabs and obs-text", "GET / HTTP/1.1\r\nHost: h\r\nX-Long: a\tb c d e f g h i j k l m n o p\r\nX-Obs: \x80\x81\x82\x83\x84\x85\x86\x87\x88\xff\r\n\r\n", reqInfo{
 			Method: "GET", Target: "/", Path: "/", QueryNil: true, Host: "h", Minor: 1,
 			Headers: "host: h\nx-long: a\tb c d e f g h i j k l m n o p\nx-obs: \x80\x81\x82\x83\x84\x85\x86\x87\x88\xff\n", CL: -1, KeepAlive: true}},
-		{"obs-text in value and target", "GET /caf\xc3\xa9 HTTP/1.1\r\nHost: h\r\nX: \xff\r\n\r\n", reqInfo{
-			Method: "GET", Target: "/caf\xc3\xa9", Path: "/caf\xc3\xa9", QueryNil: true, Host: "h", Minor: 1,
+		{"obs-text in value", "GET /caf%C3%A9 HTTP/1.1\r\nHost: h\r\nX: \xff\r\n\r\n", reqInfo{
+			Method: "GET", Target: "/caf%C3%A9", Path: "/caf%C3%A9", QueryNil: true, Host: "h", Minor: 1,
 			Headers: "host: h\nx: \xff\n", CL: -1, KeepAlive: true}},
 	}
 	for _, tt := range tests {

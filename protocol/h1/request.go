@@ -16,9 +16,12 @@ type Request struct {
 	// Query is the raw query without '?', nil if the target has none.
 	Query []byte
 	// Host is the authority of an absolute-form or authority-form target, else the
-	// Host field value (nil if absent, which only HTTP/1.0 allows).
+	// Host field value (nil if absent, which only HTTP/1.0 allows). For an
+	// absolute-form target the Host field in Headers is replaced by (or, when absent,
+	// added as) this authority.
 	Host []byte
-	// ProtoMinor is 0 for HTTP/1.0 and 1 for HTTP/1.1.
+	// ProtoMinor is 0 for HTTP/1.0 and 1 for HTTP/1.1 (also for a higher minor
+	// version such as HTTP/1.2, which is served as HTTP/1.1).
 	ProtoMinor int
 	// Headers holds every field in order with lower-cased names. Its backing array is
 	// reused across requests.

@@ -27,15 +27,18 @@ func (p *Parser) parseRequestLine(line []byte) *Error {
 	return p.parseTarget(target)
 }
 
-// parseVersion accepts HTTP/1.0 and HTTP/1.1; other well-formed versions are 505.
+// parseVersion accepts HTTP/1.0 and HTTP/1.1, and serves a higher minor version
+// (HTTP/1.2) as HTTP/1.1, the highest we conform to (RFC 9110 6.2: a recipient acts
+// on the minor version it supports). Another major version is 505. The name is
+// case-sensitive (RFC 9112 2.3): "http/1.1" is 400.
 func parseVersion(v []byte) (int, *Error) {
 	if len(v) != 8 || string(v[:5]) != "HTTP/" || v[6] != '.' || !isDigit(v[5]) || !isDigit(v[7]) {
 		return 0, ErrInvalidVersion
 	}
-	if v[5] != '1' || v[7] > '1' {
+	if v[5] != '1' {
 		return 0, ErrVersionNotSupported
 	}
-	return int(v[7] - '0'), nil
+	return min(int(v[7]-'0'), 1), nil
 }
 
 // parseTarget validates the request-target and splits it by form (RFC 9112 3.2).

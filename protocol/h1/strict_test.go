@@ -73,7 +73,7 @@ func TestStrictness(t *testing.T) {
 
 		// Request line.
 		{"HTTP/2.0", Config{}, "GET / HTTP/2.0\r\nHost: h\r\n\r\n", ErrVersionNotSupported},
-		{"HTTP/1.2", Config{}, "GET / HTTP/1.2\r\nHost: h\r\n\r\n", ErrVersionNotSupported},
+		{"HTTP/3.0", Config{}, "GET / HTTP/3.0\r\nHost: h\r\n\r\n", ErrVersionNotSupported},
 		{"HTTP/0.9", Config{}, "GET / HTTP/0.9\r\n\r\n", ErrVersionNotSupported},
 		{"version without minor", Config{}, "GET / HTTP/1\r\nHost: h\r\n\r\n", ErrInvalidVersion},
 		{"version lower case", Config{}, "GET / http/1.1\r\nHost: h\r\n\r\n", ErrInvalidVersion},

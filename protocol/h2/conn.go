@@ -279,7 +279,13 @@ func parseHeader(b []byte) frameHead {
 
 // readFrame parses the frame in c.src with the Framer and processes it.
 func (c *Conn) readFrame() error {
-	id := parseHeader(c.src.b).stream
+	fh := parseHeader(c.src.b)
+	if fh.typ == http2.FrameHeaders {
+		if err := c.chargeEmptyFragments(c.src.b); err != nil {
+			return err
+		}
+	}
+	id := fh.stream
 	f, err := c.fr.ReadFrame()
 	if err != nil {
 		return c.readError(id, err)
@@ -291,6 +297,46 @@ func (c *Conn) readFrame() error {
 		c.state = connOpen
 	}
 	return c.processFrame(f)
+}
+
+// chargeEmptyFragments spends one unit of the control-frame budget for every frame of
+// the HEADERS+CONTINUATION chain b that carries an empty header-block fragment
+// (CVE-2019-9518: empty frames cost the peer nothing and the server a frame's work).
+func (c *Conn) chargeEmptyFragments(b []byte) error {
+	for off := 0; off+frameHeaderSize <= len(b); {
+		fh := parseHeader(b[off:])
+		end := off + frameHeaderSize + int(fh.length)
+		if end > len(b) {
+			return nil
+		}
+		if fragmentLen(fh, b[off+frameHeaderSize:end]) == 0 {
+			if err := c.chargeControl(); err != nil {
+				return err
+			}
+		}
+		off = end
+	}
+	return nil
+}
+
+// fragmentLen is the length of the header-block fragment in a HEADERS or CONTINUATION
+// frame with payload p: the payload less padding and priority fields. It is negative
+// for a malformed frame, which the Framer rejects.
+func fragmentLen(fh frameHead, p []byte) int {
+	n := len(p)
+	if fh.typ != http2.FrameHeaders {
+		return n
+	}
+	if fh.flags&http2.FlagHeadersPadded != 0 {
+		if n == 0 {
+			return -1
+		}
+		n -= 1 + int(p[0])
+	}
+	if fh.flags&http2.FlagHeadersPriority != 0 {
+		n -= 5
+	}
+	return n
 }
 
 // readError maps a Framer error to a stream error (handled here) or a connection error.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/binary"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -459,6 +460,88 @@ func TestControlFrameFlood(t *testing.T) {
 			p.wantConnError(ErrCodeEnhanceYourCalm)
 		})
 	}
+}
+
+// emptyChain writes a request on stream id as a header block whose first n fragments
+// (the HEADERS frame's, then CONTINUATIONs) are empty and whose last CONTINUATION
+// carries the block; padded puts padding around the HEADERS frame's empty fragment.
+func emptyChain(p *peer, id uint32, n int, padded bool) {
+	var pad uint8
+	if padded {
+		pad = 10
+	}
+	p.fw.WriteHeaders(http2.HeadersFrameParam{StreamID: id, EndStream: true, PadLength: pad})
+	for i := 1; i < n; i++ {
+		p.fw.WriteContinuation(id, false, nil)
+	}
+	p.fw.WriteContinuation(id, true, p.block(":method", "GET", ":scheme", "http", ":authority", "example.com", ":path", "/"))
+	p.flush()
+}
+
+// TestEmptyFrameFlood is CVE-2019-9518: frames that carry nothing (DATA without
+// END_STREAM, also on a stream we reset; HEADERS and CONTINUATION with an empty
+// header-block fragment) spend the control-frame budget like PING and SETTINGS do.
+func TestEmptyFrameFlood(t *testing.T) {
+	cfg := Config{MaxControlFrames: 50}
+	t.Run("data on a reset stream", func(t *testing.T) {
+		run(t, cfg, func(t *testing.T, p *peer) {
+			p.handshake() // its SETTINGS used one unit
+			p.post(1, "/", "content-length", "1")
+			p.data(1, []byte("ab"), false)
+			p.wantRSTStream(1, ErrCodeProtocol)
+			for i := 0; i < 49; i++ {
+				p.fw.WriteData(1, false, nil)
+			}
+			p.flush()
+			p.wantOK()
+			p.fw.WriteData(1, false, nil)
+			p.flush()
+			p.wantConnError(ErrCodeEnhanceYourCalm)
+		})
+	})
+	for _, padded := range []bool{false, true} {
+		t.Run(fmt.Sprintf("empty header fragments padded=%v", padded), func(t *testing.T) {
+			run(t, cfg, func(t *testing.T, p *peer) {
+				p.handshake()
+				emptyChain(p, 1, 49, padded)
+				p.wantOK()
+				if p.h.reqs[1] == nil || p.h.reqs[1].Path != "/" {
+					t.Fatalf("request on stream 1: %+v", p.h.reqs[1])
+				}
+				p.now = p.now.Add(time.Second) // a new window
+				emptyChain(p, 3, 51, padded)
+				p.wantConnError(ErrCodeEnhanceYourCalm)
+				if p.h.reqs[3] != nil {
+					t.Fatal("the flooding request reached the handler")
+				}
+			})
+		})
+	}
+	t.Run("1000 empty DATA frames at the default budget", func(t *testing.T) {
+		p := newPeer(t, Config{}, randomChunks, 3)
+		p.handshake() // its SETTINGS used one unit
+		p.post(1, "/")
+		for i := 0; i < DefaultMaxControlFrames-1; i++ {
+			p.fw.WriteData(1, false, nil)
+		}
+		p.flush()
+		p.wantOK()
+		p.fw.WriteData(1, false, nil)
+		p.flush()
+		p.wantConnError(ErrCodeEnhanceYourCalm)
+	})
+	t.Run("empty headers across streams", func(t *testing.T) {
+		run(t, cfg, func(t *testing.T, p *peer) {
+			p.handshake()
+			for id := uint32(1); id < 200 && p.err == nil; id += 2 {
+				emptyChain(p, id, 2, false)
+				if p.err == nil {
+					p.respond(id, 200, "")
+				}
+			}
+			p.wantConnError(ErrCodeEnhanceYourCalm)
+		})
+	})
 }
 
 func TestGracefulShutdown(t *testing.T) {

@@ -26,7 +26,8 @@
 // beyond), a reset budget against Rapid Reset (CVE-2023-44487) and server-provoked resets
 // (MadeYouReset) ending in GOAWAY ENHANCE_YOUR_CALM, the header-list limit against
 // CONTINUATION floods (CVE-2024-27316) and HPACK bombs (431), a control-frame budget
-// against PING, SETTINGS and empty-frame floods, and FRAME_SIZE_ERROR for oversized
-// frames. Inbound memory is bounded by the receive windows, which are only re-opened as
+// against PING, SETTINGS and empty-frame floods (CVE-2019-9518: DATA without
+// END_STREAM, also on reset streams, and empty header-block fragments), and
+// FRAME_SIZE_ERROR for oversized frames. Inbound memory is bounded by the receive windows, which are only re-opened as
 // the application consumes the body (Consumed).
 package h2

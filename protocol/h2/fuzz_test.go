@@ -43,6 +43,16 @@ func FuzzConn(f *testing.F) {
 		fw.WritePriority(3, http2.PriorityParam{StreamDep: 3})
 		fw.WriteGoAway(0, ErrCodeNo, nil)
 	}))
+	f.Add(byte(3), seed(func(fw *http2.Framer, p *peer) { // empty frames (CVE-2019-9518)
+		fw.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, PadLength: 4})
+		fw.WriteContinuation(1, false, nil)
+		fw.WriteContinuation(1, true, p.block(":method", "POST", ":scheme", "http", ":path", "/", "content-length", "1"))
+		fw.WriteData(1, false, nil)
+		fw.WriteData(1, false, []byte("ab"))
+		fw.WriteData(1, false, nil)
+		fw.WriteHeaders(http2.HeadersFrameParam{StreamID: 1})
+		fw.WriteContinuation(1, true, nil)
+	}))
 	f.Fuzz(func(t *testing.T, chunk byte, input []byte) {
 		h := &respondingHandler{recorder: *newRecorder()}
 		p := newPeer(t, Config{MaxControlFrames: 100000}, randomChunks, uint64(chunk))

@@ -293,6 +293,9 @@ func (c *Conn) dataOnClosed(f *http2.DataFrame, st *stream) error {
 	c.recvConn -= size
 	c.creditConn(size)
 	if st != nil && st.localReset || st == nil && c.recentlyReset(f.StreamID) {
+		if len(f.Data()) == 0 && !f.StreamEnded() {
+			return c.chargeControl() // empty-frame flood on a stream we reset
+		}
 		return nil
 	}
 	return c.streamError(f.StreamID, ErrCodeStreamClosed)
@@ -356,7 +359,9 @@ func (c *Conn) chargeReset() error {
 }
 
 // chargeControl spends one unit of the control-frame budget of the current window
-// (PING, SETTINGS, PRIORITY, empty-frame floods).
+// (PING, SETTINGS, PRIORITY, unknown frames, and the empty-frame floods of
+// CVE-2019-9518: DATA without END_STREAM and header-block fragments that carry no
+// bytes).
 func (c *Conn) chargeControl() error {
 	if c.now.Sub(c.ctrlStart) >= c.cfg.ControlWindow || c.now.Before(c.ctrlStart) {
 		c.ctrlStart = c.now

@@ -81,3 +81,56 @@ func BenchmarkAppendMessage(b *testing.B) {
 		})
 	}
 }
+
+// fragmentedMessage is a binary message of size bytes sent as masked frag-byte
+// fragments (frag <= 125, so each header is 6 bytes), built without ws's writer so
+// that a 16 MiB message takes little test time.
+func fragmentedMessage(size, frag int) []byte {
+	mask := [4]byte{0x37, 0xfa, 0x21, 0x3d}
+	payload := bytes.Repeat([]byte("0123456789abcdef"), size/16)
+	out := make([]byte, 0, size+(size/frag+1)*6)
+	for off := 0; off < size; off += frag {
+		end := min(off+frag, size)
+		b0 := byte(ws.OpContinuation)
+		if off == 0 {
+			b0 = byte(ws.OpBinary)
+		}
+		if end == size {
+			b0 |= 0x80
+		}
+		out = append(out, b0, 0x80|byte(end-off))
+		out = append(out, mask[:]...)
+		start := len(out)
+		out = append(out, payload[off:end]...)
+		ws.Cipher(out[start:], mask, 0)
+	}
+	return out
+}
+
+// BenchmarkFeed4MiBIn64ByteFragments is the reassembly of many small fragments: its
+// cost must stay linear in the message size, like one frame's.
+func BenchmarkFeed4MiBIn64ByteFragments(b *testing.B) {
+	cfg := Config{}.Normalize()
+	r := NewReader(&cfg, Deflate{})
+	in := fragmentedMessage(4<<20, 64)
+	buf := make([]byte, len(in))
+	b.SetBytes(4 << 20)
+	b.ReportAllocs()
+	for b.Loop() {
+		copy(buf, in)
+		events := 0
+		for off := 0; off < len(buf); {
+			n, ev, err := r.Feed(buf[off:])
+			if err != nil {
+				b.Fatal(err)
+			}
+			off += n
+			if ev.Kind == EventMessage {
+				events++
+			}
+		}
+		if events != 1 {
+			b.Fatalf("%d messages", events)
+		}
+	}
+}

@@ -17,6 +17,7 @@ func FuzzReader(f *testing.F) {
 	for _, tc := range frameCases(f) {
 		f.Add(tc.in, tc.deflate.Enabled, uint64(1))
 	}
+	f.Add(fragmentedMessage(4096, 64), false, uint64(2)) // many small fragments
 	f.Fuzz(func(t *testing.T, in []byte, deflate bool, seed uint64) {
 		if len(in) > 1<<16 {
 			return

@@ -301,7 +301,7 @@ func (r *Reader) readPayload(p []byte) (int, Event, error) {
 		if err := r.checkText(chunk); err != nil {
 			return k, Event{}, err
 		}
-		r.msg = appendGrow(r.msg, chunk, r.remain)
+		r.msg = appendGrow(r.msg, chunk, r.growLimit(len(chunk)))
 	}
 	if r.remain > 0 {
 		return k, Event{}, nil
@@ -413,17 +413,30 @@ func (r *Reader) inflate(p []byte) ([]byte, error) {
 	return out, nil
 }
 
+// growLimit is the largest capacity the message buffer may grow to while the current
+// data frame is read, chunk being the payload bytes about to be appended: a final frame
+// ends the message, so the buffer needs no more than the frame still declares; otherwise more fragments may follow, up to the message
+// limit (checkHeader keeps every frame within it).
+func (r *Reader) growLimit(chunk int) int64 {
+	if r.hdr.Fin {
+		return int64(len(r.msg)+chunk) + r.remain
+	}
+	return r.maxMessage
+}
+
 // appendGrow appends chunk to msg, doubling the capacity when it must grow (append's
 // 1.25x growth for large slices costs five times a large message in copies), but never
-// beyond what the current frame still declares: memory follows the bytes that arrived,
-// not a peer-declared length.
-func appendGrow(msg, chunk []byte, remain int64) []byte {
+// beyond limit bytes (growLimit). Doubling across fragments keeps reassembly linear: a
+// message in n small fragments is copied O(log n) times in all, not once per fragment.
+// Memory follows the bytes that arrived (at most twice them, or the message limit), not
+// a peer-declared length.
+func appendGrow(msg, chunk []byte, limit int64) []byte {
 	need := len(msg) + len(chunk)
 	if need <= cap(msg) {
 		return append(msg, chunk...)
 	}
 	n := max(2*cap(msg), need, 512)
-	n = int(min(int64(n), int64(need)+remain))
+	n = int(max(min(int64(n), limit), int64(need)))
 	grown := make([]byte, len(msg), n)
 	copy(grown, msg)
 	return append(grown, chunk...)

@@ -288,6 +288,84 @@ func TestReaderLargeMessageLinear(t *testing.T) {
 	}
 }
 
+// growthCost feeds in to a fresh Reader in reads of at most read bytes and returns
+// the delivered messages and the sum of the message buffer's capacities each time it
+// was regrown: the bytes allocated for, and at most copied into, reassembly.
+func growthCost(t *testing.T, cfg *Config, in []byte, read int) (msgs [][]byte, cost int) {
+	t.Helper()
+	r := NewReader(cfg, Deflate{})
+	last := cap(r.msg)
+	for off := 0; off < len(in); {
+		n, ev, err := r.Feed(in[off:min(off+read, len(in))])
+		if err != nil {
+			t.Fatalf("at byte %d: %v", off, err)
+		}
+		if c := cap(r.msg); c != last {
+			cost, last = cost+c, c
+		}
+		if ev.Kind == EventMessage {
+			msgs = append(msgs, bytes.Clone(ev.Data))
+		}
+		if n == 0 && ev.Kind == EventNone {
+			if off+read >= len(in) {
+				t.Fatalf("stuck at byte %d of %d", off, len(in))
+			}
+			read *= 2 // a frame header split by the read: hand over more
+			continue
+		}
+		off += n
+	}
+	return msgs, cost
+}
+
+// TestReaderFragmentsCostLikeOneFrame reassembles a message sent as 64-byte fragments
+// and the same message as one frame read 64 bytes at a time: growing the buffer
+// once per fragment to its exact new size copied the whole message per fragment
+// (quadratic), geometric growth keeps both within a small factor of the message size.
+func TestReaderFragmentsCostLikeOneFrame(t *testing.T) {
+	const size = 1 << 20
+	cfg := Config{}.Normalize()
+	payload := bytes.Repeat([]byte("0123456789abcdef"), size/16)
+	one := frame(ws.OpBinary, true, 0, payload)
+	frags := fragmentedMessage(size, 64)
+	msgs1, cost1 := growthCost(t, &cfg, one, 64)
+	msgsN, costN := growthCost(t, &cfg, frags, 64+6)
+	if len(msgs1) != 1 || len(msgsN) != 1 || !bytes.Equal(msgs1[0], payload) || !bytes.Equal(msgsN[0], payload) {
+		t.Fatalf("messages: %d and %d", len(msgs1), len(msgsN))
+	}
+	t.Logf("buffer growth for %d bytes: one frame %d, 64-byte fragments %d", size, cost1, costN)
+	if cost1 > 3*size || costN > 3*size || costN > 2*cost1 {
+		t.Fatalf("buffer growth for a %d-byte message: one frame %d bytes, 64-byte fragments %d", size, cost1, costN)
+	}
+}
+
+// TestReaderDefaultLimitIn64ByteFragments sends a message of exactly the default
+// limit (16 MiB) as 64-byte fragments: it is delivered whole, nothing is closed, and
+// the buffer never grows beyond the limit.
+func TestReaderDefaultLimitIn64ByteFragments(t *testing.T) {
+	cfg := Config{}.Normalize()
+	size := cfg.MaxMessageSize
+	in := fragmentedMessage(size, 64)
+	r := NewReader(&cfg, Deflate{})
+	var got []byte
+	for off := 0; off < len(in); {
+		n, ev, err := r.Feed(in[off:])
+		if err != nil {
+			t.Fatalf("at byte %d of %d: %v", off, len(in), err)
+		}
+		if ev.Kind == EventMessage {
+			got = ev.Data
+		}
+		if n == 0 && ev.Kind == EventNone {
+			t.Fatalf("stuck at byte %d of %d", off, len(in))
+		}
+		off += n
+	}
+	if len(got) != size || cap(got) > size || !bytes.Equal(got[:16], []byte("0123456789abcdef")) {
+		t.Fatalf("message of %d bytes (capacity %d), want %d", len(got), cap(got), size)
+	}
+}
+
 func TestReaderReleasesLargeBuffers(t *testing.T) {
 	cfg := Config{}.Normalize()
 	r := NewReader(&cfg, Deflate{})

@@ -42,7 +42,11 @@ func only(method, allowed string, environ wsgi.Environ, start wsgi.StartResponse
 	if method == allowed || method == "HEAD" && allowed == "GET" {
 		return h(environ, start)
 	}
-	if _, err := start("405 Method Not Allowed", [][2]string{{"Allow", allowed}, {"Content-Type", "text/plain; charset=utf-8"}}, nil); err != nil {
+	allow := allowed
+	if allowed == "GET" {
+		allow = "GET, HEAD"
+	}
+	if _, err := start("405 Method Not Allowed", [][2]string{{"Allow", allow}, {"Content-Type", "text/plain; charset=utf-8"}}, nil); err != nil {
 		return nil, err
 	}
 	return wsgi.Bytes([]byte("Method Not Allowed\n")), nil
