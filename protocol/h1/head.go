@@ -167,7 +167,7 @@ func (p *Parser) addContentLength(name, value []byte) *Error {
 		return err
 	}
 	if first {
-		value, _, _ = cutListElem(value)
+		value, _, _ = headerlist.Cut(value)
 		p.req.Headers = append(p.req.Headers, field(name, value))
 	}
 	return nil
