@@ -222,7 +222,9 @@ func (ts *testServer) waitSendBlocked(t testing.TB) {
 		if n := ts.app.streamSent.Load(); n != last {
 			last, since = n, time.Now()
 		}
-		return last > 0 && time.Since(since) >= 100*time.Millisecond
+		// Long enough that a goroutine starved by a busy machine does not pass for
+		// a blocked one.
+		return last > 0 && time.Since(since) >= 400*time.Millisecond
 	})
 }
 
