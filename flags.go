@@ -129,6 +129,9 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 		fmt.Fprintf(stderr, "%s: %v\n\nRun '%s --help' for the flags.\n", name, err, name)
 		return o, err
 	}
+	if err := applyEnv(fs, name, stderr); err != nil {
+		return o, err
+	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", name, fs.Arg(0))
 		return o, errors.New("unexpected argument")
@@ -186,6 +189,7 @@ func printUsage(w io.Writer, fs *flag.FlagSet, name string) {
 			fmt.Fprintf(w, "  --%-38s %s\n", name+arg, help)
 		}
 	}
+	fmt.Fprint(w, envUsage)
 	fmt.Fprint(w, "\nSignals: SIGTERM or SIGINT drains gracefully; a second signal exits at once.\n")
 }
 
