@@ -93,9 +93,10 @@ const (
 	// ExtUWSGIVars is set on scopes of requests that arrived over the uwsgi protocol
 	// (nginx's uwsgi_pass): its value is a map[string]string of every var the front
 	// server sent (CGI variables such as SCRIPT_NAME, PATH_INFO, REMOTE_ADDR, HTTPS,
-	// DOCUMENT_ROOT, and HTTP_* for the request headers; for a repeated key, the last
-	// value). Read only. WSGI-style apps put these vars into their environ, as PEP 3333
-	// lets a server do.
+	// DOCUMENT_ROOT, and HTTP_* for the request headers). For a repeated key the last
+	// value wins, except repeated HTTP_* vars, which are joined as header fields are.
+	// Read only. WSGI-style apps put these vars into their environ, as PEP 3333 lets a
+	// server do.
 	ExtUWSGIVars = "asgo.uwsgi.vars"
 )
 

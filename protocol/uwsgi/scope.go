@@ -271,8 +271,11 @@ func (r *Request) extensions(shared map[string]any) map[string]any {
 	return ext
 }
 
-// VarsMap returns the vars as a new map (for a repeated key, the last value), the
-// value of the scope's ExtUWSGIVars extension. Keys and values share one string.
+// VarsMap returns the vars as a new map, the value of the scope's ExtUWSGIVars
+// extension. A repeated HTTP_* var (nginx before 1.23 sends one per header field) gets
+// its values joined with ", " ("; " for HTTP_COOKIE), as nginx 1.23+ and the WSGI
+// environ do; for any other repeated key the last value wins. Keys and values share one
+// string.
 func (r *Request) VarsMap() map[string]string {
 	size := 0
 	for _, v := range r.Vars {
@@ -288,8 +291,16 @@ func (r *Request) VarsMap() map[string]string {
 	for _, v := range r.Vars {
 		k := all[off : off+len(v.Key)]
 		off += len(v.Key)
-		m[k] = all[off : off+len(v.Value)]
+		val := all[off : off+len(v.Value)]
 		off += len(v.Value)
+		if old, dup := m[k]; dup && strings.HasPrefix(k, "HTTP_") {
+			sep := ", "
+			if k == "HTTP_COOKIE" {
+				sep = "; "
+			}
+			val = old + sep + val
+		}
+		m[k] = val
 	}
 	return m
 }

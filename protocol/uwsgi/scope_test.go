@@ -71,6 +71,19 @@ func TestHTTPScopeFromNginx(t *testing.T) {
 	}
 }
 
+func TestVarsMapJoinsRepeatedHeaders(t *testing.T) {
+	in := packet(0, 0, "", "REQUEST_METHOD", "GET", "PATH_INFO", "/", "HTTP_COOKIE", "a=1", "HTTP_ACCEPT", "x",
+		"HTTP_COOKIE", "b=2", "HTTP_ACCEPT", "y", "DOCUMENT_ROOT", "/a", "DOCUMENT_ROOT", "/b")
+	s := headOf(t, in, ScopeDefaults{})
+	vars := s.Extensions[asgi.ExtUWSGIVars].(map[string]string)
+	if vars["HTTP_COOKIE"] != "a=1; b=2" || vars["HTTP_ACCEPT"] != "x, y" || vars["DOCUMENT_ROOT"] != "/b" {
+		t.Fatalf("vars %v", vars)
+	}
+	if v := view(s); v.Headers != "cookie: a=1\naccept: x\ncookie: b=2\naccept: y\n" {
+		t.Fatalf("headers %q", v.Headers)
+	}
+}
+
 func TestHTTPScopeMapping(t *testing.T) {
 	base := []string{"REQUEST_METHOD", "GET"}
 	tests := []struct {
