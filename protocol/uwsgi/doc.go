@@ -14,8 +14,9 @@
 //     the decoded, normalised path), DOCUMENT_ROOT, SERVER_PROTOCOL, REQUEST_SCHEME,
 //     HTTPS (only when on), REMOTE_ADDR, REMOTE_PORT, SERVER_PORT, SERVER_NAME,
 //     HTTP_HOST), then one HTTP_* var per request header (uwsgi_pass_request_headers on,
-//     the default; repeated headers joined with ", ", cookies with "; "). More than
-//     65535 bytes of vars is refused by nginx itself.
+//     the default). A repeated header is one var per field up to nginx 1.22 (Debian
+//     12's), and one var with the values joined by ", " (cookies "; ") from 1.23. More
+//     than 65535 bytes of vars is refused by nginx itself.
 //   - the body always with its length known: nginx reads a chunked client body whole
 //     before it connects (uwsgi_request_buffering off streams only bodies that came
 //     with Content-Length) and then sends CONTENT_LENGTH with the real length. So a
