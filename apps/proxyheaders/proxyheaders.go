@@ -189,28 +189,30 @@ func (a *App) forwarded(peer *asgi.Addr, h asgi.Headers, websocket bool) (result
 	return r, !r.empty()
 }
 
-// joinField appends a repeated field's value with a comma, as RFC 9110 5.3 allows.
+// joinField appends a repeated field's value with a comma, as RFC 9110 5.3 allows. The
+// first value is kept as it is (never written to); later ones go to a new slice.
 func joinField(acc, v []byte) []byte {
 	if acc == nil {
-		return append([]byte{}, v...)
+		return v
 	}
-	return append(append(acc, ','), v...)
+	out := make([]byte, 0, len(acc)+1+len(v))
+	return append(append(append(out, acc...), ','), v...)
 }
 
 // clientFromXFF walks X-Forwarded-For from the right and returns the client, or nil
 // when the entry it lands on is not an IP address.
 func (a *App) clientFromXFF(v string) *asgi.Addr {
-	hops := strings.Split(v, ",")
-	for i := len(hops) - 1; i >= 0; i-- {
-		ip, port, ok := parseNode(strings.TrimSpace(hops[i]))
+	for {
+		i := strings.LastIndexByte(v, ',')
+		ip, port, ok := parseNode(strings.TrimSpace(v[i+1:]))
 		if !ok {
 			return nil
 		}
-		if !a.trust.contains(ip) || i == 0 {
+		if i < 0 || !a.trust.contains(ip) {
 			return &asgi.Addr{Host: ip.String(), Port: port}
 		}
+		v = v[:i]
 	}
-	return nil
 }
 
 // parseNode parses an address with an optional port: "192.0.2.1", "192.0.2.1:80",
