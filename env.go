@@ -21,7 +21,7 @@ var envAliases = map[string][]string{
 const envUsage = `
 Environment: every flag can also be set as ASGO_<FLAG>, upper case with dashes as
 underscores (ASGO_BIND, ASGO_TIMEOUT_KEEP_ALIVE, ASGO_WS_MAX_SIZE, ASGO_ACCESS_LOG=false);
-a flag on the command line wins over its variable. Repeatable flags (--bind, --static,
+a flag on the command line wins over its variable; an empty variable counts as unset. Repeatable flags (--bind, --static,
 --ws-allowed-origin, --allow-ip, --deny-ip) take a comma-separated list there
 (ASGO_BIND=127.0.0.1:8000,[::1]:8000). --forwarded-allow-ips also reads
 FORWARDED_ALLOW_IPS.
@@ -56,10 +56,11 @@ func applyEnv(fs *flag.FlagSet, cmd string, stderr io.Writer) error {
 }
 
 // lookupFlagEnv returns the first set variable of the flag: ASGO_<FLAG>, then its
-// aliases.
+// aliases. A variable set to the empty string counts as unset (as container tools
+// often pass one), so it never overrides a default with an invalid value.
 func lookupFlagEnv(flagName string) (name, value string, ok bool) {
 	for _, name := range append([]string{envName(flagName)}, envAliases[flagName]...) {
-		if value, ok := os.LookupEnv(name); ok {
+		if value, ok := os.LookupEnv(name); ok && value != "" {
 			return name, value, true
 		}
 	}

@@ -46,6 +46,20 @@ func TestFlagsFromEnvironment(t *testing.T) {
 	}
 }
 
+func TestEmptyVariableIsUnset(t *testing.T) {
+	t.Setenv("ASGO_TIMEOUT_KEEP_ALIVE", "")
+	t.Setenv("ASGO_LOG_LEVEL", "")
+	t.Setenv("ASGO_FORWARDED_ALLOW_IPS", "")
+	t.Setenv("FORWARDED_ALLOW_IPS", "10.0.0.3")
+	o, err := parseFlags("asgo serve", nil, "", nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.config.Server.KeepAliveTimeout != 0 || o.logLevel.String() != "INFO" || !reflect.DeepEqual(o.config.ProxyHeaders.Trusted, []string{"10.0.0.3"}) {
+		t.Fatalf("keep-alive %v log level %v trusted %v", o.config.Server.KeepAliveTimeout, o.logLevel, o.config.ProxyHeaders.Trusted)
+	}
+}
+
 func TestCommandLineWinsOverEnvironment(t *testing.T) {
 	t.Setenv("ASGO_BIND", "127.0.0.1:9000")
 	t.Setenv("ASGO_TIMEOUT_KEEP_ALIVE", "7s")

@@ -28,6 +28,8 @@
 //     waits for a body that never comes (until the body timeout).
 //   - one request per connection: nginx does not keep uwsgi upstream connections alive
 //     and reads the response until the connection closes (or Content-Length).
+//   - no WebSocket: nginx does not tunnel Upgrade over uwsgi_pass, so every packet is an
+//     http scope (a request carrying HTTP_UPGRADE is served as plain HTTP).
 //
 // Limits (Config): the vars block (64 KiB, the most the u16 datasize allows; 431), the
 // number of vars (200; 431), and optionally the body length (413). Keys must be

@@ -81,8 +81,10 @@ type Request struct {
 	// ContentLength is the body length from CONTENT_LENGTH (0 when absent or empty).
 	ContentLength int64
 
-	idx    [numKnown]int16 // index+1 into Vars of the last var of each known name; 0: absent
-	clSeen bool            // a non-empty CONTENT_LENGTH was parsed
+	// idx holds index+1 into Vars of the last var of each known name (0: absent). A
+	// var takes at least 4 bytes, so a 64 KiB block holds fewer than 32768.
+	idx    [numKnown]int16
+	clSeen bool // a non-empty CONTENT_LENGTH was parsed
 }
 
 // reset clears r for a new packet, keeping the Vars backing array.
