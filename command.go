@@ -24,7 +24,7 @@ const (
 )
 
 // Run serves app with the flags of `asgo serve` (every flag but --app) taken from
-// os.Args, and exits the process when the server has stopped; it does not return. It is
+// os.Args, or from ASGO_<FLAG> environment variables for flags not given there, and exits the process when the server has stopped; it does not return. It is
 // the whole main of a program:
 //
 //	func main() { asgo.Run(myApp) }

@@ -46,7 +46,22 @@ type Config struct {
 	// Proxy holds what every proxy route shares: timeouts, DownFor, Transport, Logger
 	// (default: the server's). Its Upstreams are ignored; each route has its own.
 	Proxy proxy.Config
+	// ProxyHeaders takes the client address and scheme from the X-Forwarded-For,
+	// X-Forwarded-Proto and Forwarded headers of trusted peers (apps/proxyheaders;
+	// --proxy-headers, --forwarded-allow-ips). It runs outermost, before the IP filter.
+	// The zero value turns it on, trusting 127.0.0.1, as uvicorn does.
+	ProxyHeaders ProxyHeadersConfig
 	// OnReady, if set, is called once every listener is bound, with their addresses
 	// (port 0 binds resolved), before Serve starts waiting for its context.
 	OnReady func(addrs []net.Addr)
+}
+
+// ProxyHeadersConfig configures the proxy-header middleware of Serve.
+type ProxyHeadersConfig struct {
+	// Disabled turns the middleware off (--proxy-headers=false): proxy headers then
+	// reach the app as plain headers and change nothing.
+	Disabled bool
+	// Trusted lists the peers whose proxy headers are believed: IP addresses, CIDR
+	// prefixes, or "*" for any (--forwarded-allow-ips). If empty, 127.0.0.1.
+	Trusted []string
 }

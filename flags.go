@@ -53,6 +53,7 @@ var serveGroups = []flagGroup{
 		"ws-client-context-takeover", "ws-allowed-origin"}},
 	{"Middleware", []string{"static", "static-index", "static-cache-control", "allow-ip", "deny-ip",
 		"compress", "compress-min-size", "proxy", "proxy-connect-timeout", "proxy-head-timeout"}},
+	{"Proxy headers", []string{"proxy-headers", "forwarded-allow-ips"}},
 	{"WSGI-style apps", []string{"wsgi-workers", "wsgi-backlog", "wsgi-timeout"}},
 	{"Logging", []string{"log-level", "access-log"}},
 }
@@ -115,6 +116,7 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 	fs.StringVar(&staticCache, "static-cache-control", "", "Cache-Control `VALUE` of --static files (e.g. \"public, max-age=3600\"; default: none)")
 	fs.Var(&allowIPs, "allow-ip", "admit only clients in these `IP|CIDR`s (repeatable or comma-separated; others get 403)")
 	fs.Var(&denyIPs, "deny-ip", "refuse clients in these `IP|CIDR`s with 403 (repeatable or comma-separated; wins over --allow-ip)")
+	proxyHeaders := proxyHeadersFlags(fs, &o.config.ProxyHeaders)
 	fs.IntVar(&o.config.WSGI.Workers, "wsgi-workers", 0, "worker goroutines running WSGI-style handlers (default 10)")
 	fs.IntVar(&o.config.WSGI.Backlog, "wsgi-backlog", 0, "requests that may wait for a worker; beyond it 503 with Retry-After (default 64; negative: no queue)")
 	fs.DurationVar(&o.config.WSGI.Timeout, "wsgi-timeout", 0, "abort WSGI-style handlers running longer (504 if nothing was sent; default 30s; negative: no limit)")
@@ -145,6 +147,9 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 		fmt.Fprintf(stderr, "%s: %v\n\nRun '%s --help' for the flags.\n", name, err, name)
 		return o, err
 	}
+	if err := applyEnv(fs, name, stderr); err != nil {
+		return o, err
+	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", name, fs.Arg(0))
 		return o, errors.New("unexpected argument")
@@ -161,6 +166,10 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 	o.config.IPFilter = ipfilter.Config{Allow: splitList(allowIPs), Deny: splitList(denyIPs)}
 	if _, err := ipfilter.NewFilter(o.config.IPFilter); err != nil {
 		fmt.Fprintf(stderr, "%s: --allow-ip/--deny-ip: %v\n", name, err)
+		return o, err
+	}
+	if err := proxyHeaders(); err != nil {
+		fmt.Fprintf(stderr, "%s: --forwarded-allow-ips: %v\n", name, err)
 		return o, err
 	}
 	ws.AllowedOrigins = origins
@@ -198,6 +207,7 @@ func printUsage(w io.Writer, fs *flag.FlagSet, name string) {
 			fmt.Fprintf(w, "  --%-38s %s\n", name+arg, help)
 		}
 	}
+	fmt.Fprint(w, envUsage)
 	fmt.Fprint(w, "\nSignals: SIGTERM or SIGINT drains gracefully; a second signal exits at once.\n")
 }
 

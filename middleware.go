@@ -7,15 +7,17 @@ import (
 	"github.com/asgo-dev/asgo/apps/ipfilter"
 	"github.com/asgo-dev/asgo/apps/mount"
 	"github.com/asgo-dev/asgo/apps/proxy"
+	"github.com/asgo-dev/asgo/apps/proxyheaders"
 	"github.com/asgo-dev/asgo/apps/static"
 	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // wrap puts the middleware cfg configures around app, from the inside out: the static
 // file mounts (in the order given) in front of app, the proxies mounted by prefix in
-// front of both, compression around all of them, and the IP filter outermost, so a
-// refused client reaches nothing. Serve calls it before the lifespan starts, so the
-// lifespan reaches app through the middleware.
+// front of both, compression around all of them, the IP filter, so a refused client
+// reaches nothing, and the proxy headers outermost, so that everything inside sees the
+// real client. Serve calls it before the lifespan starts, so the lifespan reaches app
+// through the middleware.
 func (cfg Config) wrap(app asgi.App) (asgi.App, error) {
 	app, err := cfg.wrapStatic(app)
 	if err != nil {
@@ -28,7 +30,14 @@ func (cfg Config) wrap(app asgi.App) (asgi.App, error) {
 		return nil, err
 	}
 	if cfg.IPFilter.Enabled() {
-		return ipfilter.New(app, cfg.IPFilter)
+		if app, err = ipfilter.New(app, cfg.IPFilter); err != nil {
+			return nil, err
+		}
+	}
+	if !cfg.ProxyHeaders.Disabled {
+		if app, err = proxyheaders.New(app, proxyheaders.Config{Trusted: cfg.ProxyHeaders.Trusted}); err != nil {
+			return nil, fmt.Errorf("--forwarded-allow-ips: %w", err)
+		}
 	}
 	return app, nil
 }

@@ -29,7 +29,7 @@ type ShutdownError struct{ Err error }
 func (e *ShutdownError) Error() string { return "asgo: application shutdown failed: " + e.Err.Error() }
 func (e *ShutdownError) Unwrap() error { return e.Err }
 
-// Serve wraps app in the middleware cfg configures (Static, IPFilter), runs the
+// Serve wraps app in the middleware cfg configures (ProxyHeaders, IPFilter, Static), runs the
 // lifespan startup of the result, serves it as cfg says until ctx is cancelled,
 // then drains (within cfg.Server.GracefulTimeout: new connections are refused, idle
 // ones closed, requests in flight complete) and runs the lifespan shutdown (within

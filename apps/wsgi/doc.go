@@ -3,7 +3,11 @@
 // fixed pool of worker goroutines behind the ASGI-style asgi.App interface.
 //
 // A Handler receives an Environ (the CGI and wsgi.* keys of PEP 3333) and a StartResponse
-// callable, and returns an Iterable body:
+// callable, and returns an Iterable body. For a request that came over the uwsgi
+// protocol (nginx's uwsgi_pass), the environ also holds the CGI variables nginx sent
+// (DOCUMENT_ROOT, REQUEST_URI, HTTPS, custom uwsgi_param vars ...: every var of the
+// scope's asgi.ExtUWSGIVars but HTTP_*, wsgi.* and SCRIPT_NAME/PATH_INFO, which keep
+// the scope's split):
 //
 //	func hello(environ wsgi.Environ, startResponse wsgi.StartResponse) (wsgi.Iterable, error) {
 //		if _, err := startResponse("200 OK", [][2]string{{"Content-Type", "text/plain"}}, nil); err != nil {

@@ -87,6 +87,7 @@ func buildEnviron(scope *asgi.HTTPScope, in *Input, errs io.Writer, ctx context.
 	addHeaders(e, scope.Headers)
 	addServer(e, scope)
 	addClient(e, scope.Client)
+	addUWSGIVars(e, scope)
 	e[KeyVersion] = wsgiVersion
 	e[KeyURLScheme] = scope.Scheme
 	e[KeyInput] = in
@@ -260,4 +261,33 @@ func addClient(e Environ, client *asgi.Addr) {
 	}
 	e["REMOTE_ADDR"] = client.Host
 	e["REMOTE_PORT"] = strconv.Itoa(client.Port)
+}
+
+// addUWSGIVars copies the CGI variables a front server sent over the uwsgi protocol
+// (the scope's asgi.ExtUWSGIVars) into the environ, as PEP 3333 lets a server add its
+// own: REMOTE_ADDR and REMOTE_PORT, SERVER_NAME, SERVER_PORT, SERVER_PROTOCOL,
+// REQUEST_URI, DOCUMENT_ROOT, HTTPS, REQUEST_SCHEME and any custom uwsgi_param, each
+// replacing the value derived from the scope. Not copied: the HTTP_* vars (the headers
+// already gave them, without names holding an underscore), the wsgi.*, asgi.* and
+// asgo.* keys (the environ's own), and SCRIPT_NAME and PATH_INFO, which stay those of
+// the scope: the uwsgi layer built the scope's root_path and path from these very vars
+// (nginx's PATH_INFO, $document_uri, holds SCRIPT_NAME too; the environ's PATH_INFO is
+// the part below it), and a mount may have moved the root path since. REMOTE_ADDR and
+// REMOTE_PORT also stay the scope's when middleware (proxy headers) changed the client.
+func addUWSGIVars(e Environ, scope *asgi.HTTPScope) {
+	vars, ok := scope.Extensions[asgi.ExtUWSGIVars].(map[string]string)
+	if !ok {
+		return
+	}
+	clientMoved := scope.Client == nil || vars["REMOTE_ADDR"] != scope.Client.Host
+	for k, v := range vars {
+		switch {
+		case strings.HasPrefix(k, "HTTP_"), strings.HasPrefix(k, "wsgi."), strings.HasPrefix(k, "asgi."),
+			strings.HasPrefix(k, "asgo."), k == "SCRIPT_NAME", k == "PATH_INFO":
+			continue
+		case (k == "REMOTE_ADDR" || k == "REMOTE_PORT") && clientMoved:
+			continue
+		}
+		e[k] = v
+	}
 }

@@ -73,8 +73,14 @@ func freePort(t *testing.T) int {
 // loses the port to another process is retried on a new one.
 func startNginx(t *testing.T, upstream string) *ngxProxy {
 	t.Helper()
+	return startNginxConf(t, "nginx.conf.tmpl", upstream)
+}
+
+// startNginxConf is startNginx with the configuration template testdata/nginx/conf.
+func startNginxConf(t *testing.T, conf, upstream string) *ngxProxy {
+	t.Helper()
 	bin := nginxBinary(t)
-	tmpl, err := template.ParseFiles(filepath.Join("testdata", "nginx", "nginx.conf.tmpl"))
+	tmpl, err := template.ParseFiles(filepath.Join("testdata", "nginx", conf))
 	if err != nil {
 		t.Fatal(err)
 	}

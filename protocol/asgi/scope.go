@@ -90,6 +90,14 @@ const (
 	ExtHTTPResponseTrailers  = "http.response.trailers"
 	ExtHTTPResponsePathsend  = "http.response.pathsend"
 	ExtWebSocketHTTPResponse = "websocket.http.response"
+	// ExtUWSGIVars is set on scopes of requests that arrived over the uwsgi protocol
+	// (nginx's uwsgi_pass): its value is a map[string]string of every var the front
+	// server sent (CGI variables such as SCRIPT_NAME, PATH_INFO, REMOTE_ADDR, HTTPS,
+	// DOCUMENT_ROOT, and HTTP_* for the request headers). For a repeated key the last
+	// value wins, except repeated HTTP_* vars, which are joined as header fields are.
+	// Read only. WSGI-style apps put these vars into their environ, as PEP 3333 lets a
+	// server do.
+	ExtUWSGIVars = "asgo.uwsgi.vars"
 )
 
 // CopyState returns a shallow copy of state (nil for an empty map), as ASGI requires for
