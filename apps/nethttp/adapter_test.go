@@ -18,8 +18,8 @@ import (
 	"github.com/asgo-dev/asgo/protocol/asgi/asgitest"
 )
 
-func newAdapter(h http.HandlerFunc) (*Adapter, *apptest.LogBuffer) {
-	logs := &apptest.LogBuffer{}
+func newAdapter(h http.HandlerFunc) (*Adapter, *testutil.LogBuffer) {
+	logs := &testutil.LogBuffer{}
 	return New(h, Config{Logger: slog.New(slog.NewTextHandler(logs, nil))}), logs
 }
 

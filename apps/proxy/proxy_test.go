@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/asgo-dev/asgo/internal/testutil"
 	"io"
 	"log/slog"
 	"net"
@@ -241,7 +242,7 @@ func deadAddr(t *testing.T) string {
 func TestRoundRobinAndPassiveHealth(t *testing.T) {
 	a, b := named(t, "a"), named(t, "b")
 	dead := deadAddr(t)
-	var logs apptest.LogBuffer
+	var logs testutil.LogBuffer
 	addr, p := front(t, Config{Upstreams: []string{a.URL, dead, b.URL}, DownFor: time.Hour,
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	c := client("1.1")

@@ -19,9 +19,9 @@ import (
 )
 
 // newApp returns an App serving h whose log goes to the returned buffer.
-func newApp(t *testing.T, h HandlerFunc, cfg Config) (*App, *apptest.LogBuffer) {
+func newApp(t *testing.T, h HandlerFunc, cfg Config) (*App, *testutil.LogBuffer) {
 	t.Helper()
-	logs := &apptest.LogBuffer{}
+	logs := &testutil.LogBuffer{}
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if cfg.Errors == nil {
 		cfg.Errors = logs

@@ -1,38 +1,15 @@
 package apptest
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/asgo-dev/asgo/protocol/asgi"
 	"github.com/asgo-dev/asgo/protocol/asgi/asgitest"
 )
-
-// LogBuffer is a bytes.Buffer for log output written by handlers and workers while the
-// test reads it. The zero value is empty and ready. Safe for concurrent use.
-type LogBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-// Write appends p.
-func (b *LogBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// String returns everything written so far.
-func (b *LogBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // Versions are the HTTP versions ("1.1", "2") an adapter scenario runs under: over
 // asgitest they differ in the scope's http_version, end to end in the connection.

@@ -6,32 +6,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/asgo-dev/asgo/apps/internal/httpx"
 	"github.com/asgo-dev/asgo/protocol/asgi"
 	"github.com/asgo-dev/asgo/protocol/asgi/asgitest"
 )
-
-func TestLogBufferConcurrentWrites(t *testing.T) {
-	var b LogBuffer
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range 100 {
-				b.Write([]byte("x"))
-				_ = b.String()
-			}
-		}()
-	}
-	wg.Wait()
-	if got := b.String(); got != strings.Repeat("x", 800) {
-		t.Fatalf("got %d bytes, want 800", len(got))
-	}
-}
 
 func TestForVersions(t *testing.T) {
 	var seen []string
