@@ -2,6 +2,7 @@ package h1
 
 import (
 	"fmt"
+	"github.com/asgo-dev/asgo/protocol/internal/feedtest"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -57,42 +58,14 @@ func feed(cfg Config, input []byte, next func(remaining int) int) result {
 	var p Parser
 	p.Init(cfg)
 	var res result
-	var buf []byte
-	rest := input
-	for guard := 0; guard < 4*len(input)+100; guard++ {
-		if stop := drain(&p, &buf, &res); stop || len(rest) == 0 {
-			res.leftover = len(buf)
-			return res
+	res.leftover, res.err = feedtest.Feed(input, next, func(buf []byte) (int, bool, error) {
+		n, ev, err := p.Parse(buf)
+		if err == nil {
+			record(&p, ev, &res)
 		}
-		k := next(len(rest))
-		if guard%8 == 0 {
-			buf = append([]byte(nil), buf...) // move the tail, as a growing buffer would
-		}
-		buf, rest = append(buf, rest[:k]...), rest[k:]
-	}
-	panic("feed: no progress")
-}
-
-// drain calls Parse until it needs input; it reports true after an error.
-func drain(p *Parser, buf *[]byte, res *result) bool {
-	for i := 0; ; i++ {
-		if i > len(*buf)+10 {
-			panic("drain: parser loops without progress")
-		}
-		n, ev, err := p.Parse(*buf)
-		if n < 0 || n > len(*buf) {
-			panic(fmt.Sprintf("Parse consumed %d of %d bytes", n, len(*buf)))
-		}
-		if err != nil {
-			res.err = err
-			return true
-		}
-		record(p, ev, res)
-		*buf = (*buf)[n:]
-		if ev == EventNone && n == 0 {
-			return false
-		}
-	}
+		return n, ev == EventNone, err
+	})
+	return res
 }
 
 func record(p *Parser, ev Event, res *result) {

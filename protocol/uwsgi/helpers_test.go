@@ -3,6 +3,7 @@ package uwsgi
 import (
 	"encoding/binary"
 	"fmt"
+	"github.com/asgo-dev/asgo/protocol/internal/feedtest"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -90,51 +91,27 @@ func feed(cfg Config, input []byte, next func(remaining int) int) result {
 	var p Parser
 	p.Init(cfg)
 	var res result
-	var buf []byte
-	rest := input
-	for guard := 0; guard < 4*len(input)+100; guard++ {
-		if stop := drain(&p, &buf, &res); stop || len(rest) == 0 {
-			res.leftover = len(buf)
-			return res
+	res.leftover, res.err = feedtest.Feed(input, next, func(buf []byte) (int, bool, error) {
+		n, ev, err := p.Parse(buf)
+		if err == nil {
+			record(&p, ev, &res)
 		}
-		k := next(len(rest))
-		if guard%8 == 0 {
-			buf = append([]byte(nil), buf...)
-		}
-		buf, rest = append(buf, rest[:k]...), rest[k:]
-	}
-	panic("feed: no progress")
+		return n, ev == EventNone, err
+	})
+	return res
 }
 
-// drain calls Parse until it needs input; it reports true after an error.
-func drain(p *Parser, buf *[]byte, res *result) bool {
-	for i := 0; ; i++ {
-		if i > len(*buf)+10 {
-			panic("drain: parser loops without progress")
+func record(p *Parser, ev Event, res *result) {
+	switch ev {
+	case EventHead:
+		res.msgs = append(res.msgs, message{vars: snapshot(p)})
+	case EventBody:
+		if len(p.Body()) == 0 {
+			panic("EventBody without bytes")
 		}
-		n, ev, err := p.Parse(*buf)
-		if n < 0 || n > len(*buf) {
-			panic(fmt.Sprintf("Parse consumed %d of %d bytes", n, len(*buf)))
-		}
-		if err != nil {
-			res.err = err
-			return true
-		}
-		switch ev {
-		case EventHead:
-			res.msgs = append(res.msgs, message{vars: snapshot(p)})
-		case EventBody:
-			if len(p.Body()) == 0 {
-				panic("EventBody without bytes")
-			}
-			res.msgs[len(res.msgs)-1].body += string(p.Body())
-		case EventEnd:
-			res.msgs[len(res.msgs)-1].ended = true
-		}
-		*buf = (*buf)[n:]
-		if ev == EventNone && n == 0 {
-			return false
-		}
+		res.msgs[len(res.msgs)-1].body += string(p.Body())
+	case EventEnd:
+		res.msgs[len(res.msgs)-1].ended = true
 	}
 }
 
