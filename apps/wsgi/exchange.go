@@ -88,6 +88,7 @@ type call struct {
 	x       *exchange
 	ended   atomic.Bool
 	input   Input
+	env     environ       // what the handler's Environ reads
 	startFn StartResponse // c.startResponse and c.write as values, made once
 	writeFn Write
 }

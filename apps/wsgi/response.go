@@ -28,7 +28,7 @@ type response struct {
 func (x *exchange) serve() error {
 	x.call = newCall(x)
 	defer x.call.ended.Store(true)
-	environ := buildEnviron(x.scope, &x.call.input, x.app.cfg.Errors, x.ctx)
+	environ := newEnviron(&x.call.env, x.scope, &x.call.input, x.app.cfg.Errors, x.ctx)
 	body, err := x.callHandler(environ)
 	if err == nil && body == nil {
 		body = Empty()
