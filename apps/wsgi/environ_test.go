@@ -252,3 +252,40 @@ func TestEnvironLazyGetAllocs(t *testing.T) {
 		t.Fatalf("%.1f allocations, want 0", allocs)
 	}
 }
+
+type ctxKey struct{}
+
+func TestRequestContext(t *testing.T) {
+	parent, stop := context.WithCancel(context.WithValue(context.Background(), ctxKey{}, "v"))
+	defer stop()
+	for _, doneFirst := range []bool{false, true} {
+		c := &requestContext{parent: parent}
+		var done <-chan struct{}
+		if doneFirst {
+			done = c.Done()
+		}
+		stop() // the parent's cancellation does not reach it: the waiter relays it
+		if c.Err() != nil || c.Value(ctxKey{}) != "v" {
+			t.Fatal("requestContext must carry the parent's values, not its cancellation")
+		}
+		if _, ok := c.Deadline(); ok {
+			t.Fatal("requestContext has no deadline")
+		}
+		c.cancel()
+		c.cancel()
+		if !doneFirst {
+			done = c.Done()
+		}
+		select {
+		case <-done:
+		default:
+			t.Fatal("Done not closed after cancel")
+		}
+		if c.Err() != context.Canceled {
+			t.Fatalf("Err = %v", c.Err())
+		}
+		child, cancel := context.WithCancel(c)
+		<-child.Done()
+		cancel()
+	}
+}
