@@ -32,6 +32,10 @@ const (
 	MountStatic  = "/static"
 )
 
+// PathHelloGoroutine serves the greeting of / off the event loop, on a goroutine per
+// request (hello.Goroutine): the benchmarks compare the WSGI-style path with it.
+const PathHelloGoroutine = "/hello-goroutine"
+
 // Options adds the apps built elsewhere to the demo. A nil app leaves its route out.
 // The zero value is the demo with the reference apps only.
 type Options struct {
@@ -90,6 +94,7 @@ func Build(o Options) *App {
 func Routes(o Options) *router.Router {
 	r := router.New().
 		Route(getHead, PathHello, hello.App).
+		Route(getHead, PathHelloGoroutine, hello.Goroutine).
 		Route(post, PathEcho, echo.New(o.Echo)).
 		Route(getHead, PathStream, stream.App).
 		Route(getHead, PathBig, big.App).

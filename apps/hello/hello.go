@@ -53,3 +53,16 @@ func (Hello) Inline(scope asgi.Scope) bool {
 	_, ok := scope.(*asgi.HTTPScope)
 	return ok
 }
+
+// Goroutine is the same app without the Inline method, so a server runs it off the event
+// loop on a goroutine of its own, as it runs any app that may block. It is what `asgo
+// serve --app hello-goroutine` and the demo's /hello-goroutine run: the benchmarks
+// compare the WSGI-style path with it, since both leave the loop.
+var Goroutine asgi.App = offLoop{}
+
+// offLoop is Hello without asgi.Inliner.
+type offLoop struct{}
+
+func (offLoop) ServeASGI(ctx context.Context, scope asgi.Scope, receive asgi.Receive, send asgi.Send) error {
+	return Hello{}.ServeASGI(ctx, scope, receive, send)
+}

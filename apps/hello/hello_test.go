@@ -89,3 +89,16 @@ func BenchmarkHello(b *testing.B) {
 		_ = App.ServeASGI(ctx, scope, nil, discard)
 	}
 }
+
+func TestGoroutineIsHelloOffTheLoop(t *testing.T) {
+	if asgi.CanInline(Goroutine, asgitest.NewHTTPScope("GET", "/")) {
+		t.Fatal("Goroutine asks for the event loop")
+	}
+	resp, err := asgitest.Call(context.Background(), Goroutine, "GET", "/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status != 200 || string(resp.Body) != Body || !resp.Complete {
+		t.Fatalf("got %d %q complete=%v", resp.Status, resp.Body, resp.Complete)
+	}
+}

@@ -186,7 +186,7 @@ func TestE2EEnvironAndErrors(t *testing.T) {
 				panic("handler exploded")
 			case "/environ":
 				out := map[string]string{}
-				for k := range e {
+				for k := range e.All() {
 					out[k] = e.Get(k)
 				}
 				b, err := json.Marshal(out)

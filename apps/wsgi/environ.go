@@ -3,6 +3,7 @@ package wsgi
 import (
 	"context"
 	"io"
+	"iter"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -11,11 +12,41 @@ import (
 	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
-// Environ is the WSGI environment of one request (PEP 3333's environ dict). CGI keys hold
-// strings; the wsgi.* keys hold the values listed with the key constants below. The map
-// belongs to the handler for the duration of the request; it is not safe for concurrent
-// use.
-type Environ map[string]any
+// Environ is the WSGI environment of one request (PEP 3333's environ dict): the CGI keys
+// (strings) and the wsgi.* keys (the values listed with the key constants below).
+//
+// It is built lazily: the adapter hands the handler an Environ that reads each value
+// from the request's scope when it is asked for (Get, Lookup and the typed accessors
+// cost no map and, for most keys, no allocation). The whole map is built once, the
+// first time the environ is iterated (All, Len, Map) or changed (Set, Delete); from
+// then on the map is the environ, and every method reads and writes it. Either way
+// the handler sees the same keys and values, and its changes are seen by every later
+// call.
+//
+// An Environ belongs to the handler; it stays valid after the request ended (it holds
+// only values that belong to the app). Not safe for concurrent use. The zero value is
+// an empty environ that cannot be changed (Set panics); NewEnviron makes one from a map.
+type Environ struct{ e *environ }
+
+// environ is what an Environ points to: either the request it is read from lazily, or,
+// once m is set, the map.
+type environ struct {
+	scope *asgi.HTTPScope
+	input *Input
+	errs  io.Writer
+	ctx   context.Context
+	m     map[string]any // the environ once built; nil until then
+}
+
+// NewEnviron returns an Environ holding m (not copied: changes through either are seen
+// by both). A nil m is made empty. Useful to call a Handler directly, in tests or
+// middleware.
+func NewEnviron(m map[string]any) Environ {
+	if m == nil {
+		m = map[string]any{}
+	}
+	return Environ{&environ{m: m}}
+}
 
 // Keys of the environ besides the CGI variables (REQUEST_METHOD, SCRIPT_NAME, PATH_INFO,
 // QUERY_STRING, CONTENT_TYPE, CONTENT_LENGTH, SERVER_NAME, SERVER_PORT, SERVER_PROTOCOL,
@@ -38,19 +69,93 @@ const (
 
 // Get returns the string value of key, or "" when it is absent or not a string.
 func (e Environ) Get(key string) string {
-	s, _ := e[key].(string)
+	if e.e != nil && e.e.m == nil {
+		s, _ := e.e.lazyString(key)
+		return s
+	}
+	v, _ := e.Lookup(key)
+	s, _ := v.(string)
 	return s
+}
+
+// Lookup returns the value of key and whether the environ holds it.
+func (e Environ) Lookup(key string) (any, bool) {
+	switch {
+	case e.e == nil:
+		return nil, false
+	case e.e.m != nil:
+		v, ok := e.e.m[key]
+		return v, ok
+	}
+	return e.e.lazy(key)
+}
+
+// Set sets key to v, building the map first if it was not built yet.
+func (e Environ) Set(key string, v any) {
+	if e.e == nil {
+		panic("wsgi: Set on the zero Environ (use NewEnviron)")
+	}
+	e.Map()[key] = v
+}
+
+// Delete removes key, building the map first if it was not built yet.
+func (e Environ) Delete(key string) {
+	if e.e != nil {
+		delete(e.Map(), key)
+	}
+}
+
+// Len returns the number of keys.
+func (e Environ) Len() int {
+	if e.e == nil {
+		return 0
+	}
+	return len(e.Map())
+}
+
+// All yields every key and value, in no particular order (it builds the map). Changing
+// the environ while iterating follows the rules of ranging over a map.
+func (e Environ) All() iter.Seq2[string, any] {
+	return func(yield func(string, any) bool) {
+		if e.e == nil {
+			return
+		}
+		for k, v := range e.Map() {
+			if !yield(k, v) {
+				return
+			}
+		}
+	}
+}
+
+// Map returns the environ as a map, building it on the first call. The map is the
+// environ from then on: changes to it are changes to the environ. It is nil for the
+// zero Environ.
+func (e Environ) Map() map[string]any {
+	if e.e == nil {
+		return nil
+	}
+	if e.e.m == nil {
+		e.e.m = e.e.build()
+	}
+	return e.e.m
 }
 
 // Input returns wsgi.input.
 func (e Environ) Input() *Input {
-	in, _ := e[KeyInput].(*Input)
+	if e.e != nil && e.e.m == nil {
+		return e.e.input
+	}
+	in, _ := e.value(KeyInput).(*Input)
 	return in
 }
 
 // Errors returns wsgi.errors, or io.Discard when it is absent.
 func (e Environ) Errors() io.Writer {
-	if w, ok := e[KeyErrors].(io.Writer); ok {
+	if e.e != nil && e.e.m == nil && e.e.errs != nil {
+		return e.e.errs
+	}
+	if w, ok := e.value(KeyErrors).(io.Writer); ok {
 		return w
 	}
 	return io.Discard
@@ -58,7 +163,7 @@ func (e Environ) Errors() io.Writer {
 
 // FileWrapper returns wsgi.file_wrapper, or NewFileWrapper when it is absent.
 func (e Environ) FileWrapper() FileWrapperFunc {
-	if f, ok := e[KeyFileWrapper].(FileWrapperFunc); ok {
+	if f, ok := e.value(KeyFileWrapper).(FileWrapperFunc); ok {
 		return f
 	}
 	return NewFileWrapper
@@ -66,17 +171,165 @@ func (e Environ) FileWrapper() FileWrapperFunc {
 
 // Context returns asgo.context, or context.Background when it is absent.
 func (e Environ) Context() context.Context {
-	if c, ok := e[KeyContext].(context.Context); ok {
+	if e.e != nil && e.e.m == nil && e.e.ctx != nil {
+		return e.e.ctx
+	}
+	if c, ok := e.value(KeyContext).(context.Context); ok {
 		return c
 	}
 	return context.Background()
 }
 
-// buildEnviron fills the CGI and wsgi keys for scope. Header fields whose names hold an
-// underscore are dropped, as gunicorn and nginx do, so "X_Forwarded_For" cannot pose as
-// "X-Forwarded-For" (both map to HTTP_X_FORWARDED_FOR).
-func buildEnviron(scope *asgi.HTTPScope, in *Input, errs io.Writer, ctx context.Context) Environ {
-	e := make(Environ, 24+len(scope.Headers))
+// value is Lookup without the presence flag.
+func (e Environ) value(key string) any {
+	v, _ := e.Lookup(key)
+	return v
+}
+
+// newEnviron returns the lazy environ of a request.
+func newEnviron(env *environ, scope *asgi.HTTPScope, in *Input, errs io.Writer, ctx context.Context) Environ {
+	*env = environ{scope: scope, input: in, errs: errs, ctx: ctx}
+	return Environ{env}
+}
+
+// lazy computes the value of key from the request, as build would store it.
+func (e *environ) lazy(key string) (any, bool) {
+	switch key {
+	case "REQUEST_METHOD":
+		return methodValue(e.scope.Method), true
+	case "SERVER_PROTOCOL":
+		return protocolValue(e.scope.HTTPVersion), true
+	case KeyVersion:
+		return wsgiVersion, true
+	case KeyInput:
+		return e.input, true
+	case KeyErrors:
+		return e.errs, true
+	case KeyMultithread:
+		return true, true
+	case KeyMultiprocess, KeyRunOnce:
+		return false, true
+	case KeyFileWrapper:
+		return fileWrapper, true
+	case KeyContext:
+		return e.ctx, true
+	case KeyScope:
+		return e.scope, true
+	}
+	if s, ok := e.lazyString(key); ok {
+		return s, true
+	}
+	return nil, false
+}
+
+// lazyString computes the value of a key whose value is a string; ok is false for an
+// absent key or one whose value is not a string.
+func (e *environ) lazyString(key string) (v string, ok bool) {
+	s := e.scope
+	switch key {
+	case "REQUEST_METHOD":
+		return s.Method, true
+	case "SCRIPT_NAME":
+		return strings.TrimSuffix(s.RootPath, "/"), true
+	case "PATH_INFO":
+		return pathInfo(s), true
+	case "QUERY_STRING":
+		return string(s.QueryString), true
+	case "SERVER_PROTOCOL":
+		return protocolValue(s.HTTPVersion).(string), true
+	case "SERVER_NAME":
+		name, _ := serverAddr(s, e.host)
+		return name, true
+	case "SERVER_PORT":
+		_, port := serverAddr(s, e.host)
+		return port, true
+	case "REMOTE_ADDR":
+		if s.Client == nil {
+			return "", true
+		}
+		return s.Client.Host, true
+	case "REMOTE_PORT":
+		if s.Client == nil {
+			return "", true
+		}
+		return strconv.Itoa(s.Client.Port), true
+	case KeyURLScheme:
+		return s.Scheme, true
+	case "CONTENT_TYPE", "CONTENT_LENGTH":
+		v, _ := headerValue(s.Headers, key)
+		return v, true
+	}
+	if strings.HasPrefix(key, "HTTP_") {
+		return headerValue(s.Headers, key)
+	}
+	return "", false
+}
+
+// host is HTTP_HOST, for serverAddr.
+func (e *environ) host() string {
+	v, _ := headerValue(e.scope.Headers, "HTTP_HOST")
+	return v
+}
+
+// headerValue returns the value of the CGI key of the header fields mapping to key,
+// repeated fields joined as addHeaders joins them; ok is false when none maps to it.
+func headerValue(h asgi.Headers, key string) (v string, ok bool) {
+	for i := range h {
+		k, sep, keep := cgiKeyMatch(h[i].Name, key)
+		if !keep || !k {
+			continue
+		}
+		switch {
+		case !ok:
+			v, ok = string(h[i].Value), true
+		case v == "":
+			v = string(h[i].Value)
+		default:
+			v = v + sep + string(h[i].Value)
+		}
+	}
+	return v, ok
+}
+
+// cgiKeyMatch reports whether header name maps to the environ key key (as cgiKey maps
+// it, without building the key), with the separator of repeated fields; keep is false
+// for names the environ must not carry.
+func cgiKeyMatch(name []byte, key string) (match bool, sep string, keep bool) {
+	switch {
+	case asgi.EqualFold(name, "content-type"):
+		return key == "CONTENT_TYPE", ", ", true
+	case asgi.EqualFold(name, "content-length"):
+		return key == "CONTENT_LENGTH", ", ", true
+	case asgi.EqualFold(name, "cookie"):
+		return key == "HTTP_COOKIE", "; ", true
+	case len(name) == 0 || name[0] == ':':
+		return false, "", false
+	}
+	if len(key) != 5+len(name) || !strings.HasPrefix(key, "HTTP_") {
+		return false, ", ", true
+	}
+	for i, c := range name {
+		switch {
+		case c == '_':
+			return false, "", false
+		case c == '-':
+			c = '_'
+		case 'a' <= c && c <= 'z':
+			c -= 'a' - 'A'
+		}
+		if key[5+i] != c {
+			return false, ", ", true
+		}
+	}
+	return true, ", ", true
+}
+
+// build returns the environ as a map: the CGI and wsgi keys of the request. Header
+// fields whose names hold an underscore are dropped, as gunicorn and nginx do, so
+// "X_Forwarded_For" cannot pose as "X-Forwarded-For" (both map to HTTP_X_FORWARDED_FOR).
+func (env *environ) build() map[string]any {
+	scope := env.scope
+	e := make(map[string]any, 24+len(scope.Headers))
 	e["REQUEST_METHOD"] = methodValue(scope.Method)
 	e["SCRIPT_NAME"] = strings.TrimSuffix(scope.RootPath, "/")
 	e["PATH_INFO"] = pathInfo(scope)
@@ -90,13 +343,13 @@ func buildEnviron(scope *asgi.HTTPScope, in *Input, errs io.Writer, ctx context.
 	addUWSGIVars(e, scope)
 	e[KeyVersion] = wsgiVersion
 	e[KeyURLScheme] = scope.Scheme
-	e[KeyInput] = in
-	e[KeyErrors] = errs
+	e[KeyInput] = env.input
+	e[KeyErrors] = env.errs
 	e[KeyMultithread] = true
 	e[KeyMultiprocess] = false
 	e[KeyRunOnce] = false
 	e[KeyFileWrapper] = fileWrapper
-	e[KeyContext] = ctx
+	e[KeyContext] = env.ctx
 	e[KeyScope] = scope
 	return e
 }
@@ -156,7 +409,7 @@ func pathInfo(scope *asgi.HTTPScope) string {
 
 // addHeaders sets CONTENT_TYPE, CONTENT_LENGTH and the HTTP_* keys; the values share one
 // allocation (repeated fields are joined into a new string).
-func addHeaders(e Environ, h asgi.Headers) {
+func addHeaders(e map[string]any, h asgi.Headers) {
 	all, off := httpx.JoinValues(h), 0
 	for i := range h {
 		v := all[off : off+len(h[i].Value)]
@@ -217,30 +470,37 @@ var commonKeys = func() map[string]string {
 	return m
 }()
 
-// serverValues caches the boxed SERVER_NAME and SERVER_PORT of a server address, which
-// is the same for every request on one listener.
+// serverValues caches the SERVER_NAME and SERVER_PORT of a server address (and their
+// boxed values), which are the same for every request on one listener.
 type serverValues struct {
-	addr       asgi.Addr
-	name, port any
+	addr             asgi.Addr
+	port             string
+	nameBox, portBox any
 }
 
 var lastServer atomic.Pointer[serverValues]
 
-// addServer sets SERVER_NAME and SERVER_PORT from the bound address, or from the Host
-// header (and the scheme's default port) when the server has no address (Unix socket).
-func addServer(e Environ, scope *asgi.HTTPScope) {
-	if scope.Server != nil {
-		v := lastServer.Load()
-		if v == nil || v.addr != *scope.Server {
-			v = &serverValues{addr: *scope.Server, name: scope.Server.Host, port: strconv.Itoa(scope.Server.Port)}
-			lastServer.Store(v)
-		}
-		e["SERVER_NAME"], e["SERVER_PORT"] = v.name, v.port
-		return
+// boundServer returns the cached values of the bound address a.
+func boundServer(a *asgi.Addr) *serverValues {
+	v := lastServer.Load()
+	if v == nil || v.addr != *a {
+		port := strconv.Itoa(a.Port)
+		v = &serverValues{addr: *a, port: port, nameBox: a.Host, portBox: port}
+		lastServer.Store(v)
 	}
-	host, port := e.Get("HTTP_HOST"), ""
-	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.HasSuffix(host, "]") {
-		host, port = host[:i], host[i+1:]
+	return v
+}
+
+// serverAddr returns SERVER_NAME and SERVER_PORT: the bound address, or the Host header
+// (host() returns it) and the scheme's default port when the server has no address
+// (Unix socket).
+func serverAddr(scope *asgi.HTTPScope, host func() string) (name, port string) {
+	if scope.Server != nil {
+		return scope.Server.Host, boundServer(scope.Server).port
+	}
+	name = host()
+	if i := strings.LastIndexByte(name, ':'); i >= 0 && !strings.HasSuffix(name, "]") {
+		name, port = name[:i], name[i+1:]
 	}
 	if port == "" {
 		port = "80"
@@ -248,13 +508,23 @@ func addServer(e Environ, scope *asgi.HTTPScope) {
 			port = "443"
 		}
 	}
-	if host == "" {
-		host = "localhost"
+	if name == "" {
+		name = "localhost"
 	}
-	e["SERVER_NAME"], e["SERVER_PORT"] = host, port
+	return name, port
 }
 
-func addClient(e Environ, client *asgi.Addr) {
+// addServer sets SERVER_NAME and SERVER_PORT (after the headers, which it may read).
+func addServer(e map[string]any, scope *asgi.HTTPScope) {
+	if scope.Server != nil {
+		v := boundServer(scope.Server)
+		e["SERVER_NAME"], e["SERVER_PORT"] = v.nameBox, v.portBox
+		return
+	}
+	e["SERVER_NAME"], e["SERVER_PORT"] = serverAddr(scope, func() string { s, _ := e["HTTP_HOST"].(string); return s })
+}
+
+func addClient(e map[string]any, client *asgi.Addr) {
 	if client == nil {
 		e["REMOTE_ADDR"], e["REMOTE_PORT"] = "", ""
 		return

@@ -2,6 +2,7 @@ package wsgi
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"testing"
 
@@ -49,29 +50,29 @@ func TestEnvironKeys(t *testing.T) {
 			KeyRunOnce:            false,
 		}
 		for k, v := range want {
-			if got[k] != v {
-				t.Errorf("%s = %#v, want %#v", k, got[k], v)
+			if g, _ := got.Lookup(k); g != v {
+				t.Errorf("%s = %#v, want %#v", k, g, v)
 			}
 		}
-		if _, ok := got["HTTP_X_FORWARDED_FOR"]; ok {
+		if _, ok := got.Lookup("HTTP_X_FORWARDED_FOR"); ok {
 			t.Error("a header name with an underscore reached the environ")
 		}
 		for _, k := range []string{"HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"} {
-			if _, ok := got[k]; ok {
+			if _, ok := got.Lookup(k); ok {
 				t.Errorf("%s must not be set (CONTENT_TYPE/CONTENT_LENGTH carry it)", k)
 			}
 		}
-		if _, ok := got[KeyInput].(io.Reader); !ok {
-			t.Errorf("wsgi.input is %T, want an io.Reader", got[KeyInput])
+		if v, _ := got.Lookup(KeyInput); v.(io.Reader) == nil {
+			t.Errorf("wsgi.input is %T, want an io.Reader", v)
 		}
-		if _, ok := got[KeyErrors].(io.Writer); !ok {
-			t.Errorf("wsgi.errors is %T, want an io.Writer", got[KeyErrors])
+		if v, _ := got.Lookup(KeyErrors); v.(io.Writer) == nil {
+			t.Errorf("wsgi.errors is %T, want an io.Writer", v)
 		}
-		if _, ok := got[KeyFileWrapper].(FileWrapperFunc); !ok {
-			t.Errorf("wsgi.file_wrapper is %T, want a FileWrapperFunc", got[KeyFileWrapper])
+		if v, _ := got.Lookup(KeyFileWrapper); v.(FileWrapperFunc) == nil {
+			t.Errorf("wsgi.file_wrapper is %T, want a FileWrapperFunc", v)
 		}
-		if _, ok := got[KeyContext].(context.Context); !ok {
-			t.Errorf("asgo.context is %T", got[KeyContext])
+		if v, _ := got.Lookup(KeyContext); v.(context.Context) == nil {
+			t.Errorf("asgo.context is %T", v)
 		}
 	})
 }
@@ -119,21 +120,173 @@ func TestEnvironDefaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := buildEnviron(tt.scope(), nil, io.Discard, context.Background())
-			if v, ok := e[tt.key]; !ok || v != tt.want {
-				t.Fatalf("%s = %#v (present %v), want %q", tt.key, v, ok, tt.want)
+			for _, built := range []bool{false, true} {
+				e := newEnviron(new(environ), tt.scope(), nil, io.Discard, context.Background())
+				if built {
+					e.Map()
+				}
+				if v, ok := e.Lookup(tt.key); !ok || v != tt.want || e.Get(tt.key) != tt.want {
+					t.Fatalf("built %v: %s = %#v (present %v), want %q", built, tt.key, v, ok, tt.want)
+				}
 			}
 		})
 	}
 }
 
 func TestEnvironAccessors(t *testing.T) {
-	e := Environ{"A": "x", "B": 3}
-	if e.Get("A") != "x" || e.Get("B") != "" || e.Get("C") != "" {
-		t.Fatal("Get must return string values only")
+	for _, e := range []Environ{NewEnviron(map[string]any{"A": "x", "B": 3}), {}} {
+		if e.Get("B") != "" || e.Get("C") != "" {
+			t.Fatal("Get must return string values only")
+		}
+		if e.Input() != nil || e.Errors() != io.Discard || e.FileWrapper() == nil || e.Context() != context.Background() {
+			t.Fatal("accessors must fall back to safe defaults")
+		}
 	}
-	if e.Input() != nil || e.Errors() != io.Discard || e.FileWrapper() == nil || e.Context() != context.Background() {
-		t.Fatal("accessors must fall back to safe defaults")
+	if e := NewEnviron(map[string]any{"A": "x"}); e.Get("A") != "x" || e.Len() != 1 {
+		t.Fatal("NewEnviron must hold the map")
+	}
+}
+
+// lazyScopes are requests whose lazy and built environs must agree key for key.
+func lazyScopes() map[string]*asgi.HTTPScope {
+	full := scopeFor("1.1", "POST", "/app/x?a=1",
+		"Host", "example.com:8080", "content-type", "text/plain", "Content-Length", "3",
+		"accept", "", "accept", "text/html", "accept", "application/json", "x-empty", "",
+		"cookie", "a=1", "cookie", "b=2", "x-custom-thing", "v", "x_forwarded_for", "spoof", "X-Odd.Name~", "1")
+	full.RootPath = "/app/"
+	unix := scopeFor("2", "PURGE", "/", "host", "[::1]:81", "x-a", "1", "x-a", "")
+	unix.Server, unix.Client, unix.Scheme = nil, nil, "https"
+	bare := scopeFor("1.0", "GET", "/")
+	bare.Server = nil
+	return map[string]*asgi.HTTPScope{"full": full, "unix socket": unix, "no headers": bare}
+}
+
+func TestEnvironLazyMatchesBuilt(t *testing.T) {
+	for name, scope := range lazyScopes() {
+		t.Run(name, func(t *testing.T) {
+			in := &Input{}
+			ctx := context.Background()
+			built := newEnviron(new(environ), scope, in, io.Discard, ctx).Map()
+			lazy := newEnviron(new(environ), scope, in, io.Discard, ctx)
+			for k, want := range built {
+				if s, _ := want.(string); lazy.Get(k) != s {
+					t.Errorf("Get(%s) = %q, want %q", k, lazy.Get(k), s)
+				}
+				got, ok := lazy.Lookup(k)
+				if k == KeyFileWrapper { // a func: compare its type only
+					got, want = fmt.Sprintf("%T", got), fmt.Sprintf("%T", want)
+				}
+				if !ok || got != want {
+					t.Errorf("%s: lazy %#v (present %v), built %#v", k, got, ok, want)
+				}
+			}
+			for _, k := range []string{"HTTP_X_FORWARDED_FOR", "HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH",
+				"HTTP_", "HTTP_NOPE", "http_host", "NOPE", ""} {
+				if _, ok := built[k]; ok {
+					continue
+				}
+				if v, ok := lazy.Lookup(k); ok {
+					t.Errorf("%s is absent from the built environ, lazy has %#v", k, v)
+				}
+			}
+			if lazy.Input() != in || lazy.Context() != ctx || lazy.Errors() != io.Discard {
+				t.Error("typed accessors of the lazy environ")
+			}
+		})
+	}
+}
+
+func TestEnvironMutationAndIteration(t *testing.T) {
+	scope := scopeFor("1.1", "GET", "/x?q=1", "host", "h", "x-a", "1")
+	e := newEnviron(new(environ), scope, nil, io.Discard, context.Background())
+	e.Set("PATH_INFO", "/rewritten")
+	e.Set("myapp.user", 42)
+	e.Delete("HTTP_X_A")
+	if e.Get("PATH_INFO") != "/rewritten" || e.Get("QUERY_STRING") != "q=1" {
+		t.Fatal("Set must change one key and keep the others")
+	}
+	if v, _ := e.Lookup("myapp.user"); v != 42 {
+		t.Fatalf("myapp.user = %#v", v)
+	}
+	if _, ok := e.Lookup("HTTP_X_A"); ok {
+		t.Fatal("Delete left the key")
+	}
+	seen := map[string]any{}
+	for k, v := range e.All() {
+		seen[k] = v
+	}
+	if len(seen) != e.Len() || seen["PATH_INFO"] != "/rewritten" || seen["HTTP_HOST"] != "h" {
+		t.Fatalf("All yielded %v", seen)
+	}
+	e.Map()["REQUEST_METHOD"] = "PUT"
+	if e.Get("REQUEST_METHOD") != "PUT" {
+		t.Fatal("a change through Map must reach the environ")
+	}
+	for range e.All() {
+		break // stopping early is allowed
+	}
+	var zero Environ
+	zero.Delete("x")
+	if zero.Len() != 0 || zero.Map() != nil {
+		t.Fatal("zero Environ must be empty")
+	}
+	for range zero.All() {
+		t.Fatal("zero Environ yielded a key")
+	}
+}
+
+// The keys a hello handler reads cost no allocation, and neither does handing the
+// handler its environ.
+func TestEnvironLazyGetAllocs(t *testing.T) {
+	scope := scopeFor("1.1", "GET", "/x", "host", "example.com", "user-agent", "bench", "accept", "*/*")
+	env := new(environ)
+	allocs := testing.AllocsPerRun(100, func() {
+		e := newEnviron(env, scope, nil, io.Discard, context.Background())
+		for _, k := range []string{"REQUEST_METHOD", "PATH_INFO", "SCRIPT_NAME", "SERVER_PROTOCOL", "SERVER_NAME",
+			"SERVER_PORT", "REMOTE_ADDR", "CONTENT_TYPE", "CONTENT_LENGTH", KeyURLScheme} {
+			_ = e.Get(k)
+		}
+		_, _ = e.Input(), e.Context()
+	})
+	if allocs != 0 {
+		t.Fatalf("%.1f allocations, want 0", allocs)
+	}
+}
+
+type ctxKey struct{}
+
+func TestRequestContext(t *testing.T) {
+	parent, stop := context.WithCancel(context.WithValue(context.Background(), ctxKey{}, "v"))
+	defer stop()
+	for _, doneFirst := range []bool{false, true} {
+		c := &requestContext{parent: parent}
+		var done <-chan struct{}
+		if doneFirst {
+			done = c.Done()
+		}
+		stop() // the parent's cancellation does not reach it: the waiter relays it
+		if c.Err() != nil || c.Value(ctxKey{}) != "v" {
+			t.Fatal("requestContext must carry the parent's values, not its cancellation")
+		}
+		if _, ok := c.Deadline(); ok {
+			t.Fatal("requestContext has no deadline")
+		}
+		c.cancel()
+		c.cancel()
+		if !doneFirst {
+			done = c.Done()
+		}
+		select {
+		case <-done:
+		default:
+			t.Fatal("Done not closed after cancel")
+		}
+		if c.Err() != context.Canceled {
+			t.Fatalf("Err = %v", c.Err())
+		}
+		child, cancel := context.WithCancel(c)
+		<-child.Done()
+		cancel()
 	}
 }
 

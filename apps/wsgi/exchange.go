@@ -37,11 +37,10 @@ type exchange struct {
 	scope   *asgi.HTTPScope
 	receive asgi.Receive
 	send    asgi.Send
-	ctx     context.Context // cancelled on detach and when the request ends
-	cancel  context.CancelFunc
-	done    chan error    // capacity 2: the worker's result and the timer's errExpired
-	gate    chan struct{} // capacity 1: held around every send and receive
-	timer   *time.Timer   // the handler's time limit, posting errExpired; reused
+	ctx     *requestContext // cancelled on detach and when the request ends; in call
+	done    chan error      // capacity 2: the worker's result and the timer's errExpired
+	gate    chan struct{}   // capacity 1: held around every send and receive
+	timer   *time.Timer     // the handler's time limit, posting errExpired; reused
 	// Set by the waiter, read by the worker under gate:
 	detached atomic.Bool
 	started  atomic.Bool // http.response.start was handed to send
@@ -52,7 +51,17 @@ type exchange struct {
 	bodyMsg  asgi.HTTPResponseBody
 	clBuf    [20]byte
 	reusable bool // set by the worker before it posts: it is done and its timer is stopped
+	// The buffers of the response headers, kept with the pooled exchange (Send does not
+	// retain them) unless larger than maxKeptHeaderBytes or maxKeptHeaderFields:
+	hbuf []byte
+	hdrs asgi.Headers
 }
+
+// The largest header buffers a pooled exchange keeps for its next request.
+const (
+	maxKeptHeaderBytes  = 4 << 10
+	maxKeptHeaderFields = 32
+)
 
 var exchanges = sync.Pool{New: func() any {
 	x := &exchange{done: make(chan error, 2), gate: make(chan struct{}, 1)}
@@ -65,19 +74,22 @@ func newExchange(ctx context.Context, a *App, scope *asgi.HTTPScope, receive asg
 	x := exchanges.Get().(*exchange)
 	x.app, x.scope, x.receive, x.send = a, scope, receive, send
 	// The waiter watches ctx and cancels x.ctx itself (detach, release), so x.ctx need
-	// not be registered with ctx: that registration allocates the parent's child set.
-	x.ctx, x.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	// not be registered with ctx: it carries only ctx's values. It lives in the call, so
+	// one allocation serves both.
+	x.call = newCall(x)
+	x.call.ctx.parent = ctx
+	x.ctx = &x.call.ctx
 	return x
 }
 
 // release returns x to the pool when nothing can touch it any more: the waiter got the
 // worker's result and the timer did not fire. Otherwise x is left to the collector.
 func (x *exchange) release(result bool) {
-	x.cancel()
+	x.ctx.cancel()
 	if !result || !x.reusable {
 		return
 	}
-	*x = exchange{done: x.done, gate: x.gate, timer: x.timer}
+	*x = exchange{done: x.done, gate: x.gate, timer: x.timer, hbuf: x.hbuf[:0], hdrs: x.hdrs[:0]}
 	exchanges.Put(x)
 }
 
@@ -88,8 +100,64 @@ type call struct {
 	x       *exchange
 	ended   atomic.Bool
 	input   Input
-	startFn StartResponse // c.startResponse and c.write as values, made once
+	env     environ        // what the handler's Environ reads
+	ctx     requestContext // the exchange's ctx for this request
+	startFn StartResponse  // c.startResponse and c.write as values, made once
 	writeFn Write
+}
+
+// requestContext is the context of one request's handler (asgo.context) and of its
+// sends and receives: it has the values of the server's context but neither its
+// deadline nor its cancellation; the waiter cancels it on detach and when the request
+// ends. It lives in the request's call, so a handler that keeps it keeps a cancelled
+// context, never a later request's.
+type requestContext struct {
+	parent context.Context
+	mu     sync.Mutex
+	done   chan struct{} // made by the first Done; closedChan when cancelled before
+	err    error
+}
+
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
+
+func (c *requestContext) Deadline() (time.Time, bool) { return time.Time{}, false }
+
+func (c *requestContext) Done() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done == nil {
+		c.done = make(chan struct{}) // cancel sets closedChan when it comes first
+	}
+	return c.done
+}
+
+func (c *requestContext) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+func (c *requestContext) Value(key any) any { return c.parent.Value(key) }
+
+func (c *requestContext) String() string { return "wsgi.requestContext" }
+
+// cancel ends the context (context.Canceled); later calls do nothing.
+func (c *requestContext) cancel() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return
+	}
+	c.err = context.Canceled
+	if c.done == nil {
+		c.done = closedChan
+		return
+	}
+	close(c.done)
 }
 
 func newCall(x *exchange) *call {
@@ -159,7 +227,7 @@ func (x *exchange) detach() (started bool) {
 	// Refuse new sends before cancelling: a handler woken by the cancellation must not
 	// get its response out ahead of the waiter's 504.
 	x.detached.Store(true)
-	x.cancel()
+	x.ctx.cancel()
 	t := time.NewTimer(detachWait)
 	defer t.Stop()
 	select {

@@ -3,6 +3,8 @@ package wsgi
 import (
 	"errors"
 	"testing"
+
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 func FuzzParseStatus(f *testing.F) {
@@ -32,7 +34,7 @@ func FuzzConvertHeaders(f *testing.F) {
 	f.Add("X-A", "1\r\nSet-Cookie: x")
 	f.Add("Connection", "close")
 	f.Fuzz(func(t *testing.T, name, value string) {
-		h, err := convertHeaders([][2]string{{name, value}, {"X-Second", "2"}})
+		h, _, err := convertHeaders([][2]string{{name, value}, {"X-Second", "2"}}, make([]byte, 3), make(asgi.Headers, 1, 2))
 		if err != nil {
 			return
 		}

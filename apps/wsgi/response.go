@@ -26,9 +26,8 @@ type response struct {
 
 // serve runs the handler and sends its body; it returns the error for ServeASGI.
 func (x *exchange) serve() error {
-	x.call = newCall(x)
 	defer x.call.ended.Store(true)
-	environ := buildEnviron(x.scope, &x.call.input, x.app.cfg.Errors, x.ctx)
+	environ := newEnviron(&x.call.env, x.scope, &x.call.input, x.app.cfg.Errors, x.ctx)
 	body, err := x.callHandler(environ)
 	if err == nil && body == nil {
 		body = Empty()
@@ -85,9 +84,19 @@ func (x *exchange) startResponse(status string, headers [][2]string, excInfo err
 	if err != nil {
 		return nil, err
 	}
-	h, err := convertHeaders(headers)
+	// The exchange's buffers serve the first start_response; a replacement (exc_info)
+	// gets its own, so a refused one cannot spoil the headers already set.
+	var buf []byte
+	var into asgi.Headers
+	if !r.set {
+		buf, into = x.hbuf, x.hdrs
+	}
+	h, buf, err := convertHeaders(headers, buf, into)
 	if err != nil {
 		return nil, err
+	}
+	if !r.set && cap(buf) <= maxKeptHeaderBytes && cap(h) <= maxKeptHeaderFields {
+		x.hbuf, x.hdrs = buf, h
 	}
 	r.status, r.headers, r.set = code, h, true
 	return x.call.writeFn, nil

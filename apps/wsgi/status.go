@@ -27,28 +27,35 @@ func parseStatus(status string) (int, error) {
 }
 
 // convertHeaders validates the handler's headers and converts them to asgi.Headers, all
-// names and values sharing one allocation; the result has room for one more field.
-func convertHeaders(headers [][2]string) (asgi.Headers, error) {
+// names and values sharing one buffer; the result has room for one more field. It
+// reuses buf and h (which may be nil) when they are large enough.
+func convertHeaders(headers [][2]string, buf []byte, h asgi.Headers) (asgi.Headers, []byte, error) {
 	size := 0
 	for _, kv := range headers {
 		size += len(kv[0]) + len(kv[1])
 	}
-	buf := make([]byte, 0, size)
-	h := make(asgi.Headers, len(headers), len(headers)+1)
+	if cap(buf) < size {
+		buf = make([]byte, 0, size)
+	}
+	buf = buf[:0]
+	if cap(h) < len(headers)+1 {
+		h = make(asgi.Headers, 0, len(headers)+1)
+	}
+	h = h[:len(headers)]
 	for i, kv := range headers {
 		start := len(buf)
 		buf = append(buf, kv[0]...)
 		buf = append(buf, kv[1]...)
 		name, value := buf[start:start+len(kv[0]):start+len(kv[0])], buf[start+len(kv[0]):len(buf):len(buf)]
 		if !asgi.ValidHeaderName(name) || !asgi.ValidHeaderValue(value) {
-			return nil, fmt.Errorf("%w %q: %q", ErrInvalidHeader, kv[0], kv[1])
+			return nil, nil, fmt.Errorf("%w %q: %q", ErrInvalidHeader, kv[0], kv[1])
 		}
 		if hopByHop(kv[0]) {
-			return nil, fmt.Errorf("%w %q: hop-by-hop headers are the server's", ErrInvalidHeader, kv[0])
+			return nil, nil, fmt.Errorf("%w %q: hop-by-hop headers are the server's", ErrInvalidHeader, kv[0])
 		}
 		h[i] = asgi.HeaderField{Name: name, Value: value}
 	}
-	return h, nil
+	return h, buf, nil
 }
 
 // hopByHop reports whether name is a hop-by-hop header, which PEP 3333 reserves to

@@ -12,6 +12,8 @@ import (
 var builtinApps = map[string]func() (asgi.App, error){
 	"demo":  demoApp,
 	"hello": func() (asgi.App, error) { return hello.App, nil },
+	// hello-goroutine is hello run off the event loop, on a goroutine per request.
+	"hello-goroutine": func() (asgi.App, error) { return hello.Goroutine, nil },
 }
 
 // demoCompression is the demo's own response compression (--compress adds more around

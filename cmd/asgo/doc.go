@@ -2,7 +2,7 @@
 // command line (asgo.Command, the same flags a program using asgo.Run gets, plus --app)
 // and runs the benchmark grid of bench/.
 //
-//	asgo serve [--app demo|hello] [--bind 127.0.0.1:8000]... [flags]
+//	asgo serve [--app demo|hello|hello-goroutine] [--bind 127.0.0.1:8000]... [flags]
 //	asgo bench [--bench-dir DIR] [benchgrid flags]
 //	asgo version
 package main

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
 
 	"github.com/asgo-dev/asgo/apps/wsgi"
 )
@@ -65,14 +64,9 @@ func hello(environ wsgi.Environ, start wsgi.StartResponse) (wsgi.Iterable, error
 
 // dump renders the environ as JSON with sorted keys.
 func dump(environ wsgi.Environ, start wsgi.StartResponse) (wsgi.Iterable, error) {
-	keys := make([]string, 0, len(environ))
-	for k := range environ {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := make(map[string]any, len(environ))
-	for _, k := range keys {
-		out[k] = jsonValue(environ[k])
+	out := make(map[string]any, environ.Len())
+	for k, v := range environ.All() {
+		out[k] = jsonValue(v)
 	}
 	body, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {

@@ -92,6 +92,27 @@ func planString(jobs []Job) string {
 	return strings.Join(out, " ")
 }
 
+func TestPlanGroupsEveryScenarioBesideTheSameOne(t *testing.T) {
+	for _, order := range [][]string{{"wsgi-256", "async-goroutine-256", "h1-256"}, {"h1-256", "async-goroutine-256", "wsgi-256"}} {
+		var scs []Scenario
+		for _, id := range order {
+			sc, _ := Select(Scenarios, []string{id})
+			scs = append(scs, sc...)
+		}
+		jobs, err := Plan(PlanConfig{Scenarios: scs, Servers: []string{"asgo"}, Rounds: 1, Pinned: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "g1p1:h1-256/asgo g1p1:" + order[0] + "/asgo g1p1:" + order[1] + "/asgo"
+		if order[0] == "h1-256" {
+			want = "g1p1:h1-256/asgo g1p1:" + order[1] + "/asgo g1p1:" + order[2] + "/asgo"
+		}
+		if got := planString(jobs); got != want {
+			t.Fatalf("selected %v: plan\n got %s\nwant %s", order, got, want)
+		}
+	}
+}
+
 func TestPlanInterleavesScenariosMeasuredBesideEachOther(t *testing.T) {
 	for _, order := range [][]string{{"h1-256", "wsgi-256"}, {"wsgi-256", "h1-256"}} {
 		var scs []Scenario

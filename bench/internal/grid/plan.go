@@ -105,13 +105,15 @@ func Plan(cfg PlanConfig) ([]Job, error) {
 }
 
 // groups puts each throughput scenario alone, or beside the selected scenario it names
-// (Scenario.Beside), and the idle scenarios of one family together, in ascending
-// connection count.
+// (Scenario.Beside) and the others that name it, and the idle scenarios of one family
+// together, in ascending connection count.
 func groups(scs []Scenario) [][]Scenario {
 	var out [][]Scenario
 	index := map[Family]int{}
 	for _, sc := range scs {
-		if i := slices.IndexFunc(out, func(g []Scenario) bool { return sc.Beside != "" && g[0].ID == sc.Beside }); i >= 0 {
+		if i := slices.IndexFunc(out, func(g []Scenario) bool {
+			return sc.Beside != "" && (g[0].ID == sc.Beside || g[0].Beside == sc.Beside)
+		}); i >= 0 {
 			out[i] = append(out[i], sc)
 			continue
 		}

@@ -15,11 +15,14 @@ const (
 	H2       Family = "h2"       // GET hello over h2c with prior knowledge, h2load
 	Post     Family = "post"     // POST echo of a fixed body, wrk
 	WSGI     Family = "wsgi"     // hello through a WSGI-style (sync) application path, wrk
-	NetHTTP  Family = "nethttp"  // hello through a net/http Handler adapter, wrk
-	WS       Family = "ws"       // WebSocket echo, closed loop, benchload ws
-	IdleH1   Family = "idle-h1"  // idle HTTP/1.1 keep-alive connections, benchload idle
-	IdleH2   Family = "idle-h2"  // idle HTTP/2 connections
-	IdleWS   Family = "idle-ws"  // idle WebSocket connections
+	// Goroutine is hello from an async app run off the event loop, on a goroutine per
+	// request, as the WSGI-style path runs (asgo's /hello-goroutine; peers' /), wrk.
+	Goroutine Family = "goroutine"
+	NetHTTP   Family = "nethttp" // hello through a net/http Handler adapter, wrk
+	WS        Family = "ws"      // WebSocket echo, closed loop, benchload ws
+	IdleH1    Family = "idle-h1" // idle HTTP/1.1 keep-alive connections, benchload idle
+	IdleH2    Family = "idle-h2" // idle HTTP/2 connections
+	IdleWS    Family = "idle-ws" // idle WebSocket connections
 )
 
 // Idle reports whether f measures memory of idle connections instead of throughput.
@@ -40,7 +43,7 @@ func (f Family) Baseline() string {
 // Ceiling is the raw gnet server, for the families it can answer; "" when it has none.
 func (f Family) Ceiling() string {
 	switch f {
-	case Hello, Pipeline, WSGI, NetHTTP, IdleH1:
+	case Hello, Pipeline, WSGI, Goroutine, NetHTTP, IdleH1:
 		return "gnetraw"
 	}
 	return ""
@@ -110,6 +113,8 @@ var Scenarios = []Scenario{
 		Servers: []string{"asgo", "nethttp", "fasthttp", "nbio", "uvicorn"}},
 	{ID: "wsgi-256", Family: WSGI, Title: "hello through a WSGI-style app, 256 connections", Conns: 256,
 		Servers: []string{"asgo", "nethttp", "gunicorn", "uwsgi", "gnetraw"}, Beside: "h1-256"},
+	{ID: "async-goroutine-256", Family: Goroutine, Title: "hello from an async app off the event loop, 256 connections",
+		Conns: 256, Servers: []string{"asgo", "nethttp", "gnetraw"}, Beside: "h1-256"},
 	{ID: "nethttp-256", Family: NetHTTP, Title: "hello through a net/http Handler adapter, 256 connections", Conns: 256,
 		Servers: []string{"asgo", "nethttp", "gnetraw"}},
 	{ID: "ws-100", Family: WS, Title: "WebSocket echo 64 B, 100 connections", Conns: 100, MsgSize: 64,

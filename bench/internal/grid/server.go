@@ -48,7 +48,7 @@ type Setup struct {
 	ASGORoutes map[Family]string
 }
 
-var helloRoutes = map[Family]string{Hello: "/", Pipeline: "/", Post: "/echo", WSGI: "/", NetHTTP: "/", IdleH1: "/"}
+var helloRoutes = map[Family]string{Hello: "/", Pipeline: "/", Post: "/echo", WSGI: "/", Goroutine: "/", NetHTTP: "/", IdleH1: "/"}
 
 func routes(base map[Family]string, more map[Family]string) map[Family]string {
 	out := map[Family]string{}
@@ -63,7 +63,7 @@ func routes(base map[Family]string, more map[Family]string) map[Family]string {
 
 // DefaultASGORoutes are the paths of asgo's demo app for each family.
 var DefaultASGORoutes = map[Family]string{
-	Hello: "/", Pipeline: "/", H2: "/", Post: "/echo", WSGI: "/wsgi/", NetHTTP: "/nethttp/",
+	Hello: "/", Pipeline: "/", H2: "/", Post: "/echo", WSGI: "/wsgi/", Goroutine: "/hello-goroutine", NetHTTP: "/nethttp/",
 	WS: "/ws", IdleH1: "/", IdleH2: "/", IdleWS: "/ws",
 }
 
@@ -104,7 +104,7 @@ var Servers = map[string]*Server{
 	"nbio": goPeer("nbio", "lesismal/nbio (nbhttp + websocket)", "github.com/lesismal/nbio",
 		routes(helloRoutes, map[Family]string{WS: "/ws", IdleWS: "/ws"})),
 	"gnetraw": goPeer("gnetraw", "raw gnet, canned responses (ceiling)", "github.com/panjf2000/gnet/v2",
-		map[Family]string{Hello: "/", Pipeline: "/", WSGI: "/", NetHTTP: "/", IdleH1: "/"}),
+		map[Family]string{Hello: "/", Pipeline: "/", WSGI: "/", Goroutine: "/", NetHTTP: "/", IdleH1: "/"}),
 	"gorilla": goPeer("gorilla", "gorilla/websocket on net/http", "github.com/gorilla/websocket",
 		map[Family]string{Hello: "/", WS: "/ws", IdleWS: "/ws"}),
 	"gws": goPeer("gws", "lxzan/gws on net/http", "github.com/lxzan/gws",
