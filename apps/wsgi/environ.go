@@ -189,6 +189,11 @@ func (e Environ) value(key string) any {
 // newEnviron returns the lazy environ of a request.
 func newEnviron(env *environ, scope *asgi.HTTPScope, in *Input, errs io.Writer, ctx context.Context) Environ {
 	*env = environ{scope: scope, input: in, errs: errs, ctx: ctx}
+	if _, ok := scope.Extensions[asgi.ExtUWSGIVars]; ok {
+		// The vars a front server sent over uwsgi add keys the lazy lookups do not
+		// derive: such an environ is built at once.
+		env.m = env.build()
+	}
 	return Environ{env}
 }
 
@@ -544,7 +549,7 @@ func addClient(e map[string]any, client *asgi.Addr) {
 // (nginx's PATH_INFO, $document_uri, holds SCRIPT_NAME too; the environ's PATH_INFO is
 // the part below it), and a mount may have moved the root path since. REMOTE_ADDR and
 // REMOTE_PORT also stay the scope's when middleware (proxy headers) changed the client.
-func addUWSGIVars(e Environ, scope *asgi.HTTPScope) {
+func addUWSGIVars(e map[string]any, scope *asgi.HTTPScope) {
 	vars, ok := scope.Extensions[asgi.ExtUWSGIVars].(map[string]string)
 	if !ok {
 		return

@@ -300,7 +300,7 @@ func TestEnvironFromUWSGIVars(t *testing.T) {
 		"SERVER_PORT": "443", "HTTP_HOST": "spoofed", "wsgi.url_scheme": "gopher", "MY_PARAM": "v",
 	}
 	scope.Extensions = map[string]any{asgi.ExtUWSGIVars: vars}
-	e := buildEnviron(scope, nil, io.Discard, context.Background())
+	e := newEnviron(new(environ), scope, nil, io.Discard, context.Background())
 	want := map[string]string{
 		"SCRIPT_NAME": "/app", "PATH_INFO": "/x", "REMOTE_ADDR": "192.0.2.10", "REMOTE_PORT": "5000",
 		"HTTPS": "on", "DOCUMENT_ROOT": "/srv", "REQUEST_URI": "/app/x?q=1", "SERVER_NAME": "example.com",
@@ -311,12 +311,12 @@ func TestEnvironFromUWSGIVars(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, got, v)
 		}
 	}
-	if e[KeyURLScheme] != scope.Scheme {
-		t.Errorf("wsgi.url_scheme = %v, want the scope's %q", e[KeyURLScheme], scope.Scheme)
+	if v, _ := e.Lookup(KeyURLScheme); v != scope.Scheme {
+		t.Errorf("wsgi.url_scheme = %v, want the scope's %q", v, scope.Scheme)
 	}
 	// A client changed by middleware wins over REMOTE_ADDR.
 	scope.Client = &asgi.Addr{Host: "203.0.113.1", Port: 0}
-	e = buildEnviron(scope, nil, io.Discard, context.Background())
+	e = newEnviron(new(environ), scope, nil, io.Discard, context.Background())
 	if e.Get("REMOTE_ADDR") != "203.0.113.1" || e.Get("REMOTE_PORT") != "0" {
 		t.Errorf("REMOTE_ADDR %q REMOTE_PORT %q, want the scope's client", e.Get("REMOTE_ADDR"), e.Get("REMOTE_PORT"))
 	}
