@@ -171,6 +171,7 @@ func (h *h1Session) startWebSocket(c *conn, req *h1.Request) bool {
 		cfg:     cfg,
 		hs:      &hs,
 		deflate: hs.Deflate,
+		zb:      newCompressionBudget(hs.Deflate),
 		rawPath: string(scope.RawPath),
 		started: time.Now().UnixNano(),
 	}

@@ -84,7 +84,7 @@ func (w *wsSession) endEvents(c *conn) {
 // pending output at once. On the loop, during an event, the flush is already due;
 // from another goroutine it schedules one. Safe for concurrent use.
 func (w *wsSession) SendNow(msg asgi.Message) error {
-	frame, err := w.precompress(msg)
+	frame, err := w.precompress(msg, true)
 	if err != nil {
 		return err
 	}

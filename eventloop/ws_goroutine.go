@@ -114,7 +114,7 @@ func (w *wsSession) popLocked() (asgi.Message, bool) {
 // send is the app's Send. Messages are encoded into the pending output under c.mu;
 // compression runs before the lock. It blocks while too much output is unsent.
 func (w *wsSession) send(ctx context.Context, msg asgi.Message) error {
-	frame, err := w.precompress(msg)
+	frame, err := w.precompress(msg, false)
 	if err != nil {
 		return err
 	}

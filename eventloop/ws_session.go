@@ -57,7 +57,8 @@ type wsSession struct {
 	holds atomic.Int32
 	// outWait is set while a goroutine waits for the output to drain to resume reading.
 	outWait atomic.Bool
-	deflate websocket.Deflate // what the handshake negotiated
+	deflate websocket.Deflate  // what the handshake negotiated
+	zb      *compressionBudget // nil without permessage-deflate (ws_budget.go)
 
 	// Owned by the loop goroutine:
 	reader    *websocket.Reader // nil while idle between messages (loop.getWSReader)
@@ -117,9 +118,11 @@ func (w *wsSession) onData(c *conn, data []byte) (int, error) {
 // feed hands input to the frame reader and handles its events until the input is
 // used up, the inbox is full or the connection fails. Loop only.
 func (w *wsSession) feed(c *conn, data []byte) (int, error) {
-	consumed := 0
-	for consumed < len(data) {
+	consumed, inflated := 0, 0
+	for consumed < len(data) || w.reader != nil && !w.reader.Idle() {
 		if w.mustPause(c) {
+			// A message still inflating needs the wake-up even with no input left.
+			c.needWake = w.reader != nil && !w.reader.Idle()
 			return consumed, w.stall(data[consumed:])
 		}
 		if w.reader == nil {
@@ -127,12 +130,28 @@ func (w *wsSession) feed(c *conn, data []byte) (int, error) {
 		}
 		n, ev, err := w.reader.Feed(data[consumed:])
 		consumed += n
+		k := w.reader.TakeInflated()
+		inflated += k
+		if err == nil && !w.chargeInflate(k) {
+			c.srv.log.Warn("WebSocket client over its inflate budget", "client", c.gc.RemoteAddr(), "max_inflate_rate", w.cfg.MaxInflateRate)
+			err = errInflateBudget
+		}
 		if err != nil {
 			w.fail(c, err)
 			return len(data), nil
 		}
 		if ev.Kind == websocket.EventNone {
 			break
+		}
+		if ev.Kind == websocket.EventYield || inflated >= w.cfg.CompressionSlice {
+			if ev.Kind != websocket.EventYield {
+				w.handle(c, ev)
+			}
+			if w.reader.Closed() || w.failed {
+				return len(data), nil
+			}
+			w.yield(c, data[consumed:])
+			return consumed, nil
 		}
 		w.handle(c, ev)
 		if w.reader.Closed() {
@@ -490,23 +509,6 @@ func (w *wsSession) disconnectLocked(code int, reason string) {
 // writer encodes the connection's messages (a small value: not kept per connection).
 func (w *wsSession) writer() websocket.Writer { return websocket.NewWriter(w.cfg, w.deflate) }
 
-// precompress checks a websocket.send and, when it is to be compressed, encodes its
-// frame before c.mu is taken; nil means sendLocked encodes it in place.
-func (w *wsSession) precompress(msg asgi.Message) ([]byte, error) {
-	m, ok := msg.(*asgi.WebSocketSend)
-	if !ok {
-		return nil, nil
-	}
-	if m.Text && !utf8.Valid(m.Data) {
-		return nil, &asgi.ContractError{Msg: "Invalid UTF-8 in 'websocket.send' text message."}
-	}
-	wr := w.writer()
-	if !wr.Compresses(len(m.Data)) {
-		return nil, nil
-	}
-	return wr.AppendMessage(nil, m.Text, m.Data)
-}
-
 func (w *wsSession) sendLocked(msg asgi.Message, frame []byte) error {
 	c := w.c
 	if w.appDone {
@@ -537,8 +539,8 @@ func (w *wsSession) sendLocked(msg asgi.Message, frame []byte) error {
 	case *asgi.WebSocketSend:
 		if frame != nil {
 			c.pending = append(c.pending, frame...)
-		} else {
-			c.pending, _ = w.writer().AppendMessage(c.pending, m.Text, m.Data)
+		} else { // not to be compressed (precompress)
+			c.pending, _ = websocket.Writer{}.AppendMessage(c.pending, m.Text, m.Data)
 		}
 	case *asgi.WebSocketClose:
 		w.appClose(before, m)

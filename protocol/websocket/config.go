@@ -15,6 +15,9 @@ const (
 	DefaultHandshakeTimeout     = 10 * time.Second
 	DefaultCompressionThreshold = 256
 	DefaultCompressionLevel     = flate.BestSpeed
+	DefaultCompressionSlice     = 256 << 10
+	DefaultMaxInflateRate       = 32 << 20
+	DefaultMaxDeflateRate       = 8 << 20
 )
 
 // Config holds the WebSocket limits and options. Its zero value means the documented
@@ -60,6 +63,28 @@ type Config struct {
 	// CompressionThreshold is the size under which outbound messages are sent
 	// uncompressed. If zero, 256 bytes is used; negative compresses every message.
 	CompressionThreshold int
+	// CompressionSlice bounds the compression work one connection does on the event
+	// loop at a time, so that a compression bomb costs its sender and not the loop's
+	// other connections: Reader.Feed inflates at most this many bytes per call (then
+	// returns EventYield and continues on the next call), the server yields the loop
+	// after inflating this much for one connection, and the loop compresses no
+	// outbound message larger than this (event mode sends larger ones uncompressed,
+	// which RFC 7692 allows per message). If zero, 256 KiB is used.
+	CompressionSlice int
+	// MaxInflateRate is the inflated bytes per second one connection may average (with
+	// a burst of one maximal message plus one second's worth): a client whose
+	// compressed messages inflate faster is closed with 1008. It bounds the CPU a
+	// client spends of the server's by sending small messages that inflate to large
+	// ones (deflate expands up to 1032:1). If zero, 32 MiB/s is used; negative turns
+	// the budget off.
+	MaxInflateRate int
+	// MaxDeflateRate is the message bytes per second the server compresses for one
+	// connection on average (with the same burst): beyond it messages are sent
+	// uncompressed until the budget recovers, so an app echoing large messages to a
+	// client costs the client bandwidth rather than the server CPU (compress/flate's
+	// fastest level runs at 60-300 MB/s). If zero, 8 MiB/s is used; negative turns
+	// the budget off.
+	MaxDeflateRate int
 	// ClientContextTakeover lets clients keep their LZ77 window between messages. It
 	// costs 32 KiB of history per connection that uses it; by default the server asks
 	// for client_no_context_takeover, so idle connections hold no compression state.
@@ -91,6 +116,15 @@ func (c Config) Normalize() Config {
 	}
 	if c.CompressionLevel < flate.BestSpeed || c.CompressionLevel > flate.BestCompression {
 		c.CompressionLevel = DefaultCompressionLevel
+	}
+	if c.CompressionSlice <= 0 {
+		c.CompressionSlice = DefaultCompressionSlice
+	}
+	if c.MaxInflateRate == 0 {
+		c.MaxInflateRate = DefaultMaxInflateRate
+	}
+	if c.MaxDeflateRate == 0 {
+		c.MaxDeflateRate = DefaultMaxDeflateRate
 	}
 	if c.CompressionThreshold == 0 {
 		c.CompressionThreshold = DefaultCompressionThreshold

@@ -137,61 +137,81 @@ func (f *inflater) Reset(r io.Reader) {
 }
 
 // decompressor is a pooled wsflate.Reader (which appends the final empty block) over a
-// bytes.Reader of the compressed message.
+// bytes.Reader of the compressed message. compress/flate reads a bytes.Reader byte by
+// byte (it is an io.ByteReader, and so is wsflate's suffixed reader), so it never
+// reads ahead: the input not read yet is exactly src's unread part, and an inflation
+// can stop after any slice of output and go on later.
 type decompressor struct {
-	src bytes.Reader
-	inf inflater
-	r   *wsflate.Reader
+	src   bytes.Reader
+	in    []byte // what src reads
+	owned bool   // in is the Reader's own buffer, not the caller's input
+	inf   inflater
+	r     *wsflate.Reader
 }
 
 var decompressorPool sync.Pool
 
-func getDecompressor() *decompressor {
-	if d, ok := decompressorPool.Get().(*decompressor); ok {
-		return d
+// getDecompressor returns a pooled decompressor reading the PMCE data p with history
+// as preset dictionary. owned says p outlives the current Feed call.
+func getDecompressor(p, history []byte, owned bool) *decompressor {
+	d, ok := decompressorPool.Get().(*decompressor)
+	if !ok {
+		d = &decompressor{}
+		d.r = wsflate.NewReader(&d.src, func(r io.Reader) wsflate.Decompressor {
+			d.inf.Reset(r)
+			return &d.inf
+		})
 	}
-	d := &decompressor{}
-	d.r = wsflate.NewReader(&d.src, func(r io.Reader) wsflate.Decompressor {
-		d.inf.Reset(r)
-		return &d.inf
-	})
+	d.in, d.owned = p, owned
+	d.src.Reset(p)
+	d.inf.dict = history
+	d.r.Reset(&d.src)
 	return d
 }
 
 func putDecompressor(d *decompressor) {
 	d.src.Reset(nil)
+	d.in = nil
 	d.inf.dict = nil
 	decompressorPool.Put(d)
 }
 
-// inflateTo appends the decompressed form of the PMCE data p to dst, with history as
-// preset dictionary, and fails with ErrMessageTooBig as soon as dst would hold more
-// than limit bytes: the output of a compression bomb stops at the limit.
-func inflateTo(dst, p, history []byte, limit int) ([]byte, error) {
-	d := getDecompressor()
-	defer putDecompressor(d)
-	d.src.Reset(p)
-	d.inf.dict = history
-	d.r.Reset(&d.src)
-	for {
+// step appends at most slice decompressed bytes to dst and reports whether the message
+// is complete. It fails with ErrMessageTooBig as soon as dst would hold more than limit
+// bytes: the output of a compression bomb stops at the limit.
+func (d *decompressor) step(dst []byte, slice, limit int) ([]byte, bool, error) {
+	stop := len(dst) + slice
+	for len(dst) < stop {
 		if len(dst) == cap(dst) {
-			if len(dst) > limit {
-				return dst, ErrMessageTooBig
-			}
 			dst = growFor(dst, limit)
 		}
-		n, err := d.r.Read(dst[len(dst):cap(dst)])
+		n, err := d.r.Read(dst[len(dst):min(cap(dst), stop)])
 		dst = dst[:len(dst)+n]
 		if len(dst) > limit {
-			return dst, ErrMessageTooBig
+			return dst, false, ErrMessageTooBig
 		}
 		if err == io.EOF {
-			return dst, nil
+			return dst, true, nil
 		}
 		if err != nil {
-			return dst, ErrBadCompression
+			return dst, false, ErrBadCompression
 		}
 	}
+	return dst, false, nil
+}
+
+// keep moves the compressed input not read yet into buf (reusing its capacity) when
+// it lies in the caller's input, which dies when Feed returns, and returns the buffer
+// now read from.
+func (d *decompressor) keep(buf []byte) []byte {
+	if d.owned {
+		return buf
+	}
+	rest := d.in[len(d.in)-d.src.Len():]
+	buf = append(buf[:0], rest...)
+	d.in, d.owned = buf, true
+	d.src.Reset(buf)
+	return buf
 }
 
 // growFor doubles the capacity of b (at least 4 KiB), never beyond limit+1: one byte

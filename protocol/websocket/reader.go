@@ -20,6 +20,10 @@ const (
 	EventPing                     // a ping: answer with a pong carrying Data
 	EventPong                     // a pong
 	EventClose                    // a close frame; the Reader ignores all later input
+	// EventYield: the Reader inflated CompressionSlice bytes of a compressed message
+	// in this call and stopped; call Feed again (with the unconsumed input, possibly
+	// none) to go on. The caller may serve other connections first.
+	EventYield
 )
 
 func (k EventKind) String() string {
@@ -34,6 +38,8 @@ func (k EventKind) String() string {
 		return "pong"
 	case EventClose:
 		return "close"
+	case EventYield:
+		return "yield"
 	}
 	return "invalid"
 }
@@ -64,12 +70,20 @@ const retainSize = 64 << 10
 // Feed consumes every payload byte it sees (unmasking it where it lies and copying it
 // only when a message spans several Feed calls or several frames), so a message of any
 // size costs time linear in its length; only an incomplete frame header (at most 14
-// bytes) is left unconsumed.
+// bytes) is left unconsumed. A compressed message is inflated at most
+// CompressionSlice bytes per Feed call (EventYield between slices), so a compression
+// bomb is worked off in bounded steps, and fails with 1009 as soon as its output
+// passes MaxMessageSize.
 type Reader struct {
 	maxMessage int64
 	maxFrame   int64
+	slice      int
 	deflate    Deflate
 	history    []byte // client context takeover only: the last 32 KiB of messages
+
+	// The compressed message being inflated (dec is held only meanwhile).
+	dec      *decompressor
+	inflated int // bytes inflated since the last TakeInflated
 
 	// The frame being read.
 	inFrame bool
@@ -95,7 +109,7 @@ type Reader struct {
 // NewReader returns the Reader of a connection whose handshake negotiated d. cfg must
 // be normalized; only its limits are used.
 func NewReader(cfg *Config, d Deflate) *Reader {
-	return &Reader{maxMessage: int64(cfg.MaxMessageSize), maxFrame: int64(cfg.MaxFrameSize), deflate: d}
+	return &Reader{maxMessage: int64(cfg.MaxMessageSize), maxFrame: int64(cfg.MaxFrameSize), slice: sliceOf(cfg), deflate: d}
 }
 
 // Idle reports whether r carries nothing from one Feed to the next: no frame or
@@ -103,7 +117,7 @@ func NewReader(cfg *Config, d Deflate) *Reader {
 // Reader may be Reset for another connection, so a connection between messages need
 // not hold one.
 func (r *Reader) Idle() bool {
-	return !r.inFrame && !r.fragmented && len(r.history) == 0 && !r.closed && r.err == nil
+	return !r.inFrame && !r.fragmented && r.dec == nil && len(r.history) == 0 && !r.closed && r.err == nil
 }
 
 // pooledRetainSize is the largest message buffer a Reset Reader keeps: readers
@@ -120,7 +134,25 @@ func (r *Reader) Reset(cfg *Config, d Deflate) {
 	if cap(out) > pooledRetainSize {
 		out = nil
 	}
-	*r = Reader{maxMessage: int64(cfg.MaxMessageSize), maxFrame: int64(cfg.MaxFrameSize), deflate: d, msg: msg, out: out}
+	*r = Reader{maxMessage: int64(cfg.MaxMessageSize), maxFrame: int64(cfg.MaxFrameSize), slice: sliceOf(cfg), deflate: d, msg: msg, out: out}
+}
+
+// sliceOf is cfg's CompressionSlice, or its default for a Config that was not
+// normalized.
+func sliceOf(cfg *Config) int {
+	if cfg.CompressionSlice > 0 {
+		return cfg.CompressionSlice
+	}
+	return DefaultCompressionSlice
+}
+
+// TakeInflated returns how many bytes the Reader inflated since the previous call
+// (including the output of a message that then failed), for a caller that budgets
+// decompression per connection.
+func (r *Reader) TakeInflated() int {
+	n := r.inflated
+	r.inflated = 0
+	return n
 }
 
 // Closed reports whether a close frame was received.
@@ -139,6 +171,10 @@ func (r *Reader) Feed(data []byte) (n int, ev Event, err error) {
 	}
 	if r.closed {
 		return len(data), Event{}, nil
+	}
+	if r.dec != nil {
+		ev, err := r.inflateMore()
+		return 0, ev, r.fail(err)
 	}
 	r.releaseIdle()
 	for {
@@ -169,7 +205,7 @@ func (r *Reader) fail(err error) error {
 
 // releaseIdle drops the buffers of a large delivered message and rewinds the others.
 func (r *Reader) releaseIdle() {
-	if r.fragmented || r.inFrame {
+	if r.fragmented || r.inFrame || r.dec != nil {
 		return
 	}
 	if cap(r.msg) > retainSize {
@@ -353,10 +389,11 @@ func (r *Reader) endFrame(payload []byte) (Event, error) {
 		r.fragmented = true
 		return Event{}, nil
 	}
-	if payload == nil {
+	owned := payload == nil
+	if owned {
 		payload = r.msg
 	}
-	return r.message(payload)
+	return r.message(payload, owned)
 }
 
 func (r *Reader) control(payload []byte) []byte {
@@ -383,34 +420,50 @@ func (r *Reader) closeEvent(p []byte) (Event, error) {
 	return Event{Kind: EventClose, Code: code, Reason: reason}, nil
 }
 
-// message finishes a data message whose (possibly compressed) payload is p.
-func (r *Reader) message(p []byte) (Event, error) {
+// message finishes a data message whose (possibly compressed) payload is p; owned
+// says p is the Reader's buffer rather than the caller's input.
+func (r *Reader) message(p []byte, owned bool) (Event, error) {
 	text, compressed := r.text, r.compressed
 	r.fragmented, r.compressed = false, false
 	if compressed {
-		var err error
-		if p, err = r.inflate(p); err != nil {
-			return Event{}, err
-		}
-		if text && !utf8.Valid(p) {
-			return Event{}, ErrInvalidUTF8
-		}
-	} else if text && !r.utf8.final() {
+		r.out = r.out[:0]
+		r.dec = getDecompressor(p, r.history, owned)
+		return r.inflateMore()
+	}
+	if text && !r.utf8.final() {
 		return Event{}, ErrInvalidUTF8
 	}
 	return Event{Kind: EventMessage, Text: text, Data: p}, nil
 }
 
-func (r *Reader) inflate(p []byte) ([]byte, error) {
-	out, err := inflateTo(r.out[:0], p, r.history, int(r.maxMessage))
+// inflateMore inflates the next slice of the compressed message, validating text as
+// it comes out. It returns EventYield when the slice is used up before the message
+// ends, keeping the unread compressed input in the Reader's buffer.
+func (r *Reader) inflateMore() (Event, error) {
+	start := len(r.out)
+	out, done, err := r.dec.step(r.out, r.slice, int(r.maxMessage))
 	r.out = out
-	if err != nil {
-		return nil, err
+	r.inflated += len(out) - start
+	if err == nil && r.text && !r.utf8.write(out[start:]) {
+		err = ErrInvalidUTF8
+	}
+	if err != nil || done {
+		putDecompressor(r.dec)
+		r.dec = nil
+	}
+	switch {
+	case err != nil:
+		return Event{}, err
+	case !done:
+		r.msg = r.dec.keep(r.msg)
+		return Event{Kind: EventYield}, nil
+	case r.text && !r.utf8.final():
+		return Event{}, ErrInvalidUTF8
 	}
 	if r.deflate.ClientContextTakeover {
 		r.history = appendHistory(r.history, out)
 	}
-	return out, nil
+	return Event{Kind: EventMessage, Text: r.text, Data: out}, nil
 }
 
 // growLimit is the largest capacity the message buffer may grow to while the current

@@ -3,6 +3,7 @@ package websocket
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"math/rand/v2"
 	"reflect"
 	"strings"
@@ -142,6 +143,27 @@ func TestReaderFrames(t *testing.T) {
 		for _, mode := range feedModes {
 			t.Run(tc.name+"/"+mode.name, func(t *testing.T) {
 				cfg := Config{MaxMessageSize: tc.limit}.Normalize()
+				r := NewReader(&cfg, tc.deflate)
+				rng := rand.New(rand.NewPCG(1, uint64(len(tc.in))))
+				events, code := drive(t, r, mode.split(rng, bytes.Clone(tc.in)))
+				if code != tc.code {
+					t.Fatalf("close code %d, want %d (events %v)", code, tc.code, events)
+				}
+				if !reflect.DeepEqual(events, tc.want) && (len(events) > 0 || len(tc.want) > 0) {
+					t.Fatalf("events\n got %v\nwant %v", events, tc.want)
+				}
+			})
+		}
+	}
+}
+
+// TestReaderFramesInSlices runs every frame case with inflation in slices of a few
+// bytes (EventYield between them, which drive skips): the events are the same.
+func TestReaderFramesInSlices(t *testing.T) {
+	for _, tc := range frameCases(t) {
+		for _, mode := range feedModes {
+			t.Run(tc.name+"/"+mode.name, func(t *testing.T) {
+				cfg := Config{MaxMessageSize: tc.limit, CompressionSlice: 7}.Normalize()
 				r := NewReader(&cfg, tc.deflate)
 				rng := rand.New(rand.NewPCG(1, uint64(len(tc.in))))
 				events, code := drive(t, r, mode.split(rng, bytes.Clone(tc.in)))
@@ -410,4 +432,113 @@ func TestParseHeaderLengths(t *testing.T) {
 		}
 	}
 	_ = binary.BigEndian
+}
+
+// TestReaderInflatesInSlices inflates a 1 MiB message whose 1 KiB of compressed input
+// arrives whole, byte by byte and in random chunks: no Feed call inflates more than
+// CompressionSlice, the slices in between are EventYield, the caller may reuse its
+// input buffer after each call (the Reader keeps the compressed rest), and the
+// message comes out whole.
+func TestReaderInflatesInSlices(t *testing.T) {
+	const size, slice = 1 << 20, 64 << 10
+	payload := bytes.Repeat([]byte("0123456789abcdef"), size/16)
+	in := frame(ws.OpText, true, 4, deflateRaw(t, payload))
+	for _, mode := range feedModes {
+		t.Run(mode.name, func(t *testing.T) {
+			cfg := Config{CompressionSlice: slice}.Normalize()
+			r := NewReader(&cfg, on)
+			rng := rand.New(rand.NewPCG(3, 4))
+			var pending, got []byte
+			yields, total := 0, 0
+			for _, chunk := range mode.split(rng, bytes.Clone(in)) {
+				pending = append(pending, chunk...)
+				for {
+					n, ev, err := r.Feed(pending)
+					if err != nil {
+						t.Fatal(err)
+					}
+					inflated := r.TakeInflated()
+					total += inflated
+					if inflated > slice {
+						t.Fatalf("one Feed call inflated %d bytes (slice %d)", inflated, slice)
+					}
+					// The caller reuses its buffer: what Feed consumed is gone.
+					clear(pending[:n])
+					pending = pending[n:]
+					if ev.Kind == EventMessage {
+						got = bytes.Clone(ev.Data)
+					}
+					if ev.Kind == EventYield {
+						if r.Idle() {
+							t.Fatal("a Reader in the middle of a message reports Idle")
+						}
+						yields++
+						continue
+					}
+					if ev.Kind == EventNone {
+						break
+					}
+				}
+			}
+			if !bytes.Equal(got, payload) || total != size {
+				t.Fatalf("message of %d bytes (inflated %d), want %d", len(got), total, size)
+			}
+			if yields != size/slice-1 && yields != size/slice {
+				t.Fatalf("%d yields for %d bytes in %d-byte slices", yields, size, slice)
+			}
+			if !r.Idle() {
+				t.Fatal("Reader not idle after the message")
+			}
+		})
+	}
+}
+
+// TestReaderBombStopsAtLimit sends 16 KiB that inflate to 16 MiB against a 1 MiB
+// limit: the connection fails with 1009 once the output passes the limit, having
+// inflated no more than the limit plus one slice.
+func TestReaderBombStopsAtLimit(t *testing.T) {
+	const limit = 1 << 20
+	cfg := Config{MaxMessageSize: limit}.Normalize()
+	r := NewReader(&cfg, on)
+	in := frame(ws.OpBinary, true, 4, deflateRaw(t, make([]byte, 16<<20)))
+	total := 0
+	for {
+		_, ev, err := r.Feed(in)
+		total += r.TakeInflated()
+		if err != nil {
+			var ce *CloseError
+			if !errors.As(err, &ce) || ce.Code != CloseMessageTooBig {
+				t.Fatalf("error %v, want 1009", err)
+			}
+			break
+		}
+		if ev.Kind != EventYield {
+			t.Fatalf("event %v before the limit was crossed", ev.Kind)
+		}
+		in = nil
+	}
+	if total > limit+cfg.CompressionSlice+1 {
+		t.Fatalf("inflated %d bytes of a bomb against a %d-byte limit", total, limit)
+	}
+	t.Logf("compressed %d bytes; inflated %d before failing with 1009", len(frame(ws.OpBinary, true, 4, deflateRaw(t, make([]byte, 16<<20)))), total)
+}
+
+func TestReaderCompressedFeedAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items at random under the race detector")
+	}
+	cfg := Config{}.Normalize()
+	r := NewReader(&cfg, on)
+	in := frame(ws.OpText, true, 4, deflateRaw(t, []byte("Hello, compressed WebSocket! Hello, compressed WebSocket!")))
+	buf := make([]byte, len(in))
+	allocs := testing.AllocsPerRun(1000, func() {
+		copy(buf, in)
+		n, ev, err := r.Feed(buf)
+		if err != nil || n != len(buf) || ev.Kind != EventMessage {
+			t.Fatalf("n=%d ev=%v err=%v", n, ev.Kind, err)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("Feed of a small compressed frame allocates %v times", allocs)
+	}
 }
