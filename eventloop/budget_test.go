@@ -230,7 +230,9 @@ func TestUnsentOutputBeyondTheCapCloses(t *testing.T) {
 			time.Sleep(10 * time.Millisecond) // the scenario: batches in separate reads
 		}
 	}()
-	testutil.WaitFor(t, 5*time.Second, "the connection to be closed", func() bool { return ts.Server.Connections() == 0 })
+	testutil.WaitFor(t, 5*time.Second, "the connection to be closed", func() bool {
+		return strings.Contains(ts.logs.String(), "keeps growing") && ts.Server.Connections() == 0
+	})
 	if n := strings.Count(ts.logs.String(), "keeps growing"); n != 1 {
 		t.Fatalf("%d log lines, want 1", n)
 	}
