@@ -145,9 +145,14 @@ func TestSpoolFailureIs503WithOneLogLine(t *testing.T) {
 func TestSpoolQuotaAfterTheResponseStartedAborts(t *testing.T) {
 	ts := startServer(t, Config{BodyMemoryBytes: 16 << 10, BodyMemoryShared: -1, BodySpoolBytes: 256 << 10}, nil)
 	c := ts.dial(t)
-	// /stream answers at once and never reads its body.
+	// /stream answers at once and never reads its body; the body follows its head.
 	if _, err := io.WriteString(c, "POST /stream HTTP/1.1\r\nHost: x\r\nContent-Length: 4194304\r\n\r\n"); err != nil {
 		t.Fatal(err)
+	}
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("response %v %v", resp, err)
 	}
 	go func() {
 		chunk := make([]byte, 64<<10)
@@ -157,11 +162,6 @@ func TestSpoolQuotaAfterTheResponseStartedAborts(t *testing.T) {
 			}
 		}
 	}()
-	br := bufio.NewReader(c)
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("response %v %v", resp, err)
-	}
 	_, err = io.Copy(io.Discard, resp.Body)
 	if err == nil {
 		t.Fatal("the response ended cleanly; want the connection aborted")
