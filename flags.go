@@ -43,9 +43,10 @@ type flagGroup struct {
 var serveGroups = []flagGroup{
 	{"Application", []string{"app", "root-path", "lifespan"}},
 	{"Network", []string{"bind", "loops", "max-connections"}},
-	{"Timeouts", []string{"timeout-header", "timeout-keep-alive", "timeout-body", "timeout-linger", "timeout-graceful-shutdown",
+	{"Timeouts", []string{"timeout-header", "timeout-keep-alive", "timeout-body", "timeout-send", "timeout-linger", "timeout-graceful-shutdown",
 		"timeout-lifespan-startup", "timeout-lifespan-shutdown"}},
-	{"Limits", []string{"limit-concurrency", "max-body-size", "max-head-size", "max-headers"}},
+	{"Limits", []string{"limit-concurrency", "max-body-size", "max-spool-size", "max-spool-total", "max-unsent-size",
+		"max-head-size", "max-headers"}},
 	{"HTTP/2", []string{"http2", "h2-max-concurrent-streams", "h2-max-frame-size", "h2-stream-window", "h2-conn-window",
 		"h2-max-header-list-size", "h2-max-resets", "h2-max-control-frames"}},
 	{"WebSocket", []string{"ws-max-size", "ws-max-frame-size", "ws-max-queue", "ws-handshake-timeout", "ws-ping-interval", "ws-ping-timeout",
@@ -80,6 +81,7 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 	fs.DurationVar(&cfg.HeaderTimeout, "timeout-header", 0, "time allowed to send a request head (default 10s)")
 	fs.DurationVar(&cfg.KeepAliveTimeout, "timeout-keep-alive", 0, "close keep-alive connections idle this long (default 5s)")
 	fs.DurationVar(&cfg.BodyTimeout, "timeout-body", 0, "close connections whose request body stalls this long (default 30s)")
+	fs.DurationVar(&cfg.SendTimeout, "timeout-send", 0, "close connections whose unsent output makes no progress this long: clients that stop reading (default 60s, as nginx's send_timeout; negative: off)")
 	fs.DurationVar(&cfg.LingerTimeout, "timeout-linger", 0, "after a connection's last response, read and discard input this long before closing, so late input cannot reset it (default 2s; negative: close at once)")
 	fs.DurationVar(&cfg.GracefulTimeout, "timeout-graceful-shutdown", 0, "time allowed to drain connections on SIGTERM/SIGINT (default 30s)")
 	life := &o.config.Lifespan
@@ -87,6 +89,9 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 	fs.DurationVar(&life.ShutdownTimeout, "timeout-lifespan-shutdown", 0, "time allowed to the app's lifespan shutdown, after the drain however long it took (default 30s)")
 	fs.IntVar(&cfg.LimitConcurrency, "limit-concurrency", 0, "answer 503 beyond this many requests in flight (0: no limit)")
 	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-size", 0, "answer 413 to request bodies larger than this many bytes (0: no limit)")
+	fs.Int64Var(&cfg.BodySpoolBytes, "max-spool-size", 0, "request-body bytes one request may spool to disk while its app does not read them; beyond, 413 (or abort if the response started) and the rest is not read (default 256 MiB; negative: no limit)")
+	fs.Int64Var(&cfg.BodySpoolShared, "max-spool-total", 0, "request-body bytes all requests together may spool to disk; beyond, 503 (default 1 GiB; negative: no limit)")
+	fs.IntVar(&cfg.MaxUnsentBytes, "max-unsent-size", 0, "close a connection whose unsent output keeps growing beyond this many bytes without draining (default 1 MiB: the larger of 1 MiB and 4x the 256 KiB at which sends wait)")
 	fs.IntVar(&cfg.HTTP1.MaxHeadBytes, "max-head-size", 0, "request line plus headers, in bytes; larger heads get 431 (default 65536)")
 	fs.IntVar(&cfg.HTTP1.MaxHeaders, "max-headers", 0, "header fields per request; more get 431 (default 100)")
 	h2 := &cfg.HTTP2

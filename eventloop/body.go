@@ -1,6 +1,8 @@
 package eventloop
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"sync/atomic"
 )
@@ -18,9 +20,60 @@ type bodyQueue struct {
 	borrowed int
 	budget   *memBudget
 	spool    *os.File
-	spoolW   int64 // bytes written to the spool
+	spoolW   int64 // bytes written to the spool: the file's size
 	spoolR   int64 // bytes of the spool handed to the app
+	// spoolLimit caps spoolW (Config.BodySpoolBytes; zero or negative: no limit) and
+	// disk is the server-wide spool budget spoolW is taken from (nil: none). Set
+	// before the first push, then fixed.
+	spoolLimit int64
+	disk       *diskBudget
 }
+
+// diskBudget is the server-wide allowance of request-body bytes spooled to disk
+// (Config.BodySpoolShared); a zero or negative limit means none. Safe for concurrent
+// use.
+type diskBudget struct {
+	limit int64
+	used  atomic.Int64
+}
+
+// take reserves n bytes and reports whether they fit; a nil budget always fits.
+func (d *diskBudget) take(n int64) bool {
+	if d == nil || d.limit <= 0 {
+		return true
+	}
+	if d.used.Add(n) <= d.limit {
+		return true
+	}
+	d.used.Add(-n)
+	return false
+}
+
+// give returns n bytes taken before.
+func (d *diskBudget) give(n int64) {
+	if d != nil && d.limit > 0 && n > 0 {
+		d.used.Add(-n)
+	}
+}
+
+// Errors from bodyQueue.push when a body cannot be spooled. Each refuses the request
+// (its response, or the connection if the response started): the server reads no more
+// of that body.
+var (
+	// errSpoolQuota: the request's spool would exceed Config.BodySpoolBytes (413).
+	errSpoolQuota = errors.New("eventloop: request body beyond the per-request spool quota")
+	// errSpoolFull: the server-wide spool (Config.BodySpoolShared) is used up (503).
+	errSpoolFull = errors.New("eventloop: server-wide request-body spool quota used up")
+)
+
+// spoolError wraps a failure of the temporary file itself (creating or writing it:
+// directory full or unusable) (503).
+type spoolError struct{ err error }
+
+func (e *spoolError) Error() string {
+	return fmt.Sprintf("eventloop: spooling request body: %v", e.err)
+}
+func (e *spoolError) Unwrap() error { return e.err }
 
 // memBudget is the server-wide allowance of request-body bytes held in memory beyond
 // the streams' own limits (Config.BodyMemoryShared). Safe for concurrent use.
@@ -70,17 +123,35 @@ func (q *bodyQueue) push(b []byte, memLimit int, budget *memBudget) error {
 			return nil
 		}
 	}
+	return q.spoolBytes(b)
+}
+
+// spoolBytes appends b to the spool file within the request's and the server's spool
+// quotas. On an error nothing more may be pushed: the caller refuses the body.
+func (q *bodyQueue) spoolBytes(b []byte) error {
+	n := int64(len(b))
+	if q.spoolLimit > 0 && q.spoolW+n > q.spoolLimit {
+		return errSpoolQuota
+	}
+	if !q.disk.take(n) {
+		return errSpoolFull
+	}
 	if q.spool == nil {
 		f, err := os.CreateTemp("", "asgo-body-*")
 		if err != nil {
-			return err
+			q.disk.give(n)
+			return &spoolError{err}
 		}
 		_ = os.Remove(f.Name())
 		q.spool = f
 	}
-	n, err := q.spool.WriteAt(b, q.spoolW)
-	q.spoolW += int64(n)
-	return err
+	w, err := q.spool.WriteAt(b, q.spoolW)
+	q.spoolW += int64(w)
+	if err != nil {
+		q.disk.give(n - int64(w))
+		return &spoolError{err}
+	}
+	return nil
 }
 
 // pop returns the next chunk of body bytes, or nil when the queue is empty. The chunk
@@ -121,6 +192,7 @@ func (q *bodyQueue) release() {
 	q.mem, q.memBytes, q.borrowed = nil, 0, 0
 	if q.spool != nil {
 		_ = q.spool.Close()
+		q.disk.give(q.spoolW)
 		q.spool, q.spoolW, q.spoolR = nil, 0, 0
 	}
 }

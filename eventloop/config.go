@@ -60,6 +60,21 @@ type Config struct {
 	// stays bounded by streams x BodyMemoryBytes + BodyMemoryShared. If zero, 64 MiB is
 	// used (2 MiB per stream); negative means none (spool at BodyMemoryBytes).
 	BodyMemoryShared int64
+	// BodySpoolBytes caps the request-body bytes one request may have spooled to disk
+	// (what its app has not consumed, beyond the memory above). A body that goes
+	// further is refused and not read any further: 413 with Connection: close if the
+	// response has not started, else the connection is aborted. The same happens to a
+	// body that cannot be spooled (temporary directory full or unusable), answered 503.
+	// If zero, 256 MiB is used: an app that reads its body streams uploads of any size
+	// through a small spool, while one client sending to an app that does not read (or
+	// that waits in a queue, such as the WSGI-style backlog) cannot fill a small
+	// machine's disk. Negative means no limit.
+	BodySpoolBytes int64
+	// BodySpoolShared caps the spool of all requests together; a request whose body
+	// would go beyond it is refused as above, with 503. If zero, 1 GiB is used: four
+	// requests at their own quota, which the temporary directory of a small machine
+	// (often a tmpfs, that is memory) can hold. Negative means no limit.
+	BodySpoolShared int64
 	// MaxPipelinedBytes caps the input a connection may send ahead while its current
 	// request is being answered (pipelined requests wait unparsed, and gnet cannot
 	// stop reading); a client that sends more without reading is disconnected. If
@@ -70,6 +85,21 @@ type Config struct {
 	// quarter of the high-water mark).
 	WriteHighWater int
 	WriteLowWater  int
+	// MaxUnsentBytes closes a connection whose unsent output keeps growing beyond it
+	// without draining: bytes queued while it already holds more than this unsent,
+	// as much again as the limit, close it with a log line. Senders on goroutines
+	// block at WriteHighWater and WebSocket SendNow refuses above it, so this stops
+	// producers that cannot block: pipelined requests answered on the loop
+	// (asgi.Inliner) and HTTP/2 streams a client keeps opening without reading. A
+	// single large message crossing the limit is accepted. If zero, the larger of 4 x
+	// WriteHighWater and 1 MiB is used.
+	MaxUnsentBytes int
+	// SendTimeout closes a connection whose unsent output makes no progress for this
+	// long: a client that stops reading a response (HTTP/1.1, HTTP/2 whatever its
+	// flow-control windows allow, WebSocket). The loop polls such connections on its
+	// timer tick while output is pending. If zero, 60 s is used (nginx's
+	// send_timeout); negative turns it off.
+	SendTimeout time.Duration
 
 	// HTTP1 limits the request head.
 	HTTP1 h1.Config
@@ -105,6 +135,10 @@ const (
 	defaultBodyShared       = 64 << 20
 	defaultWriteHighWater   = 256 << 10
 	defaultMaxPipelined     = 1 << 20
+	defaultBodySpool        = 256 << 20
+	defaultBodySpoolShared  = 1 << 30
+	defaultSendTimeout      = 60 * time.Second
+	minMaxUnsent            = 1 << 20
 	defaultGracefulTimeout  = 30 * time.Second
 )
 
@@ -129,6 +163,17 @@ func (cfg Config) Normalize() Config {
 	}
 	setDefault(&cfg.WriteHighWater, defaultWriteHighWater)
 	setDefault(&cfg.MaxPipelinedBytes, defaultMaxPipelined)
+	// Negative stays (no limit, turned off), so Normalize stays idempotent.
+	if cfg.BodySpoolBytes == 0 {
+		cfg.BodySpoolBytes = defaultBodySpool
+	}
+	if cfg.BodySpoolShared == 0 {
+		cfg.BodySpoolShared = defaultBodySpoolShared
+	}
+	if cfg.SendTimeout == 0 {
+		cfg.SendTimeout = defaultSendTimeout
+	}
+	setDefault(&cfg.MaxUnsentBytes, max(4*cfg.WriteHighWater, minMaxUnsent))
 	if cfg.WriteLowWater <= 0 || cfg.WriteLowWater >= cfg.WriteHighWater {
 		cfg.WriteLowWater = cfg.WriteHighWater / 4
 	}

@@ -45,15 +45,21 @@ type conn struct {
 	srv   *Server
 	timer timerNode
 	// Owned by the loop goroutine:
-	session        session
-	prev, next     *conn // the loop's list of open connections
-	lastOutbound   int   // OutboundBuffered at the previous poll
-	client, server *asgi.Addr
-	closing        bool // close as soon as the output has drained
-	lingering      bool // output done and write side shut: input is discarded until EOF
-	closed         bool
-	watched        bool // in loop.watch: polled until output drains
-	needWake       bool // unconsumed input waits for the session to become ready
+	session      session
+	prev, next   *conn // the loop's list of open connections
+	lastOutbound int   // OutboundBuffered at the previous poll
+	// written counts the bytes handed to gnet; written minus OutboundBuffered is what
+	// the socket took. sentMark is that at the last progress, at wheel tick sentAt
+	// (Config.SendTimeout). overCap counts bytes queued while more than
+	// MaxUnsentBytes were unsent (reset once below).
+	written, sentMark, sentAt int64
+	overCap                   int
+	client, server            *asgi.Addr
+	closing                   bool // close as soon as the output has drained
+	lingering                 bool // output done and write side shut: input is discarded until EOF
+	closed                    bool
+	watched                   bool // in loop.watch: polled until output drains
+	needWake                  bool // unconsumed input waits for the session to become ready
 
 	// Guarded by mu (the flags sit beside the loop's: an idle connection costs memory):
 	flushQueued bool // a flush is scheduled on the loop
@@ -115,7 +121,11 @@ func (c *conn) flush() {
 	c.flushQueued = false
 	c.mu.Unlock()
 	if len(buf) > 0 {
+		if int(c.outbound.Load()) > c.srv.cfg.MaxUnsentBytes && c.gc.OutboundBuffered() > c.srv.cfg.MaxUnsentBytes {
+			c.overCap += len(buf) // queued on top of a backlog over the limit
+		}
 		_, _ = c.gc.Write(buf) // gnet copies whatever the socket did not take
+		c.written += int64(len(buf))
 		c.loop.recycle(buf)
 	}
 	c.afterWrite()
@@ -124,8 +134,9 @@ func (c *conn) flush() {
 	}
 }
 
-// afterWrite records the outbound size, wakes blocked senders, and finishes a pending
-// close once everything was written. Loop goroutine only.
+// afterWrite records the outbound size, wakes blocked senders, finishes a pending
+// close once everything was written, and has the loop poll the connection while
+// output is unsent (drain, MaxUnsentBytes, SendTimeout). Loop goroutine only.
 func (c *conn) afterWrite() {
 	ob := c.gc.OutboundBuffered()
 	c.outbound.Store(int64(ob))
@@ -135,15 +146,41 @@ func (c *conn) afterWrite() {
 		close(c.drainWait)
 		c.drainWait = nil
 	}
-	waiting := c.drainWait != nil
 	c.mu.Unlock()
 	if c.closing && unsent == 0 {
 		c.linger()
 		return
 	}
-	if (waiting || c.closing) && ob > 0 {
-		c.loop.watchConn(c)
+	if unsent <= c.srv.cfg.MaxUnsentBytes {
+		c.overCap = 0
+	} else if c.overCap > c.srv.cfg.MaxUnsentBytes {
+		c.srv.log.Warn("client does not read its output, which keeps growing; closing",
+			"client", c.gc.RemoteAddr(), "unsent", unsent, "limit", c.srv.cfg.MaxUnsentBytes)
+		c.abort()
+		return
 	}
+	if ob > 0 {
+		c.loop.watchConn(c, ob)
+	}
+}
+
+// sendStalled reports whether the connection's unsent output (ob bytes in gnet) has
+// made no progress for SendTimeout, updating the progress mark. Loop goroutine only.
+func (c *conn) sendStalled(ob int) bool {
+	sent := c.written - int64(ob)
+	if sent != c.sentMark {
+		c.sentMark, c.sentAt = sent, c.loop.wheel.now
+		return false
+	}
+	timeout := c.srv.cfg.SendTimeout
+	return timeout > 0 && time.Duration(c.loop.wheel.now-c.sentAt)*c.loop.wheel.tick >= timeout
+}
+
+// abort closes the connection at once, dropping unsent output; its session and apps
+// see the disconnect. Loop goroutine only.
+func (c *conn) abort() {
+	c.markGone()
+	c.closeNow()
 }
 
 // waitWritable blocks an app goroutine while the connection has more unsent output than

@@ -94,8 +94,11 @@
 //
 // gnet has no deadlines, no read pause and no drained event, and Close drops unsent
 // output. So every timeout is a timer-wheel entry, inbound bytes are capped (request
-// bodies that the app does not consume fast enough are spooled to a temporary file),
-// Send blocks above a high-water mark of unsent bytes until the loop sees the output
-// drained below the low-water mark, and connections are closed only after their output
-// has been written.
+// bodies that the app does not consume fast enough are spooled to a temporary file,
+// within per-request and server-wide quotas), Send blocks above a high-water mark of
+// unsent bytes until the loop sees the output drained below the low-water mark, and
+// connections are closed only after their output has been written. The loop polls every
+// connection with unsent output on its tick (loop.pollWatch): that releases blocked
+// senders, and closes connections whose output makes no progress for SendTimeout or
+// keeps growing beyond MaxUnsentBytes.
 package eventloop

@@ -160,7 +160,9 @@ func (h *h1Session) onBody(c *conn, b []byte) {
 		st.bodyTooLarge()
 		return
 	}
-	st.pushBody(b)
+	if err := st.pushBody(b); err != nil {
+		st.spoolFailed(err)
+	}
 }
 
 func (h *h1Session) onEnd(c *conn) {

@@ -2,6 +2,7 @@ package eventloop
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -62,6 +63,7 @@ func newH1Stream(c *conn, h *h1Session, req *h1.Request) *h1Stream {
 	if h.draining {
 		st.forceClose = true
 	}
+	st.body.spoolLimit, st.body.disk = c.srv.cfg.BodySpoolBytes, &c.srv.bodySpool
 	return st
 }
 
@@ -156,18 +158,21 @@ func (st *h1Stream) wakeReceiverLocked() {
 	}
 }
 
-func (st *h1Stream) pushBody(b []byte) {
+// pushBody queues body bytes for the app. An error means the body cannot be kept
+// (spool quota, spool failure): the caller refuses it (refuseBody).
+func (st *h1Stream) pushBody(b []byte) error {
 	c := st.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if st.discarding || st.gone {
-		return
+		return nil
 	}
-	if err := st.body.push(b, c.srv.cfg.BodyMemoryBytes, &c.srv.bodyShared); err != nil {
-		c.srv.log.Error("spooling request body failed", "err", err)
+	err := st.body.push(b, c.srv.cfg.BodyMemoryBytes, &c.srv.bodyShared)
+	if err != nil {
 		st.bodyErr = true
 	}
 	st.wakeReceiverLocked()
+	return err
 }
 
 func (st *h1Stream) endBody() {
@@ -180,15 +185,49 @@ func (st *h1Stream) endBody() {
 func (st *h1Stream) bodyTooLarge() {
 	c := st.c
 	c.srv.log.Warn("request body too large", "client", c.gc.RemoteAddr(), "limit", c.srv.cfg.MaxBodyBytes)
+	st.refuseBody(413, "request body too large")
+}
+
+// spoolFailed refuses a body that pushBody could not keep: 413 beyond the request's
+// spool quota, 503 when the server-wide quota is used up or the temporary file
+// failed. It logs one line: the connection reads no more of the body and closes.
+func (st *h1Stream) spoolFailed(err error) {
+	c := st.c
+	switch {
+	case errors.Is(err, errSpoolQuota):
+		c.srv.log.Warn("request body beyond the spool quota; refusing it", "client", c.gc.RemoteAddr(),
+			"received", st.received, "limit", c.srv.cfg.BodySpoolBytes)
+		st.refuseBody(413, "request body too large")
+	case errors.Is(err, errSpoolFull):
+		c.srv.log.Warn("server-wide request-body spool quota used up; refusing a body", "client", c.gc.RemoteAddr(),
+			"received", st.received, "limit", c.srv.cfg.BodySpoolShared)
+		st.refuseBody(503, "server cannot store the request body now")
+	default:
+		c.srv.log.Error("spooling request body failed; refusing it", "client", c.gc.RemoteAddr(), "err", err)
+		st.refuseBody(503, "server cannot store the request body now")
+	}
+}
+
+// refuseBody stops reading the request's body: status with Connection: close if the
+// response has not started (then the connection closes after it), else the connection
+// is aborted. Loop only.
+func (st *h1Stream) refuseBody(status int, reason string) {
+	c := st.c
 	c.mu.Lock()
-	if !st.resp.HeadWritten() && !st.finished {
-		c.pending = h1.AppendError(c.pending, 413, "request body too large")
-		st.finished, st.status = true, 413
+	answered := !st.resp.HeadWritten() && !st.finished
+	if answered {
+		c.pending = h1.AppendError(c.pending, status, reason)
+		st.finished, st.status = true, status
 	}
 	c.mu.Unlock()
 	st.disconnect() // the server answered: the app's later output is dropped
 	st.h.reading = nil
 	st.h.releaseParser(c)
+	if !answered {
+		c.markGone()
+		c.closeNow()
+		return
+	}
 	c.closeAfterFlush()
 }
 

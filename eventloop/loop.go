@@ -115,25 +115,36 @@ func (l *loop) tick(now time.Time) {
 	l.pollWatch()
 }
 
-func (l *loop) watchConn(c *conn) {
+// watchConn makes the loop poll c on every tick while it has ob > 0 bytes unsent in
+// gnet (which reports no drain): to release blocked senders, finish a pending close,
+// and time the send progress (Config.SendTimeout). Loop goroutine only.
+func (l *loop) watchConn(c *conn, ob int) {
 	if !c.watched {
 		c.watched = true
+		c.sentMark, c.sentAt = c.written-int64(ob), l.wheel.now
 		l.watch = append(l.watch, c)
 	}
 }
 
+// pollWatch polls the watched connections; it allocates nothing once the watch list
+// has grown to its working size.
 func (l *loop) pollWatch() {
 	kept := l.watch[:0]
 	for _, c := range l.watch {
-		if c.closed {
-			c.watched = false
-			continue
+		if !c.closed && !c.lingering {
+			c.afterWrite()
 		}
-		c.afterWrite()
-		c.mu.Lock()
-		waiting := c.drainWait != nil
-		c.mu.Unlock()
-		if !c.closed && (waiting || c.closing) && c.gc.OutboundBuffered() > 0 {
+		ob := 0
+		if !c.closed && !c.lingering {
+			ob = c.gc.OutboundBuffered()
+		}
+		if ob > 0 && c.sendStalled(ob) {
+			l.srv.log.Warn("client stopped reading; closing after the send timeout",
+				"client", c.gc.RemoteAddr(), "unsent", ob, "timeout", l.srv.cfg.SendTimeout)
+			c.abort()
+			ob = 0
+		}
+		if ob > 0 {
 			kept = append(kept, c)
 		} else {
 			c.watched = false

@@ -35,7 +35,8 @@ type Server struct {
 	nconns   atomic.Int64 // open connections
 	inflight atomic.Int64 // requests whose app is running
 
-	bodyShared memBudget // Config.BodyMemoryShared
+	bodyShared memBudget  // Config.BodyMemoryShared
+	bodySpool  diskBudget // Config.BodySpoolShared
 }
 
 // New returns a server for app. cfg is normalised (see Config).
@@ -49,6 +50,7 @@ func New(cfg Config, app asgi.App) *Server {
 		loops:      make(map[gnet.EventLoop]*loop),
 		stopped:    make(chan struct{}),
 		bodyShared: memBudget{limit: max(cfg.BodyMemoryShared, 0)},
+		bodySpool:  diskBudget{limit: max(cfg.BodySpoolShared, 0)},
 	}
 }
 
