@@ -91,7 +91,7 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-size", 0, "answer 413 to request bodies larger than this many bytes (0: no limit)")
 	fs.Int64Var(&cfg.BodySpoolBytes, "max-spool-size", 0, "request-body bytes one request may spool to disk while its app does not read them; beyond, 413 (or abort if the response started) and the rest is not read (default 256 MiB; negative: no limit)")
 	fs.Int64Var(&cfg.BodySpoolShared, "max-spool-total", 0, "request-body bytes all requests together may spool to disk; beyond, 503 (default 1 GiB; negative: no limit)")
-	fs.IntVar(&cfg.MaxUnsentBytes, "max-unsent-size", 0, "close a connection whose unsent output keeps growing beyond this many bytes without draining (default 1 MiB: the larger of 1 MiB and 4x the 256 KiB at which sends wait)")
+	fs.IntVar(&cfg.MaxUnsentBytes, "max-unsent-size", 0, "close a connection whose unsent output keeps growing beyond this many bytes without draining (default 4 MiB: the larger of 4 MiB and 16x the 256 KiB at which sends wait)")
 	fs.IntVar(&cfg.HTTP1.MaxHeadBytes, "max-head-size", 0, "request line plus headers, in bytes; larger heads get 431 (default 65536)")
 	fs.IntVar(&cfg.HTTP1.MaxHeaders, "max-headers", 0, "header fields per request; more get 431 (default 100)")
 	h2 := &cfg.HTTP2

@@ -91,8 +91,10 @@ type Config struct {
 	// block at WriteHighWater and WebSocket SendNow refuses above it, so this stops
 	// producers that cannot block: pipelined requests answered on the loop
 	// (asgi.Inliner) and HTTP/2 streams a client keeps opening without reading. A
-	// single large message crossing the limit is accepted. If zero, the larger of 4 x
-	// WriteHighWater and 1 MiB is used.
+	// single large message crossing the limit is accepted. If zero, the larger of 16 x
+	// WriteHighWater and 4 MiB is used: the socket and gnet take output the loop only
+	// sees at its next write, so a sender that respected WriteHighWater can still find
+	// a few MiB unsent.
 	MaxUnsentBytes int
 	// SendTimeout closes a connection whose unsent output makes no progress for this
 	// long: a client that stops reading a response (HTTP/1.1, HTTP/2 whatever its
@@ -138,7 +140,7 @@ const (
 	defaultBodySpool        = 256 << 20
 	defaultBodySpoolShared  = 1 << 30
 	defaultSendTimeout      = 60 * time.Second
-	minMaxUnsent            = 1 << 20
+	minMaxUnsent            = 4 << 20
 	defaultGracefulTimeout  = 30 * time.Second
 )
 
@@ -173,7 +175,7 @@ func (cfg Config) Normalize() Config {
 	if cfg.SendTimeout == 0 {
 		cfg.SendTimeout = defaultSendTimeout
 	}
-	setDefault(&cfg.MaxUnsentBytes, max(4*cfg.WriteHighWater, minMaxUnsent))
+	setDefault(&cfg.MaxUnsentBytes, max(16*cfg.WriteHighWater, minMaxUnsent))
 	if cfg.WriteLowWater <= 0 || cfg.WriteLowWater >= cfg.WriteHighWater {
 		cfg.WriteLowWater = cfg.WriteHighWater / 4
 	}
