@@ -31,6 +31,9 @@ type loop struct {
 	// wsReaders are idle WebSocket frame readers: a connection holds one only while a
 	// frame or fragmented message is in progress.
 	wsReaders []*websocket.Reader
+	// wsHeld is the input held by paused WebSockets (wsSession.hold), moved out of
+	// gnet; only paused connections have an entry.
+	wsHeld map[*conn]*heldInput
 	// wsReceive is the websocket.receive handed to event-mode WebSocket handlers,
 	// valid for one call (see wsSession.deliverMessage).
 	wsReceive asgi.WebSocketReceive

@@ -99,10 +99,20 @@ func (w *wsSession) onData(c *conn, data []byte) (int, error) {
 		return len(data), nil // closing after a failure: the rest is not read
 	}
 	if !w.reading {
-		return 0, w.stall(data)
+		return 0, w.stall(len(data))
 	}
-	w.stalled, w.appStall = false, false
-	n, err := w.feed(c, data)
+	var n int
+	var err error
+	if h := w.held(c); h != nil {
+		n, err = w.feedHeld(c, h, data)
+	} else {
+		w.stalled, w.appStall = false, false
+		var paused bool
+		n, paused = w.feed(c, data)
+		if paused {
+			n, err = len(data), w.hold(c, data[n:])
+		}
+	}
 	if w.reader != nil && w.reader.Idle() {
 		c.loop.putWSReader(w.reader) // between messages: nothing to keep
 		w.reader = nil
@@ -115,12 +125,13 @@ func (w *wsSession) onData(c *conn, data []byte) (int, error) {
 }
 
 // feed hands input to the frame reader and handles its events until the input is
-// used up, the inbox is full or the connection fails. Loop only.
-func (w *wsSession) feed(c *conn, data []byte) (int, error) {
+// used up, reading must pause (paused: data[n:] is left) or the connection fails
+// (then all of data counts as consumed). Loop only.
+func (w *wsSession) feed(c *conn, data []byte) (n int, paused bool) {
 	consumed := 0
 	for consumed < len(data) {
 		if w.mustPause(c) {
-			return consumed, w.stall(data[consumed:])
+			return consumed, true
 		}
 		if w.reader == nil {
 			w.reader = c.loop.getWSReader(w.cfg, w.deflate)
@@ -129,17 +140,114 @@ func (w *wsSession) feed(c *conn, data []byte) (int, error) {
 		consumed += n
 		if err != nil {
 			w.fail(c, err)
-			return len(data), nil
+			return len(data), false
 		}
 		if ev.Kind == websocket.EventNone {
 			break
 		}
 		w.handle(c, ev)
 		if w.reader.Closed() {
-			return len(data), nil
+			return len(data), false
 		}
 	}
-	return consumed, nil
+	return consumed, false
+}
+
+// heldInput is the unread input of a paused WebSocket, moved out of gnet. Left in
+// gnet it would cost several times its size: gnet's input ring grows by copying into
+// ever larger buffers (each old one kept in a pool until the next collections), and
+// every read would copy all of it into one slice again (Peek). Here it costs its size
+// (in chunks of at least heldChunk bytes) and is counted against the inbound budget.
+type heldInput struct {
+	chunks [][]byte
+	bytes  int
+}
+
+const heldChunk = 16 << 10
+
+// held returns the connection's held input, nil if none. A connection holds input
+// only while stalled, so the common case costs no lookup. Loop only.
+func (w *wsSession) held(c *conn) *heldInput {
+	if !w.stalled || c.loop.wsHeld == nil {
+		return nil
+	}
+	return c.loop.wsHeld[c]
+}
+
+// hold moves data (gnet's, valid for this callback) behind the held input, closing
+// the connection when that passes the inbound budget (stall). The connection is
+// woken with needWake so that the held input is fed once reading may resume. Loop
+// only.
+func (w *wsSession) hold(c *conn, data []byte) error {
+	h := c.loop.wsHeld[c]
+	if h == nil {
+		h = new(heldInput)
+		if c.loop.wsHeld == nil {
+			c.loop.wsHeld = make(map[*conn]*heldInput)
+		}
+		c.loop.wsHeld[c] = h
+	}
+	h.add(data)
+	w.stalled = true
+	c.needWake = true
+	err := w.stall(h.bytes)
+	if w.failed || c.closed {
+		w.dropHeld(c)
+	}
+	return err
+}
+
+func (h *heldInput) add(data []byte) {
+	if len(data) == 0 {
+		return
+	}
+	h.bytes += len(data)
+	if n := len(h.chunks); n > 0 {
+		last := h.chunks[n-1]
+		if len(last)+len(data) <= cap(last) {
+			h.chunks[n-1] = append(last, data...)
+			return
+		}
+	}
+	h.chunks = append(h.chunks, append(make([]byte, 0, max(len(data), heldChunk)), data...))
+}
+
+// feedHeld feeds the held input, then data, as far as reading may go; the rest stays
+// held. All of data counts as consumed. Loop only.
+func (w *wsSession) feedHeld(c *conn, h *heldInput, data []byte) (int, error) {
+	h.add(data)
+	for len(h.chunks) > 0 && !w.failed {
+		chunk := h.chunks[0]
+		n, paused := w.feed(c, chunk)
+		h.bytes -= n
+		if paused {
+			h.chunks[0] = chunk[n:]
+			return len(data), w.hold(c, nil)
+		}
+		h.chunks[0] = nil
+		h.chunks = h.chunks[1:]
+		rest := chunk[n:]
+		if len(rest) == 0 || w.failed || c.closed {
+			continue
+		}
+		// An incomplete frame header: join it with what follows, or wait for more
+		// input (the connection stays stalled while it holds input).
+		if len(h.chunks) == 0 {
+			h.chunks = append(h.chunks, rest)
+			return len(data), nil
+		}
+		h.chunks[0] = append(append(make([]byte, 0, len(rest)+len(h.chunks[0])), rest...), h.chunks[0]...)
+	}
+	w.dropHeld(c)
+	w.stalled, w.appStall = false, false
+	return len(data), nil
+}
+
+// dropHeld releases the held input. Loop only.
+func (w *wsSession) dropHeld(c *conn) {
+	if c.loop.wsHeld != nil {
+		delete(c.loop.wsHeld, c)
+	}
 }
 
 // errInboundOverflow closes a connection whose unread input grows while the server
@@ -149,12 +257,18 @@ var errInboundOverflow = &websocket.CloseError{Code: websocket.ClosePolicyViolat
 // errPingTimeout closes a connection whose peer did not answer a keepalive ping.
 var errPingTimeout = &websocket.CloseError{Code: websocket.CloseInternalError, Reason: "keepalive ping timeout"}
 
+// minUnreadAllowance is the unread input a paused connection may always hold, even
+// when a message in progress uses up its budget: the rest of that message's frame
+// and a close frame fit.
+const minUnreadAllowance = 16 << 10
+
 // stall leaves input unread in gnet until the app accepts, makes room in the inbox or
 // the output drains. gnet keeps reading the socket meanwhile, so the unread input is
-// capped.
-func (w *wsSession) stall(rest []byte) error {
+// capped (inboundAllowance): past it the connection is closed with 1008, or dropped
+// when the peer does not read its output either.
+func (w *wsSession) stall(unread int) error {
 	w.stalled = true
-	if len(rest) <= w.cfg.MaxMessageSize {
+	if unread <= w.inboundAllowance() {
 		return nil
 	}
 	if !w.reading {
@@ -164,7 +278,7 @@ func (w *wsSession) stall(rest []byte) error {
 	if w.unsent(c) > c.srv.cfg.WriteHighWater {
 		// The peer neither reads nor stops sending: a close frame would wait behind
 		// the backlog while gnet keeps buffering its input.
-		c.srv.log.Info("WebSocket connection aborted", "client", c.gc.RemoteAddr(), "reason", "inbound queue overflow while the peer does not read")
+		c.srv.log.Info("WebSocket connection aborted", "client", c.gc.RemoteAddr(), "reason", "inbound queue overflow while the peer does not read", "unread", unread)
 		c.mu.Lock()
 		w.disconnectLocked(websocket.CloseAbnormal, "")
 		c.mu.Unlock()
@@ -174,6 +288,34 @@ func (w *wsSession) stall(rest []byte) error {
 	}
 	w.fail(c, errInboundOverflow)
 	return nil
+}
+
+// holdInput leaves the input unread without looking at it while reading stays paused
+// (mustPause), and enforces the inbound budget on its length (stall). Loop only.
+func (w *wsSession) holdInput(c *conn, n int) (bool, error) {
+	if !w.stalled || !w.reading || w.failed || !w.mustPause(c) {
+		return false, nil
+	}
+	return true, w.stall(n)
+}
+
+// inboundAllowance is how much unread input a paused connection may hold. A
+// connection's inbound budget is about twice MaxMessageSize: the message the frame
+// reader is reassembling and the unread input together at most MaxMessageSize, and
+// in goroutine mode the inbox at most MaxMessageSize more (reading pauses when it is
+// reached). Loop only.
+func (w *wsSession) inboundAllowance() int {
+	limit := w.cfg.MaxMessageSize
+	allow := limit
+	if w.reader != nil {
+		allow -= w.reader.Buffered()
+	}
+	if w.wsApp != nil {
+		w.c.mu.Lock()
+		allow += limit - min(w.inboxBytes, limit)
+		w.c.mu.Unlock()
+	}
+	return max(allow, minUnreadAllowance)
 }
 
 // unsent is the connection's output not yet written to the socket. Loop only.
@@ -455,6 +597,7 @@ func (w *wsSession) onDrain(c *conn) {
 }
 
 func (w *wsSession) onClose(c *conn) {
+	w.dropHeld(c)
 	c.mu.Lock()
 	w.disconnectLocked(websocket.CloseAbnormal, "")
 	c.mu.Unlock()
