@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -34,6 +35,14 @@ type loop struct {
 	// wsHeld is the input held by paused WebSockets (wsSession.hold), moved out of
 	// gnet; only paused connections have an entry.
 	wsHeld map[*conn]*heldInput
+	// wsLimited are the WebSocket configs of handlers with a smaller message limit
+	// (wsConfigLimited), one per limit.
+	wsLimited map[int]*websocket.Config
+	// shared holds the output queues of connections with shared frames queued
+	// (shared.go); entries are added by app goroutines, so it has its own lock.
+	// Lock order: a conn's mu, then sharedMu.
+	sharedMu sync.Mutex
+	shared   map[*conn]*sharedQueue
 	// wsReceive is the websocket.receive handed to event-mode WebSocket handlers,
 	// valid for one call (see wsSession.deliverMessage).
 	wsReceive asgi.WebSocketReceive
@@ -132,11 +141,19 @@ func (l *loop) pollWatch() {
 			c.watched = false
 			continue
 		}
-		c.afterWrite()
+		c.mu.Lock()
+		shared := c.hasShared
+		c.mu.Unlock()
+		if shared {
+			l.guard(c, c.flush) // writes what the socket takes now of the shared frames
+		} else {
+			c.afterWrite()
+		}
 		c.mu.Lock()
 		waiting := c.drainWait != nil
+		shared = c.hasShared
 		c.mu.Unlock()
-		if !c.closed && (waiting || c.closing) && c.gc.OutboundBuffered() > 0 {
+		if !c.closed && ((waiting || c.closing) && c.gc.OutboundBuffered() > 0 || shared) {
 			kept = append(kept, c)
 		} else {
 			c.watched = false

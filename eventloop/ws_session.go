@@ -323,7 +323,7 @@ func (w *wsSession) unsent(c *conn) int {
 	ob := c.gc.OutboundBuffered()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return ob + len(c.pending)
+	return ob + len(c.pending) + c.sharedBytesLocked()
 }
 
 // mustPause reports whether reading must wait: the inbox is full (the app is slow to
@@ -340,7 +340,7 @@ func (w *wsSession) mustPause(c *conn) bool {
 		w.appStall = true
 		return true
 	}
-	if unsent+len(c.pending) <= c.srv.cfg.WriteHighWater {
+	if unsent+len(c.pending)+c.sharedBytesLocked() <= c.srv.cfg.WriteHighWater {
 		return false
 	}
 	if c.drainWait == nil {
