@@ -111,8 +111,11 @@ func (c *conn) flush() {
 	c.mu.Lock()
 	if c.hasShared {
 		// Shared frames are queued: the pending output goes behind them (shared.go).
-		err := c.writeSharedLocked()
+		again, err := c.writeSharedLocked()
 		c.flushQueued = false
+		if again {
+			c.scheduleFlushLocked() // after the loop's other events: fair to them
+		}
 		c.mu.Unlock()
 		if err != nil {
 			c.markGone()

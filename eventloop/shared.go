@@ -10,8 +10,9 @@ import (
 // into its per-connection output buffer, so handing it a shared frame would cost a
 // copy per slow connection; instead the connection writes its queue to the socket
 // itself (writev, only while gnet's own output is empty, so the order holds) and
-// keeps the rest, by reference, until the socket takes more: the loop retries on its
-// 10 ms tick, as it polls other draining connections. A connection that queued a
+// keeps the rest, by reference, until the socket takes more: the loop retries at once
+// while the socket drains fast (a reading peer), otherwise on its 10 ms tick, as it
+// polls other draining connections. A connection that queued a
 // shared frame thus costs O(1) memory for it, whatever the frame's size and however
 // slowly its peer reads.
 //
@@ -101,19 +102,26 @@ func (c *conn) dropSharedLocked() {
 	c.hasShared = false
 }
 
+// fastDrain is how much one write must move for the connection to retry at once
+// rather than on the next tick: a socket that took this much is draining fast (a
+// reading peer), one that took less is waited for without spinning.
+const fastDrain = 64 << 10
+
 // writeSharedLocked writes as much of c's queue (with the pending output behind it)
 // as the socket takes now, without blocking and without handing any of it to gnet.
-// It returns a write error other than EAGAIN: the connection is broken. Loop only;
-// c.mu must be held.
-func (c *conn) writeSharedLocked() error {
+// It reports whether the socket took at least fastDrain bytes with more queued (the
+// caller schedules another flush at once), and returns a write error other than
+// EAGAIN: the connection is broken. Loop only; c.mu must be held.
+func (c *conn) writeSharedLocked() (again bool, err error) {
 	q := c.sharedLocked()
 	if q == nil {
-		return nil
+		return false, nil
 	}
 	q.takePendingLocked(c)
 	if c.gc.OutboundBuffered() > 0 {
-		return nil // gnet's output goes first; the tick retries
+		return false, nil // gnet's output goes first; the tick retries
 	}
+	written := 0
 	var iov [maxWriteSegs][]byte
 	for q.bytes > 0 {
 		k, offered := 0, 0
@@ -129,8 +137,9 @@ func (c *conn) writeSharedLocked() error {
 			break
 		}
 		if err != nil {
-			return err
+			return false, err
 		}
+		written += n
 		q.advance(c, n)
 		clear(iov[:k])
 		if n < offered {
@@ -139,8 +148,9 @@ func (c *conn) writeSharedLocked() error {
 	}
 	if q.bytes == 0 {
 		c.dropSharedLocked()
+		return false, nil
 	}
-	return nil
+	return written >= fastDrain, nil
 }
 
 // advance drops n written bytes from the front of the queue, recycling the
