@@ -172,7 +172,7 @@ func TestAttackWSChatHugeMessage(t *testing.T) {
 			defer c.Close()
 			go writeBigFrame(c, 16*mib)
 			code := readCloseCode(c, br, 5*time.Second)
-			c.Close() // stops the writer
+			c.Close()                          // stops the writer
 			time.Sleep(300 * time.Millisecond) // the bystander keeps measuring after the refusal
 			// Budget: the refused frame is never reassembled; at most one message limit
 			// of unread input (the server's, 16 MiB) before the connection closes.
