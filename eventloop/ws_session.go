@@ -36,7 +36,9 @@ const (
 // pong (PingTimeout, then 1011; any input counts as the answer) and the closing
 // handshake (CloseTimeout, then drop). Reading pauses while the inbox is full or the
 // unsent output is above WriteHighWater; while the app leaves the inbox full no pings
-// are sent. A WebSocket counts in Server.inflight (Config.LimitConcurrency) until its
+// are sent. Input that arrives during a pause is held by the session (hold), within
+// the inbound budget (inboundAllowance: about MaxMessageSize, twice it in goroutine
+// mode with the inbox), and fed once reading resumes. A WebSocket counts in Server.inflight (Config.LimitConcurrency) until its
 // app has returned and its connection has closed.
 type wsSession struct {
 	// Fields are grouped by size so an idle connection costs one 128-byte object.
@@ -262,10 +264,11 @@ var errPingTimeout = &websocket.CloseError{Code: websocket.CloseInternalError, R
 // and a close frame fit.
 const minUnreadAllowance = 16 << 10
 
-// stall leaves input unread in gnet until the app accepts, makes room in the inbox or
-// the output drains. gnet keeps reading the socket meanwhile, so the unread input is
-// capped (inboundAllowance): past it the connection is closed with 1008, or dropped
-// when the peer does not read its output either.
+// stall marks reading paused until the app accepts, makes room in the inbox or the
+// output drains, with unread bytes waiting (left in gnet before the 101, held by the
+// session after it: hold). gnet keeps reading the socket meanwhile, so the unread
+// input is capped (inboundAllowance): past it the connection is closed with 1008, or
+// dropped when the peer does not read its output either. Either is logged once.
 func (w *wsSession) stall(unread int) error {
 	w.stalled = true
 	if unread <= w.inboundAllowance() {
@@ -288,15 +291,6 @@ func (w *wsSession) stall(unread int) error {
 	}
 	w.fail(c, errInboundOverflow)
 	return nil
-}
-
-// holdInput leaves the input unread without looking at it while reading stays paused
-// (mustPause), and enforces the inbound budget on its length (stall). Loop only.
-func (w *wsSession) holdInput(c *conn, n int) (bool, error) {
-	if !w.stalled || !w.reading || w.failed || !w.mustPause(c) {
-		return false, nil
-	}
-	return true, w.stall(n)
 }
 
 // inboundAllowance is how much unread input a paused connection may hold. A
