@@ -111,7 +111,7 @@ func (l *loop) tick(now time.Time) {
 				return
 			}
 			if c.closing {
-				if ob := c.gc.OutboundBuffered(); ob > 0 && ob < c.lastOutbound {
+				if ob := c.unsentOnLoop(); ob > 0 && ob < c.lastOutbound {
 					// Still making progress: give it another stall period.
 					c.lastOutbound = ob
 					c.setTimer(l.srv.cfg.BodyTimeout)

@@ -62,6 +62,15 @@ func (c *conn) unsentLocked() int {
 	return int(c.outbound.Load()) + len(c.pending) + c.sharedBytesLocked()
 }
 
+// unsentOnLoop is gnet's unsent output plus c's shared queue, for the closing
+// connection's progress check. Loop only.
+func (c *conn) unsentOnLoop() int {
+	ob := c.gc.OutboundBuffered()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return ob + c.sharedBytesLocked()
+}
+
 // queueSharedLocked queues frame, which is shared and never modified, behind the
 // output queued so far. c.mu must be held.
 func (c *conn) queueSharedLocked(frame []byte) {

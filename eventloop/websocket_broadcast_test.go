@@ -169,3 +169,24 @@ func TestWebSocketHandlerMessageLimit(t *testing.T) {
 	}
 	c.expectClose(1009)
 }
+
+// TestWebSocketCloseAfterPrepared: a close sent after a large prepared message goes
+// out behind it, and the connection closes once both are written.
+func TestWebSocketCloseAfterPrepared(t *testing.T) {
+	ts, app := startBcast(t, Config{}, 0)
+	c := dialWS(t, ts, "/")
+	<-app.joined
+	payload := bytes.Repeat([]byte{1}, 8<<20)
+	if errs := app.broadcast(asgi.NewPreparedMessage(payload, false)); errs[0] != nil {
+		t.Fatal(errs[0])
+	}
+	app.mu.Lock()
+	err := app.senders[0].SendNow(&asgi.WebSocketClose{Code: 4001})
+	app.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // the client reads late: the frame waits queued
+	c.expectMessage(ws.OpBinary, payload)
+	c.expectClose(4001)
+}
