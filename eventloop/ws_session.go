@@ -38,8 +38,9 @@ const (
 // unsent output is above WriteHighWater; while the app leaves the inbox full no pings
 // are sent. Input that arrives during a pause is held by the session (hold), within
 // the inbound budget (inboundAllowance: about MaxMessageSize, twice it in goroutine
-// mode with the inbox), and fed once reading resumes. A WebSocket counts in Server.inflight (Config.LimitConcurrency) until its
-// app has returned and its connection has closed.
+// mode with the inbox), and fed once reading resumes. A WebSocket counts in
+// Server.inflight (Config.LimitConcurrency) until its app has returned and its
+// connection has closed.
 type wsSession struct {
 	// Fields are grouped by size so an idle connection costs one 128-byte object.
 	c   *conn
