@@ -64,6 +64,7 @@ type conn struct {
 	// Guarded by mu (the flags sit beside the loop's: an idle connection costs memory):
 	flushQueued bool // a flush is scheduled on the loop
 	gone        bool // connection closed: sends fail
+	hasShared   bool // output waits in the loop's shared map (shared.go)
 	mu          sync.Mutex
 	pending     []byte        // output produced off the loop, not yet handed to gnet
 	drainWait   chan struct{} // closed when unsent output falls below the low-water mark
@@ -114,19 +115,34 @@ func (c *conn) flush() {
 		return
 	}
 	c.mu.Lock()
-	buf := c.pending
-	if len(buf) > 0 {
-		c.pending = nil
-	} // else an empty buffer stays: a response in progress encodes into it (seedPending)
-	c.flushQueued = false
-	c.mu.Unlock()
-	if len(buf) > 0 {
-		if int(c.outbound.Load()) > c.srv.cfg.MaxUnsentBytes && c.gc.OutboundBuffered() > c.srv.cfg.MaxUnsentBytes {
-			c.overCap += len(buf) // queued on top of a backlog over the limit
+	if c.hasShared {
+		// Shared frames are queued: the pending output goes behind them (shared.go).
+		again, err := c.writeSharedLocked()
+		c.flushQueued = false
+		if again {
+			c.scheduleFlushLocked() // after the loop's other events: fair to them
 		}
-		_, _ = c.gc.Write(buf) // gnet copies whatever the socket did not take
-		c.written += int64(len(buf))
-		c.loop.recycle(buf)
+		c.mu.Unlock()
+		if err != nil {
+			c.markGone()
+			c.closeNow()
+			return
+		}
+	} else {
+		buf := c.pending
+		if len(buf) > 0 {
+			c.pending = nil
+		} // else an empty buffer stays: a response in progress encodes into it (seedPending)
+		c.flushQueued = false
+		c.mu.Unlock()
+		if len(buf) > 0 {
+			if int(c.outbound.Load()) > c.srv.cfg.MaxUnsentBytes && c.gc.OutboundBuffered() > c.srv.cfg.MaxUnsentBytes {
+				c.overCap += len(buf) // queued on top of a backlog over the limit
+			}
+			_, _ = c.gc.Write(buf) // gnet copies whatever the socket did not take
+			c.written += int64(len(buf))
+			c.loop.recycle(buf)
+		}
 	}
 	c.afterWrite()
 	if !c.closed {
@@ -141,7 +157,8 @@ func (c *conn) afterWrite() {
 	ob := c.gc.OutboundBuffered()
 	c.outbound.Store(int64(ob))
 	c.mu.Lock()
-	unsent := ob + len(c.pending)
+	shared := c.sharedBytesLocked()
+	unsent := ob + len(c.pending) + shared
 	if c.drainWait != nil && unsent <= c.srv.cfg.WriteLowWater {
 		close(c.drainWait)
 		c.drainWait = nil
@@ -159,8 +176,8 @@ func (c *conn) afterWrite() {
 		c.abort()
 		return
 	}
-	if ob > 0 {
-		c.loop.watchConn(c, ob)
+	if ob > 0 || shared > 0 {
+		c.loop.watchConn(c, ob) // polled until drained; shared frames are written there
 	}
 }
 
@@ -190,7 +207,7 @@ func (c *conn) abort() {
 // an error.
 func (c *conn) waitWritable(ctx context.Context) error {
 	c.mu.Lock()
-	for !c.gone && len(c.pending)+int(c.outbound.Load()) > c.srv.cfg.WriteHighWater {
+	for !c.gone && c.unsentLocked() > c.srv.cfg.WriteHighWater {
 		if c.drainWait == nil {
 			c.drainWait = make(chan struct{})
 			// The loop may have flushed already and seen no waiter, and gnet reports
@@ -284,6 +301,7 @@ func (c *conn) markGone() {
 	c.mu.Lock()
 	c.gone = true
 	c.pending = nil
+	c.dropSharedLocked()
 	if c.drainWait != nil {
 		close(c.drainWait)
 		c.drainWait = nil

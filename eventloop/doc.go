@@ -11,6 +11,7 @@
 //
 //	server.go      Server and the gnet callbacks; asks upgrade.go for a connection's first session
 //	conn.go        a connection: the session interface, pending output, flush, backpressure, close
+//	shared.go      shared frames (broadcasts): queued by reference, written with writev
 //	loop.go        a loop: its connections, timer tick, pools (parsers, frame readers, buffers)
 //	timer.go executor.go body.go sys.go config.go logger.go   the rest of the transport
 //	app.go         running an app: the call with its panic recovery, each protocol's

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -31,6 +32,17 @@ type loop struct {
 	// wsReaders are idle WebSocket frame readers: a connection holds one only while a
 	// frame or fragmented message is in progress.
 	wsReaders []*websocket.Reader
+	// wsHeld is the input held by paused WebSockets (wsSession.hold), moved out of
+	// gnet; only paused connections have an entry.
+	wsHeld map[*conn]*heldInput
+	// wsLimited are the WebSocket configs of handlers with a smaller message limit
+	// (wsConfigLimited), one per limit.
+	wsLimited map[int]*websocket.Config
+	// shared holds the output queues of connections with shared frames queued
+	// (shared.go); entries are added by app goroutines, so it has its own lock.
+	// Lock order: a conn's mu, then sharedMu.
+	sharedMu sync.Mutex
+	shared   map[*conn]*sharedQueue
 	// wsReceive is the websocket.receive handed to event-mode WebSocket handlers,
 	// valid for one call (see wsSession.deliverMessage).
 	wsReceive asgi.WebSocketReceive
@@ -99,7 +111,7 @@ func (l *loop) tick(now time.Time) {
 				return
 			}
 			if c.closing {
-				if ob := c.gc.OutboundBuffered(); ob > 0 && ob < c.lastOutbound {
+				if ob := c.unsentOnLoop(); ob > 0 && ob < c.lastOutbound {
 					// Still making progress: give it another stall period.
 					c.lastOutbound = ob
 					c.setTimer(l.srv.cfg.BodyTimeout)
@@ -116,8 +128,9 @@ func (l *loop) tick(now time.Time) {
 }
 
 // watchConn makes the loop poll c on every tick while it has ob > 0 bytes unsent in
-// gnet (which reports no drain): to release blocked senders, finish a pending close,
-// and time the send progress (Config.SendTimeout). Loop goroutine only.
+// gnet (which reports no drain) or shared frames queued: to write those, release
+// blocked senders, finish a pending close, and time the send progress
+// (Config.SendTimeout). Loop goroutine only.
 func (l *loop) watchConn(c *conn, ob int) {
 	if !c.watched {
 		c.watched = true
@@ -131,20 +144,24 @@ func (l *loop) watchConn(c *conn, ob int) {
 func (l *loop) pollWatch() {
 	kept := l.watch[:0]
 	for _, c := range l.watch {
+		ob, shared := 0, false
 		if !c.closed && !c.lingering {
-			c.afterWrite()
+			if c.hasSharedOutput() {
+				l.guard(c, c.flush) // writes what the socket takes now of the shared frames
+			} else {
+				c.afterWrite()
+			}
 		}
-		ob := 0
 		if !c.closed && !c.lingering {
-			ob = c.gc.OutboundBuffered()
+			ob, shared = c.gc.OutboundBuffered(), c.hasSharedOutput()
 		}
-		if ob > 0 && c.sendStalled(ob) {
+		if (ob > 0 || shared) && c.sendStalled(ob) {
 			l.srv.log.Warn("client stopped reading; closing after the send timeout",
 				"client", c.gc.RemoteAddr(), "unsent", ob, "timeout", l.srv.cfg.SendTimeout)
 			c.abort()
-			ob = 0
+			ob, shared = 0, false
 		}
-		if ob > 0 {
+		if ob > 0 || shared {
 			kept = append(kept, c)
 		} else {
 			c.watched = false

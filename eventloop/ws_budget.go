@@ -128,6 +128,7 @@ func (w *wsSession) yield(c *conn, rest []byte) {
 		return
 	}
 	c.needWake = true
+	w.yielded = true
 	// Not c.wake() here: gnet runs a Wake issued on the loop in the same drain of its
 	// task queue, before any I/O is polled, so the connection would resume at once
 	// and starve the others. From another goroutine the wake-up is queued behind the

@@ -2,8 +2,10 @@ package eventloop
 
 import (
 	"errors"
+	"unicode/utf8"
 
 	"github.com/asgo-dev/asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/websocket"
 )
 
 // Event mode: an app that implements asgi.WebSocketEventer is called on the loop with
@@ -19,6 +21,9 @@ import (
 // startEvents begins event mode with websocket.connect. Loop only.
 func (w *wsSession) startEvents(c *conn, h asgi.WebSocketHandler) {
 	w.handler = h
+	if l, ok := h.(asgi.WebSocketMessageLimiter); ok {
+		w.cfg = c.loop.wsConfigLimited(w.cfg, l.MaxMessageSize())
+	}
 	w.holds.Store(1) // only the connection: no app goroutine to wait for
 	w.deliver(c, &asgi.WebSocketConnect{})
 	// The addresses were cached for the scope, which the handler has; this connection
@@ -93,7 +98,7 @@ func (w *wsSession) SendNow(msg asgi.Message) error {
 	defer c.mu.Unlock()
 	if _, ok := msg.(*asgi.WebSocketSend); ok && w.order.State == asgi.WebSocketConnected &&
 		!c.gone && w.disc == nil && !w.closeSent &&
-		len(c.pending)+int(c.outbound.Load()) > c.srv.cfg.WriteHighWater {
+		c.unsentLocked() > c.srv.cfg.WriteHighWater {
 		return asgi.ErrBackpressure
 	}
 	if err := w.sendLocked(msg, frame); err != nil {
@@ -101,4 +106,88 @@ func (w *wsSession) SendNow(msg asgi.Message) error {
 	}
 	c.scheduleFlushLocked()
 	return nil
+}
+
+// maxCopiedShared is the largest prepared frame copied into a connection's pending
+// output instead of queued by reference: copying a small frame costs less than a
+// queue entry, and it is bounded, like a reference, by the admission check.
+const maxCopiedShared = 4 << 10
+
+// preparedCheck is the websocket.send that SendPrepared checks against the ASGI
+// order (the order looks only at its type).
+var preparedCheck = &asgi.WebSocketSend{}
+
+// SendPrepared is the asgi.PreparedSender of event mode: pm's frame for this
+// connection's encoding (made once per encoding and kept in pm) is queued by
+// reference; a frame of up to 4 KiB is copied. The connection's unsent output plus
+// the frame must fit under WriteHighWater (or nothing may be unsent) before anything
+// is queued, otherwise asgi.ErrBackpressure. Safe for concurrent use.
+func (w *wsSession) SendPrepared(pm *asgi.PreparedMessage) error {
+	frame, err := w.preparedFrame(pm)
+	if err != nil {
+		return err
+	}
+	c := w.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if w.appDone {
+		return w.order.Check(preparedCheck) // a contract error
+	}
+	if c.gone || w.disc != nil || w.closeSent {
+		return asgi.ErrDisconnected
+	}
+	if err := w.order.Check(preparedCheck); err != nil {
+		return err
+	}
+	if unsent := c.unsentLocked(); unsent > 0 && unsent+len(frame) > c.srv.cfg.WriteHighWater {
+		return asgi.ErrBackpressure
+	}
+	if len(frame) <= maxCopiedShared && !c.hasShared {
+		c.pending = append(c.pending, frame...)
+	} else {
+		c.queueSharedLocked(frame)
+	}
+	c.scheduleFlushLocked()
+	return nil
+}
+
+// preparedFrame returns pm's frame as this connection encodes it: one encoding per
+// distinct websocket.Writer (compression on or off, level), shared by every
+// connection that uses it.
+func (w *wsSession) preparedFrame(pm *asgi.PreparedMessage) ([]byte, error) {
+	wr := w.writer()
+	if !wr.Compresses(len(pm.Data())) {
+		wr = websocket.Writer{} // uncompressed: one encoding for every connection
+	}
+	v, err := pm.Encoding(wr, func(data []byte, text bool) (any, error) {
+		if text && !utf8.Valid(data) {
+			return nil, &asgi.ContractError{Msg: "Invalid UTF-8 in 'websocket.send' text message."}
+		}
+		frame, err := wr.AppendMessage(nil, text, data)
+		return frame, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.([]byte), nil
+}
+
+// wsConfigLimited returns base with MaxMessageSize (and MaxFrameSize) lowered to
+// limit, for handlers that accept less than the server (asgi.WebSocketMessageLimiter):
+// one shared Config per distinct limit per loop. Loop only.
+func (l *loop) wsConfigLimited(base *websocket.Config, limit int) *websocket.Config {
+	if limit <= 0 || limit >= base.MaxMessageSize {
+		return base
+	}
+	if cfg := l.wsLimited[limit]; cfg != nil {
+		return cfg
+	}
+	cfg := *base
+	cfg.MaxMessageSize = limit
+	cfg.MaxFrameSize = min(cfg.MaxFrameSize, limit)
+	if l.wsLimited == nil {
+		l.wsLimited = make(map[int]*websocket.Config)
+	}
+	l.wsLimited[limit] = &cfg
+	return &cfg
 }

@@ -36,8 +36,11 @@ const (
 // pong (PingTimeout, then 1011; any input counts as the answer) and the closing
 // handshake (CloseTimeout, then drop). Reading pauses while the inbox is full or the
 // unsent output is above WriteHighWater; while the app leaves the inbox full no pings
-// are sent. A WebSocket counts in Server.inflight (Config.LimitConcurrency) until its
-// app has returned and its connection has closed.
+// are sent. Input that arrives during a pause is held by the session (hold), within
+// the inbound budget (inboundAllowance: about MaxMessageSize, twice it in goroutine
+// mode with the inbox), and fed once reading resumes. A WebSocket counts in
+// Server.inflight (Config.LimitConcurrency) until its app has returned and its
+// connection has closed.
 type wsSession struct {
 	// Fields are grouped by size so an idle connection costs one 128-byte object.
 	c   *conn
@@ -67,6 +70,7 @@ type wsSession struct {
 	reading   bool // accepted: frames are parsed
 	stalled   bool // input waits: not accepted yet, inbox full or output backlogged
 	appStall  bool // input waits for the app to make room in the inbox
+	yielded   bool // feed stopped after a slice of inflating; a wake-up is queued
 	draining  bool
 	failed    bool // fail closed the connection: input is discarded
 	appFailed bool // event mode: the handler returned an error; only disconnect follows
@@ -100,10 +104,20 @@ func (w *wsSession) onData(c *conn, data []byte) (int, error) {
 		return len(data), nil // closing after a failure: the rest is not read
 	}
 	if !w.reading {
-		return 0, w.stall(data)
+		return 0, w.stall(len(data))
 	}
-	w.stalled, w.appStall = false, false
-	n, err := w.feed(c, data)
+	var n int
+	var err error
+	if h := w.held(c); h != nil {
+		n, err = w.feedHeld(c, h, data)
+	} else {
+		w.stalled, w.appStall = false, false
+		var paused bool
+		n, paused = w.feed(c, data)
+		if paused {
+			n, err = len(data), w.hold(c, data[n:])
+		}
+	}
 	if w.reader != nil && w.reader.Idle() {
 		c.loop.putWSReader(w.reader) // between messages: nothing to keep
 		w.reader = nil
@@ -116,14 +130,17 @@ func (w *wsSession) onData(c *conn, data []byte) (int, error) {
 }
 
 // feed hands input to the frame reader and handles its events until the input is
-// used up, the inbox is full or the connection fails. Loop only.
-func (w *wsSession) feed(c *conn, data []byte) (int, error) {
+// used up, reading must pause (paused: data[n:] is left), the loop must yield to other
+// connections after a slice of inflating (data[n:] is left in gnet and a wake-up is
+// queued: w.yield), or the connection fails (then all of data counts as consumed).
+// Loop only.
+func (w *wsSession) feed(c *conn, data []byte) (n int, paused bool) {
 	consumed, inflated := 0, 0
 	for consumed < len(data) || w.reader != nil && !w.reader.Idle() {
 		if w.mustPause(c) {
 			// A message still inflating needs the wake-up even with no input left.
 			c.needWake = w.reader != nil && !w.reader.Idle()
-			return consumed, w.stall(data[consumed:])
+			return consumed, true
 		}
 		if w.reader == nil {
 			w.reader = c.loop.getWSReader(w.cfg, w.deflate)
@@ -138,7 +155,7 @@ func (w *wsSession) feed(c *conn, data []byte) (int, error) {
 		}
 		if err != nil {
 			w.fail(c, err)
-			return len(data), nil
+			return len(data), false
 		}
 		if ev.Kind == websocket.EventNone {
 			break
@@ -148,17 +165,121 @@ func (w *wsSession) feed(c *conn, data []byte) (int, error) {
 				w.handle(c, ev)
 			}
 			if w.reader.Closed() || w.failed {
-				return len(data), nil
+				return len(data), false
 			}
 			w.yield(c, data[consumed:])
-			return consumed, nil
+			return consumed, false
 		}
 		w.handle(c, ev)
 		if w.reader.Closed() {
-			return len(data), nil
+			return len(data), false
 		}
 	}
-	return consumed, nil
+	return consumed, false
+}
+
+// heldInput is the unread input of a paused WebSocket, moved out of gnet. Left in
+// gnet it would cost several times its size: gnet's input ring grows by copying into
+// ever larger buffers (each old one kept in a pool until the next collections), and
+// every read would copy all of it into one slice again (Peek). Here it costs its size
+// (in chunks of at least heldChunk bytes) and is counted against the inbound budget.
+type heldInput struct {
+	chunks [][]byte
+	bytes  int
+}
+
+const heldChunk = 16 << 10
+
+// held returns the connection's held input, nil if none. A connection holds input
+// only while stalled, so the common case costs no lookup. Loop only.
+func (w *wsSession) held(c *conn) *heldInput {
+	if !w.stalled || c.loop.wsHeld == nil {
+		return nil
+	}
+	return c.loop.wsHeld[c]
+}
+
+// hold moves data (gnet's, valid for this callback) behind the held input, closing
+// the connection when that passes the inbound budget (stall). The connection is
+// woken with needWake so that the held input is fed once reading may resume. Loop
+// only.
+func (w *wsSession) hold(c *conn, data []byte) error {
+	h := c.loop.wsHeld[c]
+	if h == nil {
+		h = new(heldInput)
+		if c.loop.wsHeld == nil {
+			c.loop.wsHeld = make(map[*conn]*heldInput)
+		}
+		c.loop.wsHeld[c] = h
+	}
+	h.add(data)
+	w.stalled = true
+	c.needWake = true
+	err := w.stall(h.bytes)
+	if w.failed || c.closed {
+		w.dropHeld(c)
+	}
+	return err
+}
+
+func (h *heldInput) add(data []byte) {
+	if len(data) == 0 {
+		return
+	}
+	h.bytes += len(data)
+	if n := len(h.chunks); n > 0 {
+		last := h.chunks[n-1]
+		if len(last)+len(data) <= cap(last) {
+			h.chunks[n-1] = append(last, data...)
+			return
+		}
+	}
+	h.chunks = append(h.chunks, append(make([]byte, 0, max(len(data), heldChunk)), data...))
+}
+
+// feedHeld feeds the held input, then data, as far as reading may go; the rest stays
+// held. All of data counts as consumed. Loop only.
+func (w *wsSession) feedHeld(c *conn, h *heldInput, data []byte) (int, error) {
+	h.add(data)
+	for len(h.chunks) > 0 && !w.failed {
+		chunk := h.chunks[0]
+		w.yielded = false
+		n, paused := w.feed(c, chunk)
+		h.bytes -= n
+		if paused {
+			h.chunks[0] = chunk[n:]
+			return len(data), w.hold(c, nil)
+		}
+		if w.yielded {
+			// A slice of inflating is done: the rest waits for the queued wake-up.
+			w.yielded = false
+			h.chunks[0] = chunk[n:]
+			return len(data), nil
+		}
+		h.chunks[0] = nil
+		h.chunks = h.chunks[1:]
+		rest := chunk[n:]
+		if len(rest) == 0 || w.failed || c.closed {
+			continue
+		}
+		// An incomplete frame header: join it with what follows, or wait for more
+		// input (the connection stays stalled while it holds input).
+		if len(h.chunks) == 0 {
+			h.chunks = append(h.chunks, rest)
+			return len(data), nil
+		}
+		h.chunks[0] = append(append(make([]byte, 0, len(rest)+len(h.chunks[0])), rest...), h.chunks[0]...)
+	}
+	w.dropHeld(c)
+	w.stalled, w.appStall = false, false
+	return len(data), nil
+}
+
+// dropHeld releases the held input. Loop only.
+func (w *wsSession) dropHeld(c *conn) {
+	if c.loop.wsHeld != nil {
+		delete(c.loop.wsHeld, c)
+	}
 }
 
 // errInboundOverflow closes a connection whose unread input grows while the server
@@ -168,12 +289,19 @@ var errInboundOverflow = &websocket.CloseError{Code: websocket.ClosePolicyViolat
 // errPingTimeout closes a connection whose peer did not answer a keepalive ping.
 var errPingTimeout = &websocket.CloseError{Code: websocket.CloseInternalError, Reason: "keepalive ping timeout"}
 
-// stall leaves input unread in gnet until the app accepts, makes room in the inbox or
-// the output drains. gnet keeps reading the socket meanwhile, so the unread input is
-// capped.
-func (w *wsSession) stall(rest []byte) error {
+// minUnreadAllowance is the unread input a paused connection may always hold, even
+// when a message in progress uses up its budget: the rest of that message's frame
+// and a close frame fit.
+const minUnreadAllowance = 16 << 10
+
+// stall marks reading paused until the app accepts, makes room in the inbox or the
+// output drains, with unread bytes waiting (left in gnet before the 101, held by the
+// session after it: hold). gnet keeps reading the socket meanwhile, so the unread
+// input is capped (inboundAllowance): past it the connection is closed with 1008, or
+// dropped when the peer does not read its output either. Either is logged once.
+func (w *wsSession) stall(unread int) error {
 	w.stalled = true
-	if len(rest) <= w.cfg.MaxMessageSize {
+	if unread <= w.inboundAllowance() {
 		return nil
 	}
 	if !w.reading {
@@ -183,7 +311,7 @@ func (w *wsSession) stall(rest []byte) error {
 	if w.unsent(c) > c.srv.cfg.WriteHighWater {
 		// The peer neither reads nor stops sending: a close frame would wait behind
 		// the backlog while gnet keeps buffering its input.
-		c.srv.log.Info("WebSocket connection aborted", "client", c.gc.RemoteAddr(), "reason", "inbound queue overflow while the peer does not read")
+		c.srv.log.Info("WebSocket connection aborted", "client", c.gc.RemoteAddr(), "reason", "inbound queue overflow while the peer does not read", "unread", unread)
 		c.mu.Lock()
 		w.disconnectLocked(websocket.CloseAbnormal, "")
 		c.mu.Unlock()
@@ -195,12 +323,31 @@ func (w *wsSession) stall(rest []byte) error {
 	return nil
 }
 
+// inboundAllowance is how much unread input a paused connection may hold. A
+// connection's inbound budget is about twice MaxMessageSize: the message the frame
+// reader is reassembling and the unread input together at most MaxMessageSize, and
+// in goroutine mode the inbox at most MaxMessageSize more (reading pauses when it is
+// reached). Loop only.
+func (w *wsSession) inboundAllowance() int {
+	limit := w.cfg.MaxMessageSize
+	allow := limit
+	if w.reader != nil {
+		allow -= w.reader.Buffered()
+	}
+	if w.wsApp != nil {
+		w.c.mu.Lock()
+		allow += limit - min(w.inboxBytes, limit)
+		w.c.mu.Unlock()
+	}
+	return max(allow, minUnreadAllowance)
+}
+
 // unsent is the connection's output not yet written to the socket. Loop only.
 func (w *wsSession) unsent(c *conn) int {
 	ob := c.gc.OutboundBuffered()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return ob + len(c.pending)
+	return ob + len(c.pending) + c.sharedBytesLocked()
 }
 
 // mustPause reports whether reading must wait: the inbox is full (the app is slow to
@@ -217,7 +364,7 @@ func (w *wsSession) mustPause(c *conn) bool {
 		w.appStall = true
 		return true
 	}
-	if unsent+len(c.pending) <= c.srv.cfg.WriteHighWater {
+	if unsent+len(c.pending)+c.sharedBytesLocked() <= c.srv.cfg.WriteHighWater {
 		return false
 	}
 	if c.drainWait == nil {
@@ -474,6 +621,7 @@ func (w *wsSession) onDrain(c *conn) {
 }
 
 func (w *wsSession) onClose(c *conn) {
+	w.dropHeld(c)
 	c.mu.Lock()
 	w.disconnectLocked(websocket.CloseAbnormal, "")
 	c.mu.Unlock()

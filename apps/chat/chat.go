@@ -26,6 +26,10 @@ const (
 	DefaultQueueMessages = 64
 	DefaultQueueBytes    = 4 << 20
 	DefaultMaxMembers    = 10000
+	// DefaultMaxMessageSize is the demo's message limit, 64 KiB: a chat line, not a
+	// file transfer. Every member gets each message, so the limit bounds what one
+	// member can make the room send.
+	DefaultMaxMessageSize = 64 << 10
 )
 
 // Close codes the room sends.
@@ -33,6 +37,8 @@ const (
 	// CloseSlowMember is sent to a member whose queue overflowed (event mode: whose
 	// connection had too much unsent output to take a broadcast).
 	CloseSlowMember = 1008
+	// CloseTooBig closes a member that sent a message over Config.MaxMessageSize.
+	CloseTooBig = 1009
 	// CloseRoomFull refuses a client beyond Config.MaxMembers (before the handshake is
 	// accepted, so the client sees a 403).
 	CloseRoomFull = 1013
@@ -46,6 +52,11 @@ type Config struct {
 	QueueBytes int64
 	// MaxMembers caps the room; later clients are refused (403). If zero, 10000.
 	MaxMembers int
+	// MaxMessageSize is the largest message a member may send; a larger one closes
+	// its connection with CloseTooBig (1009). In event mode the server applies it to
+	// the connection (asgi.WebSocketMessageLimiter), so the message is refused at its
+	// first frame header, unread. If zero, 64 KiB.
+	MaxMessageSize int
 }
 
 // Normalize returns c with every unset (zero or negative) limit replaced by its
@@ -59,6 +70,9 @@ func (c Config) Normalize() Config {
 	}
 	if c.MaxMembers <= 0 {
 		c.MaxMembers = DefaultMaxMembers
+	}
+	if c.MaxMessageSize <= 0 {
+		c.MaxMessageSize = DefaultMaxMessageSize
 	}
 	return c
 }
@@ -84,10 +98,12 @@ type member interface {
 	deliver(r *Room, msg outbound)
 }
 
-// outbound is one queued message; data is shared read-only by every member's queue.
+// outbound is one broadcast: data is shared read-only by every member's queue, and
+// prepared encodes it once for the event-mode members (asgi.PreparedMessage).
 type outbound struct {
-	data []byte
-	text bool
+	data     []byte
+	text     bool
+	prepared *asgi.PreparedMessage
 }
 
 // queuedMember is a member served through ServeASGI: broadcasts wait in a bounded
@@ -137,9 +153,12 @@ func (r *Room) Members() int {
 }
 
 // Broadcast queues one message for every member. It never blocks: a member whose queue
-// is full is disconnected instead. data must not be modified afterwards.
+// is full is disconnected instead. data must not be modified afterwards. The message
+// is prepared once (asgi.PreparedMessage): members served in event mode get the same
+// encoded frame by reference, so a broadcast costs about one copy of the message
+// whatever the number of members, and a member that cannot take it costs nothing.
 func (r *Room) Broadcast(data []byte, text bool) {
-	msg := outbound{data: data, text: text}
+	msg := outbound{data: data, text: text, prepared: asgi.NewPreparedMessage(data, text)}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for m := range r.members {
@@ -198,14 +217,14 @@ func (r *Room) serveMember(ctx context.Context, receive asgi.Receive, send asgi.
 		defer wg.Done()
 		writeLoop(wctx, m, send)
 	}()
-	err := r.readLoop(ctx, receive)
+	err := r.readLoop(ctx, receive, send)
 	r.leave(m)
 	stop()
 	wg.Wait()
 	return err
 }
 
-func (r *Room) readLoop(ctx context.Context, receive asgi.Receive) error {
+func (r *Room) readLoop(ctx context.Context, receive asgi.Receive, send asgi.Send) error {
 	for {
 		msg, err := receive(ctx)
 		if err != nil {
@@ -213,6 +232,9 @@ func (r *Room) readLoop(ctx context.Context, receive asgi.Receive) error {
 		}
 		switch msg := msg.(type) {
 		case *asgi.WebSocketReceive:
+			if len(msg.Data) > r.cfg.MaxMessageSize {
+				return send(ctx, &asgi.WebSocketClose{Code: CloseTooBig, Reason: "message too big"})
+			}
 			r.Broadcast(msg.Data, msg.Text)
 		case *asgi.WebSocketDisconnect:
 			return nil
@@ -251,12 +273,17 @@ func expectConnect(ctx context.Context, receive asgi.Receive) error {
 }
 
 // WebSocketHandler serves every WebSocket scope in event mode (asgi.WebSocketEventer):
-// a member needs no goroutine and no queue; a broadcast is encoded into each member's
-// connection at once, and a member whose connection has more unsent output than the
-// server's high-water mark is disconnected with CloseSlowMember.
+// a member needs no goroutine and no queue; a broadcast is queued to each member's
+// connection at once by reference (asgi.SendPrepared), and a member whose connection
+// cannot take it under the server's high-water mark is disconnected with
+// CloseSlowMember, without being given the message.
 func (r *Room) WebSocketHandler(*asgi.WebSocketScope) asgi.WebSocketHandler {
 	return &eventMember{room: r}
 }
+
+// MaxMessageSize is the room's message limit (asgi.WebSocketMessageLimiter): the
+// server refuses larger messages with 1009 before reading them.
+func (m *eventMember) MaxMessageSize() int { return m.room.cfg.MaxMessageSize }
 
 // eventMember is a member served in event mode.
 type eventMember struct {
@@ -277,6 +304,9 @@ func (m *eventMember) HandleWebSocket(msg asgi.Message, send asgi.WebSocketSende
 		m.accepted.Store(err == nil)
 		return ignoreGone(err)
 	case *asgi.WebSocketReceive:
+		if len(msg.Data) > m.room.cfg.MaxMessageSize { // a server without the limiter
+			return ignoreGone(send.SendNow(&asgi.WebSocketClose{Code: CloseTooBig, Reason: "message too big"}))
+		}
 		// Data is valid only for this call; queued members keep what they are given.
 		m.room.Broadcast(bytes.Clone(msg.Data), msg.Text)
 	case *asgi.WebSocketDisconnect:
@@ -289,7 +319,7 @@ func (m *eventMember) deliver(_ *Room, msg outbound) {
 	if !m.accepted.Load() || m.kicked.Load() {
 		return
 	}
-	err := m.send.SendNow(&asgi.WebSocketSend{Data: msg.data, Text: msg.text})
+	err := asgi.SendPrepared(m.send, msg.prepared)
 	if errors.Is(err, asgi.ErrBackpressure) && m.kicked.CompareAndSwap(false, true) {
 		_ = m.send.SendNow(&asgi.WebSocketClose{Code: CloseSlowMember, Reason: "too slow"})
 	}

@@ -31,6 +31,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "building asgo: %v\n%s", err, out)
 		os.Exit(1)
 	}
+	if b := os.Getenv("ASGO_TEST_BIN"); b != "" {
+		asgoBin = b // measure another build (e.g. an older one) with the same tests
+	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

@@ -33,6 +33,18 @@ type WebSocketHandler interface {
 	HandleWebSocket(msg Message, send WebSocketSender) error
 }
 
+// WebSocketMessageLimiter may be implemented by a WebSocketHandler whose app accepts
+// smaller messages than the server does: the server then applies the smaller limit
+// to the handler's connection, so a larger message closes it with 1009 (too big) as
+// soon as a frame announces more, before its bytes are read or buffered. Servers
+// that do not know it apply their own limit; the handler still sees every message.
+type WebSocketMessageLimiter interface {
+	// MaxMessageSize returns the largest message the handler accepts, in bytes
+	// (after decompression); zero or a value above the server's limit changes
+	// nothing. It is called once, before websocket.connect.
+	MaxMessageSize() int
+}
+
 // WebSocketSender sends a message on a WebSocket served by a WebSocketHandler.
 type WebSocketSender interface {
 	// SendNow queues msg for the connection and returns without blocking. Safe for

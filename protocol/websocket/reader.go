@@ -155,6 +155,12 @@ func (r *Reader) TakeInflated() int {
 	return n
 }
 
+// Buffered returns how many bytes of a message in progress r holds between Feed
+// calls: the frames of a fragmented message, or a frame split across Feed calls,
+// copied so far. It is at most the message limit; callers count it against a
+// connection's inbound budget.
+func (r *Reader) Buffered() int { return len(r.msg) }
+
 // Closed reports whether a close frame was received.
 func (r *Reader) Closed() bool { return r.closed }
 
