@@ -57,7 +57,7 @@ func newH1Stream(c *conn, h *h1Session, req *h1.Request) *h1Stream {
 		protoMinor: req.ProtoMinor,
 		reqKeep:    req.KeepAlive,
 		expect100:  req.Expect100,
-		started:    time.Now(),
+		started:    c.loop.clock(),
 	}
 	if h.draining {
 		st.forceClose = true

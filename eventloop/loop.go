@@ -31,6 +31,13 @@ type loop struct {
 	// wsReaders are idle WebSocket frame readers: a connection holds one only while a
 	// frame or fragmented message is in progress.
 	wsReaders []*websocket.Reader
+	// now is the time the current traffic callback started (zero outside one): timers
+	// armed while it runs use it instead of reading the clock per request (the wheel
+	// ticks every 10 ms, and a callback is bounded by the turn budget, see h1Session).
+	now time.Time
+	// headBuf is the response-head buffer of the last inline HTTP/1.1 response, handed
+	// to the next one (h1Stream.runInline), so inline responses allocate none.
+	headBuf []byte
 	// wsReceive is the websocket.receive handed to event-mode WebSocket handlers,
 	// valid for one call (see wsSession.deliverMessage).
 	wsReceive asgi.WebSocketReceive
@@ -75,6 +82,15 @@ func (l *loop) each(f func(*conn)) {
 		f(c)
 		c = next
 	}
+}
+
+// clock returns the start of the current traffic callback, or the time now outside
+// one. Loop only.
+func (l *loop) clock() time.Time {
+	if l.now.IsZero() {
+		return time.Now()
+	}
+	return l.now
 }
 
 // guard runs f for c on the loop, recovering a panic so that only c suffers.
