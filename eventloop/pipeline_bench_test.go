@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"io"
 	"strings"
-	"time"
 	"testing"
+	"time"
 )
 
 // BenchmarkPipelined16 is wrk's pipelining scenario on one connection: 16 GET /hello
