@@ -54,7 +54,8 @@ type conn struct {
 	closed         bool
 	watched        bool // in loop.watch: polled until output drains
 	needWake       bool // unconsumed input waits for the session to become ready
-	yielded        bool // the session used up its turn with input left: wake it again
+	yielded        bool // the session used up its turn with input left: resume it
+	listedYield    bool // in loop.yielded
 
 	// Guarded by mu (the flags sit beside the loop's: an idle connection costs memory):
 	flushQueued bool // a flush is scheduled on the loop
@@ -116,6 +117,7 @@ func (c *conn) flush() {
 	c.flushQueued = false
 	c.mu.Unlock()
 	if len(buf) > 0 {
+		c.loop.writes++
 		_, _ = c.gc.Write(buf) // gnet copies whatever the socket did not take
 		c.loop.recycle(buf)
 	}
@@ -273,7 +275,7 @@ func (c *conn) addrs() (client, server *asgi.Addr) {
 
 // onTraffic feeds the unread input to the current session. A session that used up its
 // turn (c.yielded: see h1Session's turn budget) leaves the rest unconsumed; the
-// connection is woken to continue after the loop has served the others' events.
+// connection continues on the loop's next poll, after the others' events (resume.go).
 // Loop goroutine only.
 func (c *conn) onTraffic() {
 	l := c.loop
@@ -298,8 +300,10 @@ func (c *conn) onTraffic() {
 		// The session switched (upgrade.go): let the new one see the rest at once.
 	}
 	c.flush()
-	if c.yielded && !c.closed {
+	if c.yielded {
 		c.yielded = false
-		c.wake()
+		if !c.closed {
+			l.yield(c)
+		}
 	}
 }

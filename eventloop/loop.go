@@ -38,6 +38,14 @@ type loop struct {
 	// headBuf is the response-head buffer of the last inline HTTP/1.1 response, handed
 	// to the next one (h1Stream.runInline), so inline responses allocate none.
 	headBuf []byte
+	// writes counts the output buffers handed to gnet (one write each, or less when
+	// the socket is full): what the pipelining tests check batches by.
+	writes uint64
+	// resumer gives connections that used up their turn one more turn per poll;
+	// yielded lists them (resume.go).
+	resumer      *resumer
+	yielded      []*conn
+	yieldedSpare []*conn
 	// wsReceive is the websocket.receive handed to event-mode WebSocket handlers,
 	// valid for one call (see wsSession.deliverMessage).
 	wsReceive asgi.WebSocketReceive
