@@ -53,11 +53,14 @@ func summarize(lat []time.Duration) latency {
 }
 
 // floods are clients that load one connection heavily, each until it is done.
+// budgeted marks the floods the turn budget cuts into turns (pipelined requests); an
+// upload is bounded by gnet's read size with or without it.
 var floods = []struct {
-	name string
-	run  func(t *testing.T, c net.Conn)
+	name     string
+	budgeted bool
+	run      func(t *testing.T, c net.Conn)
 }{
-	{"10,000 pipelined requests per write", func(t *testing.T, c net.Conn) {
+	{"10,000 pipelined requests per write", true, func(t *testing.T, c net.Conn) {
 		batch := strings.Repeat("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n", 10000)
 		br := bufio.NewReaderSize(c, 64<<10)
 		for round := 0; round < 5; round++ {
@@ -65,7 +68,7 @@ var floods = []struct {
 			readHellos(t, br, 10000)
 		}
 	}},
-	{"backlog of 100,000 pipelined requests behind a slow response", func(t *testing.T, c net.Conn) {
+	{"backlog of 100,000 pipelined requests behind a slow response", true, func(t *testing.T, c net.Conn) {
 		batch := "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n" +
 			strings.Repeat("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n", 100000)
 		go func() { _, _ = io.WriteString(c, batch) }()
@@ -73,7 +76,7 @@ var floods = []struct {
 		readResponses(t, br, 1)
 		readHellos(t, br, 100000)
 	}},
-	{"64 MiB upload", func(t *testing.T, c net.Conn) {
+	{"64 MiB upload", false, func(t *testing.T, c net.Conn) {
 		const size = 64 << 20
 		go func() {
 			_, _ = fmt.Fprintf(c, "POST /sha256 HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", size)
@@ -176,11 +179,10 @@ func measureBystander(t *testing.T, ts *testServer, flood func(*testing.T, net.C
 
 // TestFloodDoesNotStallBystander: while one client floods (pipelined requests, a
 // backlog released at once, a large upload), a hello on another connection of the
-// same loop keeps a low latency: its p99 with the flood on stays within a multiple of
-// its p99 with the flood off. Its latency on a server without the turn budget is
-// logged beside (on a machine shared with other work the scheduler's delays blur that
-// comparison). Both clients share the one loop (Loops: 1); the flood comes from a
-// child process.
+// same loop keeps its latency bounded: its p99 with the flood on stays within a
+// multiple of its p99 with the flood off, and for pipelined floods below its p99 on a
+// server without the turn budget. Both clients share the one loop (Loops: 1); the
+// flood comes from a child process.
 func TestFloodDoesNotStallBystander(t *testing.T) {
 	if testing.Short() {
 		t.Skip("timing test")
@@ -201,8 +203,11 @@ func TestFloodDoesNotStallBystander(t *testing.T) {
 				unbounded := summarize(measureBystander(t, unboundedTS, f.run, 0))
 				t.Logf("bystander: flood off %v; on %v; on without the turn budget %v", off, on, unbounded)
 				msg = ""
-				if on.p99 > 25*off.p99 {
-					msg = fmt.Sprintf("p99 with the flood %v > 25x without %v", on.p99, off.p99)
+				switch {
+				case on.p99 > 100*off.p99:
+					msg = fmt.Sprintf("p99 with the flood %v > 100x without %v", on.p99, off.p99)
+				case f.budgeted && on.p99 >= unbounded.p99:
+					msg = fmt.Sprintf("p99 with the flood %v, not below the server without the turn budget %v", on.p99, unbounded.p99)
 				}
 				if t.Failed() || msg == "" {
 					break
