@@ -17,7 +17,7 @@ import (
 )
 
 // bystander times GET /hello round trips on its own connection until stop is closed.
-func bystander(t *testing.T, ts *testServer, stop <-chan struct{}) []time.Duration {
+func bystander(t testing.TB, ts *testServer, stop <-chan struct{}) []time.Duration {
 	c := ts.dial(t)
 	_ = c.SetDeadline(time.Now().Add(60 * time.Second))
 	br := bufio.NewReader(c)
@@ -119,7 +119,7 @@ func readResponses(t *testing.T, br *bufio.Reader, n int) {
 // runFloodProcess runs the flood from a child process (this test binary again), so
 // that the flooding client's CPU does not delay the bystander's goroutine in this
 // process: what is measured is the server's loop, not Go's scheduler.
-func runFloodProcess(t *testing.T, ts *testServer, flood func(*testing.T, net.Conn)) {
+func runFloodProcess(t testing.TB, ts *testServer, flood func(*testing.T, net.Conn)) {
 	name := ""
 	for _, f := range floods {
 		if reflect.ValueOf(f.run).Pointer() == reflect.ValueOf(flood).Pointer() {
@@ -158,7 +158,7 @@ func TestFloodHelperProcess(t *testing.T) {
 
 // measureBystander returns the bystander's latencies while flood runs on another
 // connection of the same loop (flood nil: alone, for as long as minDur).
-func measureBystander(t *testing.T, ts *testServer, flood func(*testing.T, net.Conn), minDur time.Duration) []time.Duration {
+func measureBystander(t testing.TB, ts *testServer, flood func(*testing.T, net.Conn), minDur time.Duration) []time.Duration {
 	stop := make(chan struct{})
 	var lat []time.Duration
 	var wg sync.WaitGroup
@@ -216,6 +216,33 @@ func TestFloodDoesNotStallBystander(t *testing.T) {
 			if msg != "" {
 				t.Fatal(msg)
 			}
+		})
+	}
+}
+
+// BenchmarkBystanderDuringFlood is the fairness scenario as figures: for each flood,
+// the bystander's p99 alone, beside the flood, and beside the flood on a server
+// without the turn budget (run with -benchtime 1x: one measurement per flood).
+func BenchmarkBystanderDuringFlood(b *testing.B) {
+	cfg := Config{Loops: 1, MaxPipelinedBytes: 8 << 20}
+	ts := startServer(b, cfg, nil)
+	saved := turnRequests
+	turnRequests = 1 << 30
+	unboundedTS := startServer(b, cfg, nil)
+	turnRequests = saved
+	for _, f := range floods {
+		b.Run(f.name, func(b *testing.B) {
+			var off, on, unbounded latency
+			for i := 0; i < b.N; i++ {
+				off = summarize(measureBystander(b, ts, nil, 300*time.Millisecond))
+				on = summarize(measureBystander(b, ts, f.run, 0))
+				unbounded = summarize(measureBystander(b, unboundedTS, f.run, 0))
+			}
+			b.ReportMetric(float64(off.p99.Microseconds()), "p99-alone-µs")
+			b.ReportMetric(float64(on.p99.Microseconds()), "p99-flood-µs")
+			b.ReportMetric(float64(unbounded.p99.Microseconds()), "p99-flood-nobudget-µs")
+			b.ReportMetric(float64(on.max.Microseconds()), "max-flood-µs")
+			b.ReportMetric(float64(unbounded.max.Microseconds()), "max-flood-nobudget-µs")
 		})
 	}
 }
