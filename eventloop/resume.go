@@ -62,6 +62,9 @@ func (r *resumer) close() {
 	r.ready = false
 }
 
+// resumeByte is what yield writes to the socket pair.
+var resumeByte = [1]byte{1}
+
 // yield lists c to continue on the loop's next poll. Loop only.
 func (l *loop) yield(c *conn) {
 	r := l.resumer
@@ -74,7 +77,7 @@ func (l *loop) yield(c *conn) {
 		l.yielded = append(l.yielded, c)
 	}
 	if !r.armed {
-		if _, err := unix.Write(r.wfd, []byte{0}); err != nil && err != unix.EAGAIN {
+		if _, err := unix.Write(r.wfd, resumeByte[:]); err != nil && err != unix.EAGAIN {
 			c.wake()
 			return
 		}
