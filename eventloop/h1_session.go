@@ -31,8 +31,8 @@ type h1Session struct {
 // loop serves the other connections' events. A client that pipelines thousands of
 // requests (or whose backlog waited behind a slow response) would otherwise hold the
 // loop, and every other connection on it, for the whole batch. Past the budget the
-// session leaves the rest of the input unconsumed and the connection is woken to go
-// on after the loop's other events (conn.yielded). The byte budget is above gnet's
+// session leaves the rest of the input unconsumed and the connection goes on at the
+// loop's next poll, after the other connections' events (conn.yielded, resume.go). The byte budget is above gnet's
 // read size (64 KiB), so a turn always takes what one read brought.
 const turnBytes = 256 << 10 // input bytes consumed per turn, bodies included
 
