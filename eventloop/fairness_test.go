@@ -53,14 +53,11 @@ func summarize(lat []time.Duration) latency {
 }
 
 // floods are clients that load one connection heavily, each until it is done.
-// budgeted marks the floods the turn budget cuts into turns (pipelined requests); an
-// upload is bounded by gnet's read size with or without it.
 var floods = []struct {
-	name     string
-	budgeted bool
-	run      func(t *testing.T, c net.Conn)
+	name string
+	run  func(t *testing.T, c net.Conn)
 }{
-	{"10,000 pipelined requests per write", true, func(t *testing.T, c net.Conn) {
+	{"10,000 pipelined requests per write", func(t *testing.T, c net.Conn) {
 		batch := strings.Repeat("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n", 10000)
 		br := bufio.NewReaderSize(c, 64<<10)
 		for round := 0; round < 5; round++ {
@@ -68,7 +65,7 @@ var floods = []struct {
 			readHellos(t, br, 10000)
 		}
 	}},
-	{"backlog of 100,000 pipelined requests behind a slow response", true, func(t *testing.T, c net.Conn) {
+	{"backlog of 100,000 pipelined requests behind a slow response", func(t *testing.T, c net.Conn) {
 		batch := "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n" +
 			strings.Repeat("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n", 100000)
 		go func() { _, _ = io.WriteString(c, batch) }()
@@ -76,7 +73,7 @@ var floods = []struct {
 		readResponses(t, br, 1)
 		readHellos(t, br, 100000)
 	}},
-	{"64 MiB upload", false, func(t *testing.T, c net.Conn) {
+	{"64 MiB upload", func(t *testing.T, c net.Conn) {
 		const size = 64 << 20
 		go func() {
 			_, _ = fmt.Fprintf(c, "POST /sha256 HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", size)
@@ -156,19 +153,19 @@ func TestFloodHelperProcess(t *testing.T) {
 	t.Fatalf("no flood %q", name)
 }
 
-// measureBystander returns the bystander's latencies while flood runs on another
-// connection of the same loop (flood nil: alone, for as long as minDur).
-func measureBystander(t testing.TB, ts *testServer, flood func(*testing.T, net.Conn), minDur time.Duration) []time.Duration {
+// measureBystander returns the latencies of a bystander on by while flood runs
+// against target (flood nil: the bystander alone, for minDur).
+func measureBystander(t testing.TB, by, target *testServer, flood func(*testing.T, net.Conn), minDur time.Duration) []time.Duration {
 	stop := make(chan struct{})
 	var lat []time.Duration
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		lat = bystander(t, ts, stop)
+		lat = bystander(t, by, stop)
 	}()
 	if flood != nil {
-		runFloodProcess(t, ts, flood)
+		runFloodProcess(t, target, flood)
 	} else {
 		time.Sleep(minDur)
 	}
@@ -177,37 +174,56 @@ func measureBystander(t testing.TB, ts *testServer, flood func(*testing.T, net.C
 	return lat
 }
 
+// fairnessServers are the servers of the fairness scenario, one loop each: the
+// bystander's, another one (the flood aimed there loads the machine as much, without
+// sharing the bystander's loop), and one without the turn budget.
+func fairnessServers(t testing.TB) (ts, other, unbounded *testServer) {
+	cfg := Config{Loops: 1, MaxPipelinedBytes: 8 << 20}
+	ts, other = startServer(t, cfg, nil), startServer(t, cfg, nil)
+	saved := turnRequests
+	turnRequests = 1 << 30 // a turn answers all it has
+	unbounded = startServer(t, cfg, nil)
+	turnRequests = saved
+	return ts, other, unbounded
+}
+
+// fairness is one measurement of the scenario: the bystander's latency alone, with the
+// flood on another loop (off), on its own loop (on), and on its own loop of a server
+// without the turn budget.
+type fairness struct{ alone, off, on, unbounded latency }
+
+func measureFairness(t testing.TB, ts, other, unboundedTS *testServer, flood func(*testing.T, net.Conn)) fairness {
+	return fairness{
+		alone:     summarize(measureBystander(t, ts, nil, nil, 300*time.Millisecond)),
+		off:       summarize(measureBystander(t, ts, other, flood, 0)),
+		on:        summarize(measureBystander(t, ts, ts, flood, 0)),
+		unbounded: summarize(measureBystander(t, unboundedTS, unboundedTS, flood, 0)),
+	}
+}
+
 // TestFloodDoesNotStallBystander: while one client floods (pipelined requests, a
 // backlog released at once, a large upload), a hello on another connection of the
-// same loop keeps its latency bounded: its p99 with the flood on stays within a
-// multiple of its p99 with the flood off, and for pipelined floods below its p99 on a
-// server without the turn budget. Both clients share the one loop (Loops: 1); the
-// flood comes from a child process.
+// same loop (Loops: 1) keeps its latency: its p99 with the flood on its loop stays
+// within a small multiple of its p99 with the same flood on another loop of the
+// process (same load on the machine, loop not shared). Its latency alone and on a
+// server without the turn budget are logged beside. The flood comes from a child
+// process, so that the flooding client's CPU does not stand in Go's run queue.
 func TestFloodDoesNotStallBystander(t *testing.T) {
 	if testing.Short() {
 		t.Skip("timing test")
 	}
-	cfg := Config{Loops: 1, MaxPipelinedBytes: 8 << 20}
-	ts := startServer(t, cfg, nil)
-	saved := turnRequests
-	turnRequests = 1 << 30 // a server without the budget: a turn answers all it has
-	unboundedTS := startServer(t, cfg, nil)
-	turnRequests = saved
+	ts, other, unboundedTS := fairnessServers(t)
 	for _, f := range floods {
 		t.Run(f.name, func(t *testing.T) {
 			// Timing on a shared machine: a bad attempt is tried again (3 in all).
 			var msg string
 			for attempt := 0; attempt < 3; attempt++ {
-				off := summarize(measureBystander(t, ts, nil, 300*time.Millisecond))
-				on := summarize(measureBystander(t, ts, f.run, 0))
-				unbounded := summarize(measureBystander(t, unboundedTS, f.run, 0))
-				t.Logf("bystander: flood off %v; on %v; on without the turn budget %v", off, on, unbounded)
+				m := measureFairness(t, ts, other, unboundedTS, f.run)
+				t.Logf("bystander: alone %v; flood on another loop %v; flood on its loop %v; "+
+					"flood on its loop without the turn budget %v", m.alone, m.off, m.on, m.unbounded)
 				msg = ""
-				switch {
-				case on.p99 > 100*off.p99:
-					msg = fmt.Sprintf("p99 with the flood %v > 100x without %v", on.p99, off.p99)
-				case f.budgeted && on.p99 >= unbounded.p99:
-					msg = fmt.Sprintf("p99 with the flood %v, not below the server without the turn budget %v", on.p99, unbounded.p99)
+				if m.on.p99 > 5*m.off.p99 {
+					msg = fmt.Sprintf("p99 with the flood on the bystander's loop %v > 5x with it on another loop %v", m.on.p99, m.off.p99)
 				}
 				if t.Failed() || msg == "" {
 					break
@@ -220,29 +236,22 @@ func TestFloodDoesNotStallBystander(t *testing.T) {
 	}
 }
 
-// BenchmarkBystanderDuringFlood is the fairness scenario as figures: for each flood,
-// the bystander's p99 alone, beside the flood, and beside the flood on a server
-// without the turn budget (run with -benchtime 1x: one measurement per flood).
+// BenchmarkBystanderDuringFlood is the fairness scenario as figures (run with
+// -benchtime 1x: one measurement per flood; see TestFloodDoesNotStallBystander).
 func BenchmarkBystanderDuringFlood(b *testing.B) {
-	cfg := Config{Loops: 1, MaxPipelinedBytes: 8 << 20}
-	ts := startServer(b, cfg, nil)
-	saved := turnRequests
-	turnRequests = 1 << 30
-	unboundedTS := startServer(b, cfg, nil)
-	turnRequests = saved
+	ts, other, unboundedTS := fairnessServers(b)
 	for _, f := range floods {
 		b.Run(f.name, func(b *testing.B) {
-			var off, on, unbounded latency
+			var m fairness
 			for i := 0; i < b.N; i++ {
-				off = summarize(measureBystander(b, ts, nil, 300*time.Millisecond))
-				on = summarize(measureBystander(b, ts, f.run, 0))
-				unbounded = summarize(measureBystander(b, unboundedTS, f.run, 0))
+				m = measureFairness(b, ts, other, unboundedTS, f.run)
 			}
-			b.ReportMetric(float64(off.p99.Microseconds()), "p99-alone-µs")
-			b.ReportMetric(float64(on.p99.Microseconds()), "p99-flood-µs")
-			b.ReportMetric(float64(unbounded.p99.Microseconds()), "p99-flood-nobudget-µs")
-			b.ReportMetric(float64(on.max.Microseconds()), "max-flood-µs")
-			b.ReportMetric(float64(unbounded.max.Microseconds()), "max-flood-nobudget-µs")
+			b.ReportMetric(float64(m.alone.p99.Microseconds()), "p99-alone-µs")
+			b.ReportMetric(float64(m.off.p99.Microseconds()), "p99-flood-other-loop-µs")
+			b.ReportMetric(float64(m.on.p99.Microseconds()), "p99-flood-µs")
+			b.ReportMetric(float64(m.unbounded.p99.Microseconds()), "p99-flood-nobudget-µs")
+			b.ReportMetric(float64(m.on.max.Microseconds()), "max-flood-µs")
+			b.ReportMetric(float64(m.unbounded.max.Microseconds()), "max-flood-nobudget-µs")
 		})
 	}
 }
