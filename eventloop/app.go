@@ -49,14 +49,37 @@ func (s *Server) logHTTPAppError(scope *asgi.HTTPScope, complete bool, err error
 	s.log.Error("exception in ASGI application", "method", scope.Method, "path", scope.Path, "err", err)
 }
 
-// runInline runs the app on the loop goroutine. Loop only.
+// runInline runs the app on the loop goroutine. The response head is framed in the
+// loop's spare head buffer, taken back once the response is complete. Loop only.
 func (st *h1Stream) runInline() {
 	st.inline = true
 	st.ctx = context.Background()
+	l := st.c.loop
+	st.resp.UseBuffer(l.headBuf)
+	l.headBuf = nil
 	st.c.seedPending()
 	st.finish(st.c.srv.callApp(st.ctx, st.scope, st.receive, st.send))
 	if st.isFinished() {
 		st.h.responseDone(st.c, st)
+	}
+	st.returnHeadBuf()
+}
+
+// maxSpareHead bounds the head buffer a loop keeps between inline responses.
+const maxSpareHead = 4 << 10
+
+// returnHeadBuf gives the response's head buffer back to the loop once the response is
+// complete: every later send of the app (one that kept send past its return) fails
+// the order check before it could touch the buffer. Loop only.
+func (st *h1Stream) returnHeadBuf() {
+	c := st.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st.order.State != asgi.HTTPResponseComplete {
+		return
+	}
+	if buf := st.resp.TakeBuffer(); cap(buf) <= maxSpareHead {
+		c.loop.headBuf = buf
 	}
 }
 

@@ -60,6 +60,8 @@ type conn struct {
 	closed                    bool
 	watched                   bool // in loop.watch: polled until output drains
 	needWake                  bool // unconsumed input waits for the session to become ready
+	yielded                   bool // the session used up its turn with input left: resume it
+	listedYield               bool // in loop.yielded
 
 	// Guarded by mu (the flags sit beside the loop's: an idle connection costs memory):
 	flushQueued bool // a flush is scheduled on the loop
@@ -139,6 +141,7 @@ func (c *conn) flush() {
 			if int(c.outbound.Load()) > c.srv.cfg.MaxUnsentBytes && c.gc.OutboundBuffered() > c.srv.cfg.MaxUnsentBytes {
 				c.overCap += len(buf) // queued on top of a backlog over the limit
 			}
+			c.loop.writes++
 			_, _ = c.gc.Write(buf) // gnet copies whatever the socket did not take
 			c.written += int64(len(buf))
 			c.loop.recycle(buf)
@@ -293,7 +296,7 @@ func (c *conn) setTimer(d time.Duration) {
 		c.loop.wheel.disarm(&c.timer)
 		return
 	}
-	c.loop.wheel.arm(&c.timer, time.Now().Add(d))
+	c.loop.wheel.arm(&c.timer, c.loop.clock().Add(d))
 }
 
 // markGone fails every later send and wakes blocked senders. Loop goroutine only.
@@ -325,8 +328,14 @@ func (c *conn) addrs() (client, server *asgi.Addr) {
 	return c.client, c.server
 }
 
-// onTraffic feeds the unread input to the current session. Loop goroutine only.
+// onTraffic feeds the unread input to the current session. A session that used up its
+// turn (c.yielded: see h1Session's turn budget) leaves the rest unconsumed; the
+// connection continues on the loop's next poll, after the others' events (resume.go).
+// Loop goroutine only.
 func (c *conn) onTraffic() {
+	l := c.loop
+	l.now = time.Now()
+	defer func() { l.now = time.Time{} }()
 	data, _ := c.gc.Peek(-1)
 	for len(data) > 0 || c.needWake {
 		c.needWake = false
@@ -346,4 +355,10 @@ func (c *conn) onTraffic() {
 		// The session switched (upgrade.go): let the new one see the rest at once.
 	}
 	c.flush()
+	if c.yielded {
+		c.yielded = false
+		if !c.closed {
+			l.yield(c)
+		}
+	}
 }

@@ -13,6 +13,7 @@
 //	conn.go        a connection: the session interface, pending output, flush, backpressure, close
 //	shared.go      shared frames (broadcasts): queued by reference, written with writev
 //	loop.go        a loop: its connections, timer tick, pools (parsers, frame readers, buffers)
+//	resume.go      the loop's resumer: connections that used up their turn go on next poll
 //	timer.go executor.go body.go sys.go config.go logger.go   the rest of the transport
 //	app.go         running an app: the call with its panic recovery, each protocol's
 //	               failure policy (finish), the access-log line
@@ -49,8 +50,11 @@
 //     unread input. It returns how many bytes it consumed; gnet keeps the rest. A
 //     session that cannot take more yet (a pipelined request behind a response in
 //     progress, a full WebSocket inbox) leaves it unconsumed and sets c.needWake or
-//     wakes the connection later (conn.wake). After a switch the new session gets the
-//     rest of the same input at once. An error closes the connection after its output.
+//     wakes the connection later (conn.wake). A session that used up its turn (the
+//     HTTP/1.1 turn budget: 128 requests or 256 KiB per callback) sets c.yielded and
+//     continues on the loop's next poll (resume.go), after the other connections'
+//     events. After a switch the new session gets the rest of the same input at once.
+//     An error closes the connection after its output.
 //   - onFlushed(c): from conn.flush, after the pending output was handed to gnet.
 //     Flushes are scheduled by app goroutines' sends (conn.scheduleFlushLocked) and
 //     run at the end of every loop event, so this is where a session acts on what its

@@ -13,7 +13,12 @@ import (
 // each runs its app on an executor goroutine, or on the loop when the app can answer
 // the scope without blocking (asgi.Inliner) and the request has no body. Responses
 // leave strictly in request order: the next pipelined request is parsed only once the
-// current response is complete. Owned by the loop goroutine.
+// current response is complete. An inline response is complete when its app returns,
+// so a batch of pipelined requests for inline apps is answered in one pass and leaves
+// in one write; a request for a goroutine app holds the requests behind it until its
+// response is complete. One traffic callback does at most a turn's work (turnRequests,
+// turnBytes), then yields the loop to the other connections. Owned by the loop
+// goroutine.
 type h1Session struct {
 	parser   *h1.Parser // held only while a request is being parsed
 	active   *h1Stream  // request whose response is in progress
@@ -22,19 +27,33 @@ type h1Session struct {
 	draining bool
 }
 
+// The turn budget: the work one connection may do in one traffic callback before the
+// loop serves the other connections' events. A client that pipelines thousands of
+// requests (or whose backlog waited behind a slow response) would otherwise hold the
+// loop, and every other connection on it, for the whole batch. Past the budget the
+// session leaves the rest of the input unconsumed and the connection goes on at the
+// loop's next poll, after the other connections' events (conn.yielded, resume.go). The byte budget is above gnet's
+// read size (64 KiB), so a turn always takes what one read brought.
+const turnBytes = 256 << 10 // input bytes consumed per turn, bodies included
+
+// turnRequests is how many requests a turn starts. A variable only so that the
+// fairness test can start a server without the budget (New copies it).
+var turnRequests = 128
+
 func (h *h1Session) onData(c *conn, data []byte) (int, error) {
-	consumed := 0
+	consumed, started := 0, 0
 	for !c.closing && !c.closed {
 		if h.active != nil && h.reading == nil {
-			if ahead := len(data) - consumed; ahead > c.srv.cfg.MaxPipelinedBytes {
-				c.srv.log.Warn("client pipelines too much input without reading; closing",
-					"client", c.gc.RemoteAddr(), "buffered", ahead, "limit", c.srv.cfg.MaxPipelinedBytes)
-				h.active.disconnect()
-				c.markGone()
-				c.closeNow()
+			if ahead := len(data) - consumed; h.cutAhead(c, ahead) {
 				return consumed, nil
 			} else if ahead > 0 {
 				c.needWake = true // resume once the response is complete
+			}
+			return consumed, nil
+		}
+		if consumed < len(data) && (started >= c.srv.turnRequests || consumed >= turnBytes) {
+			if !h.cutAhead(c, len(data)-consumed) {
+				c.yielded = true
 			}
 			return consumed, nil
 		}
@@ -57,6 +76,7 @@ func (h *h1Session) onData(c *conn, data []byte) (int, error) {
 		case h1.EventNone:
 			return consumed, h.checkPartialHead(c, len(data)-consumed)
 		case h1.EventHead:
+			started++
 			if err := h.onHead(c); err != nil {
 				return consumed, err
 			}
@@ -67,6 +87,22 @@ func (h *h1Session) onData(c *conn, data []byte) (int, error) {
 		}
 	}
 	return consumed, nil
+}
+
+// cutAhead closes a connection whose client has sent more than MaxPipelinedBytes
+// ahead of the request being answered, and reports whether it did.
+func (h *h1Session) cutAhead(c *conn, ahead int) bool {
+	if ahead <= c.srv.cfg.MaxPipelinedBytes {
+		return false
+	}
+	c.srv.log.Warn("client pipelines too much input without reading; closing",
+		"client", c.gc.RemoteAddr(), "buffered", ahead, "limit", c.srv.cfg.MaxPipelinedBytes)
+	if h.active != nil {
+		h.active.disconnect()
+	}
+	c.markGone()
+	c.closeNow()
+	return true
 }
 
 // checkPartialHead refuses a head that keeps growing without completing. The parser

@@ -14,9 +14,13 @@ import (
 type h1Stream struct {
 	c     *conn
 	h     *h1Session
-	scope *asgi.HTTPScope
+	scope *asgi.HTTPScope // &scopeVal
 	ctx   context.Context
 	stop  context.CancelFunc
+
+	// The scope lives in the stream: one allocation for both (h1ScopeIn).
+	// Read-only after creation.
+	scopeVal asgi.HTTPScope
 
 	// Set at creation, then read-only:
 	isHead     bool
@@ -53,13 +57,13 @@ func newH1Stream(c *conn, h *h1Session, req *h1.Request) *h1Stream {
 	st := &h1Stream{
 		c:          c,
 		h:          h,
-		scope:      h1Scope(c, req, ""),
 		isHead:     req.IsHead(),
 		protoMinor: req.ProtoMinor,
 		reqKeep:    req.KeepAlive,
 		expect100:  req.Expect100,
-		started:    time.Now(),
+		started:    c.loop.clock(),
 	}
+	h1ScopeIn(st, c, req)
 	if h.draining {
 		st.forceClose = true
 	}

@@ -43,6 +43,21 @@ type loop struct {
 	// Lock order: a conn's mu, then sharedMu.
 	sharedMu sync.Mutex
 	shared   map[*conn]*sharedQueue
+	// now is the time the current traffic callback started (zero outside one): timers
+	// armed while it runs use it instead of reading the clock per request (the wheel
+	// ticks every 10 ms, and a callback is bounded by the turn budget, see h1Session).
+	now time.Time
+	// headBuf is the response-head buffer of the last inline HTTP/1.1 response, handed
+	// to the next one (h1Stream.runInline), so inline responses allocate none.
+	headBuf []byte
+	// writes counts the output buffers handed to gnet (one write each, or less when
+	// the socket is full): what the pipelining tests check batches by.
+	writes uint64
+	// resumer gives connections that used up their turn one more turn per poll;
+	// yielded lists them (resume.go).
+	resumer      *resumer
+	yielded      []*conn
+	yieldedSpare []*conn
 	// wsReceive is the websocket.receive handed to event-mode WebSocket handlers,
 	// valid for one call (see wsSession.deliverMessage).
 	wsReceive asgi.WebSocketReceive
@@ -87,6 +102,15 @@ func (l *loop) each(f func(*conn)) {
 		f(c)
 		c = next
 	}
+}
+
+// clock returns the start of the current traffic callback, or the time now outside
+// one. Loop only.
+func (l *loop) clock() time.Time {
+	if l.now.IsZero() {
+		return time.Now()
+	}
+	return l.now
 }
 
 // guard runs f for c on the loop, recovering a panic so that only c suffers.

