@@ -10,6 +10,8 @@
 // interface; the sessions sit above it, and nothing points back down-to-up:
 //
 //	server.go      Server and the gnet callbacks; asks upgrade.go for a connection's first session
+//	listeners.go   Unix sockets, inherited and systemd sockets: an accept goroutine each,
+//	               connections handed to a loop with gnet's Engine.Register; sd_notify
 //	conn.go        a connection: the session interface, pending output, flush, backpressure, close
 //	loop.go        a loop: its connections, timer tick, pools (parsers, frame readers, buffers)
 //	timer.go executor.go body.go sys.go config.go logger.go   the rest of the transport

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -186,12 +187,8 @@ func TestListenFDServesAnInheritedListener(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := ln.(*net.TCPListener).File() // a dup, as a child would inherit it
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln.Close()
-	srv, _ := startListeners(t, Config{ListenFDs: []int{int(f.Fd())}}, scopeApp{})
+	fd := inheritedFD(t, ln)
+	srv, _ := startListeners(t, Config{ListenFDs: []int{fd}}, scopeApp{})
 	addr := srv.Addrs()[0].String()
 	var wg sync.WaitGroup
 	for range 4 {
@@ -292,4 +289,25 @@ func TestSystemdListenersReadsAndUnsetsTheVariables(t *testing.T) {
 	if _, set := os.LookupEnv("LISTEN_FDS"); set {
 		t.Error("LISTEN_FDS still set")
 	}
+}
+
+// inheritedFD returns a descriptor of ln's socket that no *os.File owns (the server
+// takes it over and closes it; an os.File's finalizer would close the number again),
+// and closes ln.
+func inheritedFD(t testing.TB, ln net.Listener) int {
+	t.Helper()
+	f, err := ln.(*net.TCPListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd, err := syscall.Dup(int(f.Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	ln.Close()
+	return fd
 }
