@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -20,16 +19,6 @@ import (
 // systemd socket activation and sd_notify, with real curl, nginx and
 // systemd-socket-activate.
 
-// unixHTTPClient talks HTTP/1.1 to the Unix socket at path whatever the URL's host.
-func unixHTTPClient(t *testing.T, path string) *http.Client {
-	tr := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "unix", path)
-	}}
-	t.Cleanup(tr.CloseIdleConnections)
-	return &http.Client{Transport: tr, Timeout: ngxTimeout}
-}
-
 // curlOut runs curl with args and returns its output, failing the test on an error.
 func curlOut(t *testing.T, args ...string) string {
 	t.Helper()
@@ -40,7 +29,7 @@ func curlOut(t *testing.T, args ...string) string {
 	return string(out)
 }
 
-// waitExit sends SIGTERM to p and waits for it to exit.
+// terminate sends SIGTERM to p and waits for it to exit.
 func (p *proc) terminate(t *testing.T) {
 	t.Helper()
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
