@@ -43,7 +43,7 @@ type flagGroup struct {
 
 var serveGroups = []flagGroup{
 	{"Application", []string{"app", "root-path", "lifespan"}},
-	{"Network", []string{"bind", "uds", "uds-mode", "fd", "systemd", "loops", "max-connections"}},
+	{"Network", []string{"bind", "uds", "uds-mode", "fd", "systemd", "uwsgi-bind", "loops", "max-connections"}},
 	{"Timeouts", []string{"timeout-header", "timeout-keep-alive", "timeout-body", "timeout-linger", "timeout-graceful-shutdown",
 		"timeout-lifespan-startup", "timeout-lifespan-shutdown"}},
 	{"Limits", []string{"limit-concurrency", "max-body-size", "max-head-size", "max-headers"}},
@@ -63,7 +63,7 @@ var serveGroups = []flagGroup{
 // takes --app (one of apps, default defaultApp); without, it has no --app flag.
 func parseFlags(name string, apps []string, defaultApp string, args []string, stderr io.Writer) (options, error) {
 	var o options
-	var binds, udsPaths, origins, statics, allowIPs, denyIPs bindList
+	var binds, udsPaths, uwsgiBinds, origins, statics, allowIPs, denyIPs bindList
 	var staticIndex, staticCache string
 	var wsDeflate, http2 bool
 	var logLevel, lifespanMode string
@@ -96,6 +96,7 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 		return nil
 	})
 	fs.BoolVar(&cfg.Systemd, "systemd", true, "serve the sockets of systemd socket activation (LISTEN_FDS) and send sd_notify READY=1/STOPPING=1 when NOTIFY_SOCKET is set (default true)")
+	fs.Var(&uwsgiBinds, "uwsgi-bind", "serve the uwsgi protocol (nginx uwsgi_pass) on `ADDR`, HOST:PORT or unix:PATH (repeatable; one request per connection)")
 	fs.IntVar(&cfg.Loops, "loops", 0, "event loops (0: one per CPU)")
 	fs.IntVar(&cfg.MaxConnections, "max-connections", 0, "open connections beyond which new ones get 503 (0: the open-file limit minus a reserve)")
 	fs.DurationVar(&cfg.HeaderTimeout, "timeout-header", 0, "time allowed to send a request head (default 10s)")
@@ -177,6 +178,7 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 	}
 	cfg.Binds = binds
 	cfg.UnixSockets = udsPaths
+	cfg.UWSGIBinds = uwsgiBinds
 	for _, v := range statics {
 		prefix, dir, ok := strings.Cut(v, "=")
 		if !ok || !strings.HasPrefix(prefix, "/") || dir == "" {

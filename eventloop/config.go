@@ -8,6 +8,7 @@ import (
 
 	"github.com/asgo-dev/asgo/protocol/h1"
 	"github.com/asgo-dev/asgo/protocol/h2"
+	"github.com/asgo-dev/asgo/protocol/uwsgi"
 	"github.com/asgo-dev/asgo/protocol/websocket"
 )
 
@@ -36,6 +37,12 @@ type Config struct {
 	// connection is handed to an event loop (gnet cannot adopt a listening socket);
 	// see docs/ARCHITECTURE.md for the cost.
 	Systemd bool
+	// UWSGIBinds are uwsgi protocol listeners (nginx's uwsgi_pass): "HOST:PORT" or
+	// "unix:PATH". Each connection carries one request, served as an HTTP scope with
+	// an HTTP/1.0 response; UWSGI holds the packet limits (its MaxBodyBytes defaults
+	// to MaxBodyBytes).
+	UWSGIBinds []string
+	UWSGI      uwsgi.Config
 	// Loops is the number of event loops. If zero, runtime.NumCPU() is used.
 	Loops int
 
@@ -131,7 +138,7 @@ const (
 
 // Normalize returns cfg with every zero field replaced by its default.
 func (cfg Config) Normalize() Config {
-	if len(cfg.Binds) == 0 && len(cfg.UnixSockets) == 0 && len(cfg.ListenFDs) == 0 && !cfg.Systemd {
+	if len(cfg.Binds) == 0 && len(cfg.UnixSockets) == 0 && len(cfg.ListenFDs) == 0 && len(cfg.UWSGIBinds) == 0 && !cfg.Systemd {
 		cfg.Binds = []string{defaultBind}
 	}
 	if cfg.UnixSocketMode == 0 {

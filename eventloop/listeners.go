@@ -29,7 +29,8 @@ import (
 // listenerTag travels with an adopted connection into OnOpen (gnet.NewContext): the
 // listener it came from.
 type listenerTag struct {
-	addr net.Addr // what Server.Addrs reports, and the scope's server address
+	addr  net.Addr // what Server.Addrs reports, and the scope's server address
+	uwsgi bool     // a --uwsgi-bind listener: connections speak uwsgi
 }
 
 // adoptedListener is one listener served by an accept goroutine.
@@ -87,6 +88,27 @@ func listenUnix(path string, mode os.FileMode) (*adoptedListener, error) {
 		a.close()
 		return nil, fmt.Errorf("eventloop: unix socket %s: %w", path, err)
 	}
+	return a, nil
+}
+
+// listenUWSGI opens a uwsgi listener: "unix:PATH" or a TCP "HOST:PORT".
+func listenUWSGI(bind string, mode os.FileMode) (*adoptedListener, error) {
+	var a *adoptedListener
+	if path, ok := strings.CutPrefix(bind, "unix:"); ok {
+		var err error
+		if a, err = listenUnix(path, mode); err != nil {
+			return nil, err
+		}
+	} else {
+		ln, err := net.Listen("tcp", bind)
+		if err != nil {
+			return nil, fmt.Errorf("eventloop: uwsgi: %w", err)
+		}
+		a = &adoptedListener{ln: ln, tag: &listenerTag{addr: ln.Addr()}}
+		a.desc = ln.Addr().String()
+	}
+	a.desc = "uwsgi:" + a.desc
+	a.tag.uwsgi = true
 	return a, nil
 }
 
@@ -162,6 +184,13 @@ func openAdopted(cfg *Config) ([]*adoptedListener, error) {
 	}
 	for _, p := range cfg.UnixSockets {
 		a, err := listenUnix(p, cfg.UnixSocketMode)
+		if err != nil {
+			return fail(err)
+		}
+		out = append(out, a)
+	}
+	for _, b := range cfg.UWSGIBinds {
+		a, err := listenUWSGI(b, cfg.UnixSocketMode)
 		if err != nil {
 			return fail(err)
 		}

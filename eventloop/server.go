@@ -324,6 +324,9 @@ func (h *engineHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	}
 	c.timer.owner = c
 	c.session = firstSession()
+	if adopted && tag.uwsgi {
+		c.session = newUWSGISession() // a --uwsgi-bind connection
+	}
 	gc.SetContext(c)
 	l.add(c)
 	c.setTimer(s.cfg.HeaderTimeout)
