@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 
@@ -42,7 +43,7 @@ type flagGroup struct {
 
 var serveGroups = []flagGroup{
 	{"Application", []string{"app", "root-path", "lifespan"}},
-	{"Network", []string{"bind", "loops", "max-connections"}},
+	{"Network", []string{"bind", "uds", "uds-mode", "fd", "systemd", "uwsgi-bind", "loops", "max-connections"}},
 	{"Timeouts", []string{"timeout-header", "timeout-keep-alive", "timeout-body", "timeout-send", "timeout-linger", "timeout-graceful-shutdown",
 		"timeout-lifespan-startup", "timeout-lifespan-shutdown"}},
 	{"Limits", []string{"limit-concurrency", "max-body-size", "max-spool-size", "max-spool-total", "max-unsent-size",
@@ -63,7 +64,7 @@ var serveGroups = []flagGroup{
 // takes --app (one of apps, default defaultApp); without, it has no --app flag.
 func parseFlags(name string, apps []string, defaultApp string, args []string, stderr io.Writer) (options, error) {
 	var o options
-	var binds, origins, statics, allowIPs, denyIPs bindList
+	var binds, udsPaths, uwsgiBinds, origins, statics, allowIPs, denyIPs bindList
 	var staticIndex, staticCache string
 	var wsDeflate, http2 bool
 	var logLevel, lifespanMode string
@@ -75,7 +76,28 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 	}
 	fs.StringVar(&cfg.RootPath, "root-path", "", "ASGI root_path for apps mounted below a URL prefix")
 	fs.StringVar(&lifespanMode, "lifespan", "auto", "lifespan protocol: auto, on or off (default auto)")
-	fs.Var(&binds, "bind", "address to listen on, `HOST:PORT` (repeatable; port 0 picks a free port; default 127.0.0.1:8000)")
+	fs.Var(&binds, "bind", "address to listen on, `HOST:PORT` (repeatable; port 0 picks a free port; default 127.0.0.1:8000 when no --uds, --fd or systemd socket is given)")
+	fs.Var(&udsPaths, "uds", "listen on the Unix domain socket `PATH` (repeatable; a stale socket file is replaced; removed on shutdown)")
+	fs.Func("uds-mode", "permissions of the --uds socket files, octal `MODE` (default 0660)", func(v string) error {
+		m, err := strconv.ParseUint(v, 8, 32)
+		if err != nil || m == 0 || m > 0o777 {
+			return errors.New("want an octal mode such as 0660")
+		}
+		cfg.UnixSocketMode = os.FileMode(m)
+		return nil
+	})
+	fs.Func("fd", "serve the inherited listening socket `N` (repeatable; e.g. 3 for the first passed descriptor)", func(v string) error {
+		for _, e := range splitList([]string{v}) { // ASGO_FD=3,4
+			n, err := strconv.Atoi(e)
+			if err != nil || n < 0 {
+				return errors.New("want a file descriptor number")
+			}
+			cfg.ListenFDs = append(cfg.ListenFDs, n)
+		}
+		return nil
+	})
+	fs.BoolVar(&cfg.Systemd, "systemd", true, "serve the sockets of systemd socket activation (LISTEN_FDS) and send sd_notify READY=1/STOPPING=1 when NOTIFY_SOCKET is set (default true)")
+	fs.Var(&uwsgiBinds, "uwsgi-bind", "serve the uwsgi protocol (nginx uwsgi_pass) on `ADDR`, HOST:PORT or unix:PATH (repeatable; one request per connection)")
 	fs.IntVar(&cfg.Loops, "loops", 0, "event loops (0: one per CPU)")
 	fs.IntVar(&cfg.MaxConnections, "max-connections", 0, "open connections beyond which new ones get 503 (0: the open-file limit minus a reserve)")
 	fs.DurationVar(&cfg.HeaderTimeout, "timeout-header", 0, "time allowed to send a request head (default 10s)")
@@ -160,6 +182,8 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 		return o, errors.New("unexpected argument")
 	}
 	cfg.Binds = binds
+	cfg.UnixSockets = udsPaths
+	cfg.UWSGIBinds = uwsgiBinds
 	for _, v := range statics {
 		prefix, dir, ok := strings.Cut(v, "=")
 		if !ok || !strings.HasPrefix(prefix, "/") || dir == "" {
@@ -194,7 +218,7 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 }
 
 func printUsage(w io.Writer, fs *flag.FlagSet, name string) {
-	fmt.Fprintf(w, "Usage: %s [flags]\n\nServes HTTP/1.1, HTTP/2 (h2c) and WebSocket on gnet event loops. With no flags: http://127.0.0.1:8000.\n", name)
+	fmt.Fprintf(w, "Usage: %s [flags]\n\nServes HTTP/1.1, HTTP/2 (h2c) and WebSocket on gnet event loops. With no flags: http://127.0.0.1:8000 (or the sockets systemd passes).\n", name)
 	for _, g := range serveGroups {
 		fmt.Fprintf(w, "\n%s:\n", g.title)
 		for _, name := range g.names {

@@ -2,11 +2,13 @@ package eventloop
 
 import (
 	"log/slog"
+	"os"
 	"runtime"
 	"time"
 
 	"github.com/asgo-dev/asgo/protocol/h1"
 	"github.com/asgo-dev/asgo/protocol/h2"
+	"github.com/asgo-dev/asgo/protocol/uwsgi"
 	"github.com/asgo-dev/asgo/protocol/websocket"
 )
 
@@ -14,8 +16,33 @@ import (
 // default; Normalize fills them in once.
 type Config struct {
 	// Binds are the TCP addresses to listen on ("127.0.0.1:8000"). Port 0 picks a free
-	// port; Server.Addrs reports it. If empty, 127.0.0.1:8000 is used.
+	// port; Server.Addrs reports it. If empty, and no other listener below is given,
+	// 127.0.0.1:8000 is used. Each event loop has its own SO_REUSEPORT listener.
 	Binds []string
+	// UnixSockets are paths of Unix domain sockets to listen on. A stale socket file
+	// (nothing accepts on it) is replaced; one another process serves is an error.
+	// The file gets UnixSocketMode (if zero, 0660) and is removed on shutdown.
+	UnixSockets    []string
+	UnixSocketMode os.FileMode
+	// ListenFDs are inherited listening sockets (descriptor numbers, e.g. 3 for the
+	// first of exec.Cmd.ExtraFiles) to serve; the server takes them over and closes
+	// them when it stops.
+	ListenFDs []int
+	// Systemd serves the sockets passed by systemd socket activation (LISTEN_FDS,
+	// when LISTEN_PID is this process; the variables are then unset) and, when
+	// NOTIFY_SOCKET is set, tells systemd READY=1 once serving and STOPPING=1 when
+	// the drain starts.
+	//
+	// Unix sockets and inherited sockets are accepted on a goroutine each and every
+	// connection is handed to an event loop (gnet cannot adopt a listening socket);
+	// see docs/ARCHITECTURE.md for the cost.
+	Systemd bool
+	// UWSGIBinds are uwsgi protocol listeners (nginx's uwsgi_pass): "HOST:PORT" or
+	// "unix:PATH". Each connection carries one request, served as an HTTP scope with
+	// an HTTP/1.0 response; UWSGI holds the packet limits (its MaxBodyBytes defaults
+	// to MaxBodyBytes).
+	UWSGIBinds []string
+	UWSGI      uwsgi.Config
 	// Loops is the number of event loops. If zero, runtime.NumCPU() is used.
 	Loops int
 
@@ -129,6 +156,7 @@ type Config struct {
 
 const (
 	defaultBind             = "127.0.0.1:8000"
+	defaultUnixSocketMode   = 0o660
 	defaultHeaderTimeout    = 10 * time.Second
 	defaultKeepAliveTimeout = 5 * time.Second
 	defaultBodyTimeout      = 30 * time.Second
@@ -146,8 +174,11 @@ const (
 
 // Normalize returns cfg with every zero field replaced by its default.
 func (cfg Config) Normalize() Config {
-	if len(cfg.Binds) == 0 {
+	if len(cfg.Binds) == 0 && len(cfg.UnixSockets) == 0 && len(cfg.ListenFDs) == 0 && len(cfg.UWSGIBinds) == 0 && !cfg.Systemd {
 		cfg.Binds = []string{defaultBind}
+	}
+	if cfg.UnixSocketMode == 0 {
+		cfg.UnixSocketMode = defaultUnixSocketMode
 	}
 	if cfg.Loops <= 0 {
 		cfg.Loops = runtime.NumCPU()

@@ -319,9 +319,10 @@ func (c *conn) wake() {
 	_ = c.gc.Wake(nil)
 }
 
-// addrs returns the client and server addresses (computed once). Loop only.
+// addrs returns the client and server addresses (computed once; an adopted
+// listener's connection has them set in OnOpen). Loop only.
 func (c *conn) addrs() (client, server *asgi.Addr) {
-	if c.client == nil {
+	if c.server == nil {
 		c.client = toAddr(c.gc.RemoteAddr())
 		c.server = toAddr(c.gc.LocalAddr())
 	}

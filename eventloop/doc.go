@@ -10,6 +10,9 @@
 // interface; the sessions sit above it, and nothing points back down-to-up:
 //
 //	server.go      Server and the gnet callbacks; asks upgrade.go for a connection's first session
+//	listeners.go   Unix sockets, inherited and systemd sockets: an accept goroutine each,
+//	               connections handed to a loop with gnet's Engine.Register; sd_notify
+//	uwsgi_session.go  a --uwsgi-bind connection: one uwsgi packet served through h1Stream
 //	conn.go        a connection: the session interface, pending output, flush, backpressure, close
 //	shared.go      shared frames (broadcasts): queued by reference, written with writev
 //	loop.go        a loop: its connections, timer tick, pools (parsers, frame readers, buffers)
@@ -41,7 +44,8 @@
 // # The session interface (conn.go)
 //
 // A connection has one session at a time (conn.session): the protocol it speaks.
-// Every connection starts with an HTTP/1.1 session (firstSession); upgrade.go switches
+// Every connection starts with an HTTP/1.1 session (firstSession; a --uwsgi-bind
+// connection with a uwsgiSession instead); upgrade.go switches
 // it to an HTTP/2 session (client preface, or "Upgrade: h2c") or a WebSocket session
 // ("Upgrade: websocket") by assigning conn.session. The transport calls the session,
 // always on the connection's loop goroutine and inside loop.guard:

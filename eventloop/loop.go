@@ -254,6 +254,8 @@ func toAddr(a net.Addr) *asgi.Addr {
 	switch a := a.(type) {
 	case *net.TCPAddr:
 		return &asgi.Addr{Host: a.IP.String(), Port: a.Port}
+	case *net.UnixAddr:
+		return nil // no host and port (a Unix socket's server address comes from its listener)
 	case nil:
 		return nil
 	}

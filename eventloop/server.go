@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,11 +26,17 @@ type Server struct {
 	log  *slog.Logger
 	exec *executor
 
-	mu      sync.Mutex
-	loops   map[gnet.EventLoop]*loop
-	eng     gnet.Engine
-	addrs   []net.Addr
-	stopped chan struct{} // closed when the engine has stopped for good
+	mu       sync.Mutex
+	loops    map[gnet.EventLoop]*loop
+	eng      gnet.Engine
+	engReady chan struct{} // closed once eng's loops run (its first tick)
+	addrs    []net.Addr
+	adopted  []*adoptedListener // listeners with an accept goroutine (listeners.go)
+	acceptWG sync.WaitGroup
+	// placeholder: no TCP bind was asked for, so gnet's only native listener is a
+	// loopback placeholder whose connections are refused.
+	placeholder bool
+	stopped     chan struct{} // closed when the engine has stopped for good
 
 	draining atomic.Bool
 	stopping atomic.Bool
@@ -63,26 +71,62 @@ func (s *Server) Config() Config { return s.cfg }
 // Start binds the listeners and runs the event loops in the background. It returns once
 // the server accepts connections, or with the error that prevented it.
 func (s *Server) Start() error {
-	binds, reservations, err := reservePorts(s.cfg.Binds)
+	adopted, err := openAdopted(&s.cfg)
+	if err != nil {
+		return err
+	}
+	binds := s.cfg.Binds
+	switch {
+	case len(binds) == 0 && len(adopted) == 0:
+		binds = []string{defaultBind}
+	case len(binds) == 0:
+		// gnet's Engine (Register, Stop) refuses to work without a listener of its
+		// own: give it one on a free loopback port that closes whatever it accepts.
+		binds = []string{"127.0.0.1:0"}
+		s.placeholder = true
+	}
+	binds, reservations, err := reservePorts(binds)
 	defer func() {
 		for _, r := range reservations {
 			r.close()
 		}
 	}()
 	if err != nil {
+		closeAdopted(adopted)
 		return err
 	}
 	booted := make(chan error, 1)
 	go s.supervise(binds, booted)
 	if err := <-booted; err != nil {
+		closeAdopted(adopted)
 		return err
 	}
 	for _, b := range binds {
+		if s.placeholder {
+			s.log.Debug("placeholder gnet listener (refuses every connection)", "addr", b)
+			break
+		}
 		addr, _ := net.ResolveTCPAddr("tcp", b)
 		s.addrs = append(s.addrs, addr)
 		s.log.Info("listening", "addr", addr.String(), "loops", s.cfg.Loops)
 	}
+	s.adopted = adopted
+	for _, a := range adopted {
+		s.addrs = append(s.addrs, a.tag.addr)
+		s.log.Info("listening", "addr", a.desc, "loops", s.cfg.Loops)
+		s.acceptWG.Add(1)
+		go s.acceptLoop(a)
+	}
+	if err := s.sdNotify("READY=1\nMAINPID=" + strconv.Itoa(os.Getpid())); err != nil {
+		s.log.Warn("sd_notify READY failed", "err", err)
+	}
 	return nil
+}
+
+func closeAdopted(adopted []*adoptedListener) {
+	for _, a := range adopted {
+		a.close()
+	}
 }
 
 // supervise runs the gnet engine and restarts it if it stops on its own (gnet stops
@@ -103,6 +147,10 @@ func (s *Server) supervise(binds []string, booted chan<- error) {
 			gnet.WithReuseAddr(true),
 			gnet.WithTicker(true),
 			gnet.WithTCPNoDelay(gnet.TCPNoDelay),
+			// Only Engine.Register (adopted listeners) uses the balancer: the native
+			// listeners are per loop (SO_REUSEPORT). Round robin's index is not safe
+			// for concurrent Register calls; least connections only reads counters.
+			gnet.WithLoadBalancing(gnet.LeastConnections),
 			gnet.WithLogger(gnetLogger{s.log}),
 		)
 		if h.booted != nil {
@@ -150,6 +198,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		defer cancel()
 	}
 	s.draining.Store(true)
+	if err := s.sdNotify("STOPPING=1"); err != nil {
+		s.log.Warn("sd_notify STOPPING failed", "err", err)
+	}
 	s.forEachLoop(func(l *loop) {
 		l.each(func(c *conn) {
 			if !c.lingering {
@@ -186,6 +237,8 @@ func (s *Server) stop() {
 	s.mu.Lock()
 	eng := s.eng
 	s.mu.Unlock()
+	closeAdopted(s.adopted)
+	s.acceptWG.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := eng.Stop(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
@@ -248,16 +301,17 @@ type engineHandler struct {
 	gnet.BuiltinEventEngine
 	s      *Server
 	booted chan<- error
+	ready  chan struct{} // the current engine's engReady, closed by its first tick
 }
 
+// OnBoot runs before gnet creates the loops; the engine is ready for Register (and
+// Start returns) at its first tick, which gnet starts after the loops.
 func (h *engineHandler) OnBoot(eng gnet.Engine) gnet.Action {
+	h.ready = make(chan struct{})
 	h.s.mu.Lock()
 	h.s.eng = eng
+	h.s.engReady = h.ready
 	h.s.mu.Unlock()
-	if h.booted != nil {
-		h.booted <- nil
-		h.booted = nil
-	}
 	return gnet.None
 }
 
@@ -267,6 +321,10 @@ func (h *engineHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 		return nil, gnet.None
 	}
 	s := h.s
+	tag, adopted := gc.Context().(*listenerTag)
+	if !adopted && s.placeholder {
+		return nil, gnet.Close // only adopted listeners serve (see Start)
+	}
 	if s.draining.Load() {
 		return refuseConnection("server is shutting down"), gnet.Close
 	}
@@ -280,8 +338,14 @@ func (h *engineHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 		l.startResumer()
 	}
 	c := &conn{gc: gc, loop: l, srv: s}
+	if adopted {
+		tag.setAddrs(c) // an adopted listener's connection (listeners.go)
+	}
 	c.timer.owner = c
 	c.session = firstSession()
+	if adopted && tag.uwsgi {
+		c.session = newUWSGISession() // a --uwsgi-bind connection
+	}
 	gc.SetContext(c)
 	l.add(c)
 	c.setTimer(s.cfg.HeaderTimeout)
@@ -328,6 +392,14 @@ func isConnReset(err error) bool {
 
 func (h *engineHandler) OnTick() (time.Duration, gnet.Action) {
 	s := h.s
+	if h.ready != nil {
+		close(h.ready)
+		h.ready = nil
+		if h.booted != nil {
+			h.booted <- nil
+			h.booted = nil
+		}
+	}
 	s.mu.Lock()
 	loops := make([]*loop, 0, len(s.loops))
 	for _, l := range s.loops {

@@ -57,7 +57,14 @@ func startAsgo(t *testing.T, args ...string) *proc {
 // startAsgoCmd runs asgoBin with args and waits until it logs its address.
 func startAsgoCmd(t *testing.T, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(asgoBin, args...)
+	return startProc(t, exec.Command(asgoBin, args...), nil)
+}
+
+// startProc runs cmd (asgo, or a launcher of it) and waits until it logs its address.
+// trigger, if not nil, runs once the process started, before the wait (a socket
+// activator starts asgo only at the first connection).
+func startProc(t *testing.T, cmd *exec.Cmd, trigger func()) *proc {
+	t.Helper()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -87,6 +94,9 @@ func startAsgoCmd(t *testing.T, args ...string) *proc {
 			t.Logf("asgo log:\n%s", p.logs())
 		}
 	})
+	if trigger != nil {
+		trigger()
+	}
 	select {
 	case p.addr = <-addrCh:
 	case err := <-p.done:

@@ -514,10 +514,15 @@ const (
 	wsOpPong   = 0xA
 )
 
-// wsDial opens a WebSocket to addr+path and checks the 101 handshake.
+// wsDial opens a WebSocket to addr+path and checks the 101 handshake; an addr of
+// unix:PATH dials a Unix domain socket.
 func wsDial(t *testing.T, addr, path string) *wsClient {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	network, dialAddr := "tcp", addr
+	if p, ok := strings.CutPrefix(addr, "unix:"); ok {
+		network, dialAddr, addr = "unix", p, "localhost"
+	}
+	conn, err := net.DialTimeout(network, dialAddr, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

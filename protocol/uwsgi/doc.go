@@ -35,8 +35,8 @@
 // number of vars (200; 431), and optionally the body length (413). Keys must be
 // visible ASCII and values free of CR, LF and NUL (400).
 //
-// Use from the event loop, per connection (the eventloop's uwsgi session, listening on
-// its own --uwsgi-bind, is still to be written; this is what it must do):
+// Use from the event loop, per connection (eventloop/uwsgi_session.go, listening on
+// its own --uwsgi-bind, does this):
 //
 //	p.Init(cfg)
 //	for { // each time input arrives, and again after every event
