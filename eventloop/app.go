@@ -134,10 +134,10 @@ func (st *h1Stream) accessLog() {
 	}
 	client, _ := st.c.addrs()
 	st.c.mu.Lock()
-	status := st.status
+	status, sent := st.status, st.sentBytes
 	cut := st.abort || st.gone && st.order.State != asgi.HTTPResponseComplete
 	st.c.mu.Unlock()
-	st.c.srv.logHTTPAccess(client, st.scope, status, cut, st.started)
+	st.c.srv.logHTTPAccess(client, st.scope, status, sent, cut, st.started)
 }
 
 // run runs the app on an executor goroutine.
@@ -188,7 +188,10 @@ func (st *h2Stream) accessLog() {
 	if !st.c.srv.cfg.AccessLog {
 		return
 	}
-	st.c.srv.logHTTPAccess(st.scope.Client, st.scope, st.status, false, st.started)
+	st.c.mu.Lock()
+	status, sent := st.status, st.sentBytes
+	st.c.mu.Unlock()
+	st.c.srv.logHTTPAccess(st.scope.Client, st.scope, status, sent, false, st.started)
 }
 
 // run runs the app on an executor goroutine.
@@ -243,12 +246,8 @@ func (w *wsSession) accessLog() {
 	c.mu.Lock()
 	status := w.status
 	c.mu.Unlock()
-	verdict := "[accepted]"
-	if status != 101 {
-		verdict = strconv.Itoa(int(status)) + " [rejected]"
-	}
 	client, _ := c.addrs()
-	c.srv.logAccess(client, "WebSocket "+w.rawPath, verdict, time.Unix(0, w.started))
+	c.srv.logWebSocketAccess(client, w.rawPath, int(status), time.Unix(0, w.started))
 }
 
 // callHandler calls an event-mode WebSocket handler with msg, turning a panic into an
@@ -258,9 +257,9 @@ func (w *wsSession) callHandler(msg asgi.Message) (err error) {
 	return w.handler.HandleWebSocket(msg, w)
 }
 
-// logHTTPAccess writes an HTTP request's access-log line; cut notes a response that did
-// not go out whole.
-func (s *Server) logHTTPAccess(client *asgi.Addr, scope *asgi.HTTPScope, status int, cut bool, started time.Time) {
+// logHTTPAccessDefault writes an HTTP request's access-log line in the default shape,
+// through the Logger; cut notes a response that did not go out whole.
+func (s *Server) logHTTPAccessDefault(client *asgi.Addr, scope *asgi.HTTPScope, status int, cut bool, started time.Time) {
 	q := ""
 	if len(scope.QueryString) > 0 {
 		q = "?" + string(scope.QueryString)

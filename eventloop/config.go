@@ -1,6 +1,7 @@
 package eventloop
 
 import (
+	"io"
 	"log/slog"
 	"os"
 	"runtime"
@@ -144,8 +145,33 @@ type Config struct {
 	RootPath string
 	// State returns the lifespan state to copy into every scope; nil means none.
 	State func() map[string]any
-	// AccessLog logs one line per request at info level.
+	// AccessLog logs one line per request (and per WebSocket).
 	AccessLog bool
+	// AccessLogFormat is the access-log line: empty for the default, uvicorn's shape
+	// (127.0.0.1:50312 - "GET /items?page=2 HTTP/1.1" 200); "common" or "combined"
+	// (Apache's); "json" (one object per line: remote_addr, time, request, method, path,
+	// query, protocol, status, bytes, referer, user_agent, duration_us, pid); or a
+	// format of gunicorn's atoms: %(h)s remote address, %(l)s and %(u)s '-', %(t)s
+	// [10/Oct/2000:13:55:36 -0700], %(r)s request line, %(m)s method, %(U)s path, %(q)s
+	// query, %(H)s protocol, %(s)s status, %(B)s response body bytes (%(b)s: '-' for
+	// none), %(f)s referer, %(a)s user agent, %(T)s, %(D)s, %(M)s, %(L)s request time
+	// in seconds, microseconds, milliseconds, decimal seconds, %(p)s <pid>,
+	// %({name}i)s a request header; %({name}o)s (response headers) is accepted but
+	// always '-'. %% is a percent sign. Values from the request escape '"', '\' and
+	// control bytes (\xHH). WebSocket lines have method GET, no headers, and status 101
+	// or the refusal's. New checks it; Start reports an invalid one
+	// (CheckAccessLogFormat checks it beforehand).
+	AccessLogFormat string
+	// AccessLogFile, if set, is the file the lines are appended to (created 0644),
+	// instead of the Logger at info level; Server.ReopenAccessLog opens it again (for
+	// logrotate). AccessLogWriter is another destination, used when AccessLogFile is
+	// empty; if it has a Reopen() error method, ReopenAccessLog calls it. Either way the
+	// lines go through a queue of AccessLogQueueBytes (default 1 MiB) written out by
+	// one goroutine: a slow destination never blocks a loop; when the queue is full,
+	// lines are dropped, and their count is logged at most once per second.
+	AccessLogFile       string
+	AccessLogWriter     io.Writer
+	AccessLogQueueBytes int
 	// Logger receives server logs; nil means slog.Default().
 	Logger *slog.Logger
 
@@ -170,6 +196,7 @@ const (
 	defaultSendTimeout      = 60 * time.Second
 	minMaxUnsent            = 4 << 20
 	defaultGracefulTimeout  = 30 * time.Second
+	defaultAccessLogQueue   = 1 << 20
 )
 
 // Normalize returns cfg with every zero field replaced by its default.
@@ -190,6 +217,7 @@ func (cfg Config) Normalize() Config {
 		cfg.LingerTimeout = defaultLingerTimeout // negative stays: no lingering
 	}
 	setDefault(&cfg.GracefulTimeout, defaultGracefulTimeout)
+	setDefault(&cfg.AccessLogQueueBytes, defaultAccessLogQueue)
 	setDefault(&cfg.BodyMemoryBytes, defaultBodyMemory)
 	if cfg.BodyMemoryShared == 0 {
 		cfg.BodyMemoryShared = defaultBodyShared // negative stays: none, and Normalize stays idempotent

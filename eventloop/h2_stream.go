@@ -34,6 +34,7 @@ type h2Stream struct {
 	tooLarge     bool          // the body exceeded MaxBodyBytes: answered 413
 	order        asgi.HTTPResponseOrder
 	status       int
+	sentBytes    int64 // response body bytes, for the access log
 	trailers     asgi.Headers
 
 	// Inline streams only, guarded by c.mu: output the peer's windows did not take yet.
@@ -192,6 +193,7 @@ func (st *h2Stream) send(ctx context.Context, msg asgi.Message) error {
 		if st.isHead {
 			body = nil
 		}
+		st.sentBytes += int64(len(body))
 		if st.inline {
 			return st.writeDataInlineLocked(body, !m.MoreBody)
 		}
@@ -377,6 +379,7 @@ func (st *h2Stream) checkSend(msg asgi.Message) error {
 // writeBody is the body writer of httpStream: DATA within the peer's windows.
 func (st *h2Stream) writeBody(ctx context.Context, b []byte, last bool) error {
 	st.c.mu.Lock()
+	st.sentBytes += int64(len(b))
 	if st.inline {
 		return st.writeDataInlineLocked(b, last)
 	}

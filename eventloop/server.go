@@ -47,12 +47,18 @@ type Server struct {
 	bodySpool  diskBudget // Config.BodySpoolShared
 
 	turnRequests int // HTTP/1.1 requests one traffic callback starts (h1Session)
+
+	access    *accessLog // nil: the default access log (logAccess), or none
+	accessErr error      // an invalid Config.AccessLogFormat, reported by Start
 }
 
 // New returns a server for app. cfg is normalised (see Config).
 func New(cfg Config, app asgi.App) *Server {
 	cfg = cfg.Normalize()
+	access, accessErr := newAccessLog(&cfg)
 	return &Server{
+		access:       access,
+		accessErr:    accessErr,
 		cfg:          cfg,
 		app:          app,
 		log:          cfg.Logger,
@@ -71,6 +77,17 @@ func (s *Server) Config() Config { return s.cfg }
 // Start binds the listeners and runs the event loops in the background. It returns once
 // the server accepts connections, or with the error that prevented it.
 func (s *Server) Start() error {
+	if err := s.openAccessLog(); err != nil {
+		return fmt.Errorf("eventloop: %w", err)
+	}
+	err := s.start()
+	if err != nil {
+		s.closeAccessLog()
+	}
+	return err
+}
+
+func (s *Server) start() error {
 	adopted, err := openAdopted(&s.cfg)
 	if err != nil {
 		return err
@@ -252,6 +269,7 @@ func (s *Server) stop() {
 		}
 	}
 	s.mu.Unlock()
+	s.closeAccessLog()
 }
 
 // forEachLoop runs f on every loop's goroutine and waits until all have run it.
