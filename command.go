@@ -30,7 +30,7 @@ const (
 //	func main() { asgo.Run(myApp) }
 //
 // SIGTERM or SIGINT drains gracefully and runs the lifespan shutdown; a second signal
-// exits at once. See Command for the details and the exit statuses.
+// exits at once. SIGHUP reopens --access-log-file. See Command for the details and the exit statuses.
 func Run(app asgi.App) {
 	os.Exit(Command{App: app}.Main(os.Args[1:]))
 }
@@ -54,7 +54,7 @@ type Command struct {
 
 // Main parses args (without the program name), serves until SIGTERM or SIGINT, and
 // returns the exit status (ExitOK ... ExitStartupFailed). A second signal during the
-// drain exits the process at once with ExitFailure.
+// drain exits the process at once with ExitFailure. SIGHUP reopens the access-log file.
 func (c Command) Main(args []string) int {
 	stderr := c.Stderr
 	if stderr == nil {
@@ -81,6 +81,9 @@ func (c Command) Main(args []string) int {
 	opts.config.Server.Logger = log
 	ctx, stop := signalContext(log)
 	defer stop()
+	reopen, stopHup := hangupChan()
+	defer stopHup()
+	opts.config.ReopenAccessLog = reopen
 	return exitStatus(Serve(ctx, app, opts.config), log)
 }
 
@@ -133,6 +136,31 @@ func signalContext(log *slog.Logger) (context.Context, func()) {
 		signal.Stop(sigs)
 		close(done)
 		cancel()
+	}
+}
+
+// hangupChan returns a channel that receives on SIGHUP (the access log's reopen).
+func hangupChan() (<-chan struct{}, func()) {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGHUP)
+	reopen := make(chan struct{}, 1)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-sigs:
+				select {
+				case reopen <- struct{}{}:
+				default: // one is pending already
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	return reopen, func() {
+		signal.Stop(sigs)
+		close(done)
 	}
 }
 

@@ -51,6 +51,10 @@ type Config struct {
 	// --proxy-headers, --forwarded-allow-ips). It runs outermost, before the IP filter.
 	// The zero value turns it on, trusting 127.0.0.1, as uvicorn does.
 	ProxyHeaders ProxyHeadersConfig
+	// ReopenAccessLog, if set, reopens the access-log file (Server.AccessLogFile; see
+	// eventloop.Server.ReopenAccessLog) each time it receives: the asgo command sends on
+	// SIGHUP, for logrotate.
+	ReopenAccessLog <-chan struct{}
 	// OnReady, if set, is called once every listener is bound, with their addresses
 	// (port 0 binds resolved), before Serve starts waiting for its context.
 	OnReady func(addrs []net.Addr)

@@ -15,6 +15,7 @@ import (
 	"github.com/asgo-dev/asgo/apps/ipfilter"
 	"github.com/asgo-dev/asgo/apps/proxy"
 	"github.com/asgo-dev/asgo/apps/static"
+	"github.com/asgo-dev/asgo/eventloop"
 	"github.com/asgo-dev/asgo/lifespan"
 )
 
@@ -57,7 +58,7 @@ var serveGroups = []flagGroup{
 		"compress", "compress-min-size", "proxy", "proxy-connect-timeout", "proxy-head-timeout"}},
 	{"Proxy headers", []string{"proxy-headers", "forwarded-allow-ips"}},
 	{"WSGI-style apps", []string{"wsgi-workers", "wsgi-backlog", "wsgi-timeout"}},
-	{"Logging", []string{"log-level", "access-log"}},
+	{"Logging", []string{"log-level", "access-log", "access-log-format", "access-log-file"}},
 }
 
 // parseFlags parses the serve command line of the command called name. With apps, it
@@ -164,6 +165,12 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 	fs.DurationVar(&o.config.Proxy.HeadTimeout, "proxy-head-timeout", 0, "time allowed to an upstream's response head after the request body; then 504 (default 60s)")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error (default info)")
 	fs.BoolVar(&cfg.AccessLog, "access-log", true, "log one line per request (default true)")
+	fs.Func("access-log-format", "access-log line `FORMAT`: common, combined, json, or gunicorn's atoms, e.g. '%(h)s %(t)s \"%(r)s\" %(s)s %(b)s %(D)s' "+
+		"(h r m U q H s B b f a T D M L p t l u, %({header}i)s; %({header}o)s is always '-'; default: uvicorn's line)", func(v string) error {
+		cfg.AccessLogFormat = v
+		return eventloop.CheckAccessLogFormat(v)
+	})
+	fs.StringVar(&cfg.AccessLogFile, "access-log-file", "", "append access-log lines to `PATH` through a 1 MiB queue (full: lines are dropped and counted); reopened on SIGHUP (default: stderr through the logger)")
 	fs.Usage = func() {} // help is printed below; errors get a short hint
 
 	if err := fs.Parse(args); err != nil {
@@ -237,7 +244,7 @@ func printUsage(w io.Writer, fs *flag.FlagSet, name string) {
 		}
 	}
 	fmt.Fprint(w, envUsage)
-	fmt.Fprint(w, "\nSignals: SIGTERM or SIGINT drains gracefully; a second signal exits at once.\n")
+	fmt.Fprint(w, "\nSignals: SIGTERM or SIGINT drains gracefully; a second signal exits at once. SIGHUP reopens --access-log-file (nothing else, for now).\n")
 }
 
 // splitList splits comma-separated flag values into their entries.

@@ -68,12 +68,20 @@ func Serve(ctx context.Context, app asgi.App, cfg Config) error {
 	if cfg.OnReady != nil {
 		cfg.OnReady(srv.Addrs())
 	}
+wait:
 	select {
 	case <-ctx.Done():
 	case <-srv.Done():
 		log.Error("the server stopped unexpectedly")
 		_ = life.Shutdown(context.Background())
 		return ErrServerStopped
+	case <-cfg.ReopenAccessLog:
+		if err := srv.ReopenAccessLog(); err != nil {
+			log.Error("cannot reopen the access log", "err", err)
+		} else {
+			log.Info("access log reopened")
+		}
+		goto wait
 	}
 	if err := srv.Shutdown(context.Background()); err != nil {
 		log.Warn("drain incomplete", "err", err)

@@ -134,7 +134,7 @@ func (st *h1Stream) accessLog() {
 	}
 	client, _ := st.c.addrs()
 	st.c.mu.Lock()
-	status, sent := st.status, st.sentBytes
+	status, sent := st.status, st.bodyBytes
 	cut := st.abort || st.gone && st.order.State != asgi.HTTPResponseComplete
 	st.c.mu.Unlock()
 	st.c.srv.logHTTPAccess(client, st.scope, status, sent, cut, st.started)

@@ -48,6 +48,7 @@ type h1Stream struct {
 	resp         h1.Response
 	status       int
 	sentBytes    int64
+	bodyBytes    int64 // response body bytes from the app (none for HEAD), for the access log
 	finished     bool // response complete, or the app ended without completing it
 	abort        bool // the connection must be aborted (response started, then failed)
 	forceClose   bool
@@ -280,6 +281,9 @@ func (st *h1Stream) send(ctx context.Context, msg asgi.Message) error {
 			st.resp.SetClose()
 			st.forceClose = true
 		}
+		if !st.isHead {
+			st.bodyBytes += int64(len(m.Body))
+		}
 		n := len(c.pending)
 		c.pending, err = st.resp.AppendBody(c.pending, m.Body, m.MoreBody)
 		st.sentBytes += int64(len(c.pending) - n)
@@ -322,6 +326,9 @@ func (st *h1Stream) writeBody(ctx context.Context, b []byte, last bool) error {
 	if st.gone || c.gone {
 		c.mu.Unlock()
 		return asgi.ErrDisconnected
+	}
+	if !st.isHead {
+		st.bodyBytes += int64(len(b))
 	}
 	n := len(c.pending)
 	var err error
