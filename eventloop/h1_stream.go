@@ -49,8 +49,8 @@ type h1Stream struct {
 	status       int
 	sentBytes    int64
 	bodyBytes    int64 // response body bytes from the app (none for HEAD), for the access log
-	finished     bool // response complete, or the app ended without completing it
-	abort        bool // the connection must be aborted (response started, then failed)
+	finished     bool  // response complete, or the app ended without completing it
+	abort        bool  // the connection must be aborted (response started, then failed)
 	forceClose   bool
 }
 
