@@ -89,14 +89,14 @@ func spoolBytes(t *testing.T, pid int) int64 {
 
 // latencyStats summarises a bystander's requests.
 type latencyStats struct {
-	n        int
-	errors   int
-	p50, p99 time.Duration
-	max      time.Duration
+	n             int
+	errors        int
+	p50, p95, p99 time.Duration
+	max           time.Duration
 }
 
 func (s latencyStats) String() string {
-	return fmt.Sprintf("%d requests, %d errors, p50 %v, p99 %v, max %v", s.n, s.errors, s.p50, s.p99, s.max)
+	return fmt.Sprintf("%d requests, %d errors, p50 %v, p95 %v, p99 %v, max %v", s.n, s.errors, s.p50, s.p95, s.p99, s.max)
 }
 
 // bystander sends GET / on its own keep-alive connection every interval until stopped,
@@ -171,6 +171,7 @@ func summarise(lat []time.Duration, errs int) latencyStats {
 	}
 	slices.Sort(lat)
 	s.p50 = lat[len(lat)/2]
+	s.p95 = lat[min(len(lat)-1, len(lat)*95/100)]
 	s.p99 = lat[min(len(lat)-1, len(lat)*99/100)]
 	s.max = lat[len(lat)-1]
 	return s
@@ -184,17 +185,20 @@ func measureBystander(addr string, d, interval time.Duration) latencyStats {
 }
 
 // checkBystander fails t when the bystander fared much worse with the attack on than
-// off: errors, or a p99 above factor times the quiet p99 (plus the scheduler's slack
-// on a shared 2-core machine, one quiet p50 per factor step).
+// off: errors, or a p95 above factor times the quiet p95 (plus the scheduler's slack
+// on a shared 2-core machine, one quiet p50 per factor step). The p95, not the p99:
+// a window holds 40-200 answers, so the p99 is one answer, and a single pause of the
+// runtime or the machine (one answer of 150 ms among 80 in the broadcast test) would
+// decide.
 func checkBystander(t *testing.T, quiet, attacked latencyStats, factor int) {
 	t.Helper()
 	t.Logf("bystander quiet: %v; under attack: %v", quiet, attacked)
 	if attacked.errors > 0 || attacked.n == 0 {
 		t.Fatalf("bystander failed under attack: %v (quiet: %v)", attacked, quiet)
 	}
-	limit := time.Duration(factor) * (quiet.p99 + quiet.p50 + time.Millisecond)
-	if attacked.p99 > limit {
-		t.Fatalf("bystander p99 %v under attack, over %dx the quiet p99 (%v; limit %v)", attacked.p99, factor, quiet.p99, limit)
+	limit := time.Duration(factor) * (quiet.p95 + quiet.p50 + time.Millisecond)
+	if attacked.p95 > limit {
+		t.Fatalf("bystander p95 %v under attack, over %dx the quiet p95 (%v; limit %v)", attacked.p95, factor, quiet.p95, limit)
 	}
 }
 
