@@ -132,9 +132,13 @@ func (a *testApp) ServeASGI(ctx context.Context, scope asgi.Scope, receive asgi.
 		}
 	case "/slow":
 		a.slowStarted.Add(1)
+		wait := 300 * time.Millisecond
+		if string(s.QueryString) == "hold" {
+			wait = 10 * time.Second // held until the test releases it
+		}
 		select {
 		case <-a.release:
-		case <-time.After(300 * time.Millisecond):
+		case <-time.After(wait):
 		}
 		return respond(ctx, send, 200, "slow done")
 	case "/panic":
