@@ -156,8 +156,15 @@ func (h *h1Session) onHead(c *conn) error {
 	if cfg.LimitConcurrency > 0 && c.srv.inflight.Load() >= int64(cfg.LimitConcurrency) {
 		return h.reject(c, 503, "server is at its concurrency limit")
 	}
-	st := newH1Stream(c, h, req)
-	hasBody := req.ContentLength > 0 || req.Chunked
+	h.start(c, newH1Stream(c, h, req), req.ContentLength > 0 || req.Chunked)
+	return nil
+}
+
+// start makes st the active request and runs its app: inline on the loop when it has
+// no body and the app allows it, else on the executor. The uwsgi session starts its
+// requests here too. Loop only.
+func (h *h1Session) start(c *conn, st *h1Stream, hasBody bool) {
+	cfg := &c.srv.cfg
 	h.active = st
 	if hasBody {
 		h.reading = st
@@ -168,13 +175,12 @@ func (h *h1Session) onHead(c *conn) error {
 	}
 	if !hasBody && asgi.CanInline(c.srv.app, st.scope) {
 		st.runInline()
-		return nil
+		return
 	}
 	c.srv.inflight.Add(1)
 	st.ctx, st.stop = context.WithCancel(context.Background())
 	c.seedPending()
 	c.srv.exec.Go(st)
-	return nil
 }
 
 // reject answers a request the server refuses before the app sees it, then closes.

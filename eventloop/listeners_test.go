@@ -21,7 +21,8 @@ import (
 	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
-// startListeners runs a server with cfg's listeners as given (no TCP bind is added).
+// startListeners runs a server with cfg's listeners as given (no TCP bind is added;
+// startServer adds one), logging at debug level into the returned buffer.
 func startListeners(t testing.TB, cfg Config, app asgi.App) (*Server, *testutil.LogBuffer) {
 	t.Helper()
 	if app == nil {

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -189,22 +188,8 @@ func startServer(t testing.TB, cfg Config, app asgi.App) *testServer {
 	if app == nil {
 		app = ta
 	}
-	logs := &testutil.LogBuffer{}
 	cfg.Binds = []string{"127.0.0.1:0"}
-	if cfg.Loops == 0 {
-		cfg.Loops = 2
-	}
-	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv := New(cfg, app)
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = srv.Close()
-		if t.Failed() {
-			t.Logf("server log:\n%s", logs.String())
-		}
-	})
+	srv, logs := startListeners(t, cfg, app)
 	return &testServer{Server: srv, addr: srv.Addrs()[0].String(), app: ta, logs: logs}
 }
 

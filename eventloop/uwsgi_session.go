@@ -1,7 +1,6 @@
 package eventloop
 
 import (
-	"context"
 	"errors"
 	"time"
 
@@ -100,23 +99,7 @@ func (u *uwsgiSession) onHead(c *conn) error {
 		return h.reject(c, 503, "server is at its concurrency limit")
 	}
 	st := &h1Stream{c: c, h: h, scope: scope, isHead: scope.Method == "HEAD", started: time.Now(), forceClose: true}
-	hasBody := req.ContentLength > 0
-	h.active = st
-	if hasBody {
-		h.reading = st
-		c.setTimer(cfg.BodyTimeout)
-	} else {
-		st.bodyDone = true
-		c.setTimer(0)
-	}
-	if !hasBody && asgi.CanInline(c.srv.app, st.scope) {
-		st.runInline()
-		return nil
-	}
-	c.srv.inflight.Add(1)
-	st.ctx, st.stop = context.WithCancel(context.Background())
-	c.seedPending()
-	c.srv.exec.Go(st)
+	h.start(c, st, req.ContentLength > 0)
 	return nil
 }
 
