@@ -37,6 +37,9 @@ type Measurement struct {
 	P50ms   float64 `json:"p50_ms,omitempty"`
 	P99ms   float64 `json:"p99_ms,omitempty"`
 	MeanMs  float64 `json:"mean_ms,omitempty"`
+	// PeakRSSKiB is the server's largest RSS sampled during the measured interval
+	// (Broadcast scenarios).
+	PeakRSSKiB int64 `json:"peak_rss_kib,omitempty"`
 	// Idle scenarios: server RSS before and with the connections open, and per connection.
 	RSSBaseKiB int64   `json:"rss_base_kib,omitempty"`
 	RSSKiB     int64   `json:"rss_kib,omitempty"`
@@ -226,7 +229,7 @@ func exited(p *Proc, s *Server) error {
 // warmup runs the scenario's load for Timing.Warmup without recording it (benchload warms up
 // inside the measured process instead).
 func (r *Runner) warmup(ctx context.Context, sc Scenario, url string, pinned bool) error {
-	if sc.Family == WS || r.Timing.Warmup <= 0 {
+	if sc.Family == WS || sc.Family == Broadcast || r.Timing.Warmup <= 0 {
 		return nil
 	}
 	if _, _, err := loadgen.Exec(ctx, r.loadArgv(sc, url, r.Timing.Warmup, pinned), nil); err != nil {
@@ -249,6 +252,10 @@ func (r *Runner) loadArgv(sc Scenario, url string, d time.Duration, pinned bool)
 		argv = []string{r.benchload(), "ws", "-url", "ws" + strings.TrimPrefix(url, "http"),
 			"-conns", strconv.Itoa(sc.Conns), "-size", strconv.Itoa(sc.MsgSize),
 			"-warmup", r.Timing.Warmup.String(), "-duration", d.String()}
+	case Broadcast:
+		argv = []string{r.benchload(), "broadcast", "-url", "ws" + strings.TrimPrefix(url, "http"),
+			"-conns", strconv.Itoa(sc.Conns), "-size", strconv.Itoa(sc.MsgSize),
+			"-warmup", r.Timing.Warmup.String(), "-duration", d.String()}
 	default:
 		argv = loadgen.Wrk{URL: url, Conns: sc.Conns, Threads: threads, Duration: d, Pipeline: sc.Pipeline,
 			BodySize: sc.BodySize, Script: r.script}.Args()
@@ -261,15 +268,25 @@ func (r *Runner) benchload() string { return filepath.Join(r.Setup.BinDir, "benc
 // throughput runs the measured interval, sampling the server's CPU around it.
 func (r *Runner) throughput(ctx context.Context, sc Scenario, proc *Proc, url string, pinned bool, m *Measurement) error {
 	cpu0, cpu1 := proc.CPU(), procstat.CPU{}
+	var peak *peakRSS
 	onLine := func(line string) {
 		switch line {
 		case "EVENT start":
 			cpu0 = proc.CPU()
+			if sc.Family == Broadcast {
+				peak = samplePeakRSS(proc)
+			}
 		case "EVENT end":
 			cpu1 = proc.CPU()
+			if peak != nil {
+				m.PeakRSSKiB = peak.stop()
+			}
 		}
 	}
 	out, loadCPU, err := loadgen.Exec(ctx, r.loadArgv(sc, url, r.Timing.Duration, pinned), onLine)
+	if peak != nil && m.PeakRSSKiB == 0 {
+		m.PeakRSSKiB = peak.stop()
+	}
 	if cpu1 == (procstat.CPU{}) {
 		cpu1 = proc.CPU()
 	}
@@ -280,7 +297,7 @@ func (r *Runner) throughput(ctx context.Context, sc Scenario, proc *Proc, url st
 	if err != nil {
 		return err
 	}
-	if sc.Family == WS {
+	if sc.Family == WS || sc.Family == Broadcast {
 		loadCPU = res.CPU // benchload measures itself over the interval only
 	}
 	fill(m, res, cpu1.Sub(cpu0), loadCPU)
@@ -291,7 +308,7 @@ func parse(f Family, out []byte) (loadgen.Result, error) {
 	switch f {
 	case H2:
 		return loadgen.ParseH2load(out)
-	case WS:
+	case WS, Broadcast:
 		return loadgen.ParseBenchload(out)
 	}
 	return loadgen.ParseWrk(out)
@@ -377,4 +394,40 @@ func (r *Runner) holdIdle(stdin io.WriteCloser, stdout io.Reader, proc *Proc, st
 		}
 	}
 	return rss, []byte(out.String())
+}
+
+// peakRSS samples a server's RSS every 50 ms until stopped and keeps the largest.
+type peakRSS struct {
+	done chan struct{}
+	max  chan int64
+}
+
+func samplePeakRSS(p *Proc) *peakRSS {
+	s := &peakRSS{done: make(chan struct{}), max: make(chan int64, 1)}
+	go func() {
+		peak := p.RSS()
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.done:
+				s.max <- max(peak, p.RSS())
+				return
+			case <-t.C:
+				peak = max(peak, p.RSS())
+			}
+		}
+	}()
+	return s
+}
+
+// stop ends the sampling and returns the peak in KiB; later calls return 0.
+func (s *peakRSS) stop() int64 {
+	select {
+	case <-s.done:
+		return 0
+	default:
+	}
+	close(s.done)
+	return <-s.max
 }

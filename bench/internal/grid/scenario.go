@@ -20,6 +20,9 @@ const (
 	Goroutine Family = "goroutine"
 	NetHTTP   Family = "nethttp" // hello through a net/http Handler adapter, wrk
 	WS        Family = "ws"      // WebSocket echo, closed loop, benchload ws
+	// Broadcast is one room: the first member publishes, the server relays every message to
+	// every member (benchload broadcast). Its rate counts deliveries.
+	Broadcast Family = "broadcast"
 	IdleH1    Family = "idle-h1" // idle HTTP/1.1 keep-alive connections, benchload idle
 	IdleH2    Family = "idle-h2" // idle HTTP/2 connections
 	IdleWS    Family = "idle-ws" // idle WebSocket connections
@@ -36,6 +39,8 @@ func (f Family) Baseline() string {
 		return "h2c"
 	case WS, IdleWS:
 		return "gorilla"
+	case Broadcast:
+		return "gws"
 	}
 	return "nethttp"
 }
@@ -60,7 +65,7 @@ type Scenario struct {
 	Pipeline int // requests per write (Pipeline family)
 	Streams  int // concurrent streams per connection (H2 family)
 	BodySize int // request body bytes (Post family)
-	MsgSize  int // WebSocket payload bytes (WS family)
+	MsgSize  int // WebSocket payload bytes (WS and Broadcast families)
 	// Servers taking part by default, in the order they are alternated.
 	Servers []string
 	// Beside names a throughput scenario whose rounds this one's alternate with when both
@@ -76,6 +81,8 @@ func (s Scenario) Unit() string {
 	switch {
 	case s.Family == WS:
 		return "msg/s"
+	case s.Family == Broadcast:
+		return "deliveries/s"
 	case s.Family.Idle():
 		return "KiB/conn"
 	}
@@ -122,6 +129,8 @@ var Scenarios = []Scenario{
 	{ID: "ws-1000", Family: WS, Title: "WebSocket echo 64 B, 1000 connections", Conns: 1000, MsgSize: 64,
 		Servers: with(goWS, "uvicorn")},
 	{ID: "ws-10000", Family: WS, Title: "WebSocket echo 64 B, 10,000 connections", Conns: 10000, MsgSize: 64, Servers: goWS},
+	{ID: "ws-bcast-10k", Family: Broadcast, Title: "WebSocket broadcast of 1 KiB to 10,000 members of one room", Conns: 10000, MsgSize: 1024,
+		Servers: []string{"asgo", "gws", "nbio", "gorilla"}},
 	{ID: "idle-h2-10k", Family: IdleH2, Title: "idle HTTP/2 connections", Conns: 10000, Servers: []string{"asgo", "h2c"}},
 	{ID: "idle-h2-max", Family: IdleH2, Title: "idle HTTP/2 connections", Servers: []string{"asgo", "h2c"}},
 	{ID: "idle-ws-10k", Family: IdleWS, Title: "idle WebSocket connections", Conns: 10000, Servers: goWS},

@@ -64,7 +64,7 @@ func routes(base map[Family]string, more map[Family]string) map[Family]string {
 // DefaultASGORoutes are the paths of asgo's demo app for each family.
 var DefaultASGORoutes = map[Family]string{
 	Hello: "/", Pipeline: "/", H2: "/", Post: "/echo", WSGI: "/wsgi/", Goroutine: "/hello-goroutine", NetHTTP: "/nethttp/",
-	WS: "/ws", IdleH1: "/", IdleH2: "/", IdleWS: "/ws",
+	WS: "/ws", Broadcast: "/chat", IdleH1: "/", IdleH2: "/", IdleWS: "/ws",
 }
 
 func loops(pinned bool) string {
@@ -102,13 +102,13 @@ var Servers = map[string]*Server{
 	"fasthttp": goPeer("fasthttp", "valyala/fasthttp", "github.com/valyala/fasthttp", routes(helloRoutes, nil)),
 	"hertz":    goPeer("hertz", "cloudwego/hertz", "github.com/cloudwego/hertz", routes(helloRoutes, nil)),
 	"nbio": goPeer("nbio", "lesismal/nbio (nbhttp + websocket)", "github.com/lesismal/nbio",
-		routes(helloRoutes, map[Family]string{WS: "/ws", IdleWS: "/ws"})),
+		routes(helloRoutes, map[Family]string{WS: "/ws", Broadcast: "/broadcast", IdleWS: "/ws"})),
 	"gnetraw": goPeer("gnetraw", "raw gnet, canned responses (ceiling)", "github.com/panjf2000/gnet/v2",
 		map[Family]string{Hello: "/", Pipeline: "/", WSGI: "/", Goroutine: "/", NetHTTP: "/", IdleH1: "/"}),
 	"gorilla": goPeer("gorilla", "gorilla/websocket on net/http", "github.com/gorilla/websocket",
-		map[Family]string{Hello: "/", WS: "/ws", IdleWS: "/ws"}),
+		map[Family]string{Hello: "/", WS: "/ws", Broadcast: "/broadcast", IdleWS: "/ws"}),
 	"gws": goPeer("gws", "lxzan/gws on net/http", "github.com/lxzan/gws",
-		map[Family]string{Hello: "/", WS: "/ws", IdleWS: "/ws"}),
+		map[Family]string{Hello: "/", WS: "/ws", Broadcast: "/broadcast", IdleWS: "/ws"}),
 	"uvicorn": python("uvicorn", "uvicorn (httptools + uvloop)", "python3-uvicorn",
 		map[Family]string{Hello: "/", Pipeline: "/", Post: "/echo", WS: "/ws", IdleH1: "/", IdleWS: "/ws"},
 		func(port int) []string {

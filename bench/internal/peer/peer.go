@@ -18,7 +18,14 @@ const (
 	EchoPath = "/echo"
 	// WebSocketPath upgrades to WebSocket and echoes every message with its opcode.
 	WebSocketPath = "/ws"
+	// BroadcastPath upgrades to WebSocket and joins one room: every message a member sends
+	// goes to every member, the sender included, as asgo's demo chat does.
+	BroadcastPath = "/broadcast"
 )
+
+// BroadcastQueue is how many messages a member may have queued before a peer with
+// per-member queues drops it, as a chat room drops a slow member.
+const BroadcastQueue = 256
 
 // HelloBody is the body of the hello route.
 var HelloBody = []byte("Hello, World!")

@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"net/http"
+	"sync"
 
 	"github.com/asgo-dev/asgo/bench/internal/peer"
 
@@ -27,6 +28,7 @@ func main() {
 		w.Write(body)
 	})
 	mux.HandleFunc(peer.WebSocketPath, serveWS)
+	mux.HandleFunc(peer.BroadcastPath, serveRoom)
 	engine := nbhttp.NewEngine(nbhttp.Config{
 		Network:       "tcp",
 		Addrs:         []string{cfg.Addr},
@@ -56,6 +58,43 @@ func newUpgrader() *websocket.Upgrader {
 
 func serveWS(w http.ResponseWriter, r *http.Request) {
 	if _, err := upgrader.Upgrade(w, r, nil); err != nil {
+		return
+	}
+}
+
+// The room: nbio has no broadcast helper, so a message is written to each member with
+// WriteMessage (nbio frames it per member and queues it on the member's connection).
+var (
+	roomMu       sync.RWMutex
+	roomMembers  = map[*websocket.Conn]struct{}{}
+	roomUpgrader = newRoomUpgrader()
+)
+
+func newRoomUpgrader() *websocket.Upgrader {
+	u := websocket.NewUpgrader()
+	u.KeepaliveTime = 0
+	u.OnOpen(func(c *websocket.Conn) {
+		roomMu.Lock()
+		roomMembers[c] = struct{}{}
+		roomMu.Unlock()
+	})
+	u.OnClose(func(c *websocket.Conn, _ error) {
+		roomMu.Lock()
+		delete(roomMembers, c)
+		roomMu.Unlock()
+	})
+	u.OnMessage(func(_ *websocket.Conn, mt websocket.MessageType, data []byte) {
+		roomMu.RLock()
+		for m := range roomMembers {
+			_ = m.WriteMessage(mt, data)
+		}
+		roomMu.RUnlock()
+	})
+	return u
+}
+
+func serveRoom(w http.ResponseWriter, r *http.Request) {
+	if _, err := roomUpgrader.Upgrade(w, r, nil); err != nil {
 		return
 	}
 }
