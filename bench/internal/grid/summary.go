@@ -28,15 +28,15 @@ type Row struct {
 	MeanMs        float64 `json:"mean_ms"`
 	P99ms         float64 `json:"p99_ms"`
 	// ServerCores and LoadCores are the median CPU cores used by each side.
-	ServerCores float64  `json:"server_cores"`
-	LoadCores   float64  `json:"load_cores"`
-	SysShare    float64  `json:"server_sys_share"`
-	LimitedBy   string   `json:"limited_by"`
+	ServerCores float64 `json:"server_cores"`
+	LoadCores   float64 `json:"load_cores"`
+	SysShare    float64 `json:"server_sys_share"`
+	LimitedBy   string  `json:"limited_by"`
 	// PeakRSSMiB is the median of the server's peak RSS over the measured intervals
 	// (Broadcast scenarios; 0 otherwise).
-	PeakRSSMiB float64 `json:"peak_rss_mib,omitempty"`
-	Failed      int      `json:"failed"`
-	Errors      []string `json:"errors,omitempty"`
+	PeakRSSMiB float64  `json:"peak_rss_mib,omitempty"`
+	Failed     int      `json:"failed"`
+	Errors     []string `json:"errors,omitempty"`
 }
 
 // Summarize groups measurements by scenario, server and variant, in the order of first
