@@ -241,3 +241,24 @@ func TestHAProxyUntrustedSourceIsClosed(t *testing.T) {
 		return strings.Contains(p.logs(), "PROXY protocol: connection from an untrusted peer")
 	})
 }
+
+// TestNginxThenHAProxyThenAsgo chains both proxies: the client talks to nginx from
+// 127.0.0.2, nginx (adding X-Forwarded-For) to haproxy, haproxy (send-proxy-v2) to
+// asgo. The PROXY header names nginx (127.0.0.1, trusted), so its X-Forwarded-For is
+// believed next: the scope's client is the real one. The header comes first, the
+// proxy headers apply on top.
+func TestNginxThenHAProxyThenAsgo(t *testing.T) {
+	p := startAsgo(t, "--proxy-protocol")
+	h := startHAProxy(t, p.addr, "send-proxy-v2")
+	n := startNginx(t, h.addr)
+	s := getScope(t, clientFrom(t, ngxClientIP), n.url("/scope"))
+	if s.clientHost() != ngxClientIP {
+		t.Errorf("client %v, want %s", s.Client, ngxClientIP)
+	}
+	// Straight to haproxy from 127.0.0.2: the header names 127.0.0.2, which is not
+	// trusted, so a forged X-Forwarded-For changes nothing.
+	s = getScope(t, clientFrom(t, ngxClientIP), h.url("/scope"), "X-Forwarded-For", "203.0.113.7")
+	if s.clientHost() != ngxClientIP {
+		t.Errorf("forged X-Forwarded-For through haproxy: client %v, want %s", s.Client, ngxClientIP)
+	}
+}
