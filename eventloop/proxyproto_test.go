@@ -260,3 +260,34 @@ func TestProxyProtocolUWSGI(t *testing.T) {
 		t.Fatalf("without a PROXY header: %q, want a close", got)
 	}
 }
+
+// TestProxyProtocolUnixSocket checks that a Unix socket peer, which has no address, is
+// asked about as the zero netip.Addr: refused by the default (loopback) rule, served
+// with a rule that admits it.
+func TestProxyProtocolUnixSocket(t *testing.T) {
+	dir := t.TempDir()
+	exchange := func(path string) string {
+		c, err := net.DialTimeout("unix", path, 2*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		_, _ = c.Write(append(proxyV1("192.0.2.7:4711", "198.51.100.1:443"), "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"...))
+		b, _ := io.ReadAll(c)
+		return string(b)
+	}
+	refusing := dir + "/refusing.sock"
+	_, logs := startListeners(t, Config{ProxyProtocol: true, UnixSockets: []string{refusing}}, addrApp{})
+	if got := exchange(refusing); got != "" {
+		t.Fatalf("default rule: %q, want a close", got)
+	}
+	testutil.WaitFor(t, 2*time.Second, "the log line", func() bool { return strings.Contains(logs.String(), "untrusted peer") })
+
+	admitting := dir + "/admitting.sock"
+	startListeners(t, Config{ProxyProtocol: true, UnixSockets: []string{admitting},
+		ProxyProtocolTrusted: func(a netip.Addr) bool { return !a.IsValid() }}, addrApp{})
+	if got := exchange(admitting); !strings.HasSuffix(got, "192.0.2.7:4711|198.51.100.1:443|1.1") {
+		t.Fatalf("admitted Unix peer: %q", got)
+	}
+}
