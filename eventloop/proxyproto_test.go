@@ -291,3 +291,12 @@ func TestProxyProtocolUnixSocket(t *testing.T) {
 		t.Fatalf("admitted Unix peer: %q", got)
 	}
 }
+
+// BenchmarkAcceptNativeTCPProxyProtocol is BenchmarkAcceptNativeTCP with
+// --proxy-protocol: every connection starts with a v2 header in its first write.
+//
+//	go test -run '^$' -bench 'AcceptNativeTCP' -benchtime 20000x ./eventloop/
+func BenchmarkAcceptNativeTCPProxyProtocol(b *testing.B) {
+	srv := benchServer(b, Config{Binds: []string{"127.0.0.1:0"}, ProxyProtocol: true})
+	benchConnectionsSending(b, "tcp", srv.Addrs()[0].String(), proxyV2(false, "192.0.2.7:4711", "198.51.100.1:443"))
+}
