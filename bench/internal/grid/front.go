@@ -154,30 +154,11 @@ func (p *Proc) launchFront(ctx context.Context, e *Setup, s *Server, port int, p
 	if err := waitDial(ctx, p, upstream); err != nil {
 		return fmt.Errorf("grid: %s's backend: %w", s.Name, err)
 	}
-	var body bytes.Buffer
-	if err := template.Must(template.New("").Parse(s.Front.Conf)).Execute(&body, map[string]string{
-		"Upstream": upstream, "Listen": addr(port), "Dir": p.dir}); err != nil {
-		return err
-	}
-	data := map[string]string{"Dir": p.dir, "Listen": addr(port), "Upstream": upstream, "Body": body.String()}
-	var conf bytes.Buffer
-	var proxyArgv []string
-	confPath := filepath.Join(p.dir, s.Front.Proxy+".conf")
-	switch s.Front.Proxy {
-	case "nginx":
-		err = frontNginxConf.Execute(&conf, data)
-		proxyArgv = []string{"nginx", "-p", p.dir, "-c", confPath}
-	case "haproxy":
-		data["Upstream"] = strings.TrimPrefix(upstream, "unix:") // haproxy names a socket by its path
-		err = frontHAProxyConf.Execute(&conf, data)
-		proxyArgv = []string{"haproxy", "-db", "-f", confPath}
-	default:
-		err = fmt.Errorf("grid: unknown front proxy %q", s.Front.Proxy)
-	}
+	conf, proxyArgv, err := frontConfig(s.Front, p.dir, port, upstream)
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(confPath, conf.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(proxyArgv[len(proxyArgv)-1], conf, 0o644); err != nil {
 		return err
 	}
 	front, err := start(append(prefixFor(pinned, 0), proxyArgv...), "", log)
@@ -186,6 +167,29 @@ func (p *Proc) launchFront(ctx context.Context, e *Setup, s *Server, port int, p
 	}
 	p.cmds = append(p.cmds, watch(front))
 	return waitReady(ctx, p, port, e.Route(s, Hello))
+}
+
+// frontConfig renders the proxy's configuration for a backend at upstream and returns
+// it with the proxy's command line, whose last argument is the configuration's path.
+func frontConfig(f *Front, dir string, port int, upstream string) ([]byte, []string, error) {
+	var body bytes.Buffer
+	if err := template.Must(template.New("").Parse(f.Conf)).Execute(&body, map[string]string{
+		"Upstream": upstream, "Listen": addr(port), "Dir": dir}); err != nil {
+		return nil, nil, err
+	}
+	data := map[string]string{"Dir": dir, "Listen": addr(port), "Upstream": upstream, "Body": body.String()}
+	var conf bytes.Buffer
+	confPath := filepath.Join(dir, f.Proxy+".conf")
+	switch f.Proxy {
+	case "nginx":
+		err := frontNginxConf.Execute(&conf, data)
+		return conf.Bytes(), []string{"nginx", "-p", dir, "-c", confPath}, err
+	case "haproxy":
+		data["Upstream"] = strings.TrimPrefix(upstream, "unix:") // haproxy names a socket by its path
+		err := frontHAProxyConf.Execute(&conf, data)
+		return conf.Bytes(), []string{"haproxy", "-db", "-f", confPath}, err
+	}
+	return nil, nil, fmt.Errorf("grid: unknown front proxy %q", f.Proxy)
 }
 
 // waitDial polls until upstream ("HOST:PORT" or "unix:PATH") accepts a connection,
