@@ -203,6 +203,10 @@ func TestHAProxySendProxy(t *testing.T) {
 			ws.closeHandshake(t)
 		})
 	}
+	// The access log names the client the header named too.
+	if !strings.Contains(p.logs(), `msg="`+haClientIP+`:`) {
+		t.Errorf("no access-log line names %s:\n%s", haClientIP, p.logs())
+	}
 	// haproxy's health checks (check-send-proxy: a v2 LOCAL header, or a v1 line
 	// naming the check's own connection, then a close) never make asgo log a bad
 	// header.
