@@ -66,6 +66,8 @@ type ProxyHeadersConfig struct {
 	// reach the app as plain headers and change nothing.
 	Disabled bool
 	// Trusted lists the peers whose proxy headers are believed: IP addresses, CIDR
-	// prefixes, or "*" for any (--forwarded-allow-ips). If empty, 127.0.0.1.
+	// prefixes, or "*" for any (--forwarded-allow-ips). If empty, 127.0.0.1. With
+	// Server.ProxyProtocol on (and Server.ProxyProtocolTrusted nil), they are also the
+	// peers that may send a PROXY protocol header, even when Disabled is set.
 	Trusted []string
 }

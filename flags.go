@@ -56,7 +56,7 @@ var serveGroups = []flagGroup{
 		"ws-client-context-takeover", "ws-allowed-origin"}},
 	{"Middleware", []string{"static", "static-index", "static-cache-control", "allow-ip", "deny-ip",
 		"compress", "compress-min-size", "proxy", "proxy-connect-timeout", "proxy-head-timeout"}},
-	{"Proxy headers", []string{"proxy-headers", "forwarded-allow-ips"}},
+	{"Proxy headers", []string{"proxy-headers", "forwarded-allow-ips", "proxy-protocol"}},
 	{"WSGI-style apps", []string{"wsgi-workers", "wsgi-backlog", "wsgi-timeout"}},
 	{"Logging", []string{"log-level", "access-log", "access-log-format", "access-log-file"}},
 }
@@ -99,6 +99,7 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 	})
 	fs.BoolVar(&cfg.Systemd, "systemd", true, "serve the sockets of systemd socket activation (LISTEN_FDS) and send sd_notify READY=1/STOPPING=1 when NOTIFY_SOCKET is set (default true)")
 	fs.Var(&uwsgiBinds, "uwsgi-bind", "serve the uwsgi protocol (nginx uwsgi_pass) on `ADDR`, HOST:PORT or unix:PATH (repeatable; one request per connection)")
+	fs.BoolVar(&cfg.ProxyProtocol, "proxy-protocol", false, "every connection on every listener starts with a PROXY protocol v1/v2 header (haproxy send-proxy[-v2]) from a --forwarded-allow-ips peer, which gives the client's address; others are closed")
 	fs.IntVar(&cfg.Loops, "loops", 0, "event loops (0: one per CPU)")
 	fs.IntVar(&cfg.MaxConnections, "max-connections", 0, "open connections beyond which new ones get 503 (0: the open-file limit minus a reserve)")
 	fs.DurationVar(&cfg.HeaderTimeout, "timeout-header", 0, "time allowed to send a request head (default 10s)")

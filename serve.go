@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/asgo-dev/asgo/apps/proxyheaders"
 	"github.com/asgo-dev/asgo/apps/wsgi"
 	"github.com/asgo-dev/asgo/eventloop"
 	"github.com/asgo-dev/asgo/lifespan"
@@ -52,6 +53,14 @@ func Serve(ctx context.Context, app asgi.App, cfg Config) error {
 	app, err := cfg.wrap(app)
 	if err != nil {
 		return fmt.Errorf("asgo: %w", err)
+	}
+	if cfg.Server.ProxyProtocol && cfg.Server.ProxyProtocolTrusted == nil {
+		// The PROXY protocol admits the peers whose proxy headers are believed.
+		trusted, err := proxyheaders.TrustFunc(proxyheaders.Config{Trusted: cfg.ProxyHeaders.Trusted})
+		if err != nil {
+			return fmt.Errorf("asgo: --forwarded-allow-ips: %w", err)
+		}
+		cfg.Server.ProxyProtocolTrusted = trusted
 	}
 	life := lifespan.New(app, cfg.Lifespan, log)
 	if err := life.Startup(ctx); err != nil {

@@ -3,6 +3,7 @@ package eventloop
 import (
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"runtime"
 	"time"
@@ -44,6 +45,22 @@ type Config struct {
 	// to MaxBodyBytes).
 	UWSGIBinds []string
 	UWSGI      uwsgi.Config
+	// ProxyProtocol requires a PROXY protocol header (v1 or v2: haproxy's send-proxy
+	// and send-proxy-v2) at the start of every connection on every listener (TCP
+	// binds, Unix sockets, inherited sockets, uwsgi listeners), from peers that
+	// ProxyProtocolTrusted admits; other peers are closed as they connect, with a log
+	// line. A missing or malformed header, or one that takes longer than
+	// HeaderTimeout, closes the connection. The header's source and destination
+	// become the scope's client and server (for uwsgi, the client only when the
+	// packet has no REMOTE_ADDR); LOCAL, UNSPEC, UNKNOWN and Unix-family headers keep
+	// the socket's. Proxy headers (X-Forwarded-For, ...) apply afterwards, to the
+	// client the header named.
+	ProxyProtocol bool
+	// ProxyProtocolTrusted reports whether a peer may send a PROXY header; nil admits
+	// loopback addresses only. A Unix socket peer has no address: it is asked about
+	// as the zero netip.Addr. It is called on the event loops, concurrently, and must
+	// not block. The asgo package builds it from --forwarded-allow-ips.
+	ProxyProtocolTrusted func(netip.Addr) bool
 	// Loops is the number of event loops. If zero, runtime.NumCPU() is used.
 	Loops int
 

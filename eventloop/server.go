@@ -346,6 +346,10 @@ func (h *engineHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	if s.draining.Load() {
 		return refuseConnection("server is shutting down"), gnet.Close
 	}
+	if s.cfg.ProxyProtocol && !s.proxyPeerTrusted(gc) { // proxyproto.go
+		s.log.Warn("PROXY protocol: connection from an untrusted peer; closing", "client", gc.RemoteAddr())
+		return nil, gnet.Close
+	}
 	if s.nconns.Add(1) > int64(s.cfg.MaxConnections) {
 		s.nconns.Add(-1)
 		s.log.Warn("connection limit reached; refusing connection", "limit", s.cfg.MaxConnections)
@@ -363,6 +367,9 @@ func (h *engineHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	c.session = firstSession()
 	if adopted && tag.uwsgi {
 		c.session = newUWSGISession() // a --uwsgi-bind connection
+	}
+	if s.cfg.ProxyProtocol {
+		c.session = &proxySession{next: c.session} // the PROXY header comes first
 	}
 	gc.SetContext(c)
 	l.add(c)

@@ -4,8 +4,10 @@
 //   - protocol/asgi imports no other package of this module and nothing outside the
 //     standard library;
 //   - only eventloop (and cmd/...) may import gnet;
-//   - wire packages under protocol/ (h1, h2, websocket) do not import each other; any of
-//     them may import protocol/asgi and protocol/internal/...;
+//   - wire packages under protocol/ (h1, h2, websocket, uwsgi, proxyproto) do not import
+//     each other; any of them may import protocol/asgi and protocol/internal/...;
+//   - protocol/proxyproto (it sits in front of every listener) imports nothing outside
+//     the standard library;
 //   - lifespan imports only protocol/asgi;
 //   - apps/... import only protocol/asgi, lifespan (the lifespan driver that apps/fanout
 //     runs per member) and apps/...;
@@ -82,8 +84,12 @@ func check(importer, imp string) string {
 		return "only eventloop imports gnet"
 	}
 	if !ours {
-		if under(importer, "protocol/asgi") && strings.Contains(strings.SplitN(imp, "/", 2)[0], ".") {
+		nonStd := strings.Contains(strings.SplitN(imp, "/", 2)[0], ".")
+		if under(importer, "protocol/asgi") && nonStd {
 			return "protocol/asgi is standard library only"
+		}
+		if under(importer, "protocol/proxyproto") && nonStd {
+			return "protocol/proxyproto is standard library only"
 		}
 		return ""
 	}

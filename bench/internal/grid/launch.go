@@ -135,6 +135,13 @@ func start(argv []string, dir string, log io.Writer) (*exec.Cmd, error) {
 func Launch(ctx context.Context, e *Setup, s *Server, port int, pinned bool, log io.Writer) (*Proc, error) {
 	p := &Proc{}
 	pre := prefixFor(pinned, 0)
+	if s.Kind == KindFront {
+		if err := p.launchFront(ctx, e, s, port, pinned, log); err != nil {
+			p.Stop(time.Second)
+			return nil, err
+		}
+		return p, nil
+	}
 	if s.Kind == KindNginx {
 		if err := p.launchNginx(ctx, e, s, port, pinned, log); err != nil {
 			p.Stop(time.Second)

@@ -135,6 +135,11 @@ var Scenarios = []Scenario{
 	{ID: "idle-h2-max", Family: IdleH2, Title: "idle HTTP/2 connections", Servers: []string{"asgo", "h2c"}},
 	{ID: "idle-ws-10k", Family: IdleWS, Title: "idle WebSocket connections", Conns: 10000, Servers: goWS},
 	{ID: "idle-ws-max", Family: IdleWS, Title: "idle WebSocket connections", Servers: []string{"asgo", "gorilla", "nbio"}},
+	// Deployment: asgo and net/http alone, asgo behind nginx (TCP, Unix socket,
+	// uwsgi_pass) and haproxy (PROXY protocol v2), and uWSGI behind nginx's uwsgi_pass,
+	// on the same hello.
+	{ID: "deploy-256", Family: Hello, Title: "hello behind nginx and haproxy, 256 connections", Conns: 256,
+		Servers: []string{"asgo", "nethttp", "nginx-asgo", "nginx-asgo-unix", "nginx-uwsgi-asgo", "nginx-uwsgi-uwsgi", "haproxy-asgo"}},
 }
 
 // UnpinnedServers are the servers of the unpinned variant unless the servers are chosen

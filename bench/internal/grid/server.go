@@ -15,6 +15,7 @@ const (
 	KindGoPeer Kind = "go"     // a peer built from bench/peers/NAME
 	KindPython Kind = "python" // a Python server from Debian's packages running peers/python/app.py
 	KindNginx  Kind = "nginx"  // nginx proxying to an asgo started beside it
+	KindFront  Kind = "front"  // a proxy (nginx, haproxy) in front of a backend: Server.Front
 )
 
 // Server is one contender.
@@ -28,6 +29,8 @@ type Server struct {
 	Args func(env *Setup, port int, pinned bool) []string
 	// Version names the library or package whose version the report shows.
 	Version string
+	// Front, for KindFront, is the proxy and the backend behind it (front.go).
+	Front *Front `json:",omitempty"`
 }
 
 // Supports reports whether the server takes part in family f.
@@ -140,6 +143,19 @@ var Servers = map[string]*Server{
 		}},
 	"nginx-asgo": {Name: "nginx-asgo", Kind: KindNginx, Title: "nginx -> asgo (proxy_pass, upstream keepalive)", Version: "nginx-light",
 		Routes: map[Family]string{Hello: "/", Post: "/echo"}, Args: asgoArgs},
+	// Deployment setups (front.go), compared on the same hello in deploy-256.
+	"nginx-asgo-unix": {Name: "nginx-asgo-unix", Kind: KindFront, Title: "nginx -> asgo over a Unix socket (proxy_pass, upstream keepalive)",
+		Version: "nginx-light", Routes: map[Family]string{Hello: "/"},
+		Front: &Front{Proxy: "nginx", Backend: asgoBackend("uds"), Conf: ngxProxyPass}},
+	"nginx-uwsgi-asgo": {Name: "nginx-uwsgi-asgo", Kind: KindFront, Title: "nginx uwsgi_pass -> asgo --uwsgi-bind (Unix socket)",
+		Version: "nginx-light", Routes: map[Family]string{Hello: "/"},
+		Front: &Front{Proxy: "nginx", Backend: asgoBackend("uwsgi"), Conf: ngxUWSGIPass}},
+	"nginx-uwsgi-uwsgi": {Name: "nginx-uwsgi-uwsgi", Kind: KindFront, Title: "nginx uwsgi_pass -> uWSGI (Unix socket, 1 process x 8 threads)",
+		Version: "uwsgi-core", Routes: map[Family]string{Hello: "/"},
+		Front: &Front{Proxy: "nginx", Backend: uwsgiBackend, Conf: ngxUWSGIPass}},
+	"haproxy-asgo": {Name: "haproxy-asgo", Kind: KindFront, Title: "haproxy (mode tcp, send-proxy-v2) -> asgo --proxy-protocol",
+		Version: "haproxy", Routes: map[Family]string{Hello: "/"},
+		Front: &Front{Proxy: "haproxy", Backend: asgoBackend("tcp", "proxy-protocol"), Conf: "send-proxy-v2"}},
 }
 
 // ServerNames returns every server name, sorted.
