@@ -44,6 +44,11 @@ type Config struct {
 	// to MaxBodyBytes).
 	UWSGIBinds []string
 	UWSGI      uwsgi.Config
+	// Inherited, when not empty, are the only listeners: sockets passed by a parent
+	// process (a zero-downtime upgrade, or a worker supervisor; see InheritedListener),
+	// adopted as ListenFDs are. Binds, UnixSockets, UWSGIBinds, ListenFDs and Systemd's
+	// sockets are then not opened (the parent opened them).
+	Inherited []InheritedListener
 	// Loops is the number of event loops. If zero, runtime.NumCPU() is used.
 	Loops int
 
@@ -201,7 +206,7 @@ const (
 
 // Normalize returns cfg with every zero field replaced by its default.
 func (cfg Config) Normalize() Config {
-	if len(cfg.Binds) == 0 && len(cfg.UnixSockets) == 0 && len(cfg.ListenFDs) == 0 && len(cfg.UWSGIBinds) == 0 && !cfg.Systemd {
+	if len(cfg.Binds) == 0 && len(cfg.UnixSockets) == 0 && len(cfg.ListenFDs) == 0 && len(cfg.UWSGIBinds) == 0 && !cfg.Systemd && len(cfg.Inherited) == 0 {
 		cfg.Binds = []string{defaultBind}
 	}
 	if cfg.UnixSocketMode == 0 {
