@@ -230,7 +230,7 @@ func wsOpen(t *testing.T, network, addr string) *wsClient {
 }
 
 func TestUpgradeZeroDowntime(t *testing.T) {
-	for _, tc := range []struct{ name, network string }{{"bind", "tcp"}, {"uds", "unix"}, {"fd", "tcp"}} {
+	for _, tc := range []struct{ name, network string }{{"bind", "tcp"}, {"uds", "unix"}, {"fd", "tcp"}, {"workers", "tcp"}} {
 		t.Run(tc.name, func(t *testing.T) {
 			var p *lproc
 			var addr string
@@ -238,6 +238,10 @@ func TestUpgradeZeroDowntime(t *testing.T) {
 			case "bind":
 				addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 				p = startLogged(t, asgoBin, "serve", "--bind", addr, "--timeout-keep-alive", "1s")
+			case "workers": // the supervisor upgrades: a new one with new workers
+				addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+				p = startLogged(t, asgoBin, "serve", "--bind", addr, "--timeout-keep-alive", "1s", "--workers", "2", "--loops", "1")
+				p.waitLog(t, "all workers ready", 1)
 			case "uds":
 				addr = filepath.Join(t.TempDir(), "asgo.sock")
 				p = startLogged(t, asgoBin, "serve", "--uds", addr, "--timeout-keep-alive", "1s")
@@ -483,5 +487,45 @@ func TestWorkersRestartAndDrain(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestUpgradeNotifiesSystemd: under NOTIFY_SOCKET the new process says READY=1 with its
+// pid, the old one hands the service over with MAINPID= and does not say STOPPING=1;
+// the new one says STOPPING=1 when it is stopped.
+func TestUpgradeNotifiesSystemd(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "notify")
+	pc, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	t.Setenv("NOTIFY_SOCKET", sock)
+	p := startLogged(t, asgoBin, "serve", "--bind", "127.0.0.1:0")
+	read := func() string {
+		buf := make([]byte, 512)
+		_ = pc.SetReadDeadline(time.Now().Add(10 * time.Second))
+		n, err := pc.Read(buf)
+		if err != nil {
+			t.Fatalf("reading the notification socket: %v", err)
+		}
+		return string(buf[:n])
+	}
+	old := p.cmd.Process.Pid
+	if got, want := read(), fmt.Sprintf("READY=1\nMAINPID=%d", old); got != want {
+		t.Fatalf("first notification %q, want %q", got, want)
+	}
+	p.signal(t, syscall.SIGUSR2)
+	p.waitLog(t, "new process is ready", 1)
+	pid := p.newPid(t, 1)
+	for _, want := range []string{fmt.Sprintf("READY=1\nMAINPID=%d", pid), fmt.Sprintf("MAINPID=%d", pid)} {
+		if got := read(); got != want {
+			t.Errorf("notification %q, want %q", got, want)
+		}
+	}
+	p.waitExit(t, 15*time.Second)
+	_ = syscall.Kill(pid, syscall.SIGTERM)
+	if got := read(); got != "STOPPING=1" {
+		t.Errorf("after the old process's exit and the new one's SIGTERM: %q, want the new one's STOPPING=1 only", got)
 	}
 }
