@@ -11,7 +11,8 @@ import (
 
 // reload refreshes what can change without a restart (SIGHUP): the access-log file,
 // the log level from LogLevelFile, then every ReloadHook, and logs one line with the
-// outcome of each part. It runs on Serve's goroutine.
+// outcome of each part. It runs on Serve's goroutine. A supervisor of workers (srv nil)
+// reloads only its own log level.
 func reload(srv *eventloop.Server, cfg *Config, log *slog.Logger) {
 	var attrs []any
 	failed := false
@@ -23,7 +24,7 @@ func reload(srv *eventloop.Server, cfg *Config, log *slog.Logger) {
 		}
 		attrs = append(attrs, name, ok)
 	}
-	if srv.Config().AccessLogFile != "" {
+	if srv != nil && srv.Config().AccessLogFile != "" {
 		report("access-log", srv.ReopenAccessLog(), "reopened")
 	}
 	if cfg.LogLevelFile != "" && cfg.LogLevel != nil {
@@ -34,9 +35,15 @@ func reload(srv *eventloop.Server, cfg *Config, log *slog.Logger) {
 		report("log-level", err, strings.ToLower(level.String()))
 	}
 	for _, h := range cfg.ReloadHooks {
+		if srv == nil {
+			break // a supervisor serves nothing: its workers run the hooks
+		}
 		report(h.Name, h.Reload(), "ok")
 	}
 	if len(attrs) == 0 {
+		if srv == nil {
+			return
+		}
 		log.Info("reload: nothing to reload (no --access-log-file, --log-level-file or reload hook)")
 		return
 	}

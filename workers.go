@@ -135,6 +135,7 @@ func supervise(ctx context.Context, cfg Config, h *handoff, log *slog.Logger) er
 		case <-ctx.Done():
 			return stopWorkers(workers, events, cfg, log)
 		case <-cfg.ReopenAccessLog:
+			reload(nil, &cfg, log) // its own log level
 			n := signalWorkers(workers, syscall.SIGHUP)
 			log.Info("reload: SIGHUP passed to the workers", "workers", n)
 		case <-cfg.Upgrade:

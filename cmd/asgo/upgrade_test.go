@@ -277,7 +277,7 @@ func TestUpgradeZeroDowntime(t *testing.T) {
 			wsOld := wsOpen(t, tc.network, addr)
 			stop := make(chan struct{})
 			stats, wg := runLoad(tc.network, addr, 6, 2, stop)
-			time.Sleep(time.Second)
+			time.Sleep(500 * time.Millisecond)
 			before := stats.ok.Load()
 			p.signal(t, syscall.SIGUSR2)
 			p.waitLog(t, "new process is ready", 1)
@@ -290,7 +290,7 @@ func TestUpgradeZeroDowntime(t *testing.T) {
 			}
 			_ = wsOld.writeFrame(wsOpClose, payload[:min(2, len(payload))]) // the closing handshake
 			p.waitExit(t, 15*time.Second)
-			time.Sleep(time.Second) // the load goes on against the new process alone
+			time.Sleep(500 * time.Millisecond) // the load goes on against the new process alone
 			close(stop)
 			wg.Wait()
 			t.Logf("%s: %s; %d before the upgrade", tc.name, stats, before)
