@@ -133,6 +133,11 @@ func supervise(ctx context.Context, cfg Config, h *handoff, log *slog.Logger) er
 		case w := <-restart:
 			launch(w)
 		case <-ctx.Done():
+			if cfg.Server.Systemd {
+				if err := eventloop.SDNotify("STOPPING=1"); err != nil {
+					log.Warn("sd_notify STOPPING failed", "err", err)
+				}
+			}
 			return stopWorkers(workers, events, cfg, log)
 		case <-cfg.ReopenAccessLog:
 			reload(nil, &cfg, log) // its own log level
@@ -218,7 +223,7 @@ func stopWorkers(ws []*workerState, events chan workerEvent, cfg Config, log *sl
 		}
 	}
 	if failed > 0 {
-		return fmt.Errorf("asgo: %d worker(s) did not stop cleanly", failed)
+		return &ShutdownError{Err: fmt.Errorf("%d worker(s) did not stop cleanly", failed)}
 	}
 	return nil
 }

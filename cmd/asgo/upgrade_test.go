@@ -362,7 +362,13 @@ func TestUpgradeFailureKeepsServing(t *testing.T) {
 
 	install([]byte("#!/bin/sh\nexec sleep 30\n"))
 	p.signal(t, syscall.SIGUSR2)
+	p.waitLog(t, "upgrade: starting a new process", 2)
+	p.signal(t, syscall.SIGUSR2) // during the upgrade: ignored
+	p.waitLog(t, "upgrade already in progress; ignoring SIGUSR2", 1)
 	p.waitLog(t, "upgrade failed; still serving", 2)
+	if n := strings.Count(p.logs(), "upgrade: starting a new process"); n != 2 {
+		t.Errorf("%d upgrades started, want 2 (the second SIGUSR2 during one is ignored)", n)
+	}
 	if !strings.Contains(p.logs(), "not ready within 1s") {
 		t.Errorf("the failure does not say why:\n%s", p.logs())
 	}
@@ -527,5 +533,42 @@ func TestUpgradeNotifiesSystemd(t *testing.T) {
 	_ = syscall.Kill(pid, syscall.SIGTERM)
 	if got := read(); got != "STOPPING=1" {
 		t.Errorf("after the old process's exit and the new one's SIGTERM: %q, want the new one's STOPPING=1 only", got)
+	}
+}
+
+// TestWorkersNotifySystemdOnce: the supervisor says READY=1 once every worker is ready
+// and STOPPING=1 on SIGTERM; the workers say nothing (they do not see NOTIFY_SOCKET).
+func TestWorkersNotifySystemdOnce(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "notify")
+	pc, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	t.Setenv("NOTIFY_SOCKET", sock)
+	p := startLogged(t, asgoBin, "serve", "--bind", "127.0.0.1:0", "--workers", "2", "--loops", "1")
+	read := func() string {
+		buf := make([]byte, 512)
+		_ = pc.SetReadDeadline(time.Now().Add(10 * time.Second))
+		n, err := pc.Read(buf)
+		if err != nil {
+			return err.Error()
+		}
+		return string(buf[:n])
+	}
+	if got, want := read(), fmt.Sprintf("READY=1\nMAINPID=%d", p.cmd.Process.Pid); got != want {
+		t.Fatalf("first notification %q, want %q", got, want)
+	}
+	if !strings.Contains(p.logs(), "all workers ready") {
+		t.Errorf("READY=1 before every worker was ready:\n%s", p.logs())
+	}
+	p.signal(t, syscall.SIGTERM)
+	if got := read(); got != "STOPPING=1" {
+		t.Errorf("notification on SIGTERM %q, want STOPPING=1", got)
+	}
+	p.waitExit(t, 20*time.Second)
+	_ = pc.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	if n, err := pc.Read(make([]byte, 512)); err == nil {
+		t.Errorf("a further notification of %d bytes (from a worker?)", n)
 	}
 }
