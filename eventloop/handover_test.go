@@ -1,7 +1,11 @@
 package eventloop
 
 import (
+	"bufio"
 	"context"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -32,11 +36,28 @@ func TestHandoverToASecondServer(t *testing.T) {
 	if len(ls) != 3 { // the socket file and one native listener per loop
 		t.Fatalf("DupListeners = %+v, want 3", ls)
 	}
+	// A keep-alive connection of the old server, idle when the handover comes.
+	kc, kr := dialServedBy(t, addr, "old")
 	next, _ := startListeners(t, Config{Inherited: ls, Binds: []string{"127.0.0.1:1"}}, nameApp("new"))
 	if got := len(next.Addrs()); got != 2 {
 		t.Errorf("the new server reports %v, want the socket and the bind once each", next.Addrs())
 	}
 	old.StopAccepting(true)
+	drained := make(chan error, 1)
+	go func() { drained <- old.Shutdown(context.Background()) }()
+	// The drain does not close it under a request that may be on its way: the next
+	// request is answered, with Connection: close.
+	time.Sleep(50 * time.Millisecond)
+	fmt.Fprint(kc, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, err := http.ReadResponse(kr, nil)
+	if err != nil {
+		t.Fatalf("the idle keep-alive connection after the handover: %v", err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if string(b) != "old" || !resp.Close {
+		t.Errorf("its next response: %q, Connection: close %v; want old's, closing", b, resp.Close)
+	}
+	kc.Close()
 	tcp := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	for i := range 20 {
 		if st, b := getBody(t, tcp, "http://"+addr+"/"); st != 200 || b != "new" {
@@ -46,7 +67,7 @@ func TestHandoverToASecondServer(t *testing.T) {
 			t.Fatalf("unix request %d after the handover: %d %q", i, st, b)
 		}
 	}
-	if err := old.Shutdown(context.Background()); err != nil {
+	if err := <-drained; err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Lstat(path); err != nil {
@@ -59,4 +80,29 @@ func TestHandoverToASecondServer(t *testing.T) {
 	if _, err := os.Lstat(path); !os.IsNotExist(err) {
 		t.Fatalf("the new server left the socket file it owned: %v", err)
 	}
+}
+
+// dialServedBy opens keep-alive connections to addr until one is answered by the app
+// called want (several servers may accept on the same sockets), and returns it.
+func dialServedBy(t *testing.T, addr, want string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	for range 50 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		br := bufio.NewReader(c)
+		fmt.Fprint(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		if string(b) == want && !resp.Close {
+			return c, br
+		}
+		c.Close()
+	}
+	t.Fatalf("no connection answered by %s", want)
+	return nil, nil
 }
