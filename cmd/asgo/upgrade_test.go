@@ -572,3 +572,57 @@ func TestWorkersNotifySystemdOnce(t *testing.T) {
 		t.Errorf("a further notification of %d bytes (from a worker?)", n)
 	}
 }
+
+// TestUpgradeSystemdSocketActivation upgrades a server started by
+// systemd-socket-activate: the sockets systemd passed go on to the new process.
+func TestUpgradeSystemdSocketActivation(t *testing.T) {
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	logPath := filepath.Join(t.TempDir(), "asgo.log")
+	lf, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lf.Close()
+	cmd := exec.Command("/usr/bin/systemd-socket-activate", "-l", addr, "--fdname=web", asgoBin, "serve", "--timeout-keep-alive", "1s")
+	cmd.Stderr = lf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &lproc{cmd: cmd, logPath: logPath, done: make(chan error, 1)}
+	go func() { p.done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		if t.Failed() {
+			t.Logf("asgo log:\n%s", p.logs())
+		}
+	})
+	// The activator execs asgo at the first connection (same pid).
+	testutil.WaitFor(t, 10*time.Second, "the first answer", func() bool {
+		resp, err := http.Get("http://" + addr + "/")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
+	p.waitLog(t, "addr=systemd:web", 1)
+	stop := make(chan struct{})
+	stats, wg := runLoad("tcp", addr, 4, 2, stop)
+	time.Sleep(300 * time.Millisecond)
+	p.signal(t, syscall.SIGUSR2)
+	p.waitLog(t, "new process is ready", 1)
+	p.waitExit(t, 15*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	t.Logf("%s", stats)
+	if stats.failed.Load() != 0 || stats.non2xx.Load() != 0 {
+		t.Errorf("requests failed during the upgrade: %s", stats)
+	}
+	p.waitLog(t, "addr=systemd:web", 2) // the new process names the socket as systemd did
+	if st, body := get(t, "http://"+addr+"/"); st != 200 || body != "Hello, World!" {
+		t.Fatalf("after the upgrade: %d %q", st, body)
+	}
+	_ = syscall.Kill(p.newPid(t, 1), syscall.SIGTERM)
+}
