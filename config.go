@@ -89,7 +89,10 @@ type Config struct {
 	Workers int
 }
 
-// ReloadHook is a part of the server that a reload (SIGHUP) refreshes in place.
+// ReloadHook is a part of the server that a reload (SIGHUP) refreshes in place. Serve
+// calls Reload on its own goroutine, one reload at a time, while the server runs: Reload
+// must be safe against the server's concurrent use of what it replaces (swap an
+// atomic.Pointer, as a certificate store does).
 type ReloadHook struct {
 	Name   string       // in the reload's log line, e.g. "tls"
 	Reload func() error // called on Serve's goroutine; an error leaves the old state

@@ -19,7 +19,7 @@ import (
 
 // InheritedListener describes a listening socket passed from another process (or, from
 // DupListeners and OpenListeners, one to pass on). It is plain data, encoded as JSON in
-// the environment of the receiving process.
+// the environment of the receiving process; copy it freely, but close each FD once.
 type InheritedListener struct {
 	// FD is the descriptor number (in the receiving process: where it was passed).
 	FD int `json:"fd"`
@@ -83,7 +83,8 @@ func (s *Server) DupListeners() ([]InheritedListener, error) {
 	return out, nil
 }
 
-// CloseInherited closes the descriptors of ls (for example after passing them on).
+// CloseInherited closes the descriptors of ls (for example after passing them on). Safe
+// for concurrent use on distinct lists.
 func CloseInherited(ls []InheritedListener) {
 	for _, l := range ls {
 		_ = unix.Close(l.FD)
@@ -253,6 +254,7 @@ func dupListener(ln net.Listener) (int, error) {
 // unaccepted), Unix sockets, uwsgi binds, --fd and systemd sockets as Start opens them.
 // Unix socket files are described with their owner's inode (the caller owns them;
 // RemoveUnixFiles removes them). The caller closes the descriptors (CloseInherited).
+// Safe for concurrent use (it opens new sockets each time).
 func OpenListeners(cfg Config) ([]InheritedListener, error) {
 	cfg = cfg.Normalize()
 	if len(cfg.Inherited) > 0 {
@@ -298,7 +300,7 @@ func OpenListeners(cfg Config) ([]InheritedListener, error) {
 }
 
 // RemoveUnixFiles removes the socket files of ls that are still the files their
-// listeners created (same inode), as a server does when it stops.
+// listeners created (same inode), as a server does when it stops. Safe for concurrent use.
 func RemoveUnixFiles(ls []InheritedListener) {
 	for _, l := range ls {
 		if l.UnixPath == "" {
