@@ -77,7 +77,8 @@ type Config struct {
 	// same path) is started again with the same arguments and environment, inherits
 	// every listening socket, and once it is ready this one stops accepting, drains
 	// and Serve returns nil. A new process that exits or is not ready within
-	// UpgradeTimeout (default 90s) is stopped and this one goes on serving.
+	// UpgradeTimeout (default 90s) is stopped and this one goes on serving. A worker
+	// (Workers) not ready within UpgradeTimeout is stopped and started again.
 	Upgrade        <-chan struct{}
 	UpgradeTimeout time.Duration
 	// Workers, above 1, makes Serve a supervisor (--workers): it opens the listeners

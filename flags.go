@@ -175,7 +175,7 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 	// Reloads, upgrades and worker processes (reload.go, upgrade.go, workers.go).
 	fs.StringVar(&o.config.LogLevelFile, "log-level-file", "", "read the log level (debug, info, warn, error) from `PATH` at start and on every SIGHUP; wins over --log-level")
 	fs.IntVar(&o.config.Workers, "workers", 1, "worker processes sharing the listeners under a supervisor that restarts them (1: this process serves; default 1)")
-	fs.DurationVar(&o.config.UpgradeTimeout, "timeout-upgrade", 0, "time allowed to the new process of a SIGUSR2 upgrade to be ready; then it is stopped and the old one goes on (default 90s)")
+	fs.DurationVar(&o.config.UpgradeTimeout, "timeout-upgrade", 0, "time allowed to the new process of a SIGUSR2 upgrade (or a --workers worker) to be ready; then it is stopped and the old one goes on (default 90s)")
 	fs.Usage = func() {} // help is printed below; errors get a short hint
 
 	if err := fs.Parse(args); err != nil {

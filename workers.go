@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -61,6 +62,10 @@ func supervise(ctx context.Context, cfg Config, h *handoff, log *slog.Logger) er
 		log.Info("listening", "addr", l.Name, "workers", cfg.Workers)
 	}
 	events := make(chan workerEvent, 4*cfg.Workers)
+	timeout := cfg.UpgradeTimeout
+	if timeout <= 0 {
+		timeout = defaultUpgradeTimeout
+	}
 	// Workers get the sockets without the ownership of Unix socket files (the
 	// supervisor removes them), and no NOTIFY_SOCKET: the supervisor is the service.
 	shared := make([]eventloop.InheritedListener, len(ls))
@@ -78,8 +83,11 @@ func supervise(ctx context.Context, cfg Config, h *handoff, log *slog.Logger) er
 		w.c, w.started, w.ready, w.exited = c, time.Now(), false, false
 		log.Info("worker started", "worker", w.index, "pid", c.pid)
 		go func() {
-			if err := <-c.ready; err == nil {
+			// A worker not ready within the upgrade timeout is stopped (and restarted).
+			if err := c.awaitReady(timeout); err == nil {
 				events <- workerEvent{w: w, c: c, ready: true}
+			} else if !strings.Contains(err.Error(), "exited") {
+				log.Error("worker not ready; stopping it", "worker", w.index, "pid", c.pid, "err", err)
 			}
 			events <- workerEvent{w: w, c: c, err: <-c.exited}
 		}()
@@ -91,10 +99,7 @@ func supervise(ctx context.Context, cfg Config, h *handoff, log *slog.Logger) er
 	}
 	restart := make(chan *workerState, cfg.Workers)
 	allReady := false
-	up := &upgrader{log: log, timeout: cfg.UpgradeTimeout, systemd: cfg.Server.Systemd}
-	if up.timeout <= 0 {
-		up.timeout = defaultUpgradeTimeout
-	}
+	up := &upgrader{log: log, timeout: timeout, systemd: cfg.Server.Systemd}
 	for {
 		select {
 		case ev := <-events:
