@@ -33,7 +33,7 @@ type lproc struct {
 	done    chan error
 }
 
-func startLogged(t *testing.T, bin string, args ...string) *lproc {
+func startLogged(t testing.TB, bin string, args ...string) *lproc {
 	t.Helper()
 	logPath := filepath.Join(t.TempDir(), "asgo.log")
 	f, err := os.Create(logPath)
@@ -65,7 +65,7 @@ func (p *lproc) logs() string {
 }
 
 // waitLog waits until the log holds n lines containing s.
-func (p *lproc) waitLog(t *testing.T, s string, n int) {
+func (p *lproc) waitLog(t testing.TB, s string, n int) {
 	t.Helper()
 	testutil.WaitFor(t, 20*time.Second, fmt.Sprintf("%d log lines with %q", n, s), func() bool {
 		return strings.Count(p.logs(), s) >= n
