@@ -58,7 +58,8 @@ var serveGroups = []flagGroup{
 		"compress", "compress-min-size", "proxy", "proxy-connect-timeout", "proxy-head-timeout"}},
 	{"Proxy headers", []string{"proxy-headers", "forwarded-allow-ips", "proxy-protocol"}},
 	{"WSGI-style apps", []string{"wsgi-workers", "wsgi-backlog", "wsgi-timeout"}},
-	{"Logging", []string{"log-level", "access-log", "access-log-format", "access-log-file"}},
+	{"Logging", []string{"log-level", "log-level-file", "access-log", "access-log-format", "access-log-file"}},
+	{"Processes", []string{"workers", "timeout-upgrade"}},
 }
 
 // parseFlags parses the serve command line of the command called name. With apps, it
@@ -172,6 +173,10 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 		return eventloop.CheckAccessLogFormat(v)
 	})
 	fs.StringVar(&cfg.AccessLogFile, "access-log-file", "", "append access-log lines to `PATH` through a 1 MiB queue (full: lines are dropped and counted); reopened on SIGHUP (default: stderr through the logger)")
+	// Reloads, upgrades and worker processes (reload.go, upgrade.go, workers.go).
+	fs.StringVar(&o.config.LogLevelFile, "log-level-file", "", "read the log level (debug, info, warn, error) from `PATH` at start and on every SIGHUP; wins over --log-level")
+	fs.IntVar(&o.config.Workers, "workers", 1, "worker processes sharing the listeners under a supervisor that restarts them (1: this process serves; default 1)")
+	fs.DurationVar(&o.config.UpgradeTimeout, "timeout-upgrade", 0, "time allowed to the new process of a SIGUSR2 upgrade (or a --workers worker) to be ready; then it is stopped and the old one goes on (default 90s)")
 	fs.Usage = func() {} // help is printed below; errors get a short hint
 
 	if err := fs.Parse(args); err != nil {
@@ -216,6 +221,18 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 		fmt.Fprintf(stderr, "%s: --log-level: %v\n", name, err)
 		return o, err
 	}
+	if o.config.LogLevelFile != "" {
+		level, err := readLevelFile(o.config.LogLevelFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: --log-level-file: %v\n", name, err)
+			return o, err
+		}
+		o.logLevel = level
+	}
+	if o.config.Workers < 1 {
+		fmt.Fprintf(stderr, "%s: --workers %d: want 1 or more\n", name, o.config.Workers)
+		return o, errors.New("bad --workers")
+	}
 	mode, err := lifespan.ParseMode(lifespanMode)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: --lifespan: %v\n", name, err)
@@ -245,7 +262,9 @@ func printUsage(w io.Writer, fs *flag.FlagSet, name string) {
 		}
 	}
 	fmt.Fprint(w, envUsage)
-	fmt.Fprint(w, "\nSignals: SIGTERM or SIGINT drains gracefully; a second signal exits at once. SIGHUP reopens --access-log-file (nothing else, for now).\n")
+	fmt.Fprint(w, "\nSignals: SIGTERM or SIGINT drains gracefully; a second signal exits at once. SIGHUP reloads: reopens --access-log-file,\n"+
+		"re-reads --log-level-file (and TLS certificates). SIGUSR2 upgrades without downtime: the program is started again on the same\n"+
+		"sockets and this process drains once the new one is ready. With --workers, signal the supervisor.\n")
 }
 
 // splitList splits comma-separated flag values into their entries.

@@ -43,6 +43,20 @@ func (e *ShutdownError) Unwrap() error { return e.Err }
 // than once in a process, on other binds.
 func Serve(ctx context.Context, app asgi.App, cfg Config) error {
 	log := cfg.Server.Normalize().Logger
+	h := takeHandoff() // upgrade.go: listeners passed by a parent process
+	if h.err != nil {
+		return fmt.Errorf("asgo: %w", h.err)
+	}
+	if cfg.Workers > 1 && h.worker == 0 {
+		return supervise(ctx, cfg, &h, log) // workers.go
+	}
+	if len(h.listeners) > 0 {
+		cfg.Server.Inherited = h.listeners
+	}
+	if h.worker > 0 {
+		log = log.With("worker", h.worker)
+		cfg.Server.Logger = log
+	}
 	wsgi.SetDefaults(cfg.WSGI)
 	if limit, err := eventloop.RaiseOpenFileLimit(); err != nil {
 		log.Warn("could not raise the open-file limit", "limit", limit, "err", err)
@@ -77,20 +91,39 @@ func Serve(ctx context.Context, app asgi.App, cfg Config) error {
 	if cfg.OnReady != nil {
 		cfg.OnReady(srv.Addrs())
 	}
+	h.signalReady()
+	up := &upgrader{log: log, timeout: cfg.UpgradeTimeout, systemd: cfg.Server.Systemd}
+	if up.timeout <= 0 {
+		up.timeout = defaultUpgradeTimeout
+	}
 wait:
 	select {
 	case <-ctx.Done():
+		if h.worker > 0 {
+			// The supervisor and the other workers keep the sockets: stop taking
+			// connections from them first, so none is refused during the drain, and
+			// drain keep-alive connections softly (other processes go on serving).
+			srv.StopAccepting(true)
+		}
 	case <-srv.Done():
 		log.Error("the server stopped unexpectedly")
 		_ = life.Shutdown(context.Background())
 		return ErrServerStopped
 	case <-cfg.ReopenAccessLog:
-		if err := srv.ReopenAccessLog(); err != nil {
-			log.Error("cannot reopen the access log", "err", err)
+		reload(srv, &cfg, log) // reload.go
+		goto wait
+	case <-cfg.Upgrade:
+		if h.worker > 0 {
+			log.Warn("SIGUSR2 ignored in a worker: send it to the supervisor")
 		} else {
-			log.Info("access log reopened")
+			up.start(srv.DupListeners)
 		}
 		goto wait
+	case err := <-up.done:
+		if !up.finished(err) {
+			goto wait
+		}
+		srv.StopAccepting(true)
 	}
 	if err := srv.Shutdown(context.Background()); err != nil {
 		log.Warn("drain incomplete", "err", err)

@@ -61,6 +61,11 @@ type Config struct {
 	// as the zero netip.Addr. It is called on the event loops, concurrently, and must
 	// not block. The asgo package builds it from --forwarded-allow-ips.
 	ProxyProtocolTrusted func(netip.Addr) bool
+	// Inherited, when not empty, are the only listeners: sockets passed by a parent
+	// process (a zero-downtime upgrade, or a worker supervisor; see InheritedListener),
+	// adopted as ListenFDs are. Binds, UnixSockets, UWSGIBinds, ListenFDs and Systemd's
+	// sockets are then not opened (the parent opened them).
+	Inherited []InheritedListener
 	// Loops is the number of event loops. If zero, runtime.NumCPU() is used.
 	Loops int
 
@@ -218,7 +223,7 @@ const (
 
 // Normalize returns cfg with every zero field replaced by its default.
 func (cfg Config) Normalize() Config {
-	if len(cfg.Binds) == 0 && len(cfg.UnixSockets) == 0 && len(cfg.ListenFDs) == 0 && len(cfg.UWSGIBinds) == 0 && !cfg.Systemd {
+	if len(cfg.Binds) == 0 && len(cfg.UnixSockets) == 0 && len(cfg.ListenFDs) == 0 && len(cfg.UWSGIBinds) == 0 && !cfg.Systemd && len(cfg.Inherited) == 0 {
 		cfg.Binds = []string{defaultBind}
 	}
 	if cfg.UnixSocketMode == 0 {

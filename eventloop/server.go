@@ -36,10 +36,14 @@ type Server struct {
 	// placeholder: no TCP bind was asked for, so gnet's only native listener is a
 	// loopback placeholder whose connections are refused.
 	placeholder bool
+	nativeBinds []*net.TCPAddr // gnet's own listeners' addresses (handover.go)
+	nativeFDs   []nativeFD     // and their descriptors, every loop's, found by Start
+	nativeErr   error
 	stopped     chan struct{} // closed when the engine has stopped for good
 
 	draining atomic.Bool
 	stopping atomic.Bool
+	handover atomic.Bool  // StopAccepting(true): another process took the listeners over
 	nconns   atomic.Int64 // open connections
 	inflight atomic.Int64 // requests whose app is running
 
@@ -93,6 +97,9 @@ func (s *Server) start() error {
 		return err
 	}
 	binds := s.cfg.Binds
+	if len(s.cfg.Inherited) > 0 {
+		binds = nil // the parent bound them: their sockets are among the inherited
+	}
 	switch {
 	case len(binds) == 0 && len(adopted) == 0:
 		binds = []string{defaultBind}
@@ -125,14 +132,21 @@ func (s *Server) start() error {
 		}
 		addr, _ := net.ResolveTCPAddr("tcp", b)
 		s.addrs = append(s.addrs, addr)
+		s.nativeBinds = append(s.nativeBinds, addr)
 		s.log.Info("listening", "addr", addr.String(), "loops", s.cfg.Loops)
 	}
 	s.adopted = adopted
+	s.findNativeFDs() // handover.go
+	seen := map[string]bool{}
 	for _, a := range adopted {
-		s.addrs = append(s.addrs, a.tag.addr)
-		s.log.Info("listening", "addr", a.desc, "loops", s.cfg.Loops)
 		s.acceptWG.Add(1)
 		go s.acceptLoop(a)
+		if seen[a.desc] {
+			continue // an upgraded native bind: one inherited listener per old loop
+		}
+		seen[a.desc] = true
+		s.addrs = append(s.addrs, a.tag.addr)
+		s.log.Info("listening", "addr", a.desc, "loops", s.cfg.Loops)
 	}
 	if err := s.sdNotify("READY=1\nMAINPID=" + strconv.Itoa(os.Getpid())); err != nil {
 		s.log.Warn("sd_notify READY failed", "err", err)
@@ -215,7 +229,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		defer cancel()
 	}
 	s.draining.Store(true)
-	if err := s.sdNotify("STOPPING=1"); err != nil {
+	if s.handover.Load() {
+		// The service goes on in the process that took the listeners over.
+	} else if err := s.sdNotify("STOPPING=1"); err != nil {
 		s.log.Warn("sd_notify STOPPING failed", "err", err)
 	}
 	s.forEachLoop(func(l *loop) {
@@ -343,7 +359,8 @@ func (h *engineHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	if !adopted && s.placeholder {
 		return nil, gnet.Close // only adopted listeners serve (see Start)
 	}
-	if s.draining.Load() {
+	if s.draining.Load() && !s.handover.Load() {
+		// (After a handover, a connection accepted just before StopAccepting is served.)
 		return refuseConnection("server is shutting down"), gnet.Close
 	}
 	if s.cfg.ProxyProtocol && !s.proxyPeerTrusted(gc) { // proxyproto.go

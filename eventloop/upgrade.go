@@ -174,6 +174,9 @@ func (h *h1Session) startWebSocket(c *conn, req *h1.Request) bool {
 		zb:      newCompressionBudget(hs.Deflate),
 		rawPath: string(scope.RawPath),
 		started: time.Now().UnixNano(),
+		// After a handover (StopAccepting(true)) the drain has passed this connection
+		// by: close with 1001 right after the accept, as a drained handshake does.
+		draining: c.srv.handover.Load(),
 	}
 	c.session = w
 	w.armHandshake(c)
