@@ -30,7 +30,7 @@ const (
 //	func main() { asgo.Run(myApp) }
 //
 // SIGTERM or SIGINT drains gracefully and runs the lifespan shutdown; a second signal
-// exits at once. SIGHUP reopens --access-log-file. See Command for the details and the exit statuses.
+// exits at once. SIGHUP reopens --access-log-file and reloads the TLS certificate. See Command for the details and the exit statuses.
 func Run(app asgi.App) {
 	os.Exit(Command{App: app}.Main(os.Args[1:]))
 }
@@ -54,7 +54,8 @@ type Command struct {
 
 // Main parses args (without the program name), serves until SIGTERM or SIGINT, and
 // returns the exit status (ExitOK ... ExitStartupFailed). A second signal during the
-// drain exits the process at once with ExitFailure. SIGHUP reopens the access-log file.
+// drain exits the process at once with ExitFailure. SIGHUP reopens the access-log file
+// and reloads the TLS certificate.
 func (c Command) Main(args []string) int {
 	stderr := c.Stderr
 	if stderr == nil {
@@ -84,6 +85,11 @@ func (c Command) Main(args []string) int {
 	reopen, stopHup := hangupChan()
 	defer stopHup()
 	opts.config.ReopenAccessLog = reopen
+	if opts.config.TLS.Enabled() { // SIGHUP also reloads the certificate
+		reloadTLS, stopTLSHup := hangupChan()
+		defer stopTLSHup()
+		opts.config.ReloadTLS = reloadTLS
+	}
 	return exitStatus(Serve(ctx, app, opts.config), log)
 }
 
@@ -139,7 +145,8 @@ func signalContext(log *slog.Logger) (context.Context, func()) {
 	}
 }
 
-// hangupChan returns a channel that receives on SIGHUP (the access log's reopen).
+// hangupChan returns a channel that receives on SIGHUP; each caller (the access log's
+// reopen, the certificate reload) gets its own.
 func hangupChan() (<-chan struct{}, func()) {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGHUP)

@@ -10,6 +10,7 @@ import (
 	"github.com/asgo-dev/asgo/apps/wsgi"
 	"github.com/asgo-dev/asgo/eventloop"
 	"github.com/asgo-dev/asgo/lifespan"
+	"github.com/asgo-dev/asgo/tlsconf"
 )
 
 // Config configures Serve. The zero value serves on 127.0.0.1:8000 with the documented
@@ -51,6 +52,16 @@ type Config struct {
 	// --proxy-headers, --forwarded-allow-ips). It runs outermost, before the IP filter.
 	// The zero value turns it on, trusting 127.0.0.1, as uvicorn does.
 	ProxyHeaders ProxyHeadersConfig
+	// TLS configures TLS (the --ssl-* flags): the certificate, client certificates,
+	// versions and suites, reload (see package tlsconf). When it is enabled (a CertFile
+	// or SelfSigned), Serve serves TLS on Server.TLSBinds, or, if there are none, on
+	// Server.Binds (which then are TLS, as uvicorn's --bind with --ssl-certfile is); with
+	// TLSBinds, Binds stay cleartext (a health port beside :443).
+	TLS tlsconf.Config
+	// ReloadTLS, if set, reloads the TLS certificate and key files each time it
+	// receives (tlsconf.Manager.Reload): the asgo command sends on SIGHUP. A bad new
+	// certificate is logged and the previous one kept.
+	ReloadTLS <-chan struct{}
 	// ReopenAccessLog, if set, reopens the access-log file (Server.AccessLogFile; see
 	// eventloop.Server.ReopenAccessLog) each time it receives: the asgo command sends on
 	// SIGHUP, for logrotate.

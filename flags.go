@@ -26,6 +26,7 @@ type options struct {
 	app      string // --app, when the command offers several apps
 	logLevel slog.Level
 	config   Config
+	tlsBinds bindList // --ssl-bind, for Server.TLSBinds
 }
 
 // bindList is a repeatable --bind flag.
@@ -57,6 +58,7 @@ var serveGroups = []flagGroup{
 	{"Middleware", []string{"static", "static-index", "static-cache-control", "allow-ip", "deny-ip",
 		"compress", "compress-min-size", "proxy", "proxy-connect-timeout", "proxy-head-timeout"}},
 	{"Proxy headers", []string{"proxy-headers", "forwarded-allow-ips"}},
+	{"TLS", tlsFlagNames},
 	{"WSGI-style apps", []string{"wsgi-workers", "wsgi-backlog", "wsgi-timeout"}},
 	{"Logging", []string{"log-level", "access-log", "access-log-format", "access-log-file"}},
 }
@@ -145,6 +147,7 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 	fs.Var(&allowIPs, "allow-ip", "admit only clients in these `IP|CIDR`s (repeatable or comma-separated; others get 403)")
 	fs.Var(&denyIPs, "deny-ip", "refuse clients in these `IP|CIDR`s with 403 (repeatable or comma-separated; wins over --allow-ip)")
 	proxyHeaders := proxyHeadersFlags(fs, &o.config.ProxyHeaders)
+	checkTLS := tlsFlags(fs, &o.config.TLS, &o.tlsBinds)
 	fs.IntVar(&o.config.WSGI.Workers, "wsgi-workers", 0, "worker goroutines running WSGI-style handlers (default 10)")
 	fs.IntVar(&o.config.WSGI.Backlog, "wsgi-backlog", 0, "requests that may wait for a worker; beyond it 503 with Retry-After (default 64; negative: no queue)")
 	fs.DurationVar(&o.config.WSGI.Timeout, "wsgi-timeout", 0, "abort WSGI-style handlers running longer (504 if nothing was sent; default 30s; negative: no limit)")
@@ -208,6 +211,10 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 		fmt.Fprintf(stderr, "%s: --forwarded-allow-ips: %v\n", name, err)
 		return o, err
 	}
+	if err := checkTLS(); err != nil {
+		fmt.Fprintf(stderr, "%s: TLS: %v\n", name, err)
+		return o, err
+	}
 	ws.AllowedOrigins = origins
 	ws.DisableCompression = !wsDeflate
 	cfg.DisableHTTP2 = !http2
@@ -244,7 +251,7 @@ func printUsage(w io.Writer, fs *flag.FlagSet, name string) {
 		}
 	}
 	fmt.Fprint(w, envUsage)
-	fmt.Fprint(w, "\nSignals: SIGTERM or SIGINT drains gracefully; a second signal exits at once. SIGHUP reopens --access-log-file (nothing else, for now).\n")
+	fmt.Fprint(w, "\nSignals: SIGTERM or SIGINT drains gracefully; a second signal exits at once. SIGHUP reopens --access-log-file and reloads the TLS certificate.\n")
 }
 
 // splitList splits comma-separated flag values into their entries.

@@ -36,8 +36,12 @@ func (e *ShutdownError) Unwrap() error { return e.Err }
 // cfg.Lifespan.ShutdownTimeout, counted after the drain). A drain that runs out of time
 // is logged and closes the remaining connections; it is not an error.
 //
+// With cfg.TLS enabled, the certificate is loaded before the app's startup (a bad one
+// is an error and nothing starts), served on the TLS listeners (see Config.TLS), and
+// reloaded on each receive from cfg.ReloadTLS and when its files change.
+//
 // Serve returns nil after a clean stop, a *StartupError when the startup failed, an
-// error when a middleware option is invalid or a listener cannot be bound, ErrServerStopped when the loops stopped on
+// error when a middleware or TLS option is invalid, the certificate does not load, or a listener cannot be bound, ErrServerStopped when the loops stopped on
 // their own, or a *ShutdownError when the app's shutdown failed. It may be called more
 // than once in a process, on other binds.
 func Serve(ctx context.Context, app asgi.App, cfg Config) error {
@@ -53,6 +57,13 @@ func Serve(ctx context.Context, app asgi.App, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("asgo: %w", err)
 	}
+	tlsMgr, err := loadTLS(cfg.TLS, log)
+	if err != nil {
+		return fmt.Errorf("asgo: %w", err)
+	}
+	if tlsMgr != nil {
+		defer tlsMgr.Close()
+	}
 	life := lifespan.New(app, cfg.Lifespan, log)
 	if err := life.Startup(ctx); err != nil {
 		return &StartupError{Err: err}
@@ -60,6 +71,10 @@ func Serve(ctx context.Context, app asgi.App, cfg Config) error {
 	srvCfg := cfg.Server
 	srvCfg.Logger = log
 	srvCfg.State = life.State
+	if err := applyTLS(&srvCfg, tlsMgr); err != nil {
+		_ = life.Shutdown(context.Background())
+		return fmt.Errorf("asgo: %w", err)
+	}
 	srv := eventloop.New(srvCfg, app)
 	if err := srv.Start(); err != nil {
 		_ = life.Shutdown(context.Background())
@@ -80,6 +95,11 @@ wait:
 			log.Error("cannot reopen the access log", "err", err)
 		} else {
 			log.Info("access log reopened")
+		}
+		goto wait
+	case <-cfg.ReloadTLS:
+		if tlsMgr != nil {
+			_ = tlsMgr.Reload() // logs what happened
 		}
 		goto wait
 	}
