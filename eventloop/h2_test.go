@@ -78,21 +78,32 @@ func port(addr string) string {
 }
 
 // TestH2Spec runs h2spec in strict mode against the real server: every case must pass,
-// with an app on executor goroutines and with an inline app (asgi.Inliner) on the loop.
+// with an app on executor goroutines and with an inline app (asgi.Inliner) on the loop,
+// over h2c and over TLS (ALPN h2).
 func TestH2Spec(t *testing.T) {
 	h2spec := tool(t, "h2spec")
 	for _, tc := range []struct {
 		name string
 		app  asgi.App
 		path string
+		tls  bool
 	}{
-		{"goroutine app", bodyFirstApp, "/"},
-		{"inline app", inlineBodyFirstApp{}, "/"},
+		{"goroutine app", bodyFirstApp, "/", false},
+		{"inline app", inlineBodyFirstApp{}, "/", false},
+		{"tls goroutine app", bodyFirstApp, "/", true},
+		{"tls inline app", inlineBodyFirstApp{}, "/", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ts := startServer(t, Config{}, tc.app)
+			args := []string{"--strict", "-h", "127.0.0.1", "-P", tc.path, "-o", "3"}
+			if tc.tls {
+				ts := startTLSServer(t, Config{}, tc.app)
+				args = append(args, "-p", port(ts.addr), "--tls", "--insecure")
+			} else {
+				ts := startServer(t, Config{}, tc.app)
+				args = append(args, "-p", port(ts.addr))
+			}
 			report := filepath.Join(t.TempDir(), "h2spec.xml")
-			cmd := exec.Command(h2spec, "--strict", "-h", "127.0.0.1", "-p", port(ts.addr), "-P", tc.path, "-o", "3", "-j", report)
+			cmd := exec.Command(h2spec, append(args, "-j", report)...)
 			out, err := cmd.CombinedOutput()
 			summary := ""
 			if i := bytes.LastIndex(out, []byte("tests,")); i >= 0 {

@@ -2,6 +2,7 @@ package eventloop
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -48,6 +49,15 @@ type Server struct {
 
 	turnRequests int // HTTP/1.1 requests one traffic callback starts (h1Session)
 
+	// tlsListen tells the TLS listeners' connections apart (nil: none); tlsConfig is
+	// Config.TLS with the ALPN protocols filled in. Set by Start.
+	tlsListen *tlsListeners
+	tlsConfig *tls.Config
+	tlsStats  tlsCounters
+	// tlsServerCert is the TLS extension's server_cert: the PEM of the configuration's
+	// only static certificate, nil when callbacks choose it.
+	tlsServerCert any
+
 	access    *accessLog // nil: the default access log (logAccess), or none
 	accessErr error      // an invalid Config.AccessLogFormat, reported by Start
 }
@@ -92,7 +102,11 @@ func (s *Server) start() error {
 	if err != nil {
 		return err
 	}
-	binds := s.cfg.Binds
+	if err := s.initTLS(); err != nil {
+		closeAdopted(adopted)
+		return err
+	}
+	binds := append(append([]string(nil), s.cfg.Binds...), s.cfg.TLSBinds...)
 	switch {
 	case len(binds) == 0 && len(adopted) == 0:
 		binds = []string{defaultBind}
@@ -112,19 +126,26 @@ func (s *Server) start() error {
 		closeAdopted(adopted)
 		return err
 	}
+	if !s.placeholder {
+		s.tlsListen = newTLSListeners(binds[len(s.cfg.Binds):])
+	}
 	booted := make(chan error, 1)
 	go s.supervise(binds, booted)
 	if err := <-booted; err != nil {
 		closeAdopted(adopted)
 		return err
 	}
-	for _, b := range binds {
+	for i, b := range binds {
 		if s.placeholder {
 			s.log.Debug("placeholder gnet listener (refuses every connection)", "addr", b)
 			break
 		}
 		addr, _ := net.ResolveTCPAddr("tcp", b)
 		s.addrs = append(s.addrs, addr)
+		if i >= len(s.cfg.Binds) {
+			s.log.Info("listening with TLS", "addr", addr.String(), "loops", s.cfg.Loops)
+			continue
+		}
 		s.log.Info("listening", "addr", addr.String(), "loops", s.cfg.Loops)
 	}
 	s.adopted = adopted
@@ -194,7 +215,8 @@ func (s *Server) supervise(binds []string, booted chan<- error) {
 	}
 }
 
-// Addrs returns the addresses the server listens on (with ports resolved).
+// Addrs returns the addresses the server listens on (with ports resolved): Binds,
+// then TLSBinds, then the Unix, inherited and uwsgi listeners.
 func (s *Server) Addrs() []net.Addr { return s.addrs }
 
 // Done is closed when the server has stopped for good.
@@ -343,13 +365,14 @@ func (h *engineHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	if !adopted && s.placeholder {
 		return nil, gnet.Close // only adopted listeners serve (see Start)
 	}
+	secure := !adopted && s.tlsListen != nil && s.tlsListen.match(gc.LocalAddr())
 	if s.draining.Load() {
-		return refuseConnection("server is shutting down"), gnet.Close
+		return refuseConnection(secure, "server is shutting down"), gnet.Close
 	}
 	if s.nconns.Add(1) > int64(s.cfg.MaxConnections) {
 		s.nconns.Add(-1)
 		s.log.Warn("connection limit reached; refusing connection", "limit", s.cfg.MaxConnections)
-		return refuseConnection("server is at its connection limit"), gnet.Close
+		return refuseConnection(secure, "server is at its connection limit"), gnet.Close
 	}
 	l := s.loopFor(gc.EventLoop())
 	if l.resumer == nil {
@@ -366,6 +389,10 @@ func (h *engineHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	}
 	gc.SetContext(c)
 	l.add(c)
+	if secure {
+		c.startTLS() // the handshake comes first, on its own timer
+		return nil, gnet.None
+	}
 	c.setTimer(s.cfg.HeaderTimeout)
 	return nil, gnet.None
 }

@@ -142,7 +142,7 @@ func (w *wsSession) SendPrepared(pm *asgi.PreparedMessage) error {
 	if unsent := c.unsentLocked(); unsent > 0 && unsent+len(frame) > c.srv.cfg.WriteHighWater {
 		return asgi.ErrBackpressure
 	}
-	if len(frame) <= maxCopiedShared && !c.hasShared {
+	if len(frame) <= maxCopiedShared && !c.hasShared || c.tls != nil { // TLS encrypts per connection
 		c.pending = append(c.pending, frame...)
 	} else {
 		c.queueSharedLocked(frame)
