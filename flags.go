@@ -26,7 +26,6 @@ type options struct {
 	app      string // --app, when the command offers several apps
 	logLevel slog.Level
 	config   Config
-	tlsBinds bindList // --ssl-bind, for Server.TLSBinds
 }
 
 // bindList is a repeatable --bind flag.
@@ -67,7 +66,7 @@ var serveGroups = []flagGroup{
 // takes --app (one of apps, default defaultApp); without, it has no --app flag.
 func parseFlags(name string, apps []string, defaultApp string, args []string, stderr io.Writer) (options, error) {
 	var o options
-	var binds, udsPaths, uwsgiBinds, origins, statics, allowIPs, denyIPs bindList
+	var binds, udsPaths, uwsgiBinds, tlsBinds, origins, statics, allowIPs, denyIPs bindList
 	var staticIndex, staticCache string
 	var wsDeflate, http2 bool
 	var logLevel, lifespanMode string
@@ -147,7 +146,7 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 	fs.Var(&allowIPs, "allow-ip", "admit only clients in these `IP|CIDR`s (repeatable or comma-separated; others get 403)")
 	fs.Var(&denyIPs, "deny-ip", "refuse clients in these `IP|CIDR`s with 403 (repeatable or comma-separated; wins over --allow-ip)")
 	proxyHeaders := proxyHeadersFlags(fs, &o.config.ProxyHeaders)
-	checkTLS := tlsFlags(fs, &o.config.TLS, &o.tlsBinds)
+	checkTLS := tlsFlags(fs, &o.config.TLS, &tlsBinds)
 	fs.IntVar(&o.config.WSGI.Workers, "wsgi-workers", 0, "worker goroutines running WSGI-style handlers (default 10)")
 	fs.IntVar(&o.config.WSGI.Backlog, "wsgi-backlog", 0, "requests that may wait for a worker; beyond it 503 with Retry-After (default 64; negative: no queue)")
 	fs.DurationVar(&o.config.WSGI.Timeout, "wsgi-timeout", 0, "abort WSGI-style handlers running longer (504 if nothing was sent; default 30s; negative: no limit)")
@@ -194,6 +193,7 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 	cfg.Binds = binds
 	cfg.UnixSockets = udsPaths
 	cfg.UWSGIBinds = uwsgiBinds
+	cfg.TLSBinds = tlsBinds
 	for _, v := range statics {
 		prefix, dir, ok := strings.Cut(v, "=")
 		if !ok || !strings.HasPrefix(prefix, "/") || dir == "" {

@@ -80,6 +80,7 @@ func Serve(ctx context.Context, app asgi.App, cfg Config) error {
 		_ = life.Shutdown(context.Background())
 		return fmt.Errorf("asgo: %w", err)
 	}
+	logTLSListeners(log, srvCfg, srv.Addrs())
 	if cfg.OnReady != nil {
 		cfg.OnReady(srv.Addrs())
 	}

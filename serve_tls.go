@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
+	"strings"
 
 	"github.com/asgo-dev/asgo/eventloop"
 	"github.com/asgo-dev/asgo/tlsconf"
@@ -26,22 +28,55 @@ func loadTLS(cfg tlsconf.Config, log *slog.Logger) (*tlsconf.Manager, error) {
 	return m, nil
 }
 
-// applyTLS makes srv serve m's TLS config on the TLS addresses tlsListeners chooses.
+// applyTLS makes srv serve m's TLS config on the TCP addresses tlsListeners chooses.
+// Without m, srv is left as it is (a program may set Server.TLS itself).
 func applyTLS(srv *eventloop.Config, m *tlsconf.Manager) error {
 	if m == nil {
 		return nil
 	}
-	return errors.New("TLS: this build's event loop has no TLS transport")
+	if srv.TLS != nil {
+		return errors.New("TLS: both Config.TLS and Config.Server.TLS are set; use one")
+	}
+	srv.Binds, srv.TLSBinds = tlsListeners(*srv)
+	if len(srv.TLSBinds) == 0 {
+		return errors.New("TLS: no TCP listener to serve it on (Unix, inherited and systemd sockets stay cleartext); add --ssl-bind HOST:PORT")
+	}
+	cfg := m.TLSConfig()
+	if len(cfg.NextProtos) == 0 {
+		// Set here rather than by the event loop, which would serve a Clone: a clone
+		// keeps the session ticket keys of the moment it was made, and the rotation
+		// would not reach it.
+		cfg.NextProtos = []string{"h2", "http/1.1"}
+		if srv.DisableHTTP2 {
+			cfg.NextProtos = []string{"http/1.1"}
+		}
+	}
+	srv.TLS = cfg
+	return nil
+}
+
+// logTLSListeners logs the TLS listeners as https:// URLs, in one line. addrs are the
+// server's (Binds first, then TLSBinds: eventloop.Server.Addrs).
+func logTLSListeners(log *slog.Logger, srv eventloop.Config, addrs []net.Addr) {
+	first, n := len(srv.Binds), len(srv.TLSBinds)
+	if n == 0 || len(addrs) < first+n {
+		return
+	}
+	urls := make([]string, 0, n)
+	for _, a := range addrs[first : first+n] {
+		urls = append(urls, "https://"+a.String())
+	}
+	log.Info("serving TLS", "urls", strings.Join(urls, ","))
 }
 
 // tlsListeners returns the cleartext and the TLS TCP addresses of srv with TLS on:
-// with tlsBinds, srv's binds stay cleartext beside them; without, srv's binds serve
+// with TLSBinds, srv's Binds stay cleartext beside them; without, srv's binds serve
 // TLS (uvicorn's --bind with --ssl-certfile), and the default address does when no
 // listener of any kind is configured. Unix sockets, inherited and systemd sockets stay
 // cleartext.
-func tlsListeners(srv eventloop.Config, tlsBinds []string) (clear, secure []string) {
-	if len(tlsBinds) > 0 {
-		return srv.Binds, tlsBinds
+func tlsListeners(srv eventloop.Config) (clear, secure []string) {
+	if len(srv.TLSBinds) > 0 {
+		return srv.Binds, srv.TLSBinds
 	}
 	if len(srv.Binds) > 0 {
 		return nil, srv.Binds

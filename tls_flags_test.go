@@ -27,8 +27,8 @@ func TestTLSFlags(t *testing.T) {
 	if !reflect.DeepEqual(o.config.TLS, want) {
 		t.Fatalf("TLS %+v\nwant %+v", o.config.TLS, want)
 	}
-	if !reflect.DeepEqual([]string(o.tlsBinds), []string{"127.0.0.1:8443", "[::1]:8443"}) {
-		t.Fatalf("ssl binds %v", o.tlsBinds)
+	if !reflect.DeepEqual(o.config.Server.TLSBinds, []string{"127.0.0.1:8443", "[::1]:8443"}) {
+		t.Fatalf("ssl binds %v", o.config.Server.TLSBinds)
 	}
 	for _, bad := range [][]string{
 		{"--ssl-bind", "127.0.0.1:8443"},
@@ -71,8 +71,8 @@ func TestTLSEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !o.config.TLS.SelfSigned || o.config.TLS.CertReqs != tlsconf.CertOptional || o.config.TLS.CACerts != "ca.pem" ||
-		!reflect.DeepEqual([]string(o.tlsBinds), []string{"127.0.0.1:8443", "127.0.0.1:9443"}) {
-		t.Fatalf("from the environment: %+v %v", o.config.TLS, o.tlsBinds)
+		!reflect.DeepEqual(o.config.Server.TLSBinds, []string{"127.0.0.1:8443", "127.0.0.1:9443"}) {
+		t.Fatalf("from the environment: %+v %v", o.config.TLS, o.config.Server.TLSBinds)
 	}
 }
 
@@ -91,7 +91,8 @@ func TestTLSListeners(t *testing.T) {
 		{"a Unix socket alone stays cleartext", eventloop.Config{UnixSockets: []string{"/tmp/s"}}, nil, nil, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			clear, secure := tlsListeners(tc.srv, tc.tlsBinds)
+			tc.srv.TLSBinds = tc.tlsBinds
+			clear, secure := tlsListeners(tc.srv)
 			if !reflect.DeepEqual(clear, tc.clear) || !reflect.DeepEqual(secure, tc.secure) {
 				t.Fatalf("got %v %v, want %v %v", clear, secure, tc.clear, tc.secure)
 			}
