@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"io"
+	"log/slog"
 	"reflect"
 	"strings"
 	"testing"
@@ -97,5 +98,34 @@ func TestTLSListeners(t *testing.T) {
 				t.Fatalf("got %v %v, want %v %v", clear, secure, tc.clear, tc.secure)
 			}
 		})
+	}
+}
+
+// TestApplyTLS: the server gets the Manager's own config (not a clone, so the ticket
+// key rotation reaches it) with ALPN set; conflicting or listener-less setups are errors.
+func TestApplyTLS(t *testing.T) {
+	t.Setenv("LISTEN_FDS", "")
+	m, err := tlsconf.Load(tlsconf.Config{SelfSigned: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	srv := eventloop.Config{Binds: []string{"127.0.0.1:0"}, DisableHTTP2: true}
+	if err := applyTLS(&srv, m); err != nil {
+		t.Fatal(err)
+	}
+	if srv.TLS != m.TLSConfig() || !reflect.DeepEqual(srv.TLS.NextProtos, []string{"http/1.1"}) ||
+		len(srv.Binds) != 0 || !reflect.DeepEqual(srv.TLSBinds, []string{"127.0.0.1:0"}) {
+		t.Fatalf("applied: TLS %p (manager's %p) ALPN %v binds %v TLS binds %v", srv.TLS, m.TLSConfig(), srv.TLS.NextProtos, srv.Binds, srv.TLSBinds)
+	}
+	if err := applyTLS(&srv, m); err == nil || !strings.Contains(err.Error(), "both") {
+		t.Fatalf("Server.TLS already set: %v", err)
+	}
+	uds := eventloop.Config{UnixSockets: []string{"/tmp/x.sock"}}
+	if err := applyTLS(&uds, m); err == nil || !strings.Contains(err.Error(), "--ssl-bind") {
+		t.Fatalf("only a Unix socket: %v", err)
+	}
+	if err := applyTLS(&eventloop.Config{}, nil); err != nil {
+		t.Fatalf("no TLS: %v", err)
 	}
 }

@@ -366,3 +366,40 @@ func TestTLSBindsBecomeTLS(t *testing.T) {
 		t.Fatalf("https on --bind: %v %s", err, out)
 	}
 }
+
+// TestTLSSessionResumption: session tickets are on: Go's client with a session cache
+// resumes its second connection, over TLS 1.2 and 1.3.
+func TestTLSSessionResumption(t *testing.T) {
+	s := testcerts.Generate(t)
+	a := startTLS(t, "--ssl-certfile", s.ServerCert, "--ssl-keyfile", s.ServerKey)
+	pool := x509.NewCertPool()
+	caPEM, _ := os.ReadFile(s.CACert)
+	pool.AppendCertsFromPEM(caPEM)
+	for _, version := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		cfg := &tls.Config{RootCAs: pool, ServerName: "localhost", MaxVersion: version,
+			NextProtos: []string{"http/1.1"}, ClientSessionCache: tls.NewLRUClientSessionCache(4)}
+		resumed := func() bool {
+			t.Helper()
+			c, err := tls.Dial("tcp", a.tls, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			// A TLS 1.3 ticket arrives after the handshake: read the answer to get it.
+			if _, err := c.Write([]byte("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")); err != nil {
+				t.Fatal(err)
+			}
+			_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if b, err := io.ReadAll(c); err != nil || !strings.Contains(string(b), "Hello, World!") {
+				t.Fatalf("answer %q, %v", b, err)
+			}
+			return c.ConnectionState().DidResume
+		}
+		if resumed() {
+			t.Fatalf("%s: the first connection resumed", tls.VersionName(version))
+		}
+		if !resumed() {
+			t.Fatalf("%s: the second connection did not resume", tls.VersionName(version))
+		}
+	}
+}
