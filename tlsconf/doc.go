@@ -30,4 +30,8 @@
 // DES-EDE3-CBC), what OpenSSL 3 writes by default, decrypted here with the standard
 // library's PBKDF2 and AES. PKCS#8 with scrypt or PBES1 gets an error saying how to
 // convert the key.
+//
+// Concurrency: Config is plain data, read once by Load; the Parse functions,
+// CipherSuites, SelfSigned and Fingerprint are pure and safe for concurrent use; every
+// Manager method is safe for concurrent use.
 package tlsconf

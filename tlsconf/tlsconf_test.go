@@ -168,7 +168,10 @@ func TestClientCertificates(t *testing.T) {
 					if err == nil {
 						t.Fatalf("TLS %s without a client certificate succeeded: %s", maxVersion, out)
 					}
-					if !strings.Contains(out, "alert") {
+					// TLS 1.2 fails in the handshake with an alert; in 1.3 the client's
+					// handshake is over before the server refuses, and the alert may
+					// arrive as a reset instead.
+					if maxVersion == "1.2" && !strings.Contains(out, "alert") {
 						t.Errorf("TLS %s without a client certificate: want a TLS alert, got %s", maxVersion, out)
 					}
 				} else if err != nil || !strings.HasSuffix(out, tc.without) {
@@ -297,14 +300,17 @@ func TestWatch(t *testing.T) {
 	if !strings.Contains(logs.String(), "trigger=\"file change\"") {
 		t.Fatalf("no file-change line:\n%s", logs)
 	}
+	// (On a loaded machine the poll may have caught the new certificate before its key
+	// for two polls in a row and logged one failure: count from here.)
+	failures := strings.Count(logs.String(), "reload failed")
 	if err := os.Remove(keyFile); err != nil { // a broken state stays logged, not loaded
 		t.Fatal(err)
 	}
 	testutil.WaitFor(t, 5*time.Second, "the failed reload to be logged", func() bool {
-		return strings.Contains(logs.String(), "reload failed")
+		return strings.Count(logs.String(), "reload failed") > failures
 	})
 	time.Sleep(200 * time.Millisecond)
-	if n := strings.Count(logs.String(), "reload failed"); n != 1 {
+	if n := strings.Count(logs.String(), "reload failed") - failures; n != 1 {
 		t.Fatalf("%d failure lines for one broken state, want 1:\n%s", n, logs)
 	}
 	copyFile(t, s.ServerKey, keyFile)
