@@ -18,12 +18,12 @@ func tlsFlags(fs *flag.FlagSet, cfg *tlsconf.Config, binds *bindList) func() err
 	fs.StringVar(&cfg.KeyFile, "ssl-keyfile", "", "PEM private key of --ssl-certfile, `PATH` (PKCS#1, PKCS#8 or EC; plain or encrypted)")
 	fs.StringVar(&cfg.KeyFilePassword, "ssl-keyfile-password", "", "`PASSWORD` of an encrypted --ssl-keyfile: legacy PEM (Proc-Type: 4,ENCRYPTED) or PKCS#8 PBES2 (prefer $ASGO_SSL_KEYFILE_PASSWORD: flags show in ps)")
 	fs.StringVar(&cfg.CACerts, "ssl-ca-certs", "", "PEM bundle `PATH` of the CAs client certificates must chain to (for --ssl-cert-reqs)")
-	fs.Func("ssl-cert-reqs", "client certificates: none, optional (verified if sent) or required (uvicorn's 0, 1, 2 too; default none)", func(v string) error {
+	fs.Func("ssl-cert-reqs", "client certificate `MODE`: none, optional (verified if sent) or required (uvicorn's 0, 1, 2 too; default none)", func(v string) error {
 		r, err := tlsconf.ParseCertReqs(v)
 		cfg.CertReqs = r
 		return err
 	})
-	fs.Func("ssl-min-version", "lowest TLS version accepted: 1.2 or 1.3 (default 1.2)", func(v string) error {
+	fs.Func("ssl-min-version", "lowest TLS `VERSION` accepted: 1.2 or 1.3 (default 1.2)", func(v string) error {
 		ver, err := tlsconf.ParseMinVersion(v)
 		cfg.MinVersion = ver
 		return err
