@@ -183,6 +183,7 @@ type testServer struct {
 	// tlsClient, when set, is the client configuration of addr, a TLS listener
 	// (startTLSServer): dial and url speak TLS.
 	tlsClient *tls.Config
+	caFile    string // the PEM file of the CA that signed a TLS listener's certificate
 }
 
 // startServer runs a server for app (a testApp if nil) on 127.0.0.1:0.

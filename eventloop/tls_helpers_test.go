@@ -108,7 +108,7 @@ func startTLSServer(t testing.TB, cfg Config, app asgi.App) *tlsServer {
 	srv, logs := startListeners(t, cfg, app)
 	addrs := srv.Addrs()
 	ts := &testServer{Server: srv, addr: addrs[1].String(), app: ta, logs: logs,
-		tlsClient: certs.clientConfig("http/1.1")}
+		tlsClient: certs.clientConfig("http/1.1"), caFile: certs.caFile}
 	return &tlsServer{testServer: ts, plain: addrs[0].String(), certs: certs}
 }
 
