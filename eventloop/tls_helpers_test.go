@@ -3,6 +3,7 @@ package eventloop
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -106,17 +107,53 @@ func startTLSServer(t testing.TB, cfg Config, app asgi.App) *tlsServer {
 	}
 	srv, logs := startListeners(t, cfg, app)
 	addrs := srv.Addrs()
-	ts := &testServer{Server: srv, addr: addrs[1].String(), app: ta, logs: logs}
+	ts := &testServer{Server: srv, addr: addrs[1].String(), app: ta, logs: logs,
+		tlsClient: certs.clientConfig("http/1.1"), caFile: certs.caFile}
 	return &tlsServer{testServer: ts, plain: addrs[0].String(), certs: certs}
 }
 
-func (ts *tlsServer) url(path string) string { return "https://localhost:" + ts.port() + path }
+// dialTCP opens a TCP connection to the TLS listener without a handshake.
+func (ts *tlsServer) dialTCP(t testing.TB) net.Conn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", ts.addr, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	return c
+}
 
-func (ts *tlsServer) port() string { return ts.addr[len("127.0.0.1:"):] }
+// transport is how a test reaches the server: cleartext TCP or TLS. The integration
+// scenarios run one test body over each.
+type transport struct {
+	name  string
+	start func(t testing.TB, cfg Config, app asgi.App) *testServer
+}
+
+var transports = []transport{
+	{"tcp", startServer},
+	{"tls", func(t testing.TB, cfg Config, app asgi.App) *testServer {
+		return startTLSServer(t, cfg, app).testServer
+	}},
+}
+
+// eachTransport runs f once per transport.
+func eachTransport(t *testing.T, f func(t *testing.T, tr transport)) {
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) { f(t, tr) })
+	}
+}
 
 // client is a net/http client over TLS, with HTTP/2 if h2.
-func (ts *tlsServer) client(h2 bool) *http.Client {
-	tr := &http.Transport{TLSClientConfig: ts.certs.clientConfig(), ForceAttemptHTTP2: h2}
+func (ts *tlsServer) client(h2 bool) *http.Client { return tlsClient(ts.tlsClient, h2) }
+
+// tlsClient is a net/http client with the TLS configuration cfg, with HTTP/2 (ALPN)
+// if h2, else HTTP/1.1 only.
+func tlsClient(cfg *tls.Config, h2 bool) *http.Client {
+	cfg = cfg.Clone()
+	cfg.NextProtos = nil
+	tr := &http.Transport{TLSClientConfig: cfg, ForceAttemptHTTP2: h2}
 	if !h2 {
 		tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
 	}

@@ -102,7 +102,7 @@ func TestTLSScope(t *testing.T) {
 // debug level and counted, and the server keeps serving others.
 func TestTLSGarbageClientClosed(t *testing.T) {
 	ts := startTLSServer(t, Config{}, nil)
-	c := ts.dial(t)
+	c := ts.dialTCP(t)
 	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
 		t.Fatal(err)
 	}
@@ -131,8 +131,8 @@ func TestTLSGarbageClientClosed(t *testing.T) {
 // never starts it) is closed after HandshakeTimeout.
 func TestTLSHandshakeTimeout(t *testing.T) {
 	ts := startTLSServer(t, Config{HandshakeTimeout: 300 * time.Millisecond}, nil)
-	silent := ts.dial(t)
-	partial := ts.dial(t)
+	silent := ts.dialTCP(t)
+	partial := ts.dialTCP(t)
 	if _, err := partial.Write([]byte{0x16, 0x03, 0x01, 0x01, 0x00, 0x01}); err != nil { // a record header, then nothing
 		t.Fatal(err)
 	}
