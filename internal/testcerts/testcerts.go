@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -40,19 +41,59 @@ const (
 	Serial2 = "1002"
 )
 
-// Generate writes a Set into a new temporary directory of t. It fails t when openssl
-// fails.
+// cache holds the files of the first Generate of the process (name -> content): openssl
+// runs once, and each later Set is a copy in its own directory.
+var cache struct {
+	sync.Mutex
+	files map[string][]byte
+}
+
+// Generate writes a Set into a new temporary directory of t, so a test may replace its
+// files. The certificates are the same for every call of a process. It fails t when
+// openssl fails. Safe for concurrent use.
 func Generate(t testing.TB) *Set {
 	t.Helper()
 	dir := t.TempDir()
+	cache.Lock()
+	defer cache.Unlock()
+	if cache.files == nil {
+		gen := t.TempDir()
+		generate(t, gen)
+		entries, err := os.ReadDir(gen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files := map[string][]byte{}
+		for _, e := range entries {
+			if files[e.Name()], err = os.ReadFile(filepath.Join(gen, e.Name())); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cache.files = files
+	}
+	for name, data := range cache.files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return newSet(dir)
+}
+
+func newSet(dir string) *Set {
 	p := func(name string) string { return filepath.Join(dir, name) }
-	s := &Set{
+	return &Set{
 		Dir: dir, CACert: p("ca.pem"), ServerCert: p("server.pem"), ServerKey: p("server.key"),
 		Server2Cert: p("server2.pem"), Server2Key: p("server2.key"), WrongCACert: p("wrongca.pem"),
 		ClientCert: p("client.pem"), ClientKey: p("client.key"), WrongClientCert: p("wrongclient.pem"),
 		WrongClientKey: p("wrongclient.key"), ServerKeyLegacy: p("server-legacy.key"),
 		ServerKeyPKCS8: p("server-pkcs8.key"), ServerKeyScrypt: p("server-scrypt.key"),
 	}
+}
+
+// generate runs openssl to write every file of a Set into dir.
+func generate(t testing.TB, dir string) {
+	t.Helper()
+	p := func(name string) string { return filepath.Join(dir, name) }
 	run := func(args ...string) {
 		t.Helper()
 		cmd := exec.Command("openssl", args...)
@@ -90,5 +131,4 @@ func Generate(t testing.TB) *Set {
 	run("pkcs8", "-topk8", "-v2", "aes256", "-v2prf", "hmacWithSHA256", "-in", "server.key",
 		"-passout", "pass:"+Password, "-out", "server-pkcs8.key")
 	run("pkcs8", "-topk8", "-scrypt", "-in", "server.key", "-passout", "pass:"+Password, "-out", "server-scrypt.key")
-	return s
 }
