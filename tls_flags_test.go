@@ -67,11 +67,13 @@ func TestTLSEnv(t *testing.T) {
 	t.Setenv("ASGO_SSL_BIND", "127.0.0.1:8443,127.0.0.1:9443")
 	t.Setenv("ASGO_SSL_CERT_REQS", "optional")
 	t.Setenv("ASGO_SSL_CA_CERTS", "ca.pem")
+	t.Setenv("ASGO_SSL_KEYFILE_PASSWORD", "") // empty: unset
+	t.Setenv("ASGO_SSL_CIPHERS", "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256")
 	o, err := parseFlags("asgo serve", nil, "", nil, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !o.config.TLS.SelfSigned || o.config.TLS.CertReqs != tlsconf.CertOptional || o.config.TLS.CACerts != "ca.pem" ||
+	if !o.config.TLS.SelfSigned || len(o.config.TLS.Ciphers) != 1 || o.config.TLS.KeyFilePassword != "" || o.config.TLS.CertReqs != tlsconf.CertOptional || o.config.TLS.CACerts != "ca.pem" ||
 		!reflect.DeepEqual(o.config.Server.TLSBinds, []string{"127.0.0.1:8443", "127.0.0.1:9443"}) {
 		t.Fatalf("from the environment: %+v %v", o.config.TLS, o.config.Server.TLSBinds)
 	}
