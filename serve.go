@@ -64,17 +64,16 @@ func Serve(ctx context.Context, app asgi.App, cfg Config) error {
 	if tlsMgr != nil {
 		defer tlsMgr.Close()
 	}
+	srvCfg := cfg.Server
+	if err := applyTLS(&srvCfg, tlsMgr); err != nil {
+		return fmt.Errorf("asgo: %w", err)
+	}
 	life := lifespan.New(app, cfg.Lifespan, log)
 	if err := life.Startup(ctx); err != nil {
 		return &StartupError{Err: err}
 	}
-	srvCfg := cfg.Server
 	srvCfg.Logger = log
 	srvCfg.State = life.State
-	if err := applyTLS(&srvCfg, tlsMgr); err != nil {
-		_ = life.Shutdown(context.Background())
-		return fmt.Errorf("asgo: %w", err)
-	}
 	srv := eventloop.New(srvCfg, app)
 	if err := srv.Start(); err != nil {
 		_ = life.Shutdown(context.Background())

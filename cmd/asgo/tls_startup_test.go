@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +12,7 @@ import (
 )
 
 // TestTLSStartupErrors: a key that does not decrypt stops the start with exit status 1
-// and a message naming the file; flag mistakes exit 2.
+// and a message naming the file, so does TLS without a TCP listener; flag mistakes exit 2.
 func TestTLSStartupErrors(t *testing.T) {
 	s := testcerts.Generate(t)
 	for _, tc := range []struct {
@@ -26,11 +27,16 @@ func TestTLSStartupErrors(t *testing.T) {
 		{"mismatched key", []string{"--ssl-certfile", s.ServerCert, "--ssl-keyfile", s.Server2Key}, 1, "does not match"},
 		{"ssl-bind without a certificate", []string{"--ssl-bind", "127.0.0.1:0"}, 2, "--ssl-bind needs"},
 		{"required without CA", []string{"--ssl-self-signed", "--ssl-cert-reqs", "required"}, 2, "need a CA file"},
+		{"no TCP listener", []string{"--ssl-self-signed", "--uds", filepath.Join(t.TempDir(), "s.sock")}, 1, "add --ssl-bind"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, asgoBin, append([]string{"serve", "--bind", "127.0.0.1:0"}, tc.args...)...)
+			args := append([]string{"serve", "--bind", "127.0.0.1:0"}, tc.args...)
+			if tc.name == "no TCP listener" {
+				args = append([]string{"serve"}, tc.args...)
+			}
+			cmd := exec.CommandContext(ctx, asgoBin, args...)
 			out, err := cmd.CombinedOutput()
 			if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != tc.status || !strings.Contains(string(out), tc.want) {
 				t.Fatalf("exit %v, want %d with %q:\n%s", err, tc.status, tc.want, out)
