@@ -165,3 +165,48 @@ func TestTLSMaxConnections(t *testing.T) {
 		t.Fatal("second TLS connection accepted beyond MaxConnections")
 	}
 }
+
+// recordingConn keeps every byte read from the server.
+type recordingConn struct {
+	net.Conn
+	raw bytes.Buffer
+}
+
+func (r *recordingConn) Read(p []byte) (int, error) {
+	n, err := r.Conn.Read(p)
+	r.raw.Write(p[:n])
+	return n, err
+}
+
+// TestTLSCloseNotify: a connection the server ends gracefully (Connection: close)
+// ends with a close_notify alert after the response. TLS 1.2, whose alerts are
+// visible as such on the wire.
+func TestTLSCloseNotify(t *testing.T) {
+	ts := startTLSServer(t, Config{}, nil)
+	rc := &recordingConn{Conn: ts.dialTCP(t)}
+	cfg := ts.certs.clientConfig("http/1.1")
+	cfg.MaxVersion = tls.VersionTLS12
+	c := tls.Client(rc, cfg)
+	if _, err := io.WriteString(c, "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasSuffix(b, []byte("Hello, World!")) {
+		t.Fatalf("response %q", b)
+	}
+	// Walk the records: the last one is an alert (content type 21).
+	raw, last := rc.raw.Bytes(), byte(0)
+	for len(raw) >= 5 {
+		n := int(raw[3])<<8 | int(raw[4])
+		if len(raw) < 5+n {
+			t.Fatalf("truncated record")
+		}
+		last, raw = raw[0], raw[5+n:]
+	}
+	if last != 21 {
+		t.Fatalf("last record type %d, want 21 (alert: close_notify)", last)
+	}
+}
