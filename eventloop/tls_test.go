@@ -210,3 +210,35 @@ func TestTLSCloseNotify(t *testing.T) {
 		t.Fatalf("last record type %d, want 21 (alert: close_notify)", last)
 	}
 }
+
+// TestTLSClientCertChain: a verified client certificate reaches the app in the tls
+// extension's client_cert_chain, as PEM.
+func TestTLSClientCertChain(t *testing.T) {
+	certs := makeTestCerts(t) // the server's certificate, also the client's
+	cfg := certs.serverConfig()
+	cfg.ClientAuth = tls.RequireAndVerifyClientCert
+	cfg.ClientCAs = certs.pool
+	app := asgi.AppFunc(func(ctx context.Context, scope asgi.Scope, _ asgi.Receive, send asgi.Send) error {
+		ext := scope.(*asgi.HTTPScope).Extensions[asgi.ExtTLS].(map[string]any)
+		chain := ext["client_cert_chain"].([]any)
+		first, _ := chain[0].(string)
+		return respond(ctx, send, 200, fmt.Sprintf("%d %v", len(chain), strings.HasPrefix(first, "-----BEGIN CERTIFICATE")))
+	})
+	ts := startTLSServer(t, Config{TLS: cfg}, app)
+	ccfg := ts.certs.clientConfig()
+	ccfg.RootCAs = certs.pool
+	ccfg.Certificates = []tls.Certificate{certs.cert}
+	resp, err := tlsClient(ccfg, true).Get(ts.url("/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := body(t, resp); b != "1 true" {
+		t.Fatalf("got %q", b)
+	}
+	// Without a certificate the handshake fails, and is counted.
+	ccfg.Certificates = nil
+	if _, err := tlsClient(ccfg, true).Get(ts.url("/")); err == nil {
+		t.Fatal("served a client without a certificate")
+	}
+	testutil.WaitFor(t, 5*time.Second, "the failed handshake counted", func() bool { return ts.TLSStats().Failed == 1 })
+}
