@@ -57,6 +57,7 @@ type Server struct {
 	// tlsServerCert is the TLS extension's server_cert: the PEM of the configuration's
 	// only static certificate, nil when callbacks choose it.
 	tlsServerCert any
+	tlsExts       sync.Map // tlsExtKey -> *tlsExtensions (tls.go)
 
 	access    *accessLog // nil: the default access log (logAccess), or none
 	accessErr error      // an invalid Config.AccessLogFormat, reported by Start

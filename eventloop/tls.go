@@ -167,8 +167,7 @@ type tlsConn struct {
 	started  bool   // the handshake goroutine was started
 	ready    bool   // handshake done: records are decrypted on the loop
 	notified bool   // close_notify queued
-	httpExt  map[string]any
-	wsExt    map[string]any
+	ext      *tlsExtensions
 }
 
 // startTLS makes c a TLS connection that first completes its handshake. Loop only.
@@ -192,7 +191,9 @@ func (c *conn) onTLSTraffic() {
 		}
 		t.mu.Lock()
 		t.in = append(t.in, data...)
-		t.cond.Signal()
+		if t.cond != nil {
+			t.cond.Signal()
+		}
 		t.mu.Unlock()
 		if !t.started {
 			t.started = true
@@ -358,6 +359,7 @@ func (c *conn) handshakeDone(err error) {
 	t := c.tls
 	t.mu.Lock()
 	t.handshaking = false
+	t.cond = nil // the handshake goroutine has returned: nothing waits any more
 	t.mu.Unlock()
 	if c.closed || c.lingering || c.closing {
 		return
@@ -382,16 +384,35 @@ func (c *conn) handshakeDone(err error) {
 	c.onTLSTraffic() // records that arrived with the client's Finished
 }
 
-// setExtensions builds the scope extensions of the connection's requests: the
-// server's, plus ASGI's "tls" extension. Loop only.
+// tlsExtensions are the scope extensions of a TLS connection's requests: the server's,
+// plus ASGI's "tls" extension. Shared and read-only.
+type tlsExtensions struct{ http, ws map[string]any }
+
+// tlsExtKey identifies connections whose extensions are the same: no client
+// certificate, one protocol version and cipher suite. They share one tlsExtensions
+// (Server.tlsExts), so an idle connection holds no maps of its own.
+type tlsExtKey struct{ version, cipher uint16 }
+
+// setExtensions sets the connection's scope extensions. Loop only.
 func (t *tlsConn) setExtensions(s *Server) {
 	st := t.tc.ConnectionState()
-	var chain []any
+	if len(st.PeerCertificates) > 0 {
+		t.ext = newTLSExtensions(s, st)
+		return
+	}
+	key := tlsExtKey{st.Version, st.CipherSuite}
+	if e, ok := s.tlsExts.Load(key); ok {
+		t.ext = e.(*tlsExtensions)
+		return
+	}
+	e, _ := s.tlsExts.LoadOrStore(key, newTLSExtensions(s, st))
+	t.ext = e.(*tlsExtensions)
+}
+
+func newTLSExtensions(s *Server, st tls.ConnectionState) *tlsExtensions {
+	chain := []any{}
 	for _, cert := range st.PeerCertificates {
 		chain = append(chain, certPEM([][]byte{cert.Raw}))
-	}
-	if chain == nil {
-		chain = []any{}
 	}
 	ext := map[string]any{
 		"server_cert":       s.tlsServerCert,
@@ -399,16 +420,16 @@ func (t *tlsConn) setExtensions(s *Server) {
 		"tls_version":       int(st.Version),
 		"cipher_suite":      int(st.CipherSuite),
 	}
-	t.httpExt = make(map[string]any, len(httpExtensions)+1)
+	e := &tlsExtensions{http: make(map[string]any, len(httpExtensions)+1), ws: make(map[string]any, len(wsExtensions)+1)}
 	for k, v := range httpExtensions {
-		t.httpExt[k] = v
+		e.http[k] = v
 	}
-	t.httpExt[asgi.ExtTLS] = ext
-	t.wsExt = make(map[string]any, len(wsExtensions)+1)
+	e.http[asgi.ExtTLS] = ext
 	for k, v := range wsExtensions {
-		t.wsExt[k] = v
+		e.ws[k] = v
 	}
-	t.wsExt[asgi.ExtTLS] = ext
+	e.ws[asgi.ExtTLS] = ext
+	return e
 }
 
 // httpScheme and wsScheme are the connection's scope schemes; httpExt and wsExt its
@@ -429,14 +450,14 @@ func (c *conn) wsScheme() string {
 
 func (c *conn) httpExt() map[string]any {
 	if c.tls != nil {
-		return c.tls.httpExt
+		return c.tls.ext.http
 	}
 	return httpExtensions
 }
 
 func (c *conn) wsExt() map[string]any {
 	if c.tls != nil {
-		return c.tls.wsExt
+		return c.tls.ext.ws
 	}
 	return wsExtensions
 }
@@ -446,7 +467,9 @@ func (t *tlsConn) close() {
 	t.mu.Lock()
 	t.closed = true
 	t.in = nil
-	t.cond.Broadcast()
+	if t.cond != nil {
+		t.cond.Broadcast()
+	}
 	t.mu.Unlock()
 }
 

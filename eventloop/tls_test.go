@@ -165,3 +165,80 @@ func TestTLSMaxConnections(t *testing.T) {
 		t.Fatal("second TLS connection accepted beyond MaxConnections")
 	}
 }
+
+// recordingConn keeps every byte read from the server.
+type recordingConn struct {
+	net.Conn
+	raw bytes.Buffer
+}
+
+func (r *recordingConn) Read(p []byte) (int, error) {
+	n, err := r.Conn.Read(p)
+	r.raw.Write(p[:n])
+	return n, err
+}
+
+// TestTLSCloseNotify: a connection the server ends gracefully (Connection: close)
+// ends with a close_notify alert after the response. TLS 1.2, whose alerts are
+// visible as such on the wire.
+func TestTLSCloseNotify(t *testing.T) {
+	ts := startTLSServer(t, Config{}, nil)
+	rc := &recordingConn{Conn: ts.dialTCP(t)}
+	cfg := ts.certs.clientConfig("http/1.1")
+	cfg.MaxVersion = tls.VersionTLS12
+	c := tls.Client(rc, cfg)
+	if _, err := io.WriteString(c, "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasSuffix(b, []byte("Hello, World!")) {
+		t.Fatalf("response %q", b)
+	}
+	// Walk the records: the last one is an alert (content type 21).
+	raw, last := rc.raw.Bytes(), byte(0)
+	for len(raw) >= 5 {
+		n := int(raw[3])<<8 | int(raw[4])
+		if len(raw) < 5+n {
+			t.Fatalf("truncated record")
+		}
+		last, raw = raw[0], raw[5+n:]
+	}
+	if last != 21 {
+		t.Fatalf("last record type %d, want 21 (alert: close_notify)", last)
+	}
+}
+
+// TestTLSClientCertChain: a verified client certificate reaches the app in the tls
+// extension's client_cert_chain, as PEM.
+func TestTLSClientCertChain(t *testing.T) {
+	certs := makeTestCerts(t) // the server's certificate, also the client's
+	cfg := certs.serverConfig()
+	cfg.ClientAuth = tls.RequireAndVerifyClientCert
+	cfg.ClientCAs = certs.pool
+	app := asgi.AppFunc(func(ctx context.Context, scope asgi.Scope, _ asgi.Receive, send asgi.Send) error {
+		ext := scope.(*asgi.HTTPScope).Extensions[asgi.ExtTLS].(map[string]any)
+		chain := ext["client_cert_chain"].([]any)
+		first, _ := chain[0].(string)
+		return respond(ctx, send, 200, fmt.Sprintf("%d %v", len(chain), strings.HasPrefix(first, "-----BEGIN CERTIFICATE")))
+	})
+	ts := startTLSServer(t, Config{TLS: cfg}, app)
+	ccfg := ts.certs.clientConfig()
+	ccfg.RootCAs = certs.pool
+	ccfg.Certificates = []tls.Certificate{certs.cert}
+	resp, err := tlsClient(ccfg, true).Get(ts.url("/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := body(t, resp); b != "1 true" {
+		t.Fatalf("got %q", b)
+	}
+	// Without a certificate the handshake fails, and is counted.
+	ccfg.Certificates = nil
+	if _, err := tlsClient(ccfg, true).Get(ts.url("/")); err == nil {
+		t.Fatal("served a client without a certificate")
+	}
+	testutil.WaitFor(t, 5*time.Second, "the failed handshake counted", func() bool { return ts.TLSStats().Failed == 1 })
+}

@@ -95,8 +95,8 @@ type Runner struct {
 }
 
 type liveKey struct {
-	server string
-	pinned bool
+	server      string
+	pinned, tls bool
 }
 
 // live is a running server and where it logs.
@@ -117,6 +117,13 @@ func (r *Runner) Prepare(dir string) error {
 	r.script = filepath.Join(dir, "wrk.lua")
 	if err := os.WriteFile(r.script, loadgen.WrkScript, 0o644); err != nil {
 		return fmt.Errorf("grid: %w", err)
+	}
+	if r.Setup.CertFile == "" {
+		cert, key, err := MakeCert(dir)
+		if err != nil {
+			return err
+		}
+		r.Setup.CertFile, r.Setup.KeyFile = cert, key
 	}
 	return os.MkdirAll(r.LogDir, 0o755)
 }
@@ -163,7 +170,7 @@ func (r *Runner) start(ctx context.Context, sc Scenario, s *Server, pinned bool)
 	port, err := FreePort()
 	if err == nil {
 		var proc *Proc
-		if proc, err = Launch(ctx, r.Setup, s, port, pinned, log); err == nil {
+		if proc, err = Launch(ctx, r.Setup, s, port, pinned, sc.TLS, log); err == nil {
 			return &live{proc: proc, port: port, log: log, warmed: map[string]bool{}}, nil
 		}
 	}
@@ -177,7 +184,7 @@ func (r *Runner) runIdle(ctx context.Context, steps []Scenario, s *Server, pinne
 		return err
 	}
 	defer l.stop()
-	if err := r.idle(ctx, steps, l.proc, "http://"+addr(l.port), r.Setup.Route(s, steps[0].Family), pinned, ms); err != nil {
+	if err := r.idle(ctx, steps, l.proc, scheme(steps[0])+addr(l.port), r.Setup.Route(s, steps[0].Family), pinned, ms); err != nil {
 		return err
 	}
 	return exited(l.proc, s)
@@ -189,7 +196,7 @@ func (r *Runner) runThroughput(ctx context.Context, sc Scenario, s *Server, pinn
 	if r.live == nil {
 		r.live = map[liveKey]*live{}
 	}
-	key := liveKey{s.Name, pinned}
+	key := liveKey{s.Name, pinned, sc.TLS}
 	l := r.live[key]
 	if l == nil {
 		var err error
@@ -198,7 +205,7 @@ func (r *Runner) runThroughput(ctx context.Context, sc Scenario, s *Server, pinn
 		}
 		r.live[key] = l
 	}
-	url := "http://" + addr(l.port) + r.Setup.Route(s, sc.Family)
+	url := scheme(sc) + addr(l.port) + r.Setup.Route(s, sc.Family)
 	if !l.warmed[sc.ID] {
 		if err := r.warmup(ctx, sc, url, pinned); err != nil {
 			return err
@@ -214,6 +221,14 @@ func (r *Runner) runThroughput(ctx context.Context, sc Scenario, s *Server, pinn
 		delete(r.live, key)
 	}
 	return err
+}
+
+// scheme is the URL scheme of sc's load ("ws" replaces "http" for WebSocket loads).
+func scheme(sc Scenario) string {
+	if sc.TLS {
+		return "https://"
+	}
+	return "http://"
 }
 
 func exited(p *Proc, s *Server) error {
@@ -314,7 +329,7 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 func (r *Runner) idle(ctx context.Context, steps []Scenario, proc *Proc, base, path string, pinned bool, ms []Measurement) error {
 	time.Sleep(r.Timing.Settle)
 	baseRSS := proc.RSS()
-	mode := strings.TrimPrefix(string(steps[0].Family), "idle-")
+	mode := steps[0].Family.IdleMode()
 	url := base + path
 	if mode == "ws" {
 		url = "ws" + strings.TrimPrefix(url, "http")
