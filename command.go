@@ -30,8 +30,9 @@ const (
 //	func main() { asgo.Run(myApp) }
 //
 // SIGTERM or SIGINT drains gracefully and runs the lifespan shutdown; a second signal
-// exits at once. SIGHUP reloads (--access-log-file, --log-level-file, Config.ReloadHooks);
-// SIGUSR2 upgrades without downtime. See Command for the details and the exit statuses.
+// exits at once. SIGHUP reloads (--access-log-file, --log-level-file, the TLS certificate,
+// Config.ReloadHooks); SIGUSR2 upgrades without downtime. See Command for the details and
+// the exit statuses.
 func Run(app asgi.App) {
 	os.Exit(Command{App: app}.Main(os.Args[1:]))
 }
@@ -56,7 +57,8 @@ type Command struct {
 // Main parses args (without the program name), serves until SIGTERM or SIGINT, and
 // returns the exit status (ExitOK ... ExitStartupFailed). A second signal during the
 // drain exits the process at once with ExitFailure. SIGHUP reloads what can change in
-// place (the access-log file, the level in --log-level-file, Config.ReloadHooks) and
+// place (the access-log file, the level in --log-level-file, the TLS certificate,
+// Config.ReloadHooks) and
 // SIGUSR2 starts a zero-downtime upgrade (Config.Upgrade); with --workers they go to
 // the supervisor, which passes SIGHUP on to the workers. Main may be called once per
 // process.
@@ -94,7 +96,7 @@ func (c Command) Main(args []string) int {
 	defer stop()
 	reload, stopHup := signalChan(syscall.SIGHUP)
 	defer stopHup()
-	opts.config.ReopenAccessLog = reload
+	opts.config.Reload = reload
 	upgrade, stopUsr2 := signalChan(syscall.SIGUSR2)
 	defer stopUsr2()
 	opts.config.Upgrade = upgrade

@@ -12,6 +12,7 @@ import (
 	"github.com/asgo-dev/asgo/apps/wsgi"
 	"github.com/asgo-dev/asgo/eventloop"
 	"github.com/asgo-dev/asgo/lifespan"
+	"github.com/asgo-dev/asgo/tlsconf"
 )
 
 // Config configures Serve. The zero value serves on 127.0.0.1:8000 with the documented
@@ -53,17 +54,24 @@ type Config struct {
 	// --proxy-headers, --forwarded-allow-ips). It runs outermost, before the IP filter.
 	// The zero value turns it on, trusting 127.0.0.1, as uvicorn does.
 	ProxyHeaders ProxyHeadersConfig
-	// ReopenAccessLog, if set, reopens the access-log file (Server.AccessLogFile; see
-	// eventloop.Server.ReopenAccessLog) each time it receives: the asgo command sends on
-	// SIGHUP, for logrotate.
-	ReopenAccessLog <-chan struct{}
+	// TLS configures TLS (the --ssl-* flags): the certificate, client certificates,
+	// versions and suites, reload (see package tlsconf). When it is enabled (a CertFile
+	// or SelfSigned), Serve serves TLS on Server.TLSBinds, or, if there are none, on
+	// Server.Binds (which then are TLS, as uvicorn's --bind with --ssl-certfile is); with
+	// TLSBinds, Binds stay cleartext (a health port beside :443).
+	TLS tlsconf.Config
+	// Reload, if set, reloads in place each time it receives (the asgo command sends on
+	// SIGHUP): the access-log file is reopened (Server.AccessLogFile, for logrotate; see
+	// eventloop.Server.ReopenAccessLog), the level re-read from LogLevelFile, the TLS
+	// certificate reloaded, and every ReloadHook run.
+	Reload <-chan struct{}
 	// OnReady, if set, is called once every listener is bound, with their addresses
 	// (port 0 binds resolved), before Serve starts waiting for its context.
 	OnReady func(addrs []net.Addr)
 
 	// Reloads, upgrades and worker processes (reload.go, upgrade.go, workers.go).
 
-	// ReloadHooks run on every reload (each receive on ReopenAccessLog: SIGHUP in
+	// ReloadHooks run on every reload (each receive on Reload: SIGHUP in
 	// Command), in order, on Serve's goroutine, after the access log was reopened and
 	// the log level re-read. A reload logs one line naming each part reloaded and its
 	// error, if any. Append to it before calling Serve (TLS certificates register here).

@@ -57,6 +57,7 @@ var serveGroups = []flagGroup{
 	{"Middleware", []string{"static", "static-index", "static-cache-control", "allow-ip", "deny-ip",
 		"compress", "compress-min-size", "proxy", "proxy-connect-timeout", "proxy-head-timeout"}},
 	{"Proxy headers", []string{"proxy-headers", "forwarded-allow-ips", "proxy-protocol"}},
+	{"TLS", tlsFlagNames},
 	{"WSGI-style apps", []string{"wsgi-workers", "wsgi-backlog", "wsgi-timeout"}},
 	{"Logging", []string{"log-level", "log-level-file", "access-log", "access-log-format", "access-log-file"}},
 	{"Processes", []string{"workers", "timeout-upgrade"}},
@@ -66,7 +67,7 @@ var serveGroups = []flagGroup{
 // takes --app (one of apps, default defaultApp); without, it has no --app flag.
 func parseFlags(name string, apps []string, defaultApp string, args []string, stderr io.Writer) (options, error) {
 	var o options
-	var binds, udsPaths, uwsgiBinds, origins, statics, allowIPs, denyIPs bindList
+	var binds, udsPaths, uwsgiBinds, tlsBinds, origins, statics, allowIPs, denyIPs bindList
 	var staticIndex, staticCache string
 	var wsDeflate, http2 bool
 	var logLevel, lifespanMode string
@@ -147,6 +148,7 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 	fs.Var(&allowIPs, "allow-ip", "admit only clients in these `IP|CIDR`s (repeatable or comma-separated; others get 403)")
 	fs.Var(&denyIPs, "deny-ip", "refuse clients in these `IP|CIDR`s with 403 (repeatable or comma-separated; wins over --allow-ip)")
 	proxyHeaders := proxyHeadersFlags(fs, &o.config.ProxyHeaders)
+	checkTLS := tlsFlags(fs, &o.config.TLS, &tlsBinds)
 	fs.IntVar(&o.config.WSGI.Workers, "wsgi-workers", 0, "worker goroutines running WSGI-style handlers (default 10)")
 	fs.IntVar(&o.config.WSGI.Backlog, "wsgi-backlog", 0, "requests that may wait for a worker; beyond it 503 with Retry-After (default 64; negative: no queue)")
 	fs.DurationVar(&o.config.WSGI.Timeout, "wsgi-timeout", 0, "abort WSGI-style handlers running longer (504 if nothing was sent; default 30s; negative: no limit)")
@@ -197,6 +199,7 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 	cfg.Binds = binds
 	cfg.UnixSockets = udsPaths
 	cfg.UWSGIBinds = uwsgiBinds
+	cfg.TLSBinds = tlsBinds
 	for _, v := range statics {
 		prefix, dir, ok := strings.Cut(v, "=")
 		if !ok || !strings.HasPrefix(prefix, "/") || dir == "" {
@@ -212,6 +215,10 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 	}
 	if err := proxyHeaders(); err != nil {
 		fmt.Fprintf(stderr, "%s: --forwarded-allow-ips: %v\n", name, err)
+		return o, err
+	}
+	if err := checkTLS(); err != nil {
+		fmt.Fprintf(stderr, "%s: TLS: %v\n", name, err)
 		return o, err
 	}
 	ws.AllowedOrigins = origins

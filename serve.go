@@ -37,8 +37,12 @@ func (e *ShutdownError) Unwrap() error { return e.Err }
 // cfg.Lifespan.ShutdownTimeout, counted after the drain). A drain that runs out of time
 // is logged and closes the remaining connections; it is not an error.
 //
+// With cfg.TLS enabled, the certificate is loaded before the app's startup (a bad one
+// is an error and nothing starts), served on the TLS listeners (see Config.TLS), and
+// reloaded on every reload (a ReloadHook named "tls") and when its files change.
+//
 // Serve returns nil after a clean stop, a *StartupError when the startup failed, an
-// error when a middleware option is invalid or a listener cannot be bound, ErrServerStopped when the loops stopped on
+// error when a middleware or TLS option is invalid, the certificate does not load, or a listener cannot be bound, ErrServerStopped when the loops stopped on
 // their own, or a *ShutdownError when the app's shutdown failed. It may be called more
 // than once in a process, on other binds.
 func Serve(ctx context.Context, app asgi.App, cfg Config) error {
@@ -76,11 +80,22 @@ func Serve(ctx context.Context, app asgi.App, cfg Config) error {
 		}
 		cfg.Server.ProxyProtocolTrusted = trusted
 	}
+	tlsMgr, err := loadTLS(cfg.TLS, log)
+	if err != nil {
+		return fmt.Errorf("asgo: %w", err)
+	}
+	if tlsMgr != nil {
+		defer tlsMgr.Close()
+		cfg.ReloadHooks = append(cfg.ReloadHooks, ReloadHook{Name: "tls", Reload: tlsMgr.Reload})
+	}
+	srvCfg := cfg.Server
+	if err := applyTLS(&srvCfg, tlsMgr); err != nil {
+		return fmt.Errorf("asgo: %w", err)
+	}
 	life := lifespan.New(app, cfg.Lifespan, log)
 	if err := life.Startup(ctx); err != nil {
 		return &StartupError{Err: err}
 	}
-	srvCfg := cfg.Server
 	srvCfg.Logger = log
 	srvCfg.State = life.State
 	srv := eventloop.New(srvCfg, app)
@@ -88,6 +103,7 @@ func Serve(ctx context.Context, app asgi.App, cfg Config) error {
 		_ = life.Shutdown(context.Background())
 		return fmt.Errorf("asgo: %w", err)
 	}
+	logTLSListeners(log, srvCfg, srv.Addrs())
 	if cfg.OnReady != nil {
 		cfg.OnReady(srv.Addrs())
 	}
@@ -109,7 +125,7 @@ wait:
 		log.Error("the server stopped unexpectedly")
 		_ = life.Shutdown(context.Background())
 		return ErrServerStopped
-	case <-cfg.ReopenAccessLog:
+	case <-cfg.Reload:
 		reload(srv, &cfg, log) // reload.go
 		goto wait
 	case <-cfg.Upgrade:

@@ -144,7 +144,7 @@ func supervise(ctx context.Context, cfg Config, h *handoff, log *slog.Logger) er
 				}
 			}
 			return stopWorkers(workers, events, cfg, log)
-		case <-cfg.ReopenAccessLog:
+		case <-cfg.Reload:
 			reload(nil, &cfg, log) // its own log level
 			n := signalWorkers(workers, syscall.SIGHUP)
 			log.Info("reload: SIGHUP passed to the workers", "workers", n)

@@ -1,6 +1,7 @@
 package eventloop
 
 import (
+	"crypto/tls"
 	"io"
 	"log/slog"
 	"net/netip"
@@ -66,6 +67,20 @@ type Config struct {
 	// adopted as ListenFDs are. Binds, UnixSockets, UWSGIBinds, ListenFDs and Systemd's
 	// sockets are then not opened (the parent opened them).
 	Inherited []InheritedListener
+	// TLSBinds are TCP addresses served with TLS (same syntax as Binds); Binds stay
+	// cleartext, so one process can serve TLS on one port and cleartext on another.
+	// TLS is required with them. Server.Addrs lists them after Binds.
+	TLSBinds []string
+	// TLS is the configuration of the TLS listeners. It is used as given, for every
+	// handshake (its GetCertificate and GetConfigForClient callbacks can change the
+	// certificate while the server runs) and must not be modified after Start. If its
+	// NextProtos is empty, the server uses a clone offering "h2" and "http/1.1" (only
+	// "http/1.1" with DisableHTTP2). A connection that negotiates "h2" speaks HTTP/2;
+	// any other speaks HTTP/1.1 (with WebSocket upgrades: wss://).
+	TLS *tls.Config
+	// HandshakeTimeout closes a TLS connection whose handshake has not completed this
+	// long after the connection opened. If zero, 10 s is used.
+	HandshakeTimeout time.Duration
 	// Loops is the number of event loops. If zero, runtime.NumCPU() is used.
 	Loops int
 
@@ -206,6 +221,7 @@ const (
 	defaultBind             = "127.0.0.1:8000"
 	defaultUnixSocketMode   = 0o660
 	defaultHeaderTimeout    = 10 * time.Second
+	defaultHandshakeTimeout = 10 * time.Second
 	defaultKeepAliveTimeout = 5 * time.Second
 	defaultBodyTimeout      = 30 * time.Second
 	defaultLingerTimeout    = 2 * time.Second
@@ -223,7 +239,7 @@ const (
 
 // Normalize returns cfg with every zero field replaced by its default.
 func (cfg Config) Normalize() Config {
-	if len(cfg.Binds) == 0 && len(cfg.UnixSockets) == 0 && len(cfg.ListenFDs) == 0 && len(cfg.UWSGIBinds) == 0 && !cfg.Systemd && len(cfg.Inherited) == 0 {
+	if len(cfg.Binds) == 0 && len(cfg.TLSBinds) == 0 && len(cfg.UnixSockets) == 0 && len(cfg.ListenFDs) == 0 && len(cfg.UWSGIBinds) == 0 && !cfg.Systemd && len(cfg.Inherited) == 0 {
 		cfg.Binds = []string{defaultBind}
 	}
 	if cfg.UnixSocketMode == 0 {
@@ -233,6 +249,7 @@ func (cfg Config) Normalize() Config {
 		cfg.Loops = runtime.NumCPU()
 	}
 	setDefault(&cfg.HeaderTimeout, defaultHeaderTimeout)
+	setDefault(&cfg.HandshakeTimeout, defaultHandshakeTimeout)
 	setDefault(&cfg.KeepAliveTimeout, defaultKeepAliveTimeout)
 	setDefault(&cfg.BodyTimeout, defaultBodyTimeout)
 	if cfg.LingerTimeout == 0 {

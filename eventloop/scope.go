@@ -39,7 +39,7 @@ func fillHTTPScope(s *asgi.HTTPScope, c *conn, version, method, scheme, path str
 		Client:      client,
 		Server:      server,
 		State:       c.srv.state(),
-		Extensions:  httpExtensions,
+		Extensions:  c.httpExt(),
 	}
 }
 
@@ -72,7 +72,7 @@ func h1ScopeIn(st *h1Stream, c *conn, req *h1.Request) {
 	if req.ProtoMinor == 0 {
 		version = "1.0"
 	}
-	fillHTTPScope(&st.scopeVal, c, version, methodString(req.Method), "http", asgi.DecodePath(req.Path),
+	fillHTTPScope(&st.scopeVal, c, version, methodString(req.Method), c.httpScheme(), asgi.DecodePath(req.Path),
 		rawPath, query, headers)
 	st.scope = &st.scopeVal
 }
@@ -96,7 +96,7 @@ func h1Scope(c *conn, req *h1.Request, version string) *asgi.HTTPScope {
 			version = "1.0"
 		}
 	}
-	return newHTTPScope(c, version, methodString(req.Method), "http", asgi.DecodePath(req.Path),
+	return newHTTPScope(c, version, methodString(req.Method), c.httpScheme(), asgi.DecodePath(req.Path),
 		cloneBytes(req.Path), cloneBytes(req.Query), req.Headers.Clone())
 }
 
@@ -106,7 +106,7 @@ func h2Scope(c *conn, req *h2.Request) *asgi.HTTPScope {
 	rawPath, query := req.Target()
 	scheme := req.Scheme
 	if scheme == "" {
-		scheme = "http" // CONNECT has no :scheme
+		scheme = c.httpScheme() // CONNECT has no :scheme
 	}
 	return newHTTPScope(c, "2", req.Method, scheme, asgi.DecodePath(rawPath), []byte(rawPath), []byte(query), req.Headers)
 }
@@ -141,7 +141,7 @@ func wsScope(c *conn, req *h1.Request, subprotocols []string) *asgi.WebSocketSco
 	return &asgi.WebSocketScope{
 		ASGI:         asgi.DefaultInfo,
 		HTTPVersion:  "1.1",
-		Scheme:       "ws",
+		Scheme:       c.wsScheme(),
 		Path:         c.srv.cfg.RootPath + asgi.DecodePath(req.Path),
 		RawPath:      cloneBytes(req.Path),
 		QueryString:  cloneBytes(req.Query),
@@ -151,6 +151,6 @@ func wsScope(c *conn, req *h1.Request, subprotocols []string) *asgi.WebSocketSco
 		Server:       server,
 		Subprotocols: subprotocols,
 		State:        c.srv.state(),
-		Extensions:   wsExtensions,
+		Extensions:   c.wsExt(),
 	}
 }

@@ -2,6 +2,7 @@ package eventloop
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -52,6 +53,16 @@ type Server struct {
 
 	turnRequests int // HTTP/1.1 requests one traffic callback starts (h1Session)
 
+	// tlsListen tells the TLS listeners' connections apart (nil: none); tlsConfig is
+	// Config.TLS with the ALPN protocols filled in. Set by Start.
+	tlsListen *tlsListeners
+	tlsConfig *tls.Config
+	tlsStats  tlsCounters
+	// tlsServerCert is the TLS extension's server_cert: the PEM of the configuration's
+	// only static certificate, nil when callbacks choose it.
+	tlsServerCert any
+	tlsExts       sync.Map // tlsExtKey -> *tlsExtensions (tls.go)
+
 	access    *accessLog // nil: the default access log (logAccess), or none
 	accessErr error      // an invalid Config.AccessLogFormat, reported by Start
 }
@@ -96,7 +107,11 @@ func (s *Server) start() error {
 	if err != nil {
 		return err
 	}
-	binds := s.cfg.Binds
+	if err := s.initTLS(); err != nil {
+		closeAdopted(adopted)
+		return err
+	}
+	binds := append(append([]string(nil), s.cfg.Binds...), s.cfg.TLSBinds...)
 	if len(s.cfg.Inherited) > 0 {
 		binds = nil // the parent bound them: their sockets are among the inherited
 	}
@@ -119,13 +134,16 @@ func (s *Server) start() error {
 		closeAdopted(adopted)
 		return err
 	}
+	if !s.placeholder && len(binds) > len(s.cfg.Binds) {
+		s.tlsListen = newTLSListeners(binds[len(s.cfg.Binds):])
+	}
 	booted := make(chan error, 1)
 	go s.supervise(binds, booted)
 	if err := <-booted; err != nil {
 		closeAdopted(adopted)
 		return err
 	}
-	for _, b := range binds {
+	for i, b := range binds {
 		if s.placeholder {
 			s.log.Debug("placeholder gnet listener (refuses every connection)", "addr", b)
 			break
@@ -133,6 +151,10 @@ func (s *Server) start() error {
 		addr, _ := net.ResolveTCPAddr("tcp", b)
 		s.addrs = append(s.addrs, addr)
 		s.nativeBinds = append(s.nativeBinds, addr)
+		if i >= len(s.cfg.Binds) {
+			s.log.Info("listening with TLS", "addr", addr.String(), "loops", s.cfg.Loops)
+			continue
+		}
 		s.log.Info("listening", "addr", addr.String(), "loops", s.cfg.Loops)
 	}
 	s.adopted = adopted
@@ -208,7 +230,8 @@ func (s *Server) supervise(binds []string, booted chan<- error) {
 	}
 }
 
-// Addrs returns the addresses the server listens on (with ports resolved).
+// Addrs returns the addresses the server listens on (with ports resolved): Binds,
+// then TLSBinds, then the Unix, inherited and uwsgi listeners.
 func (s *Server) Addrs() []net.Addr { return s.addrs }
 
 // Done is closed when the server has stopped for good.
@@ -359,9 +382,10 @@ func (h *engineHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	if !adopted && s.placeholder {
 		return nil, gnet.Close // only adopted listeners serve (see Start)
 	}
+	secure := !adopted && s.tlsListen != nil && s.tlsListen.match(gc.LocalAddr())
 	if s.draining.Load() && !s.handover.Load() {
 		// (After a handover, a connection accepted just before StopAccepting is served.)
-		return refuseConnection("server is shutting down"), gnet.Close
+		return refuseConnection(secure, "server is shutting down"), gnet.Close
 	}
 	if s.cfg.ProxyProtocol && !s.proxyPeerTrusted(gc) { // proxyproto.go
 		s.log.Warn("PROXY protocol: connection from an untrusted peer; closing", "client", gc.RemoteAddr())
@@ -370,7 +394,7 @@ func (h *engineHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	if s.nconns.Add(1) > int64(s.cfg.MaxConnections) {
 		s.nconns.Add(-1)
 		s.log.Warn("connection limit reached; refusing connection", "limit", s.cfg.MaxConnections)
-		return refuseConnection("server is at its connection limit"), gnet.Close
+		return refuseConnection(secure, "server is at its connection limit"), gnet.Close
 	}
 	l := s.loopFor(gc.EventLoop())
 	if l.resumer == nil {
@@ -390,6 +414,10 @@ func (h *engineHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	}
 	gc.SetContext(c)
 	l.add(c)
+	if secure {
+		c.startTLS() // the handshake comes first, on its own timer
+		return nil, gnet.None
+	}
 	c.setTimer(s.cfg.HeaderTimeout)
 	return nil, gnet.None
 }

@@ -137,11 +137,16 @@ func (w *wsSession) SendPrepared(pm *asgi.PreparedMessage) error {
 	if unsent := c.unsentLocked(); unsent > 0 && unsent+len(frame) > c.srv.cfg.WriteHighWater {
 		return asgi.ErrBackpressure
 	}
-	// Always by reference, small frames too: a broadcast queues the frame to every member
-	// before any member's loop has flushed, so a copy would cost members x frame bytes at
-	// once (10,000 members and 1 KiB: 10 MiB per message; the admission check allows up
-	// to WriteHighWater each); a reference costs one queue entry.
-	c.queueSharedLocked(frame)
+	// By reference, small frames too: a broadcast queues the frame to every member before
+	// any member's loop has flushed, so a copy would cost members x frame bytes at once
+	// (10,000 members and 1 KiB: 10 MiB per message; the admission check allows up to
+	// WriteHighWater each); a reference costs one queue entry. A TLS connection encrypts
+	// per connection, so it takes a copy into its pending plaintext.
+	if c.tls != nil {
+		c.pending = append(c.pending, frame...)
+	} else {
+		c.queueSharedLocked(frame)
+	}
 	c.scheduleFlushLocked()
 	return nil
 }

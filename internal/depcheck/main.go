@@ -11,6 +11,7 @@
 //   - lifespan imports only protocol/asgi;
 //   - apps/... import only protocol/asgi, lifespan (the lifespan driver that apps/fanout
 //     runs per member) and apps/...;
+//   - tlsconf imports only the standard library;
 //   - nothing imports cmd/....
 //
 // bench/ is its own module and not checked: it may import everything.
@@ -91,6 +92,9 @@ func check(importer, imp string) string {
 		if under(importer, "protocol/proxyproto") && nonStd {
 			return "protocol/proxyproto is standard library only"
 		}
+		if under(importer, "tlsconf") && nonStd {
+			return "tlsconf is standard library only"
+		}
 		return ""
 	}
 	target := rel(imp)
@@ -108,6 +112,8 @@ func check(importer, imp string) string {
 		if wire(importer) != wire(target) {
 			return "wire packages do not import each other"
 		}
+	case under(importer, "tlsconf"):
+		return "tlsconf imports only the standard library"
 	case under(importer, "lifespan"):
 		if !under(target, "protocol/asgi") && !under(target, "lifespan") {
 			return "lifespan imports only the contract"

@@ -166,7 +166,7 @@ func (p *Proc) launchFront(ctx context.Context, e *Setup, s *Server, port int, p
 		return err
 	}
 	p.cmds = append(p.cmds, watch(front))
-	return waitReady(ctx, p, port, e.Route(s, Hello))
+	return waitReady(ctx, p, port, e.Route(s, Hello), false)
 }
 
 // frontConfig renders the proxy's configuration for a backend at upstream and returns

@@ -98,8 +98,8 @@ type Runner struct {
 }
 
 type liveKey struct {
-	server string
-	pinned bool
+	server      string
+	pinned, tls bool
 }
 
 // live is a running server and where it logs.
@@ -120,6 +120,13 @@ func (r *Runner) Prepare(dir string) error {
 	r.script = filepath.Join(dir, "wrk.lua")
 	if err := os.WriteFile(r.script, loadgen.WrkScript, 0o644); err != nil {
 		return fmt.Errorf("grid: %w", err)
+	}
+	if r.Setup.CertFile == "" {
+		cert, key, err := MakeCert(dir)
+		if err != nil {
+			return err
+		}
+		r.Setup.CertFile, r.Setup.KeyFile = cert, key
 	}
 	return os.MkdirAll(r.LogDir, 0o755)
 }
@@ -166,7 +173,7 @@ func (r *Runner) start(ctx context.Context, sc Scenario, s *Server, pinned bool)
 	port, err := FreePort()
 	if err == nil {
 		var proc *Proc
-		if proc, err = Launch(ctx, r.Setup, s, port, pinned, log); err == nil {
+		if proc, err = Launch(ctx, r.Setup, s, port, pinned, sc.TLS, log); err == nil {
 			return &live{proc: proc, port: port, log: log, warmed: map[string]bool{}}, nil
 		}
 	}
@@ -180,7 +187,7 @@ func (r *Runner) runIdle(ctx context.Context, steps []Scenario, s *Server, pinne
 		return err
 	}
 	defer l.stop()
-	if err := r.idle(ctx, steps, l.proc, "http://"+addr(l.port), r.Setup.Route(s, steps[0].Family), pinned, ms); err != nil {
+	if err := r.idle(ctx, steps, l.proc, scheme(steps[0])+addr(l.port), r.Setup.Route(s, steps[0].Family), pinned, ms); err != nil {
 		return err
 	}
 	return exited(l.proc, s)
@@ -192,7 +199,7 @@ func (r *Runner) runThroughput(ctx context.Context, sc Scenario, s *Server, pinn
 	if r.live == nil {
 		r.live = map[liveKey]*live{}
 	}
-	key := liveKey{s.Name, pinned}
+	key := liveKey{s.Name, pinned, sc.TLS}
 	l := r.live[key]
 	if l == nil {
 		var err error
@@ -201,7 +208,7 @@ func (r *Runner) runThroughput(ctx context.Context, sc Scenario, s *Server, pinn
 		}
 		r.live[key] = l
 	}
-	url := "http://" + addr(l.port) + r.Setup.Route(s, sc.Family)
+	url := scheme(sc) + addr(l.port) + r.Setup.Route(s, sc.Family)
 	if !l.warmed[sc.ID] {
 		if err := r.warmup(ctx, sc, url, pinned); err != nil {
 			return err
@@ -217,6 +224,14 @@ func (r *Runner) runThroughput(ctx context.Context, sc Scenario, s *Server, pinn
 		delete(r.live, key)
 	}
 	return err
+}
+
+// scheme is the URL scheme of sc's load ("ws" replaces "http" for WebSocket loads).
+func scheme(sc Scenario) string {
+	if sc.TLS {
+		return "https://"
+	}
+	return "http://"
 }
 
 func exited(p *Proc, s *Server) error {
@@ -331,7 +346,7 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 func (r *Runner) idle(ctx context.Context, steps []Scenario, proc *Proc, base, path string, pinned bool, ms []Measurement) error {
 	time.Sleep(r.Timing.Settle)
 	baseRSS := proc.RSS()
-	mode := strings.TrimPrefix(string(steps[0].Family), "idle-")
+	mode := steps[0].Family.IdleMode()
 	url := base + path
 	if mode == "ws" {
 		url = "ws" + strings.TrimPrefix(url, "http")

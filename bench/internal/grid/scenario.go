@@ -26,10 +26,21 @@ const (
 	IdleH1    Family = "idle-h1" // idle HTTP/1.1 keep-alive connections, benchload idle
 	IdleH2    Family = "idle-h2" // idle HTTP/2 connections
 	IdleWS    Family = "idle-ws" // idle WebSocket connections
+	// IdleTLS is idle HTTP/1.1 keep-alive connections over TLS: its own family, so its
+	// steps are not mixed with the cleartext ones.
+	IdleTLS Family = "idle-h1-tls"
 )
 
 // Idle reports whether f measures memory of idle connections instead of throughput.
-func (f Family) Idle() bool { return f == IdleH1 || f == IdleH2 || f == IdleWS }
+func (f Family) Idle() bool { return f == IdleH1 || f == IdleH2 || f == IdleWS || f == IdleTLS }
+
+// IdleMode is benchload idle's -mode for an idle family.
+func (f Family) IdleMode() string {
+	if f == IdleTLS {
+		return "h1" // over https://
+	}
+	return strings.TrimPrefix(string(f), "idle-")
+}
 
 // Baseline is the server every figure of the family is divided by: net/http for HTTP/1.1,
 // net/http with x/net h2c for HTTP/2, gorilla/websocket for WebSocket.
@@ -74,6 +85,9 @@ type Scenario struct {
 	Beside string `json:",omitempty"`
 	// Alias is the ID before Resolve renamed an idle scenario after its count.
 	Alias string `json:",omitempty"`
+	// TLS runs the scenario over TLS (https://, wss://) against servers that support it
+	// (Server.TLSArgs), with a self-signed certificate the runner makes.
+	TLS bool `json:",omitempty"`
 }
 
 // Unit is what the scenario's rate counts.
@@ -140,6 +154,15 @@ var Scenarios = []Scenario{
 	// on the same hello.
 	{ID: "deploy-256", Family: Hello, Title: "hello behind nginx and haproxy, 256 connections", Conns: 256,
 		Servers: []string{"asgo", "nethttp", "nginx-asgo", "nginx-asgo-unix", "nginx-uwsgi-asgo", "nginx-uwsgi-uwsgi", "haproxy-asgo"}},
+	// TLS: the same loads over TLS 1.3 (ALPN h2 for h2load, http/1.1 for the others).
+	{ID: "h1-tls-256", Family: Hello, TLS: true, Title: "HTTPS/1.1 keep-alive hello, 256 connections", Conns: 256,
+		Servers: []string{"asgo", "nethttp"}},
+	{ID: "h2-tls-10x100", Family: H2, TLS: true, Title: "HTTP/2 over TLS hello, 10 connections x 100 streams",
+		Conns: 10, Streams: 100, Servers: []string{"asgo", "h2c"}},
+	{ID: "ws-tls-1000", Family: WS, TLS: true, Title: "WebSocket over TLS (wss) echo 64 B, 1000 connections",
+		Conns: 1000, MsgSize: 64, Servers: []string{"asgo", "gorilla"}},
+	{ID: "idle-h1-tls-10k", Family: IdleTLS, TLS: true, Title: "idle HTTPS/1.1 keep-alive connections", Conns: 10000,
+		Servers: []string{"asgo", "nethttp", "nbio"}},
 }
 
 // UnpinnedServers are the servers of the unpinned variant unless the servers are chosen

@@ -31,6 +31,8 @@ type Server struct {
 	Version string
 	// Front, for KindFront, is the proxy and the backend behind it (front.go).
 	Front *Front `json:",omitempty"`
+	// TLSArgs are added to Args for a TLS scenario; nil: the server takes no part in them.
+	TLSArgs func(env *Setup) []string
 }
 
 // Supports reports whether the server takes part in family f.
@@ -49,6 +51,14 @@ type Setup struct {
 	PythonDir, Python string
 	// ASGORoutes overrides asgo's route per family (for a demo app that moved a route).
 	ASGORoutes map[Family]string
+	// CertFile and KeyFile are the TLS scenarios' certificate and key (PEM), made by the
+	// runner (MakeCert) when empty.
+	CertFile, KeyFile string
+}
+
+// SupportsScenario reports whether s takes part in sc: its family, and TLS if asked.
+func (s *Server) SupportsScenario(sc Scenario) bool {
+	return s.Supports(sc.Family) && (!sc.TLS || s.TLSArgs != nil)
 }
 
 var helloRoutes = map[Family]string{Hello: "/", Pipeline: "/", Post: "/echo", WSGI: "/", Goroutine: "/", NetHTTP: "/", IdleH1: "/"}
@@ -67,7 +77,7 @@ func routes(base map[Family]string, more map[Family]string) map[Family]string {
 // DefaultASGORoutes are the paths of asgo's demo app for each family.
 var DefaultASGORoutes = map[Family]string{
 	Hello: "/", Pipeline: "/", H2: "/", Post: "/echo", WSGI: "/wsgi/", Goroutine: "/hello-goroutine", NetHTTP: "/nethttp/",
-	WS: "/ws", Broadcast: "/chat", IdleH1: "/", IdleH2: "/", IdleWS: "/ws",
+	WS: "/ws", Broadcast: "/chat", IdleH1: "/", IdleH2: "/", IdleWS: "/ws", IdleTLS: "/",
 }
 
 func loops(pinned bool) string {
@@ -86,6 +96,17 @@ func goPeer(name, title, version string, r map[Family]string) *Server {
 		}}
 }
 
+// withTLS marks a Go peer that serves TLS with -cert and -key (net/http's TLS).
+func withTLS(s *Server) *Server {
+	s.TLSArgs = func(e *Setup) []string { return []string{"-cert", e.CertFile, "-key", e.KeyFile} }
+	return s
+}
+
+// asgoTLSArgs serve asgo's bind with TLS, with uvicorn's flag names.
+func asgoTLSArgs(e *Setup) []string {
+	return []string{"--ssl-certfile", e.CertFile, "--ssl-keyfile", e.KeyFile}
+}
+
 func asgoArgs(e *Setup, port int, pinned bool) []string {
 	return []string{e.ASGO, "serve", "--app", "demo", "--bind", addr(port), "--loops", loops(pinned),
 		"--timeout-keep-alive", "10m", "--access-log=false", "--log-level", "warn"}
@@ -98,18 +119,19 @@ func python(name, title, pkg string, r map[Family]string, args func(port int) []
 
 // Servers is every contender, by name.
 var Servers = map[string]*Server{
-	"asgo":    {Name: "asgo", Kind: KindASGO, Title: "asgo (demo app)", Routes: DefaultASGORoutes, Args: asgoArgs, Version: "asgo"},
-	"nethttp": goPeer("nethttp", "net/http", "go", routes(helloRoutes, nil)),
-	"h2c": goPeer("h2c", "net/http + x/net h2c", "golang.org/x/net",
-		map[Family]string{Hello: "/", H2: "/", Post: "/echo", IdleH1: "/", IdleH2: "/"}),
+	"asgo": {Name: "asgo", Kind: KindASGO, Title: "asgo (demo app)", Routes: DefaultASGORoutes, Args: asgoArgs, Version: "asgo",
+		TLSArgs: asgoTLSArgs},
+	"nethttp": withTLS(goPeer("nethttp", "net/http", "go", routes(helloRoutes, map[Family]string{IdleTLS: "/"}))),
+	"h2c": withTLS(goPeer("h2c", "net/http + x/net h2c (over TLS: net/http's HTTP/2)", "golang.org/x/net",
+		map[Family]string{Hello: "/", H2: "/", Post: "/echo", IdleH1: "/", IdleH2: "/"})),
 	"fasthttp": goPeer("fasthttp", "valyala/fasthttp", "github.com/valyala/fasthttp", routes(helloRoutes, nil)),
 	"hertz":    goPeer("hertz", "cloudwego/hertz", "github.com/cloudwego/hertz", routes(helloRoutes, nil)),
-	"nbio": goPeer("nbio", "lesismal/nbio (nbhttp + websocket)", "github.com/lesismal/nbio",
-		routes(helloRoutes, map[Family]string{WS: "/ws", Broadcast: "/broadcast", IdleWS: "/ws"})),
+	"nbio": withTLS(goPeer("nbio", "lesismal/nbio (nbhttp + websocket; TLS: llib's crypto/tls fork)", "github.com/lesismal/nbio",
+		routes(helloRoutes, map[Family]string{WS: "/ws", Broadcast: "/broadcast", IdleWS: "/ws", IdleTLS: "/"}))),
 	"gnetraw": goPeer("gnetraw", "raw gnet, canned responses (ceiling)", "github.com/panjf2000/gnet/v2",
 		map[Family]string{Hello: "/", Pipeline: "/", WSGI: "/", Goroutine: "/", NetHTTP: "/", IdleH1: "/"}),
-	"gorilla": goPeer("gorilla", "gorilla/websocket on net/http", "github.com/gorilla/websocket",
-		map[Family]string{Hello: "/", WS: "/ws", Broadcast: "/broadcast", IdleWS: "/ws"}),
+	"gorilla": withTLS(goPeer("gorilla", "gorilla/websocket on net/http", "github.com/gorilla/websocket",
+		map[Family]string{Hello: "/", WS: "/ws", Broadcast: "/broadcast", IdleWS: "/ws"})),
 	"gws": goPeer("gws", "lxzan/gws on net/http", "github.com/lxzan/gws",
 		map[Family]string{Hello: "/", WS: "/ws", Broadcast: "/broadcast", IdleWS: "/ws"}),
 	"uvicorn": python("uvicorn", "uvicorn (httptools + uvloop)", "python3-uvicorn",

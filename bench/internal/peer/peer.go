@@ -3,6 +3,7 @@ package peer
 import (
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"os/signal"
 	"runtime"
@@ -40,6 +41,8 @@ type Config struct {
 	Loops int
 	// KeepAlive is how long an idle keep-alive connection is kept open.
 	KeepAlive time.Duration
+	// CertFile and KeyFile, when set, make the server listen with TLS (PEM files).
+	CertFile, KeyFile string
 }
 
 // Parse reads the peer flags from os.Args. It exits the process on a bad flag, as the
@@ -49,6 +52,8 @@ func Parse() Config {
 	flag.StringVar(&c.Addr, "addr", "127.0.0.1:8000", "TCP address to listen on")
 	flag.IntVar(&c.Loops, "loops", 0, "event loops or pollers (0 = one per usable CPU)")
 	flag.DurationVar(&c.KeepAlive, "keepalive", 10*time.Minute, "idle keep-alive timeout")
+	flag.StringVar(&c.CertFile, "cert", "", "TLS certificate (PEM); with -key, serve TLS")
+	flag.StringVar(&c.KeyFile, "key", "", "TLS private key (PEM)")
 	flag.Parse()
 	if c.Loops <= 0 {
 		c.Loops = runtime.GOMAXPROCS(0)
@@ -72,4 +77,13 @@ func WaitSignal() {
 func Fatal(name string, err error) {
 	fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 	os.Exit(1)
+}
+
+// ListenAndServe runs srv with TLS when the config has a certificate (net/http then
+// offers HTTP/2 by ALPN beside HTTP/1.1), else in cleartext.
+func (c Config) ListenAndServe(srv *http.Server) error {
+	if c.CertFile != "" {
+		return srv.ListenAndServeTLS(c.CertFile, c.KeyFile)
+	}
+	return srv.ListenAndServe()
 }

@@ -22,7 +22,7 @@ func main() {
 	mux.HandleFunc(peer.BroadcastPath, join)
 	srv := &http.Server{Addr: cfg.Addr, Handler: mux, IdleTimeout: cfg.KeepAlive}
 	peer.Listening(cfg.Addr)
-	if err := srv.ListenAndServe(); err != nil {
+	if err := cfg.ListenAndServe(srv); err != nil {
 		peer.Fatal("gorilla", err)
 	}
 }

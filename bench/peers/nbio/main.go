@@ -7,6 +7,7 @@ import (
 
 	"github.com/asgo-dev/asgo/bench/internal/peer"
 
+	"github.com/lesismal/llib/std/crypto/tls"
 	"github.com/lesismal/nbio/nbhttp"
 	"github.com/lesismal/nbio/nbhttp/websocket"
 )
@@ -29,14 +30,24 @@ func main() {
 	})
 	mux.HandleFunc(peer.WebSocketPath, serveWS)
 	mux.HandleFunc(peer.BroadcastPath, serveRoom)
-	engine := nbhttp.NewEngine(nbhttp.Config{
+	conf := nbhttp.Config{
 		Network:       "tcp",
 		Addrs:         []string{cfg.Addr},
 		Handler:       mux,
 		NPoller:       cfg.Loops,
 		MaxLoad:       1 << 20,
 		KeepaliveTime: cfg.KeepAlive,
-	})
+	}
+	if cfg.CertFile != "" {
+		// nbio's non-blocking TLS: lesismal/llib's fork of crypto/tls.
+		cert, err := tls.LoadX509KeyPair(cfg.CertFile, cfg.KeyFile)
+		if err != nil {
+			peer.Fatal("nbio", err)
+		}
+		conf.Addrs, conf.AddrsTLS = nil, []string{cfg.Addr}
+		conf.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+	}
+	engine := nbhttp.NewEngine(conf)
 	if err := engine.Start(); err != nil {
 		peer.Fatal("nbio", err)
 	}
