@@ -382,7 +382,7 @@ func (h *engineHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	if !adopted && s.placeholder {
 		return nil, gnet.Close // only adopted listeners serve (see Start)
 	}
-	secure := !adopted && s.tlsListen != nil && s.tlsListen.match(gc.LocalAddr())
+	secure := adopted && tag.tls || !adopted && s.tlsListen != nil && s.tlsListen.match(gc.LocalAddr())
 	if s.draining.Load() && !s.handover.Load() {
 		// (After a handover, a connection accepted just before StopAccepting is served.)
 		return refuseConnection(secure, "server is shutting down"), gnet.Close
@@ -410,11 +410,12 @@ func (h *engineHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 		c.session = newUWSGISession() // a --uwsgi-bind connection
 	}
 	if s.cfg.ProxyProtocol {
-		c.session = &proxySession{next: c.session} // the PROXY header comes first
+		// The PROXY header comes first (before the TLS handshake on a TLS listener).
+		c.session = &proxySession{next: c.session, tls: secure}
 	}
 	gc.SetContext(c)
 	l.add(c)
-	if secure {
+	if secure && !s.cfg.ProxyProtocol {
 		c.startTLS() // the handshake comes first, on its own timer
 		return nil, gnet.None
 	}
