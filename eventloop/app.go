@@ -127,16 +127,22 @@ func (st *h1Stream) finish(err error) {
 	st.finished = true
 }
 
-// accessLog writes the request's access-log line. Loop only.
+// accessLog counts the ended request (Config.Stats) and writes its access-log line.
+// Loop only.
 func (st *h1Stream) accessLog() {
-	if !st.c.srv.cfg.AccessLog {
+	stats, logging := st.c.loop.stats, st.c.srv.cfg.AccessLog
+	if stats == nil && !logging {
 		return
 	}
-	client, _ := st.c.addrs()
 	st.c.mu.Lock()
 	status, sent := st.status, st.bodyBytes
 	cut := st.abort || st.gone && st.order.State != asgi.HTTPResponseComplete
 	st.c.mu.Unlock()
+	stats.requestDone(st.proto(), st.scope.Method, status, st.started)
+	if !logging {
+		return
+	}
+	client, _ := st.c.addrs()
 	st.c.srv.logHTTPAccess(client, st.scope, status, sent, cut, st.started)
 }
 
@@ -183,14 +189,19 @@ func (st *h2Stream) finish(err error) {
 	st.accessLog()
 }
 
-// accessLog writes the stream's access-log line.
+// accessLog counts the ended stream (Config.Stats) and writes its access-log line.
 func (st *h2Stream) accessLog() {
-	if !st.c.srv.cfg.AccessLog {
+	stats, logging := st.c.loop.stats, st.c.srv.cfg.AccessLog
+	if stats == nil && !logging {
 		return
 	}
 	st.c.mu.Lock()
 	status, sent := st.status, st.sentBytes
 	st.c.mu.Unlock()
+	stats.requestDone(ProtoHTTP2, st.scope.Method, status, st.started)
+	if !logging {
+		return
+	}
 	st.c.srv.logHTTPAccess(st.scope.Client, st.scope, status, sent, false, st.started)
 }
 

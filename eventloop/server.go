@@ -50,6 +50,9 @@ type Server struct {
 
 	access    *accessLog // nil: the default access log (logAccess), or none
 	accessErr error      // an invalid Config.AccessLogFormat, reported by Start
+
+	statsMu  sync.Mutex
+	allStats []*loopStats // Guarded by statsMu: every loop's counters (stats.go)
 }
 
 // New returns a server for app. cfg is normalised (see Config).
@@ -344,10 +347,12 @@ func (h *engineHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 		return nil, gnet.Close // only adopted listeners serve (see Start)
 	}
 	if s.draining.Load() {
+		s.loopFor(gc.EventLoop()).stats.reject(RejectDraining)
 		return refuseConnection("server is shutting down"), gnet.Close
 	}
 	if s.nconns.Add(1) > int64(s.cfg.MaxConnections) {
 		s.nconns.Add(-1)
+		s.loopFor(gc.EventLoop()).stats.reject(RejectConnections)
 		s.log.Warn("connection limit reached; refusing connection", "limit", s.cfg.MaxConnections)
 		return refuseConnection("server is at its connection limit"), gnet.Close
 	}
@@ -366,6 +371,7 @@ func (h *engineHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	}
 	gc.SetContext(c)
 	l.add(c)
+	l.stats.connOpened(c.session)
 	c.setTimer(s.cfg.HeaderTimeout)
 	return nil, gnet.None
 }
@@ -393,6 +399,7 @@ func (h *engineHandler) OnClose(gc gnet.Conn, err error) gnet.Action {
 	h.s.nconns.Add(-1)
 	c.loop.wheel.disarm(&c.timer)
 	c.loop.remove(c)
+	c.loop.stats.connClosed(c.session)
 	if !c.lingering { // a lingering connection's session has seen its end already
 		c.markGone()
 		c.loop.guard(c, func() { c.session.onClose(c) })

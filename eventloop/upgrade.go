@@ -70,6 +70,7 @@ func startHTTP2(c *conn) {
 	c.mu.Lock()
 	c.pending = hc.proto.Start(c.pending)
 	c.mu.Unlock()
+	c.loop.stats.connSwitched(c.session, hc)
 	c.session = hc
 }
 
@@ -134,6 +135,7 @@ func (h *h1Session) startH2CUpgrade(c *conn, req *h1.Request) bool {
 	c.mu.Unlock()
 	h.releaseParser(c)
 	h.draining = true // the HTTP/1.1 handler is done with this connection
+	c.loop.stats.connSwitched(c.session, hc)
 	c.session = hc
 	c.setTimer(c.srv.cfg.HeaderTimeout) // the client preface must follow
 	hc.start(st)
@@ -175,6 +177,7 @@ func (h *h1Session) startWebSocket(c *conn, req *h1.Request) bool {
 		rawPath: string(scope.RawPath),
 		started: time.Now().UnixNano(),
 	}
+	c.loop.stats.connSwitched(c.session, w)
 	c.session = w
 	w.armHandshake(c)
 	if h := asgi.WebSocketHandlerFor(c.srv.app, scope); h != nil {
@@ -211,6 +214,11 @@ func refuseUpgrade(c *conn, herr *websocket.HandshakeError) {
 	}
 	c.srv.log.Log(context.Background(), level, "WebSocket handshake refused",
 		"client", c.gc.RemoteAddr(), "status", herr.Status, "reason", herr.Reason)
+	if herr == errWSConcurrency {
+		c.loop.stats.reject(RejectConcurrency)
+	} else {
+		c.loop.stats.reject(RejectHandshake)
+	}
 	c.queue(websocket.AppendHandshakeError(nil, herr))
 	c.closeAfterFlush()
 }

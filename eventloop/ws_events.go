@@ -142,6 +142,7 @@ func (w *wsSession) SendPrepared(pm *asgi.PreparedMessage) error {
 	if unsent := c.unsentLocked(); unsent > 0 && unsent+len(frame) > c.srv.cfg.WriteHighWater {
 		return asgi.ErrBackpressure
 	}
+	c.loop.stats.wsOut(len(pm.Data()))
 	if len(frame) <= maxCopiedShared && !c.hasShared {
 		c.pending = append(c.pending, frame...)
 	} else {

@@ -1,0 +1,157 @@
+package eventloop
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/asgo-dev/asgo/protocol/asgi"
+)
+
+// TestStatsCountingAllocs guards the hot path: counting a request, a WebSocket
+// message, a rejection, a connection and a tick allocates nothing, with and without
+// counters (nil loopStats).
+func TestStatsCountingAllocs(t *testing.T) {
+	started := time.Now()
+	var h1, h2s session = &h1Session{}, &h2Session{}
+	for _, ls := range []*loopStats{new(loopStats), nil} {
+		allocs := testing.AllocsPerRun(1000, func() {
+			ls.requestStarted(ProtoHTTP1)
+			ls.requestDone(ProtoHTTP1, "GET", 200, started)
+			ls.requestDone(ProtoHTTP2, "PROPFIND", 0, started)
+			ls.connOpened(h1)
+			ls.connSwitched(h1, h2s)
+			ls.connClosed(h2s)
+			ls.wsIn(5)
+			ls.wsOut(7)
+			ls.h2Stream()
+			ls.rejectStatus(431)
+			ls.loopLag(time.Millisecond)
+		})
+		if allocs != 0 {
+			t.Errorf("stats %v: %v allocations per request", ls != nil, allocs)
+		}
+	}
+}
+
+func TestStatsBuckets(t *testing.T) {
+	ls := new(loopStats)
+	for _, d := range []time.Duration{0, 500 * time.Microsecond, 501 * time.Microsecond, 20 * time.Second} {
+		ls.duration[0].observe(d, durationBounds)
+	}
+	h := Histogram{Counts: make([]uint64, len(durationBounds)+1)}
+	ls.duration[0].read(&h)
+	if h.Counts[0] != 2 || h.Counts[1] != 1 || h.Counts[len(durationBounds)] != 1 || h.Count() != 4 {
+		t.Errorf("buckets = %v", h.Counts)
+	}
+	if got := statusClass(0) + statusClass(99) + statusClass(600); got != 0 {
+		t.Errorf("statusClass of non-statuses = %d", got)
+	}
+	if MethodNames[methodIndex("PROPFIND")] != "other" || MethodNames[methodIndex("PATCH")] != "PATCH" {
+		t.Error("methodIndex")
+	}
+}
+
+// TestStatsConcurrentScrape reads Server.Stats in a loop while HTTP/1.1 and HTTP/2
+// clients make requests (under -race: the counters are written by the loops and the
+// executor goroutines and read here), then checks the totals.
+func TestStatsConcurrentScrape(t *testing.T) {
+	app := asgi.AppFunc(func(ctx context.Context, scope asgi.Scope, receive asgi.Receive, send asgi.Send) error {
+		if err := send(ctx, &asgi.HTTPResponseStart{Status: 200}); err != nil {
+			return err
+		}
+		return send(ctx, &asgi.HTTPResponseBody{Body: []byte("ok")})
+	})
+	ts := startServer(t, Config{Stats: true}, app)
+	const clients, each = 4, 25
+	stop := make(chan struct{})
+	scraped := make(chan error, 1)
+	go func() {
+		var st Stats
+		var last uint64
+		for {
+			ts.Stats(&st)
+			var n uint64
+			for p := range st.Requests {
+				for m := range st.Requests[p] {
+					for _, v := range st.Requests[p][m] {
+						n += v
+					}
+				}
+			}
+			if st.InFlight < 0 || n < last {
+				scraped <- fmt.Errorf("in flight %d, requests %d after %d", st.InFlight, n, last)
+				return
+			}
+			last = n
+			select {
+			case <-stop:
+				scraped <- nil
+				return
+			default:
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for i := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			client := http.DefaultClient
+			if i%2 == 1 {
+				client = h2cClient()
+			}
+			for range each {
+				resp, err := client.Get(ts.url("/x"))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	if err := <-scraped; err != nil {
+		t.Fatal(err)
+	}
+	want := uint64(clients / 2 * each)
+	var st Stats
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ts.Stats(&st)
+		h1, h2 := st.Requests[ProtoHTTP1][0][2], st.Requests[ProtoHTTP2][0][2]
+		if h1 == want && h2 == want && st.InFlight == 0 && st.H2Streams == want &&
+			st.Duration[ProtoHTTP1].Count() == want && st.Duration[ProtoHTTP2].Count() == want {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET 2xx: h1 %d h2 %d streams %d in flight %d, want %d each", h1, h2, st.H2Streams, st.InFlight, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if st.Loops == 0 || st.Connections[ProtoHTTP1]+st.Connections[ProtoHTTP2] <= 0 {
+		t.Errorf("loops %d, connections %v", st.Loops, st.Connections)
+	}
+}
+
+// TestStatsOff: without Config.Stats the server has no counters to report.
+func TestStatsOff(t *testing.T) {
+	ts := startServer(t, Config{}, nil)
+	resp, err := http.Get(ts.url("/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var st Stats
+	ts.Stats(&st)
+	if st.Loops != 0 || st.Requests[ProtoHTTP1][0][2] != 0 {
+		t.Errorf("stats without Config.Stats: loops %d, requests %d", st.Loops, st.Requests[ProtoHTTP1][0][2])
+	}
+}
