@@ -58,6 +58,13 @@ type Config struct {
 	// OnReady, if set, is called once every listener is bound, with their addresses
 	// (port 0 binds resolved), before Serve starts waiting for its context.
 	OnReady func(addrs []net.Addr)
+
+	// MetricsBind, if set, serves Prometheus metrics (/metrics) and a health check
+	// (/healthz: 200 while serving, 503 while draining) on this HOST:PORT, a listener
+	// of its own apart from the app's routes (--metrics-bind; package metrics). It
+	// turns on Server.Stats. The listener opens once the server serves and closes
+	// after the drain.
+	MetricsBind string
 }
 
 // ProxyHeadersConfig configures the proxy-header middleware of Serve.

@@ -59,6 +59,7 @@ var serveGroups = []flagGroup{
 	{"Proxy headers", []string{"proxy-headers", "forwarded-allow-ips"}},
 	{"WSGI-style apps", []string{"wsgi-workers", "wsgi-backlog", "wsgi-timeout"}},
 	{"Logging", []string{"log-level", "access-log", "access-log-format", "access-log-file"}},
+	{"Metrics", []string{"metrics-bind"}},
 }
 
 // parseFlags parses the serve command line of the command called name. With apps, it
@@ -171,6 +172,7 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 		return eventloop.CheckAccessLogFormat(v)
 	})
 	fs.StringVar(&cfg.AccessLogFile, "access-log-file", "", "append access-log lines to `PATH` through a 1 MiB queue (full: lines are dropped and counted); reopened on SIGHUP (default: stderr through the logger)")
+	fs.StringVar(&o.config.MetricsBind, "metrics-bind", "", "serve Prometheus metrics on /metrics and a health check on /healthz (503 while draining) at `HOST:PORT`, a listener apart from the app (default: off)")
 	fs.Usage = func() {} // help is printed below; errors get a short hint
 
 	if err := fs.Parse(args); err != nil {

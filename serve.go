@@ -60,11 +60,19 @@ func Serve(ctx context.Context, app asgi.App, cfg Config) error {
 	srvCfg := cfg.Server
 	srvCfg.Logger = log
 	srvCfg.State = life.State
+	srvCfg.Stats = srvCfg.Stats || cfg.MetricsBind != ""
 	srv := eventloop.New(srvCfg, app)
 	if err := srv.Start(); err != nil {
 		_ = life.Shutdown(context.Background())
 		return fmt.Errorf("asgo: %w", err)
 	}
+	stopMetrics, err := startMetrics(cfg.MetricsBind, srv, log)
+	if err != nil {
+		_ = srv.Close()
+		_ = life.Shutdown(context.Background())
+		return fmt.Errorf("asgo: %w", err)
+	}
+	defer stopMetrics()
 	if cfg.OnReady != nil {
 		cfg.OnReady(srv.Addrs())
 	}
