@@ -2,6 +2,8 @@ package grid
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 )
@@ -88,6 +90,17 @@ func asgoArgs(e *Setup, port int, pinned bool) []string {
 		"--timeout-keep-alive", "10m", "--access-log=false", "--log-level", "warn"}
 }
 
+// asgoObservedArgs is asgo with what production turns on: Prometheus metrics
+// (--metrics-bind, counters on every request) and the access log written to a file.
+// The file is in the temporary directory, one per port, truncated at each start.
+func asgoObservedArgs(e *Setup, port int, pinned bool) []string {
+	args := asgoArgs(e, port, pinned)
+	args = slices.DeleteFunc(args, func(a string) bool { return a == "--access-log=false" })
+	log := filepath.Join(os.TempDir(), "asgo-bench-access-"+strconv.Itoa(port)+".log")
+	_ = os.Remove(log)
+	return append(args, "--metrics-bind", "127.0.0.1:0", "--access-log-file", log)
+}
+
 func python(name, title, pkg string, r map[Family]string, args func(port int) []string) *Server {
 	return &Server{Name: name, Kind: KindPython, Title: title, Routes: r, Version: pkg,
 		Args: func(e *Setup, port int, _ bool) []string { return append([]string{e.Python}, args(port)...) }}
@@ -95,7 +108,9 @@ func python(name, title, pkg string, r map[Family]string, args func(port int) []
 
 // Servers is every contender, by name.
 var Servers = map[string]*Server{
-	"asgo":    {Name: "asgo", Kind: KindASGO, Title: "asgo (demo app)", Routes: DefaultASGORoutes, Args: asgoArgs, Version: "asgo"},
+	"asgo": {Name: "asgo", Kind: KindASGO, Title: "asgo (demo app)", Routes: DefaultASGORoutes, Args: asgoArgs, Version: "asgo"},
+	"asgo-observed": {Name: "asgo-observed", Kind: KindASGO, Title: "asgo (demo app) with --metrics-bind and --access-log-file",
+		Routes: DefaultASGORoutes, Args: asgoObservedArgs, Version: "asgo"},
 	"nethttp": goPeer("nethttp", "net/http", "go", routes(helloRoutes, nil)),
 	"h2c": goPeer("h2c", "net/http + x/net h2c", "golang.org/x/net",
 		map[Family]string{Hello: "/", H2: "/", Post: "/echo", IdleH1: "/", IdleH2: "/"}),
