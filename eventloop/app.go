@@ -138,7 +138,10 @@ func (st *h1Stream) accessLog() {
 	status, sent := st.status, st.bodyBytes
 	cut := st.abort || st.gone && st.order.State != asgi.HTTPResponseComplete
 	st.c.mu.Unlock()
-	stats.requestDone(st.proto(), st.scope.Method, status, st.started)
+	if stats != nil {
+		// Loop only: the clock of the traffic callback, read once per callback.
+		stats.requestDone(st.proto(), st.scope.Method, status, st.c.loop.clock().Sub(st.started))
+	}
 	if !logging {
 		return
 	}
@@ -198,7 +201,13 @@ func (st *h2Stream) accessLog() {
 	st.c.mu.Lock()
 	status, sent := st.status, st.sentBytes
 	st.c.mu.Unlock()
-	stats.requestDone(ProtoHTTP2, st.scope.Method, status, st.started)
+	if stats != nil {
+		end := time.Now()
+		if st.inline { // on the loop: the traffic callback's clock
+			end = st.c.loop.clock()
+		}
+		stats.requestDone(ProtoHTTP2, st.scope.Method, status, end.Sub(st.started))
+	}
 	if !logging {
 		return
 	}

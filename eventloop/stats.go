@@ -211,6 +211,7 @@ type histogram struct {
 }
 
 func (h *histogram) observe(d time.Duration, bounds []time.Duration) {
+	d = max(d, 0) // a start read from a finer clock than the end (an inline HTTP/2 stream)
 	i := 0
 	for i < len(bounds) && d > bounds[i] {
 		i++
@@ -265,13 +266,16 @@ func (ls *loopStats) requestStarted(proto int) {
 	}
 }
 
-// requestDone counts a request that ended with status (0: none sent).
-func (ls *loopStats) requestDone(proto int, method string, status int, started time.Time) {
+// requestDone counts a request that ended with status (0: none sent) after d. Callers
+// on the loop take the end time from loop.clock: reading the clock costs 20 ns on a
+// machine whose vDSO clock works and 0.7 µs (a system call) on VMs whose does not,
+// which is several per cent of a small request; a clock read costs nothing extra.
+func (ls *loopStats) requestDone(proto int, method string, status int, d time.Duration) {
 	if ls == nil {
 		return
 	}
 	ls.requests[proto][methodIndex(method)][statusClass(status)].Add(1)
-	ls.duration[proto].observe(time.Since(started), durationBounds)
+	ls.duration[proto].observe(d, durationBounds)
 }
 
 func methodIndex(m string) int {

@@ -21,8 +21,8 @@ func TestStatsCountingAllocs(t *testing.T) {
 	for _, ls := range []*loopStats{new(loopStats), nil} {
 		allocs := testing.AllocsPerRun(1000, func() {
 			ls.requestStarted(ProtoHTTP1)
-			ls.requestDone(ProtoHTTP1, "GET", 200, started)
-			ls.requestDone(ProtoHTTP2, "PROPFIND", 0, started)
+			ls.requestDone(ProtoHTTP1, "GET", 200, time.Since(started))
+			ls.requestDone(ProtoHTTP2, "PROPFIND", 0, 0)
 			ls.connOpened(h1)
 			ls.connSwitched(h1, h2s)
 			ls.connClosed(h2s)
