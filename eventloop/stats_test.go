@@ -155,3 +155,19 @@ func TestStatsOff(t *testing.T) {
 		t.Errorf("stats without Config.Stats: loops %d, requests %d", st.Loops, st.Requests[ProtoHTTP1][0][2])
 	}
 }
+
+// BenchmarkStatsPerRequest is what Config.Stats adds to one HTTP/1.1 request on the
+// loop: the start count, the status read under the connection's lock, the request and
+// duration counts (the end time from the loop's callback clock).
+func BenchmarkStatsPerRequest(b *testing.B) {
+	c := &conn{loop: &loop{stats: new(loopStats), now: time.Now()}}
+	c.session = &h1Session{}
+	st := &h1Stream{c: c, scope: &asgi.HTTPScope{Method: "GET"}, started: c.loop.now, status: 200}
+	for b.Loop() {
+		c.loop.stats.requestStarted(st.proto())
+		c.mu.Lock()
+		status := st.status
+		c.mu.Unlock()
+		c.loop.stats.requestDone(st.proto(), st.scope.Method, status, c.loop.clock().Sub(st.started))
+	}
+}
