@@ -90,6 +90,11 @@ func asgoArgs(e *Setup, port int, pinned bool) []string {
 		"--timeout-keep-alive", "10m", "--access-log=false", "--log-level", "warn"}
 }
 
+// asgoMetricsArgs is asgo with Prometheus metrics on (--metrics-bind), access log off.
+func asgoMetricsArgs(e *Setup, port int, pinned bool) []string {
+	return append(asgoArgs(e, port, pinned), "--metrics-bind", "127.0.0.1:0")
+}
+
 // asgoObservedArgs is asgo with what production turns on: Prometheus metrics
 // (--metrics-bind, counters on every request) and the access log written to a file.
 // The file is in the temporary directory, one per port, truncated at each start.
@@ -109,6 +114,8 @@ func python(name, title, pkg string, r map[Family]string, args func(port int) []
 // Servers is every contender, by name.
 var Servers = map[string]*Server{
 	"asgo": {Name: "asgo", Kind: KindASGO, Title: "asgo (demo app)", Routes: DefaultASGORoutes, Args: asgoArgs, Version: "asgo"},
+	"asgo-metrics": {Name: "asgo-metrics", Kind: KindASGO, Title: "asgo (demo app) with --metrics-bind",
+		Routes: DefaultASGORoutes, Args: asgoMetricsArgs, Version: "asgo"},
 	"asgo-observed": {Name: "asgo-observed", Kind: KindASGO, Title: "asgo (demo app) with --metrics-bind and --access-log-file",
 		Routes: DefaultASGORoutes, Args: asgoObservedArgs, Version: "asgo"},
 	"nethttp": goPeer("nethttp", "net/http", "go", routes(helloRoutes, nil)),

@@ -178,7 +178,8 @@ var serverColors = map[string]drawing.Color{
 	"gunicorn":   {R: 255, G: 187, B: 120, A: 255},
 	"uwsgi":      {R: 152, G: 223, B: 138, A: 255},
 	"nginx-asgo": {R: 0, G: 0, B: 0, A: 255},
-	// asgo with metrics and the access-log file: a darker red, next to asgo.
+	// asgo with metrics, and with metrics and the access-log file: darker reds.
+	"asgo-metrics":  {R: 180, G: 30, B: 30, A: 255},
 	"asgo-observed": {R: 140, G: 20, B: 20, A: 255},
 }
 

@@ -42,6 +42,7 @@ func Targets(r *Report) []Target {
 	add(l.sameServer("wsgi-256", "async-goroutine-256", 0.9))
 	add(l.faster("nethttp-256", 1.2, "nethttp"))
 	// Metrics and the access-log file cost at most 3% (issue 17, item 5).
+	add(l.variant("h1-256", "asgo-metrics", 0.97))
 	add(l.variant("h1-256", "asgo-observed", 0.97))
 	return out
 }
