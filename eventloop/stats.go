@@ -128,6 +128,9 @@ type Stats struct {
 	LoopLag Histogram
 	// Loops is the number of event loops counted.
 	Loops int
+	// AccessLogDropped counts the access-log lines dropped because the file's queue
+	// was full (Config.AccessLogFile or AccessLogWriter).
+	AccessLogDropped int64
 }
 
 // Stats fills st with the server's counters, summed over its loops (zero without
@@ -168,6 +171,9 @@ func (s *Server) Stats(st *Stats) {
 	}
 	st.InFlight = int64(started - done)
 	st.ExecutorWorkers, st.ExecutorBusy = s.exec.workers.Load(), s.exec.busy.Load()
+	if s.access != nil && s.access.w != nil {
+		st.AccessLogDropped = s.access.w.droppedTotal.Load()
+	}
 }
 
 // Draining reports whether Shutdown has begun. Safe for concurrent use.

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/net/http2"
+
+	"github.com/asgo-dev/asgo/internal/testutil"
 	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
@@ -170,4 +173,45 @@ func BenchmarkStatsPerRequest(b *testing.B) {
 		c.mu.Unlock()
 		c.loop.stats.requestDone(st.proto(), st.scope.Method, status, c.loop.clock().Sub(st.started))
 	}
+}
+
+// TestStatsHTTP2Frames drives HTTP/2 by hand: a stream the client resets, one the
+// server resets (WINDOW_UPDATE overflow), one answered, then the client's GOAWAY and
+// the server's; Stats counts each frame and stream.
+func TestStatsHTTP2Frames(t *testing.T) {
+	ts := startServer(t, Config{Stats: true}, attackApp)
+	var st Stats
+	running := func() bool { ts.Stats(&st); return st.InFlight == 1 }
+	r := dialH2(t, ts.addr)
+	// Each reset comes once the stream's app runs: a stream reset in the read that
+	// opened it never starts (Rapid Reset) and is no request.
+	r.request(1, "GET", "/wait", true)
+	testutil.WaitFor(t, 5*time.Second, "stream 1's app", running)
+	r.fr.WriteRSTStream(1, http2.ErrCodeCancel)
+	testutil.WaitFor(t, 5*time.Second, "stream 1's end", func() bool {
+		ts.Stats(&st)
+		return st.InFlight == 0 && st.Requests[ProtoHTTP2][0][0] == 1
+	})
+	r.request(3, "GET", "/wait", true)
+	testutil.WaitFor(t, 5*time.Second, "stream 3's app", running)
+	r.fr.WriteWindowUpdate(3, 1<<31-1)
+	r.request(5, "GET", "/hello", true)
+	if got := r.wantStatus(10*time.Second, 5); got != "200" {
+		t.Fatalf("stream 5: %s", got)
+	}
+	r.fr.WriteGoAway(5, http2.ErrCodeNo, nil)
+	r.wantGoAway(10*time.Second, http2.ErrCodeNo)
+	defer func() {
+		if t.Failed() {
+			t.Logf("streams %d resets sent %d received %d goaways sent %d received %d; h2 GET none %d 2xx %d; in flight %d",
+				st.H2Streams, st.H2ResetsSent, st.H2ResetsReceived, st.H2GoAwaysSent, st.H2GoAwaysReceived,
+				st.Requests[ProtoHTTP2][0][0], st.Requests[ProtoHTTP2][0][2], st.InFlight)
+		}
+	}()
+	testutil.WaitFor(t, 5*time.Second, "the HTTP/2 counts", func() bool {
+		ts.Stats(&st)
+		return st.H2Streams == 3 && st.H2ResetsReceived == 1 && st.H2ResetsSent == 1 &&
+			st.H2GoAwaysReceived == 1 && st.H2GoAwaysSent == 1 &&
+			st.Requests[ProtoHTTP2][0][0] == 2 && st.Requests[ProtoHTTP2][0][2] == 1 && st.InFlight == 0
+	})
 }

@@ -54,7 +54,9 @@ var (
 		"Executor goroutines running an app now.", nil, nil)
 	descLag = prometheus.NewDesc("asgo_event_loop_lag_seconds",
 		"How late each event loop's 10 ms tick ran after it was scheduled.", nil, nil)
-	descLoops    = prometheus.NewDesc("asgo_event_loops", "Event loops.", nil, nil)
+	descLoops      = prometheus.NewDesc("asgo_event_loops", "Event loops.", nil, nil)
+	descLogDropped = prometheus.NewDesc("asgo_access_log_dropped_total",
+		"Access-log lines dropped because the file's queue was full.", nil, nil)
 	descDraining = prometheus.NewDesc("asgo_draining",
 		"1 while the server drains for shutdown, else 0.", nil, nil)
 	descPoolWorkers = prometheus.NewDesc("asgo_wsgi_pool_workers",
@@ -89,7 +91,7 @@ func NewCollector(src Source, pools func() []Pool) *Collector {
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descRequests, descInFlight, descDuration, descConns, descWSMessages,
 		descWSBytes, descH2Streams, descH2Resets, descH2GoAways, descRejections, descExecWorkers, descExecBusy,
-		descLag, descLoops, descDraining} {
+		descLag, descLoops, descDraining, descLogDropped} {
 		ch <- d
 	}
 	if c.pools != nil {
@@ -141,6 +143,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descExecBusy, st.ExecutorBusy)
 	ch <- histogram(descLag, &st.LoopLag, eventloop.LagBuckets[:])
 	gauge(descLoops, int64(st.Loops))
+	counter(descLogDropped, uint64(st.AccessLogDropped))
 	draining := int64(0)
 	if c.src.Draining() {
 		draining = 1
