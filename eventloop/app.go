@@ -100,6 +100,7 @@ func (st *h1Stream) finish(err error) {
 	c := st.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	defer st.countDoneLocked() // after the status is settled, under c.mu
 	complete := st.order.State == asgi.HTTPResponseComplete
 	if complete && err == nil {
 		st.finished = true
@@ -127,25 +128,16 @@ func (st *h1Stream) finish(err error) {
 	st.finished = true
 }
 
-// accessLog counts the ended request (Config.Stats) and writes its access-log line.
-// Loop only.
+// accessLog writes the request's access-log line. Loop only.
 func (st *h1Stream) accessLog() {
-	stats, logging := st.c.loop.stats, st.c.srv.cfg.AccessLog
-	if stats == nil && !logging {
+	if !st.c.srv.cfg.AccessLog {
 		return
 	}
+	client, _ := st.c.addrs()
 	st.c.mu.Lock()
 	status, sent := st.status, st.bodyBytes
 	cut := st.abort || st.gone && st.order.State != asgi.HTTPResponseComplete
 	st.c.mu.Unlock()
-	if stats != nil {
-		// Loop only: the clock of the traffic callback, read once per callback.
-		stats.requestDone(st.proto(), st.scope.Method, status, st.c.loop.clock().Sub(st.started))
-	}
-	if !logging {
-		return
-	}
-	client, _ := st.c.addrs()
 	st.c.srv.logHTTPAccess(client, st.scope, status, sent, cut, st.started)
 }
 
@@ -188,29 +180,19 @@ func (st *h2Stream) finish(err error) {
 	if !st.inline {
 		c.scheduleFlushLocked()
 	}
+	st.countDoneLocked()
 	c.mu.Unlock()
 	st.accessLog()
 }
 
-// accessLog counts the ended stream (Config.Stats) and writes its access-log line.
+// accessLog writes the stream's access-log line.
 func (st *h2Stream) accessLog() {
-	stats, logging := st.c.loop.stats, st.c.srv.cfg.AccessLog
-	if stats == nil && !logging {
+	if !st.c.srv.cfg.AccessLog {
 		return
 	}
 	st.c.mu.Lock()
 	status, sent := st.status, st.sentBytes
 	st.c.mu.Unlock()
-	if stats != nil {
-		end := time.Now()
-		if st.inline { // on the loop: the traffic callback's clock
-			end = st.c.loop.clock()
-		}
-		stats.requestDone(ProtoHTTP2, st.scope.Method, status, end.Sub(st.started))
-	}
-	if !logging {
-		return
-	}
 	st.c.srv.logHTTPAccess(st.scope.Client, st.scope, status, sent, false, st.started)
 }
 

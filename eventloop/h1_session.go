@@ -166,7 +166,8 @@ func (h *h1Session) onHead(c *conn) error {
 // requests here too. Loop only.
 func (h *h1Session) start(c *conn, st *h1Stream, hasBody bool) {
 	cfg := &c.srv.cfg
-	c.loop.stats.requestStarted(st.proto())
+	st.proto = uint8(sessionProto(c.session))
+	c.loop.stats.requestStarted(int(st.proto))
 	h.active = st
 	if hasBody {
 		h.reading = st

@@ -29,6 +29,7 @@ type h1Stream struct {
 	expect100  bool
 	inline     bool
 	started    time.Time
+	proto      uint8 // ProtoHTTP1 or ProtoUWSGI, for Config.Stats (set by h1Session.start)
 
 	// Owned by the loop goroutine:
 	received   int64

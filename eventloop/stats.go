@@ -107,7 +107,8 @@ type Stats struct {
 	Requests [NumRequestProtocols][NumMethods][NumStatusClasses]uint64
 	// InFlight is the number of requests started and not yet ended.
 	InFlight int64
-	// Duration is, per protocol, the time from a request's head to its end.
+	// Duration is, per protocol, the time from a request's head to its app's return
+	// (inline apps: to the loop's traffic-callback clock).
 	Duration [NumRequestProtocols]Histogram
 	// Connections is the number of open connections, by the protocol they speak now.
 	Connections [NumProtocols]int64
@@ -407,11 +408,27 @@ func (ls *loopStats) loopLag(d time.Duration) {
 	}
 }
 
-// h1Proto is the protocol of an HTTP/1.x stream: uwsgi connections run theirs
-// through h1Stream too.
-func (st *h1Stream) proto() int {
-	if _, ok := st.c.session.(*uwsgiSession); ok {
-		return ProtoUWSGI
+// countDoneLocked counts the ended request when its app has returned (finish, with
+// c.mu held: the status is read under the lock finish already holds, so counting takes
+// none of its own). A request answered inline ends at its traffic callback's clock.
+func (st *h1Stream) countDoneLocked() {
+	if ls := st.c.loop.stats; ls != nil {
+		ls.requestDone(int(st.proto), st.scope.Method, st.status, endClock(st.c.loop, st.inline).Sub(st.started))
 	}
-	return ProtoHTTP1
+}
+
+// countDoneLocked: see h1Stream's.
+func (st *h2Stream) countDoneLocked() {
+	if ls := st.c.loop.stats; ls != nil {
+		ls.requestDone(ProtoHTTP2, st.scope.Method, st.status, endClock(st.c.loop, st.inline).Sub(st.started))
+	}
+}
+
+// endClock is the end time of a request: the loop's callback clock when it ends on
+// the loop (onLoop), else the time now.
+func endClock(l *loop, onLoop bool) time.Time {
+	if onLoop {
+		return l.clock()
+	}
+	return time.Now()
 }

@@ -159,19 +159,17 @@ func TestStatsOff(t *testing.T) {
 	}
 }
 
-// BenchmarkStatsPerRequest is what Config.Stats adds to one HTTP/1.1 request on the
-// loop: the start count, the status read under the connection's lock, the request and
-// duration counts (the end time from the loop's callback clock).
+// BenchmarkStatsPerRequest is what Config.Stats adds to one inline HTTP/1.1 request:
+// the start count, the request and duration counts (the end time from the loop's
+// callback clock).
 func BenchmarkStatsPerRequest(b *testing.B) {
 	c := &conn{loop: &loop{stats: new(loopStats), now: time.Now()}}
 	c.session = &h1Session{}
-	st := &h1Stream{c: c, scope: &asgi.HTTPScope{Method: "GET"}, started: c.loop.now, status: 200}
+	st := &h1Stream{c: c, scope: &asgi.HTTPScope{Method: "GET"}, started: c.loop.now, status: 200, inline: true}
 	for b.Loop() {
-		c.loop.stats.requestStarted(st.proto())
-		c.mu.Lock()
-		status := st.status
-		c.mu.Unlock()
-		c.loop.stats.requestDone(st.proto(), st.scope.Method, status, c.loop.clock().Sub(st.started))
+		st.proto = uint8(sessionProto(c.session))
+		c.loop.stats.requestStarted(int(st.proto))
+		st.countDoneLocked()
 	}
 }
 
@@ -213,5 +211,23 @@ func TestStatsHTTP2Frames(t *testing.T) {
 		return st.H2Streams == 3 && st.H2ResetsReceived == 1 && st.H2ResetsSent == 1 &&
 			st.H2GoAwaysReceived == 1 && st.H2GoAwaysSent == 1 &&
 			st.Requests[ProtoHTTP2][0][0] == 2 && st.Requests[ProtoHTTP2][0][2] == 1 && st.InFlight == 0
+	})
+}
+
+// TestStatsUWSGI: uwsgi requests count under their own protocol, their connections too,
+// and a refused packet as a rejection.
+func TestStatsUWSGI(t *testing.T) {
+	srv, _ := startListeners(t, Config{Stats: true, UWSGIBinds: []string{"127.0.0.1:0"}}, nil)
+	addr := srv.Addrs()[0].String()
+	uwsgiExchange(t, addr, uwsgiPacket(0, "REQUEST_METHOD", "GET", "PATH_INFO", "/hello", "SERVER_PROTOCOL", "HTTP/1.1"), "")
+	uwsgiExchange(t, addr, uwsgiPacket(0, "REQUEST_METHOD", "POST", "PATH_INFO", "/echo",
+		"CONTENT_LENGTH", "2", "SERVER_PROTOCOL", "HTTP/1.1"), "hi")
+	uwsgiExchange(t, addr, uwsgiPacket(5, "REQUEST_METHOD", "GET"), "")
+	var st Stats
+	testutil.WaitFor(t, 5*time.Second, "the uwsgi counts", func() bool {
+		srv.Stats(&st)
+		return st.Requests[ProtoUWSGI][0][2] == 1 && st.Requests[ProtoUWSGI][2][2] == 1 &&
+			st.Requests[ProtoHTTP1][0][2] == 0 && st.Rejections[RejectBadRequest] == 1 &&
+			st.Connections[ProtoUWSGI] == 0 && st.InFlight == 0 && st.Duration[ProtoUWSGI].Count() == 2
 	})
 }

@@ -33,7 +33,7 @@ var (
 	descInFlight = prometheus.NewDesc("asgo_http_requests_in_flight",
 		"HTTP requests started and not yet ended.", nil, nil)
 	descDuration = prometheus.NewDesc("asgo_http_request_duration_seconds",
-		"Time from a request's head to the end of its response, by protocol.", []string{"protocol"}, nil)
+		"Time from a request's head to its app's return, by protocol.", []string{"protocol"}, nil)
 	descConns = prometheus.NewDesc("asgo_connections_open",
 		"Open connections, by the protocol they speak now.", []string{"protocol"}, nil)
 	descWSMessages = prometheus.NewDesc("asgo_websocket_messages_total",
