@@ -53,7 +53,7 @@ const (
 	RejectHeaderTooLarge        // 431
 	RejectBodyTooLarge          // 413
 	RejectBadRequest            // 400 and the parser's other errors (505, 501)
-	RejectTimeout               // 408: request head or body too slow
+	RejectTimeout               // 408: request head or body too slow; an HTTP/2 preface that never came
 	RejectHandshake             // WebSocket handshake refused (400, 403, 426)
 	RejectSpool                 // 503: the request-body spool is full or failed
 	NumRejectCauses
