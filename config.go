@@ -69,6 +69,13 @@ type Config struct {
 	// (port 0 binds resolved), before Serve starts waiting for its context.
 	OnReady func(addrs []net.Addr)
 
+	// MetricsBind, if set, serves Prometheus metrics (/metrics) and a health check
+	// (/healthz: 200 while serving, 503 while draining) on this HOST:PORT, a listener
+	// of its own apart from the app's routes (--metrics-bind; package metrics). It
+	// turns on Server.Stats. The listener opens once the server serves and closes
+	// after the drain. Not with Workers above 1 (each worker would need a port).
+	MetricsBind string
+
 	// Reloads, upgrades and worker processes (reload.go, upgrade.go, workers.go).
 
 	// ReloadHooks run on every reload (each receive on Reload: SIGHUP in

@@ -60,6 +60,7 @@ var serveGroups = []flagGroup{
 	{"TLS", tlsFlagNames},
 	{"WSGI-style apps", []string{"wsgi-workers", "wsgi-backlog", "wsgi-timeout"}},
 	{"Logging", []string{"log-level", "log-level-file", "access-log", "access-log-format", "access-log-file"}},
+	{"Metrics", []string{"metrics-bind"}},
 	{"Processes", []string{"workers", "timeout-upgrade"}},
 }
 
@@ -179,6 +180,7 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 	fs.StringVar(&o.config.LogLevelFile, "log-level-file", "", "read the log level (debug, info, warn, error) from `PATH` at start and on every SIGHUP; wins over --log-level")
 	fs.IntVar(&o.config.Workers, "workers", 1, "worker processes sharing the listeners under a supervisor that restarts them (1: this process serves; default 1)")
 	fs.DurationVar(&o.config.UpgradeTimeout, "timeout-upgrade", 0, "time allowed to the new process of a SIGUSR2 upgrade (or a --workers worker) to be ready; then it is stopped and the old one goes on (default 90s)")
+	fs.StringVar(&o.config.MetricsBind, "metrics-bind", "", "serve Prometheus metrics on /metrics and a health check on /healthz (503 while draining) at `HOST:PORT`, a listener apart from the app (default: off)")
 	fs.Usage = func() {} // help is printed below; errors get a short hint
 
 	if err := fs.Parse(args); err != nil {

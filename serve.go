@@ -51,6 +51,9 @@ func Serve(ctx context.Context, app asgi.App, cfg Config) error {
 	if h.err != nil {
 		return fmt.Errorf("asgo: %w", h.err)
 	}
+	if cfg.Workers > 1 && cfg.MetricsBind != "" {
+		return errors.New("asgo: --metrics-bind with --workers: each worker would need a port of its own; scrape a single process")
+	}
 	if cfg.Workers > 1 && h.worker == 0 {
 		return supervise(ctx, cfg, &h, log) // workers.go
 	}
@@ -98,12 +101,20 @@ func Serve(ctx context.Context, app asgi.App, cfg Config) error {
 	}
 	srvCfg.Logger = log
 	srvCfg.State = life.State
+	srvCfg.Stats = srvCfg.Stats || cfg.MetricsBind != ""
 	srv := eventloop.New(srvCfg, app)
 	if err := srv.Start(); err != nil {
 		_ = life.Shutdown(context.Background())
 		return fmt.Errorf("asgo: %w", err)
 	}
 	logTLSListeners(log, srvCfg, srv.Addrs())
+	stopMetrics, err := startMetrics(cfg.MetricsBind, srv, log)
+	if err != nil {
+		_ = srv.Close()
+		_ = life.Shutdown(context.Background())
+		return fmt.Errorf("asgo: %w", err)
+	}
+	defer stopMetrics()
 	if cfg.OnReady != nil {
 		cfg.OnReady(srv.Addrs())
 	}

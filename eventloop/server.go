@@ -65,6 +65,9 @@ type Server struct {
 
 	access    *accessLog // nil: the default access log (logAccess), or none
 	accessErr error      // an invalid Config.AccessLogFormat, reported by Start
+
+	statsMu  sync.Mutex
+	allStats []*loopStats // Guarded by statsMu: every loop's counters (stats.go)
 }
 
 // New returns a server for app. cfg is normalised (see Config).
@@ -385,6 +388,7 @@ func (h *engineHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	secure := adopted && tag.tls || !adopted && s.tlsListen != nil && s.tlsListen.match(gc.LocalAddr())
 	if s.draining.Load() && !s.handover.Load() {
 		// (After a handover, a connection accepted just before StopAccepting is served.)
+		s.loopFor(gc.EventLoop()).stats.reject(RejectDraining)
 		return refuseConnection(secure, "server is shutting down"), gnet.Close
 	}
 	if s.cfg.ProxyProtocol && !s.proxyPeerTrusted(gc) { // proxyproto.go
@@ -393,6 +397,7 @@ func (h *engineHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	}
 	if s.nconns.Add(1) > int64(s.cfg.MaxConnections) {
 		s.nconns.Add(-1)
+		s.loopFor(gc.EventLoop()).stats.reject(RejectConnections)
 		s.log.Warn("connection limit reached; refusing connection", "limit", s.cfg.MaxConnections)
 		return refuseConnection(secure, "server is at its connection limit"), gnet.Close
 	}
@@ -415,6 +420,7 @@ func (h *engineHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	}
 	gc.SetContext(c)
 	l.add(c)
+	l.stats.connOpened(c.session)
 	if secure && !s.cfg.ProxyProtocol {
 		c.startTLS() // the handshake comes first, on its own timer
 		return nil, gnet.None
@@ -446,6 +452,7 @@ func (h *engineHandler) OnClose(gc gnet.Conn, err error) gnet.Action {
 	h.s.nconns.Add(-1)
 	c.loop.wheel.disarm(&c.timer)
 	c.loop.remove(c)
+	c.loop.stats.connClosed(c.session)
 	if !c.lingering { // a lingering connection's session has seen its end already
 		c.markGone()
 		c.loop.guard(c, func() { c.session.onClose(c) })

@@ -4,6 +4,9 @@
 //   - protocol/asgi imports no other package of this module and nothing outside the
 //     standard library;
 //   - only eventloop (and cmd/...) may import gnet;
+//   - only metrics imports the Prometheus client (github.com/prometheus/...): the event
+//     loops expose their counters through eventloop.Server.Stats, apps through plain
+//     methods (apps/wsgi's Pool);
 //   - wire packages under protocol/ (h1, h2, websocket, uwsgi, proxyproto) do not import
 //     each other; any of them may import protocol/asgi and protocol/internal/...;
 //   - protocol/proxyproto (it sits in front of every listener) imports nothing outside
@@ -83,6 +86,9 @@ func check(importer, imp string) string {
 	ours := imp == module || strings.HasPrefix(imp, module+"/")
 	if strings.HasPrefix(imp, "github.com/panjf2000/gnet") && !under(importer, "eventloop") && !under(importer, "cmd") {
 		return "only eventloop imports gnet"
+	}
+	if strings.HasPrefix(imp, "github.com/prometheus/") && !under(importer, "metrics") {
+		return "only metrics imports the Prometheus client"
 	}
 	if !ours {
 		nonStd := strings.Contains(strings.SplitN(imp, "/", 2)[0], ".")
