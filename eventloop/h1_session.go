@@ -167,6 +167,7 @@ func (h *h1Session) onHead(c *conn) error {
 func (h *h1Session) start(c *conn, st *h1Stream, hasBody bool) {
 	cfg := &c.srv.cfg
 	st.proto = uint8(sessionProto(c.session))
+	st.sendfileOK = c.tls == nil
 	c.loop.stats.requestStarted(int(st.proto))
 	h.active = st
 	if hasBody {

@@ -30,6 +30,7 @@ type h1Stream struct {
 	inline     bool
 	started    time.Time
 	proto      uint8 // ProtoHTTP1 or ProtoUWSGI, for Config.Stats (set by h1Session.start)
+	sendfileOK bool  // cleartext socket: pathsend bodies may go out with sendfile (set by start)
 
 	// Owned by the loop goroutine:
 	received   int64
@@ -73,10 +74,12 @@ func newH1Stream(c *conn, h *h1Session, req *h1.Request) *h1Stream {
 	return st
 }
 
+// isFinished reports whether the response is complete: the app has finished it and
+// the file of a pathsend sent with sendfile is written.
 func (st *h1Stream) isFinished() bool {
 	st.c.mu.Lock()
 	defer st.c.mu.Unlock()
-	return st.finished
+	return st.finished && !st.c.fileQueuedLocked()
 }
 
 func (st *h1Stream) aborted() bool {

@@ -13,6 +13,13 @@ var httpExtensions = map[string]any{
 	asgi.ExtHTTPResponsePathsend: map[string]any{},
 }
 
+// h1PlainExtensions is httpExtensions for HTTP/1.1 on a cleartext connection, where
+// pathsend bodies go out with sendfile (sendfile.go). Shared, read-only.
+var h1PlainExtensions = map[string]any{
+	asgi.ExtHTTPResponseTrailers: map[string]any{},
+	asgi.ExtHTTPResponsePathsend: map[string]any{asgi.PathsendSendfile: true},
+}
+
 // newHTTPScope builds the scope of an HTTP request of any version, HTTP/1.1 and HTTP/2
 // alike: the fields of its head (path already decoded; raw path, query and headers
 // owned by the scope) and what the server adds (addresses, root_path, lifespan state,
@@ -74,6 +81,9 @@ func h1ScopeIn(st *h1Stream, c *conn, req *h1.Request) {
 	}
 	fillHTTPScope(&st.scopeVal, c, version, methodString(req.Method), c.httpScheme(), asgi.DecodePath(req.Path),
 		rawPath, query, headers)
+	if c.tls == nil {
+		st.scopeVal.Extensions = h1PlainExtensions
+	}
 	st.scope = &st.scopeVal
 }
 

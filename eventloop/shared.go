@@ -25,13 +25,16 @@ import (
 type sharedQueue struct {
 	segs  []outSeg
 	off   int // bytes of segs[0] already written
-	bytes int // unwritten bytes in segs
+	bytes int // unwritten bytes in segs (those of files included)
+	files int // file segments queued
 }
 
-// outSeg is one piece of a connection's queued output.
+// outSeg is one piece of a connection's queued output: bytes, or a file sent with
+// sendfile (sendfile.go).
 type outSeg struct {
 	b     []byte
-	owned bool // the connection's own buffer (recycled once written), not a shared frame
+	owned bool      // the connection's own buffer (recycled once written), not a shared frame
+	file  *pathFile // the rest of a file to send; b is nil
 }
 
 // maxWriteSegs bounds the iovecs of one writev.
@@ -71,9 +74,25 @@ func (c *conn) unsentOnLoop() int {
 	return ob + c.sharedBytesLocked()
 }
 
-// queueSharedLocked queues frame, which is shared and never modified, behind the
-// output queued so far. c.mu must be held.
-func (c *conn) queueSharedLocked(frame []byte) {
+// queueFileLocked queues the rest of the file f (at least one byte) behind the output
+// queued so far, to be sent with sendfile; the queue closes f once it is sent or the
+// connection is gone. c.mu must be held.
+func (c *conn) queueFileLocked(f *pathFile) {
+	q := c.queueLocked()
+	q.segs = append(q.segs, outSeg{file: f})
+	q.bytes += int(f.left)
+	q.files++
+}
+
+// fileQueuedLocked reports whether a file waits in c's queue. c.mu must be held.
+func (c *conn) fileQueuedLocked() bool {
+	q := c.sharedLocked()
+	return q != nil && q.files > 0
+}
+
+// queueLocked returns c's queue, created if needed, with the pending output moved
+// into it. c.mu must be held.
+func (c *conn) queueLocked() *sharedQueue {
 	q := c.sharedLocked()
 	if q == nil {
 		q = new(sharedQueue)
@@ -86,6 +105,13 @@ func (c *conn) queueSharedLocked(frame []byte) {
 		c.hasShared = true
 	}
 	q.takePendingLocked(c)
+	return q
+}
+
+// queueSharedLocked queues frame, which is shared and never modified, behind the
+// output queued so far. c.mu must be held.
+func (c *conn) queueSharedLocked(frame []byte) {
+	q := c.queueLocked()
 	q.segs = append(q.segs, outSeg{b: frame})
 	q.bytes += len(frame)
 }
@@ -99,11 +125,19 @@ func (q *sharedQueue) takePendingLocked(c *conn) {
 	}
 }
 
-// dropSharedLocked forgets c's shared queue (the connection is gone). c.mu must be
-// held.
+// dropSharedLocked forgets c's shared queue (the connection is gone), closing its
+// files. c.mu must be held.
 func (c *conn) dropSharedLocked() {
 	if !c.hasShared {
 		return
+	}
+	if q := c.sharedLocked(); q != nil && q.files > 0 {
+		for _, s := range q.segs {
+			if s.file != nil {
+				s.file.close()
+			}
+		}
+		q.files = 0
 	}
 	c.loop.sharedMu.Lock()
 	delete(c.loop.shared, c)
@@ -130,11 +164,37 @@ func (c *conn) writeSharedLocked() (again bool, err error) {
 	if c.gc.OutboundBuffered() > 0 {
 		return false, nil // gnet's output goes first; the tick retries
 	}
-	written := 0
+	written, fileSent := 0, int64(0)
 	var iov [maxWriteSegs][]byte
 	for q.bytes > 0 {
+		if f := q.segs[0].file; f != nil {
+			if fileSent >= fileTurn {
+				return true, nil // the rest on another flush, after the loop's other events
+			}
+			n, err := f.sendfile(c.gc.Fd(), fileTurn-fileSent)
+			fileSent += n
+			written += int(n)
+			c.written += n
+			q.bytes -= int(n)
+			if f.left == 0 {
+				f.close()
+				q.files--
+				q.segs[0] = outSeg{}
+				q.segs = q.segs[1:]
+			}
+			if err == unix.EAGAIN {
+				break // the socket is full
+			}
+			if err != nil {
+				if err == errFileShrank {
+					c.srv.log.Warn("file shrank while being sent; closing the connection", "client", c.gc.RemoteAddr())
+				}
+				return false, err
+			}
+			continue
+		}
 		k, offered := 0, 0
-		for ; k < len(q.segs) && k < len(iov); k++ {
+		for ; k < len(q.segs) && k < len(iov) && q.segs[k].file == nil; k++ {
 			iov[k] = q.segs[k].b
 			if k == 0 {
 				iov[k] = iov[k][q.off:]

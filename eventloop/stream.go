@@ -3,9 +3,6 @@ package eventloop
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
-	"os"
 
 	"github.com/asgo-dev/asgo/protocol/asgi"
 )
@@ -48,36 +45,6 @@ type httpStream interface {
 	// message carrying them has passed), the last ones with last set, and applies
 	// backpressure like send.
 	writeBody(ctx context.Context, b []byte, last bool) error
-}
-
-// sendPath implements http.response.pathsend for every HTTP version: the server reads
-// the file in chunks, so the app never copies it. The message is checked against the
-// stream's order once the file is open; each chunk is written with the usual
-// backpressure, the last one ending the response.
-func sendPath(ctx context.Context, st httpStream, ps *asgi.HTTPResponsePathsend) error {
-	f, err := os.Open(ps.Path)
-	if err != nil {
-		return fmt.Errorf("eventloop: pathsend: %w", err)
-	}
-	defer f.Close()
-	info, err := f.Stat()
-	if err != nil || info.IsDir() {
-		return fmt.Errorf("eventloop: pathsend: %s is not a readable file", ps.Path)
-	}
-	if err := st.checkSend(ps); err != nil {
-		return err
-	}
-	buf := make([]byte, min(fileChunk, max(info.Size(), 1)))
-	for {
-		n, rerr := io.ReadFull(f, buf)
-		last := rerr == io.EOF || rerr == io.ErrUnexpectedEOF
-		if rerr != nil && !last {
-			return fmt.Errorf("eventloop: pathsend: %w", rerr)
-		}
-		if err := st.writeBody(ctx, buf[:n], last); err != nil || last {
-			return err
-		}
-	}
 }
 
 // errInlineWouldBlock is what receive returns to an app running inline on the loop

@@ -9,9 +9,10 @@ import (
 	"github.com/asgo-dev/asgo/protocol/uwsgi"
 )
 
-// uwsgiExtensions are the extensions of a uwsgi scope: pathsend, and no trailers
+// uwsgiExtensions are the extensions of a uwsgi scope: pathsend (with sendfile on its
+// cleartext connection), and no trailers
 // (nginx's uwsgi module passes none).
-var uwsgiExtensions = map[string]any{asgi.ExtHTTPResponsePathsend: map[string]any{}}
+var uwsgiExtensions = map[string]any{asgi.ExtHTTPResponsePathsend: map[string]any{asgi.PathsendSendfile: true}}
 
 // uwsgiSession serves one uwsgi request (nginx's uwsgi_pass) on a connection of a
 // --uwsgi-bind listener, as protocol/uwsgi's package doc prescribes: the packet is

@@ -1,5 +1,7 @@
 package asgi
 
+import "os"
+
 // Message is one ASGI event. Type returns the ASGI name, e.g. "http.request".
 // Apps and servers exchange pointers to the typed structs below (*HTTPRequest, ...).
 type Message interface {
@@ -66,8 +68,21 @@ type HTTPResponseTrailers struct {
 
 // HTTPResponsePathsend asks the server to send the file at Path (absolute) as the whole
 // body. The server reads the file itself; the app does not copy it.
+//
+// File, Offset and Length are asgo's additions; other servers' apps leave them zero.
+// File, if not nil, is the file at Path already opened for reading by the app, which
+// the server sends from instead of opening Path again. Ownership: from the call to
+// send on, File belongs to the server, which closes it once the body is out (the file
+// may be sent after send returns, e.g. with sendfile while the client reads), whether
+// send succeeds or fails; the app must not use or close it afterwards. Middleware
+// that answers a pathsend itself instead of passing it on must close File.
+// Offset and Length select the part of the file that is the body: Length bytes from
+// Offset (a single range); Length 0 means up to the end of the file.
 type HTTPResponsePathsend struct {
-	Path string
+	Path   string
+	File   *os.File
+	Offset int64
+	Length int64
 }
 
 // WebSocketConnect is the first message of a WebSocket scope, server to app.

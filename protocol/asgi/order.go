@@ -63,6 +63,9 @@ func (o *HTTPResponseOrder) Check(msg Message) error {
 			if m.Path == "" || m.Path[0] != '/' {
 				return errInvalid("ASGI 'http.response.pathsend' needs an absolute path, got %q.", m.Path)
 			}
+			if m.Offset < 0 || m.Length < 0 {
+				return errInvalid("ASGI 'http.response.pathsend' needs a non-negative offset and length, got %d and %d.", m.Offset, m.Length)
+			}
 			o.State = o.afterBody()
 		default:
 			return errExpected(TypeHTTPResponseBody, msg)

@@ -90,6 +90,12 @@ const (
 	ExtHTTPResponseTrailers  = "http.response.trailers"
 	ExtHTTPResponsePathsend  = "http.response.pathsend"
 	ExtWebSocketHTTPResponse = "websocket.http.response"
+	// PathsendSendfile is a key in the value of the http.response.pathsend extension
+	// (a map[string]any; asgo's addition): true when the server sends pathsend bodies
+	// on this scope's connection with sendfile, never holding the file in memory, so
+	// that an app may pathsend a file of any size from the event loop (Inliner). See
+	// PathsendZeroCopy.
+	PathsendSendfile = "sendfile"
 	// ExtUWSGIVars is set on scopes of requests that arrived over the uwsgi protocol
 	// (nginx's uwsgi_pass): its value is a map[string]string of every var the front
 	// server sent (CGI variables such as SCRIPT_NAME, PATH_INFO, REMOTE_ADDR, HTTPS,
@@ -118,4 +124,12 @@ func CopyState(state map[string]any) map[string]any {
 		out[k] = v
 	}
 	return out
+}
+
+// PathsendZeroCopy reports whether the server sends s's http.response.pathsend bodies
+// without holding them in memory (the PathsendSendfile key of the extension).
+func PathsendZeroCopy(s *HTTPScope) bool {
+	ext, _ := s.Extensions[ExtHTTPResponsePathsend].(map[string]any)
+	on, _ := ext[PathsendSendfile].(bool)
+	return on
 }

@@ -175,6 +175,61 @@ func (r *Response) AppendBody(dst, body []byte, more bool) ([]byte, error) {
 	return dst, nil
 }
 
+// AppendFileBody is AppendBody(dst, body, false) for a last body of n bytes that the
+// caller writes to the connection itself, right after dst (with sendfile, say): it
+// appends what goes before the body bytes (the head on the first call, a chunk
+// header) and reports whether the n bytes go out at all (not for HEAD, 1xx, 204 and
+// 304 responses). AppendFileBodyEnd appends what follows them. Errors are
+// AppendBody's; after one, no body byte is to be written.
+func (r *Response) AppendFileBody(dst []byte, n int64) ([]byte, bool, error) {
+	switch {
+	case !r.begun:
+		return dst, false, ErrResponseNotBegun
+	case r.bodyDone:
+		return dst, false, ErrResponseComplete
+	}
+	if !r.headWritten {
+		r.chooseFraming(int(n), false)
+		dst = r.appendHead(dst)
+	}
+	r.bodyDone = true
+	r.done = !r.trailers
+	switch r.framing {
+	case framingLength:
+		if n > r.length-r.written {
+			return dst, false, ErrBodyTooLong
+		}
+		if r.written += n; r.written < r.length {
+			return dst, false, ErrBodyTooShort
+		}
+	case framingChunked:
+		if n > 0 {
+			dst = strconv.AppendUint(dst, uint64(n), 16)
+			dst = append(dst, "\r\n"...)
+		}
+	case framingClose:
+	default:
+		return dst, false, nil
+	}
+	return dst, n > 0, nil
+}
+
+// AppendFileBodyEnd appends what follows the n body bytes of AppendFileBody: with
+// chunked framing the chunk's end and the last-chunk.
+func (r *Response) AppendFileBodyEnd(dst []byte, n int64) []byte {
+	if r.framing != framingChunked {
+		return dst
+	}
+	if n > 0 {
+		dst = append(dst, "\r\n"...)
+	}
+	dst = append(dst, "0\r\n"...)
+	if !r.trailers {
+		dst = append(dst, "\r\n"...)
+	}
+	return dst
+}
+
 // chooseFraming decides the body framing from the first body.
 func (r *Response) chooseFraming(n int, more bool) {
 	switch {
