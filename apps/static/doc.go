@@ -26,19 +26,25 @@
 //     trailing slash; the directory without the slash is redirected (301) to it. There
 //     is no directory listing: a directory without an index is not found.
 //
-// Whole files from a directory go out as http.response.pathsend when the scope's
-// Extensions offer it (the server reads the file itself); otherwise, and for ranges
-// and fs.FS sources, the file is streamed in 64 KiB blocks (ranges with ReadAt).
+// Whole files and single ranges from a directory go out as http.response.pathsend when
+// the scope's Extensions offer it, with the open file handed to the server (asgo sends
+// it with sendfile on cleartext HTTP/1.1); otherwise, and for multiple ranges and
+// fs.FS sources, the file is streamed in 64 KiB blocks (ranges with ReadAt). File
+// requests run on the event loop when that is cheap and safe: see App.Inline.
 //
 // # Paths and safety
 //
 // The file path is the scope's route path (mount.RoutePath of RootPath and Path, as
 // apps/mount sets them) below Config.Prefix. A path with a ".." or "." segment, a NUL
 // or a backslash gets 404, and so does a path whose symlinks resolve outside the root
-// directory: the directory source resolves every path with filepath.EvalSymlinks and
-// checks that it stays below the root (resolved the same way), then opens and
-// pathsends the resolved path. (A symlink swapped in between the check and the open
-// by someone who can write to the served directory is not defended against.)
+// directory. On Linux the directory source opens every file with one
+// openat2(RESOLVE_BENEATH) relative to the root directory (opened once): the kernel
+// refuses any resolution that leaves the root, and follows symlinks that stay inside.
+// Only what it refuses (and every path where openat2 is missing) is resolved with
+// filepath.EvalSymlinks and checked to stay below the root (resolved the same way),
+// then opened: an absolute symlink that points inside the root is served that way.
+// (On that careful path, a symlink swapped in between the check and the open by
+// someone who can write to the served directory is not defended against.)
 //
 // A request under the prefix that names no file falls through to Config.Next when it
 // is set, else gets 404; requests outside the prefix, WebSocket and lifespan scopes go

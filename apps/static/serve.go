@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"mime"
+	"os"
 	"path"
 	"strconv"
 	"sync"
@@ -31,12 +32,28 @@ type file struct {
 }
 
 func (f *file) close() {
-	f.f.Close()
+	if f.f != nil {
+		f.f.Close()
+	}
 	for _, s := range f.siblings {
-		if s != nil {
+		if s != nil && s.f != nil {
 			s.f.Close()
 		}
 	}
+}
+
+// pathsend returns the pathsend message for n bytes of f from off when the scope
+// offers pathsend and f is a file of the directory; the open file goes with it (the
+// server closes it), so f forgets it.
+func (f *file) pathsend(s *asgi.HTTPScope, off, n int64) *asgi.HTTPResponsePathsend {
+	if _, ok := s.Extensions[asgi.ExtHTTPResponsePathsend]; !ok || f.real == "" {
+		return nil
+	}
+	ps := &asgi.HTTPResponsePathsend{Path: f.real, Offset: off, Length: n}
+	if osf, ok := f.f.(*os.File); ok {
+		ps.File, f.f = osf, nil
+	}
+	return ps
 }
 
 // find opens name (a directory's index when it is one and Index is set).
@@ -164,6 +181,9 @@ func (a *App) serveFile(ctx context.Context, s *asgi.HTTPScope, whole *file, sen
 				if head {
 					return send(ctx, &asgi.HTTPResponseBody{})
 				}
+				if ps := f.pathsend(s, r.start, r.length); ps != nil {
+					return send(ctx, ps)
+				}
 				return sendRange(ctx, f.f, r, true, send)
 			default:
 				return sendMultipart(ctx, f.f, ranges, size, ctype, h, head, send)
@@ -179,8 +199,8 @@ func (a *App) serveFile(ctx context.Context, s *asgi.HTTPScope, whole *file, sen
 	if head || size == 0 {
 		return send(ctx, &asgi.HTTPResponseBody{})
 	}
-	if _, ok := s.Extensions[asgi.ExtHTTPResponsePathsend]; ok && f.real != "" {
-		return send(ctx, &asgi.HTTPResponsePathsend{Path: f.real})
+	if ps := f.pathsend(s, 0, size); ps != nil {
+		return send(ctx, ps)
 	}
 	return sendRange(ctx, f.f, httpRange{0, size}, true, send)
 }

@@ -13,6 +13,11 @@ var (
 	// errOutside is a path whose symlinks lead outside the root: 404, and never
 	// handed to Next either.
 	errOutside = errors.New("static: outside the root")
+	// errEscape is openBeneath's answer for a path whose resolution leaves the root
+	// directory, or uses an absolute symlink: the careful path decides.
+	errEscape = errors.New("static: resolution leaves the root")
+	// errNoBeneath means the platform cannot open beneath a directory.
+	errNoBeneath = errors.New("static: no openat2")
 )
 
 // source opens files by slash-separated names relative to the root ("." is the root
@@ -26,8 +31,16 @@ type source interface {
 }
 
 // dirSource serves a directory of the file system; pathsend can send its files.
+//
+// A file is opened with one openat2(RESOLVE_BENEATH) below the root directory, opened
+// once: the kernel checks that the resolution stays inside the root, and symlinks
+// that stay inside are followed. Only what it refuses (a symlink that leaves the
+// root, an absolute symlink, a kernel without openat2) takes the careful path:
+// filepath.EvalSymlinks, a check that the resolved path is below the root, and an
+// open of the resolved path.
 type dirSource struct {
-	root string // absolute, symlinks resolved
+	root   string // absolute, symlinks resolved
+	rootFd int    // the root directory (O_PATH); -1 without openat2
 }
 
 func newDirSource(dir string) (dirSource, error) {
@@ -46,7 +59,11 @@ func newDirSource(dir string) (dirSource, error) {
 	if !info.IsDir() {
 		return dirSource{}, errors.New(dir + " is not a directory")
 	}
-	return dirSource{root: real}, nil
+	fd, err := openRootDir(real)
+	if err != nil {
+		fd = -1
+	}
+	return dirSource{root: real, rootFd: fd}, nil
 }
 
 // within reports whether the resolved path p is the root or below it.
@@ -62,6 +79,32 @@ func (d dirSource) within(p string) bool {
 }
 
 func (d dirSource) open(name string) (fs.File, fs.FileInfo, string, error) {
+	if d.rootFd < 0 {
+		return d.openCarefully(name)
+	}
+	fd, err := openBeneath(d.rootFd, name)
+	switch {
+	case err == errEscape || err == errNoBeneath:
+		return d.openCarefully(name)
+	case err != nil:
+		return nil, nil, "", errNotFound
+	}
+	p := d.root + "/" + name
+	if name == "." {
+		p = d.root
+	}
+	f := os.NewFile(uintptr(fd), p)
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, "", errNotFound
+	}
+	return f, info, p, nil
+}
+
+// openCarefully opens name after resolving its symlinks in user space and checking
+// that the result stays below the root.
+func (d dirSource) openCarefully(name string) (fs.File, fs.FileInfo, string, error) {
 	real, err := filepath.EvalSymlinks(filepath.Join(d.root, filepath.FromSlash(name)))
 	if err != nil {
 		return nil, nil, "", errNotFound

@@ -1,6 +1,7 @@
 package static
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -30,6 +31,9 @@ type Config struct {
 	CacheControl string
 	// WeakETags makes the ETags weak (W/"..."): If-Range never matches them.
 	WeakETags bool
+	// NoInline runs every file request on a goroutine, never on the event loop (see
+	// App.Inline): for a directory on a slow or network file system.
+	NoInline bool
 	// Next serves what is not a file under Prefix; nil answers 404 (HTTP), refuses
 	// (WebSocket) and does not support the lifespan.
 	Next asgi.App
@@ -42,6 +46,7 @@ type App struct {
 	index        string
 	cacheControl []byte
 	weak         bool
+	inline       bool // Dir and not NoInline: file requests may run on the loop
 	next         asgi.App
 }
 
@@ -73,6 +78,7 @@ func New(cfg Config) (*App, error) {
 			return nil, fmt.Errorf("static: %w", err)
 		}
 		a.src = d
+		a.inline = !cfg.NoInline
 	default:
 		return nil, errors.New("static: no Dir or FS to serve")
 	}
@@ -121,18 +127,32 @@ func (a *App) passOn(ctx context.Context, scope asgi.Scope, receive asgi.Receive
 	return fmt.Errorf("static: unsupported scope type %q", scope.Type())
 }
 
-// Inline reports what Next says for HTTP scopes outside the prefix; file requests may
-// block on the disk and run on a goroutine.
+// Inline reports what Next says for HTTP scopes outside the prefix. A GET or HEAD
+// under the prefix runs on the event loop when the files come from Dir (and NoInline
+// is not set), the server sends pathsend bodies with sendfile on this connection
+// (asgi.PathsendZeroCopy: cleartext HTTP/1.1), the request asks for at most one range,
+// and a miss may fall through on the loop too (no Next, or Next inlines the scope).
+// The work on the loop is then one openat2 and one fstat per file (and per
+// precompressed sibling) and the response head; the body never sits in memory.
+//
+// The trade-off: a file whose inode is not in the kernel's cache (a cold disk, a
+// network file system) holds the loop, and every connection on it, for the disk's
+// latency, as nginx's loop is held by its open(2). Set NoInline for such directories.
+// Everything else (HTTP/2, TLS, multiple ranges, fs.FS) runs on a goroutine, where
+// its body is copied with backpressure.
 func (a *App) Inline(scope asgi.Scope) bool {
 	s, ok := scope.(*asgi.HTTPScope)
-	if !ok || a.next == nil {
+	if !ok {
 		return false
 	}
-	if _, ok := a.below(s.RootPath, s.Path); ok {
-		return false
+	if _, ok := a.below(s.RootPath, s.Path); !ok {
+		return a.next != nil && asgi.CanInline(a.next, s)
 	}
-	return asgi.CanInline(a.next, s)
+	return a.inline && (s.Method == "GET" || s.Method == "HEAD") && asgi.PathsendZeroCopy(s) &&
+		!bytes.Contains(s.Headers.Get("range"), comma) && (a.next == nil || asgi.CanInline(a.next, s))
 }
+
+var comma = []byte(",")
 
 // WebSocketHandler passes Next's event-mode choice on: WebSocket scopes always go to
 // Next.

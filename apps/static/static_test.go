@@ -94,11 +94,31 @@ func call(app asgi.App, method, target, root string, ext bool, headers ...string
 	for _, m := range rec.Messages {
 		if p, ok := m.(*asgi.HTTPResponsePathsend); ok {
 			r.pathsend = p.Path
-			b, _ := os.ReadFile(p.Path)
-			r.Body = append(r.Body, b...)
+			r.Body = append(r.Body, pathsendBody(p)...)
 		}
 	}
 	return r
+}
+
+// pathsendBody reads the body a pathsend asks for, from its File (closing it, as the
+// server would) or its Path.
+func pathsendBody(p *asgi.HTTPResponsePathsend) []byte {
+	f := p.File
+	if f == nil {
+		var err error
+		if f, err = os.Open(p.Path); err != nil {
+			return nil
+		}
+	}
+	defer f.Close()
+	n := p.Length
+	if n == 0 {
+		info, _ := f.Stat()
+		n = info.Size() - p.Offset
+	}
+	b := make([]byte, n)
+	k, _ := f.ReadAt(b, p.Offset)
+	return b[:k]
 }
 
 // nextApp answers 299 "next" to everything it gets.
@@ -198,7 +218,7 @@ func TestStatic(t *testing.T) {
 
 		// Ranges.
 		{name: "range", app: plain, method: "GET", path: "/digits.txt", headers: []string{"range", "bytes=2-5"}, ext: true, status: 206, body: "2345",
-			want: []string{"content-range", "bytes 2-5/10", "content-length", "4", "content-type", "text/plain; charset=utf-8"}},
+			want: []string{"content-range", "bytes 2-5/10", "content-length", "4", "content-type", "text/plain; charset=utf-8"}, pathsend: true},
 		{name: "range open end", app: plain, method: "GET", path: "/digits.txt", headers: []string{"range", "bytes=7-"}, status: 206, body: "789"},
 		{name: "range suffix", app: plain, method: "GET", path: "/digits.txt", headers: []string{"range", "bytes=-3"}, status: 206, body: "789",
 			want: []string{"content-range", "bytes 7-9/10"}},
@@ -368,7 +388,7 @@ func TestBigFileRangeDir(t *testing.T) {
 		t.Fatalf("streamed: %d, %d bytes", r.Status, len(r.Body))
 	}
 	r = call(app, "GET", "/big.bin", "", true, "range", "bytes=100000-")
-	if r.Status != 206 || !bytes.Equal(r.Body, big[100000:]) || r.pathsend != "" {
+	if r.Status != 206 || !bytes.Equal(r.Body, big[100000:]) || r.pathsend == "" {
 		t.Fatalf("range: %d, %d bytes, pathsend %q", r.Status, len(r.Body), r.pathsend)
 	}
 }
@@ -431,3 +451,42 @@ func (capable) WebSocketHandler(*asgi.WebSocketScope) asgi.WebSocketHandler     
 type handler struct{}
 
 func (handler) HandleWebSocket(asgi.Message, asgi.WebSocketSender) error { return nil }
+
+// TestInline: file requests run on the loop only where the server sends pathsend with
+// sendfile, for GET and HEAD of at most one range, from a directory, and when a miss
+// may fall through on the loop as well.
+func TestInline(t *testing.T) {
+	dir := t.TempDir()
+	alone, _ := New(Config{Dir: dir, Prefix: "/static"})
+	front, _ := New(Config{Dir: dir, Prefix: "/static", Next: capable{}})
+	blocking, _ := New(Config{Dir: dir, Prefix: "/static", Next: nextApp})
+	noInline, _ := New(Config{Dir: dir, Prefix: "/static", NoInline: true})
+	fsys, _ := New(Config{FS: fstest.MapFS{}, Prefix: "/static"})
+	scope := func(method string, zeroCopy bool, headers ...string) *asgi.HTTPScope {
+		s := asgitest.NewHTTPScope(method, "/static/x", headers...)
+		s.Extensions = map[string]any{asgi.ExtHTTPResponsePathsend: map[string]any{asgi.PathsendSendfile: zeroCopy}}
+		return s
+	}
+	for _, tt := range []struct {
+		name  string
+		app   *App
+		scope *asgi.HTTPScope
+		want  bool
+	}{
+		{"get", alone, scope("GET", true), true},
+		{"head", alone, scope("HEAD", true), true},
+		{"inline next", front, scope("GET", true), true},
+		{"one range", alone, scope("GET", true, "range", "bytes=0-9"), true},
+		{"no sendfile", alone, scope("GET", false), false},
+		{"no pathsend", alone, asgitest.NewHTTPScope("GET", "/static/x"), false},
+		{"post", alone, scope("POST", true), false},
+		{"ranges", alone, scope("GET", true, "range", "bytes=0-1,5-6"), false},
+		{"blocking next", blocking, scope("GET", true), false},
+		{"no inline", noInline, scope("GET", true), false},
+		{"fs", fsys, scope("GET", true), false},
+	} {
+		if got := asgi.CanInline(tt.app, tt.scope); got != tt.want {
+			t.Errorf("%s: inline %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
