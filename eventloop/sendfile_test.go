@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,9 +15,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/asgo-dev/asgo/internal/testutil"
 	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
@@ -207,5 +210,28 @@ func TestPathsendScopeAdvertisesSendfile(t *testing.T) {
 		if g := <-got; g != want {
 			t.Errorf("request %d: zero copy %v, want %v", i, g, want)
 		}
+	}
+}
+
+// TestSendfileNonReadingClient: a client that asks for a large file sent with sendfile
+// and never reads is closed after the send timeout, as for any other output; the
+// server holds none of the file meanwhile and serves the next client.
+func TestSendfileNonReadingClient(t *testing.T) {
+	file, _ := randomFile(t, 64<<20)
+	ts := startServer(t, Config{SendTimeout: 300 * time.Millisecond}, fileApp{file: file, inline: true})
+	c := ts.dial(t)
+	if _, err := io.WriteString(c, "GET /open HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, 10*time.Second, "the server to give up on the client", func() bool {
+		return strings.Contains(ts.logs.String(), "client stopped reading")
+	})
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	n, err := io.Copy(io.Discard, c)
+	if err != nil && !errors.Is(err, syscall.ECONNRESET) || n >= 64<<20 {
+		t.Fatalf("read %d bytes then %v; want the connection closed", n, err)
+	}
+	if out, _ := curl(t, nil, ts.url("/range?0-10")); len(out) != 10 {
+		t.Fatalf("next client: %d bytes", len(out))
 	}
 }
