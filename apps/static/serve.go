@@ -136,15 +136,24 @@ func (a *App) serveFile(ctx context.Context, s *asgi.HTTPScope, whole *file, sen
 	f := whole.choose(s.Headers.Get("accept-encoding"))
 	size := f.info.Size()
 	mod := f.info.ModTime()
-	etag := fmt.Sprintf("\"%x-%x\"", mod.UnixNano(), size)
+	// One buffer for the header values: ETag, Last-Modified, Content-Length.
+	vals := make([]byte, 0, 96)
 	if a.weak {
-		etag = "W/" + etag
+		vals = append(vals, "W/"...)
 	}
-	lastMod := mod.UTC().Format(timeFormat)
+	vals = append(vals, '"')
+	vals = strconv.AppendInt(vals, mod.UnixNano(), 16)
+	vals = append(vals, '-')
+	vals = strconv.AppendInt(vals, size, 16)
+	vals = append(vals, '"')
+	etagB := vals[:len(vals):len(vals)]
+	vals = mod.UTC().AppendFormat(vals, timeFormat)
+	lastModB := vals[len(etagB):len(vals):len(vals)]
+	etag, lastMod := string(etagB), string(lastModB)
 	h := make(asgi.Headers, 0, 8)
 	h = append(h,
-		asgi.HeaderField{Name: nameETag, Value: []byte(etag)},
-		asgi.HeaderField{Name: nameLastModified, Value: []byte(lastMod)})
+		asgi.HeaderField{Name: nameETag, Value: etagB},
+		asgi.HeaderField{Name: nameLastModified, Value: lastModB})
 	if a.cacheControl != nil {
 		h = append(h, asgi.HeaderField{Name: nameCacheControl, Value: a.cacheControl})
 	}
@@ -158,10 +167,7 @@ func (a *App) serveFile(ctx context.Context, s *asgi.HTTPScope, whole *file, sen
 	if f.encoding != "" {
 		h = append(h, asgi.HeaderField{Name: nameContentEncode, Value: []byte(f.encoding)})
 	}
-	ctype := mime.TypeByExtension(path.Ext(f.name))
-	if ctype == "" {
-		ctype = "application/octet-stream"
-	}
+	ctypeB := contentType(path.Ext(f.name))
 	head := s.Method == "HEAD"
 	if rh := s.Headers.Get("range"); rh != nil && ifRange(s.Headers.Get("if-range"), etag, lastMod) {
 		if ranges, ok := parseRange(string(rh), size); ok {
@@ -172,7 +178,7 @@ func (a *App) serveFile(ctx context.Context, s *asgi.HTTPScope, whole *file, sen
 			case 1:
 				r := ranges[0]
 				h = append(h,
-					asgi.HeaderField{Name: httpx.NameContentType, Value: []byte(ctype)},
+					asgi.HeaderField{Name: httpx.NameContentType, Value: ctypeB},
 					asgi.HeaderField{Name: nameContentRange, Value: fmt.Appendf(nil, "bytes %d-%d/%d", r.start, r.start+r.length-1, size)},
 					asgi.HeaderField{Name: httpx.NameContentLength, Value: strconv.AppendInt(nil, r.length, 10)})
 				if err := send(ctx, &asgi.HTTPResponseStart{Status: 206, Headers: h}); err != nil {
@@ -186,13 +192,13 @@ func (a *App) serveFile(ctx context.Context, s *asgi.HTTPScope, whole *file, sen
 				}
 				return sendRange(ctx, f.f, r, true, send)
 			default:
-				return sendMultipart(ctx, f.f, ranges, size, ctype, h, head, send)
+				return sendMultipart(ctx, f.f, ranges, size, string(ctypeB), h, head, send)
 			}
 		}
 	}
 	h = append(h,
-		asgi.HeaderField{Name: httpx.NameContentType, Value: []byte(ctype)},
-		asgi.HeaderField{Name: httpx.NameContentLength, Value: strconv.AppendInt(nil, size, 10)})
+		asgi.HeaderField{Name: httpx.NameContentType, Value: ctypeB},
+		asgi.HeaderField{Name: httpx.NameContentLength, Value: strconv.AppendInt(vals[len(vals):], size, 10)})
 	if err := send(ctx, &asgi.HTTPResponseStart{Status: 200, Headers: h}); err != nil {
 		return err
 	}
@@ -203,6 +209,24 @@ func (a *App) serveFile(ctx context.Context, s *asgi.HTTPScope, whole *file, sen
 		return send(ctx, ps)
 	}
 	return sendRange(ctx, f.f, httpRange{0, size}, true, send)
+}
+
+// ctypes caches the Content-Type of each extension of a file served (so it holds no
+// more than the served directories' extensions): a string key, a []byte value that is
+// never modified (header values handed to send are not retained or changed).
+var ctypes sync.Map
+
+// contentType returns the Content-Type for the file extension ext.
+func contentType(ext string) []byte {
+	if v, ok := ctypes.Load(ext); ok {
+		return v.([]byte)
+	}
+	ctype := mime.TypeByExtension(ext)
+	if ctype == "" {
+		ctype = "application/octet-stream"
+	}
+	v, _ := ctypes.LoadOrStore(ext, []byte(ctype))
+	return v.([]byte)
 }
 
 // notModified evaluates If-None-Match, or If-Modified-Since without it (RFC 9110
