@@ -16,7 +16,10 @@
 //	proxyproto.go  --proxy-protocol: the trusted-peer check, and proxySession, which reads the
 //	               PROXY header and hands the connection to the session it would have had
 //	conn.go        a connection: the session interface, pending output, flush, backpressure, close
-//	shared.go      shared frames (broadcasts): queued by reference, written with writev
+//	shared.go      shared frames (broadcasts) and files: queued by reference, written with
+//	               writev, and sendfile for files
+//	sendfile.go    http.response.pathsend: the cheap open, sendfile on cleartext HTTP/1.1,
+//	               pread copies for TLS and HTTP/2
 //	loop.go        a loop: its connections, timer tick, pools (parsers, frame readers, buffers)
 //	resume.go      the loop's resumer: connections that used up their turn go on next poll
 //	timer.go executor.go body.go sys.go config.go logger.go   the rest of the transport
@@ -99,7 +102,7 @@
 //     connection, RST_STREAM INTERNAL_ERROR, or WebSocket close 1011).
 //
 // The HTTP streams share http.response.pathsend through the httpStream interface
-// (stream.go). In WebSocket event mode there is no stream: the handler is called on
+// (stream.go, sendfile.go); HTTP/1.1 also implements fileSender (sendfile). In WebSocket event mode there is no stream: the handler is called on
 // the loop per message (ws_events.go) and sends with SendNow.
 //
 // # gnet's limits

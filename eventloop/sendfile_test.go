@@ -235,3 +235,16 @@ func TestSendfileNonReadingClient(t *testing.T) {
 		t.Fatalf("next client: %d bytes", len(out))
 	}
 }
+
+// TestSendfileUWSGI: a uwsgi response (plain HTTP/1.0 on the connection) sends its
+// pathsend body with sendfile too; the connection closes once it is written.
+func TestSendfileUWSGI(t *testing.T) {
+	file, content := randomFile(t, 3<<20)
+	srv, _ := startListeners(t, Config{UWSGIBinds: []string{"127.0.0.1:0"}}, fileApp{file: file, inline: true})
+	got := uwsgiExchange(t, srv.Addrs()[0].String(), uwsgiPacket(0, "REQUEST_METHOD", "GET", "PATH_INFO", "/open",
+		"REQUEST_URI", "/open", "SERVER_PROTOCOL", "HTTP/1.1"), "")
+	head, body, _ := strings.Cut(got, "\r\n\r\n")
+	if !strings.HasPrefix(head, "HTTP/1.0 200") || sha([]byte(body)) != sha(content) {
+		t.Fatalf("head %q, %d body bytes, want %d", head, len(body), len(content))
+	}
+}
