@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -246,5 +247,35 @@ func TestSendfileUWSGI(t *testing.T) {
 	head, body, _ := strings.Cut(got, "\r\n\r\n")
 	if !strings.HasPrefix(head, "HTTP/1.0 200") || sha([]byte(body)) != sha(content) {
 		t.Fatalf("head %q, %d body bytes, want %d", head, len(body), len(content))
+	}
+}
+
+// TestSendfileSlowReaderMemory: while a client reads a 64 MiB file slowly, the
+// server's heap does not grow with the file (the file is never read into memory).
+func TestSendfileSlowReaderMemory(t *testing.T) {
+	file, _ := randomFile(t, 64<<20)
+	ts := startServer(t, Config{}, fileApp{file: file, inline: true})
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	c := ts.dial(t)
+	_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+	if _, err := io.WriteString(c, "GET /open HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 256<<10)
+	read := 0
+	for range 10 {
+		n, err := io.ReadAtLeast(c, buf, len(buf))
+		if err != nil {
+			t.Fatal(err)
+		}
+		read += n
+		time.Sleep(50 * time.Millisecond)
+	}
+	var during runtime.MemStats
+	runtime.ReadMemStats(&during)
+	if grew := int64(during.HeapInuse) - int64(before.HeapInuse); grew > 8<<20 {
+		t.Fatalf("heap grew by %d MiB while a client read %d KiB of a 64 MiB file", grew>>20, read>>10)
 	}
 }
