@@ -23,6 +23,7 @@ const (
 	PathEcho     = "/echo"
 	PathStream   = "/stream"
 	PathBig      = "/big"
+	PathJSON     = "/json"
 	PathScope    = "/scope"
 	PathWSEcho   = "/ws"
 	PathChat     = "/chat"
@@ -99,6 +100,7 @@ func Routes(o Options) *router.Router {
 		Route(post, PathSum, sumApp).
 		Route(getHead, PathStream, stream.App).
 		Route(getHead, PathBig, big.App).
+		Route(getHead, PathJSON, big.JSON).
 		Route(getHead, PathScope, scopedump.App)
 	if o.WebSocketEcho != nil {
 		r.WebSocket(PathWSEcho, o.WebSocketEcho)
