@@ -58,6 +58,7 @@ var serveGroups = []flagGroup{
 		"compress", "compress-min-size", "proxy", "proxy-connect-timeout", "proxy-head-timeout"}},
 	{"Proxy headers", []string{"proxy-headers", "forwarded-allow-ips"}},
 	{"WSGI-style apps", []string{"wsgi-workers", "wsgi-backlog", "wsgi-timeout"}},
+	{"Channel layer", []string{"channel-layer", "instance-name", "channel-expiry"}},
 	{"Logging", []string{"log-level", "access-log", "access-log-format", "access-log-file"}},
 }
 
@@ -163,6 +164,16 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 	})
 	fs.DurationVar(&o.config.Proxy.ConnectTimeout, "proxy-connect-timeout", 0, "time allowed to connect to an upstream; a failing upstream is skipped for 10s (default 5s)")
 	fs.DurationVar(&o.config.Proxy.HeadTimeout, "proxy-head-timeout", 0, "time allowed to an upstream's response head after the request body; then 504 (default 60s)")
+	chl := &o.config.Channels
+	fs.Func("channel-layer", "the channel layer of WebSocket groups (the demo chat's rooms): memory, or `URL` redis://HOST:PORT/DB to share groups with every instance on that Redis (default memory)", func(v string) error {
+		if v != "memory" && !strings.HasPrefix(v, "redis://") {
+			return errors.New("want memory or redis://HOST:PORT/DB")
+		}
+		chl.URL = v
+		return nil
+	})
+	fs.StringVar(&chl.InstanceName, "instance-name", "", "this instance's `NAME` in the cluster, shown by /chat.html and in logs (default hostname:pid)")
+	fs.DurationVar(&chl.Expiry, "channel-expiry", 0, "the Redis layer drops the group memberships of an instance that stopped refreshing them (died) after this long (default 60s)")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error (default info)")
 	fs.BoolVar(&cfg.AccessLog, "access-log", true, "log one line per request (default true)")
 	fs.Func("access-log-format", "access-log line `FORMAT`: common, combined, json, or gunicorn's atoms, e.g. '%(h)s %(t)s \"%(r)s\" %(s)s %(b)s %(D)s' "+
