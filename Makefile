@@ -13,7 +13,7 @@ H2SPEC_VERSION := v2.2.1+incompatible
 STATICCHECK_VERSION := v0.8.2
 
 # Packages whose tests also run under the race detector.
-RACE_PKGS := ./protocol/... ./eventloop/... ./lifespan/...
+RACE_PKGS := ./protocol/... ./eventloop/... ./lifespan/... ./channels/... ./apps/chat
 
 .PHONY: all build run test test-go bench bench-quick fuzz lint depcheck deps apt-deps go-tools clean
 

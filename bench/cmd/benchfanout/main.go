@@ -189,9 +189,21 @@ func (c *client) read(centrifuge bool) {
 		if h.Length > 1<<20 {
 			return
 		}
+		if int64(cap(buf)) < h.Length {
+			buf = make([]byte, h.Length)
+		}
 		buf = buf[:h.Length]
 		if _, err := io.ReadFull(br, buf); err != nil {
 			return
+		}
+		if h.Masked {
+			ws.Cipher(buf, h.Mask, 0)
+		}
+		if h.OpCode == ws.OpPing { // daphne and asgo close members that do not answer
+			c.wmu.Lock()
+			_ = ws.WriteFrame(c.conn, ws.MaskFrame(ws.NewPongFrame(bytes.Clone(buf))))
+			c.wmu.Unlock()
+			continue
 		}
 		if h.OpCode != ws.OpText {
 			continue
