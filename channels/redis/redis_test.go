@@ -163,3 +163,37 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestQueueFull: a send that finds the outbound queue full is served locally and
+// fails with ErrQueueFull for the other instances, counted; the queue stays bounded.
+func TestQueueFull(t *testing.T) {
+	srv := redistest.Start(t)
+	a := open(t, srv.URL(), redis.Config{QueueSize: 1})
+	var local counter
+	ch, _ := a.NewChannel(&local)
+	ctx := context.Background()
+	if err := a.GroupAdd(ctx, "q", ch); err != nil {
+		t.Fatal(err)
+	}
+	const n = 20000
+	full := 0
+	msg := channels.Message{Data: make([]byte, 1024)}
+	for range n {
+		switch err := a.GroupSend(ctx, "q", msg); {
+		case errors.Is(err, channels.ErrQueueFull):
+			full++
+		case err != nil:
+			t.Fatal(err)
+		}
+	}
+	if full == 0 {
+		t.Fatal("a queue of one never filled")
+	}
+	if got := local.n.Load(); got != n {
+		t.Fatalf("the local member got %d of %d", got, n)
+	}
+	if got := a.Stats().QueueFull; got != uint64(full) {
+		t.Fatalf("Stats().QueueFull = %d, want %d", got, full)
+	}
+	t.Logf("%d of %d sends found the queue full", full, n)
+}
