@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/asgo-dev/asgo/apps/compress"
 	"github.com/asgo-dev/asgo/apps/ipfilter"
@@ -173,7 +174,14 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 		return nil
 	})
 	fs.StringVar(&chl.InstanceName, "instance-name", "", "this instance's `NAME` in the cluster, shown by /chat.html and in logs (default hostname:pid)")
-	fs.DurationVar(&chl.Expiry, "channel-expiry", 0, "the Redis layer drops the group memberships of an instance that stopped refreshing them (died) after this long (default 60s)")
+	fs.Func("channel-expiry", "the Redis layer drops the group memberships of an instance that stopped refreshing them (died) after this `duration`, at least 1s (default 60s)", func(v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second {
+			return errors.New("want a duration of at least 1s, such as 30s")
+		}
+		chl.Expiry = d
+		return nil
+	})
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error (default info)")
 	fs.BoolVar(&cfg.AccessLog, "access-log", true, "log one line per request (default true)")
 	fs.Func("access-log-format", "access-log line `FORMAT`: common, combined, json, or gunicorn's atoms, e.g. '%(h)s %(t)s \"%(r)s\" %(s)s %(b)s %(D)s' "+

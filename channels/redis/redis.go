@@ -25,6 +25,9 @@ const (
 	DefaultResubscribeJitter = time.Second
 )
 
+// minExpiry is the shortest Config.Expiry used.
+const minExpiry = 300 * time.Millisecond
+
 // Backoff bounds of the reconnection.
 const (
 	minBackoff = 100 * time.Millisecond
@@ -43,7 +46,7 @@ type Config struct {
 	// MaxMessageSize is the largest message GroupSend and Send take. If zero, 1 MiB.
 	MaxMessageSize int
 	// Expiry is how long a membership outlives its instance's last refresh; each
-	// instance refreshes its memberships every Expiry/3. If zero, 60 s.
+	// instance refreshes its memberships every Expiry/3. If zero, 60 s; at least 300 ms.
 	Expiry time.Duration
 	// QueueSize bounds the messages waiting to be published; beyond it sends fail
 	// with channels.ErrQueueFull. If zero, 8192.
@@ -71,6 +74,7 @@ func (c Config) normalize() Config {
 	if c.Expiry <= 0 {
 		c.Expiry = DefaultExpiry
 	}
+	c.Expiry = max(c.Expiry, minExpiry) // refreshed every Expiry/3: keep that sane
 	if c.QueueSize <= 0 {
 		c.QueueSize = DefaultQueueSize
 	}
