@@ -126,6 +126,7 @@ func start(name, redisAddr string) (*server, error) {
 	for range n {
 		port := freePort()
 		c := cmd(port)
+		c.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // no orphans if the run dies
 		c.Stdout, c.Stderr = os.Stderr, os.Stderr
 		if name != "centrifuge" {
 			c.Stdout, c.Stderr = nil, nil // asgo's log and daphne's access log
@@ -449,6 +450,7 @@ func startRedis() (string, func()) {
 	_, port, _ := net.SplitHostPort(addr)
 	c := exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--dir", dir, "--loglevel", "warning")
+	c.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := c.Start(); err != nil {
 		log.Fatal("redis-server: ", err)
 	}
