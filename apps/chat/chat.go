@@ -400,8 +400,9 @@ type eventMember struct {
 	retryIn      time.Duration
 }
 
-// Backlog retry bounds: first retry soon (a reading peer drains in a loop turn), then
-// back off so that a peer that does not read costs little until it is closed.
+// Backlog retry bounds: first retry soon (a reading peer drains in a loop turn), then,
+// while no message leaves, back off so that a peer that does not read costs little until
+// it is closed; a retry that sends anything starts again from minRetry.
 const (
 	minRetry = 5 * time.Millisecond
 	maxRetry = 500 * time.Millisecond
@@ -504,10 +505,15 @@ func (m *eventMember) flushLocked() bool {
 func (m *eventMember) retryBacklog() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	before := len(m.backlog)
 	if m.retry == nil || !m.flushLocked() || len(m.backlog) == 0 {
 		return
 	}
-	m.retryIn = min(2*m.retryIn, maxRetry)
+	if len(m.backlog) < before {
+		m.retryIn = minRetry // it drains, only slower than the room: keep up with it
+	} else {
+		m.retryIn = min(2*m.retryIn, maxRetry)
+	}
 	m.retry = time.AfterFunc(m.retryIn, m.retryBacklog)
 }
 
