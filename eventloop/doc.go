@@ -13,6 +13,8 @@
 //	listeners.go   Unix sockets, inherited and systemd sockets: an accept goroutine each,
 //	               connections handed to a loop with gnet's Engine.Register; sd_notify
 //	uwsgi_session.go  a --uwsgi-bind connection: one uwsgi packet served through h1Stream
+//	tls.go         TLS listeners: the handshake on a short-lived goroutine over an in-memory
+//	               bridge, then records decrypted and encrypted on the loop (handshakeSession)
 //	conn.go        a connection: the session interface, pending output, flush, backpressure, close
 //	shared.go      shared frames (broadcasts): queued by reference, written with writev
 //	loop.go        a loop: its connections, timer tick, pools (parsers, frame readers, buffers)
