@@ -47,7 +47,8 @@
 //
 // A connection has one session at a time (conn.session): the protocol it speaks.
 // Every connection starts with an HTTP/1.1 session (firstSession; a --uwsgi-bind
-// connection with a uwsgiSession instead); upgrade.go switches
+// connection with a uwsgiSession instead; a TLS connection with a handshakeSession
+// until its handshake is done, then HTTP/2 or HTTP/1.1 by ALPN, see tls.go); upgrade.go switches
 // it to an HTTP/2 session (client preface, or "Upgrade: h2c") or a WebSocket session
 // ("Upgrade: websocket") by assigning conn.session. The transport calls the session,
 // always on the connection's loop goroutine and inside loop.guard:
