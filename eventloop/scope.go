@@ -6,9 +6,17 @@ import (
 	"github.com/asgo-dev/asgo/protocol/h2"
 )
 
-// httpExtensions is shared, read-only, by every HTTP scope: it advertises the response
-// extensions the server implements.
+// httpExtensions is shared, read-only, by every HTTP/1.1 and HTTP/2 scope: it
+// advertises the response extensions the server implements.
 var httpExtensions = map[string]any{
+	asgi.ExtHTTPResponseTrailers:  map[string]any{},
+	asgi.ExtHTTPResponsePathsend:  map[string]any{},
+	asgi.ExtHTTPResponseEarlyHint: map[string]any{},
+}
+
+// http10Extensions is httpExtensions for HTTP/1.0 requests, which cannot carry the
+// 103 of an early hint.
+var http10Extensions = map[string]any{
 	asgi.ExtHTTPResponseTrailers: map[string]any{},
 	asgi.ExtHTTPResponsePathsend: map[string]any{},
 }
@@ -26,6 +34,10 @@ func newHTTPScope(c *conn, version, method, scheme, path string, rawPath, query 
 // fillHTTPScope is newHTTPScope into a scope the caller allocated. Loop goroutine only.
 func fillHTTPScope(s *asgi.HTTPScope, c *conn, version, method, scheme, path string, rawPath, query []byte, headers asgi.Headers) {
 	client, server := c.addrs()
+	ext := httpExtensions
+	if version == "1.0" {
+		ext = http10Extensions
+	}
 	*s = asgi.HTTPScope{
 		ASGI:        asgi.DefaultInfo,
 		HTTPVersion: version,
@@ -39,7 +51,7 @@ func fillHTTPScope(s *asgi.HTTPScope, c *conn, version, method, scheme, path str
 		Client:      client,
 		Server:      server,
 		State:       c.srv.state(),
-		Extensions:  httpExtensions,
+		Extensions:  ext,
 	}
 }
 
