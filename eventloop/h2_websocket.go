@@ -1,0 +1,778 @@
+package eventloop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/asgo-dev/asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/h2"
+	"github.com/asgo-dev/asgo/protocol/websocket"
+)
+
+// WebSocket over HTTP/2 (RFC 8441). An extended CONNECT with ":protocol: websocket"
+// opens a stream that carries RFC 6455 frames in its DATA frames, beside the
+// connection's other streams. The app sees the same websocket scope as over
+// HTTP/1.1 (http_version "2") and the same contract: websocket.accept answers 200
+// (with the subprotocol and the permessage-deflate agreement), websocket.close before
+// it answers 403, the denial-response extension sends the app's own response.
+//
+// The frames are the ones HTTP/1.1 uses (protocol/websocket's Reader and Writer);
+// what differs is the transport under them:
+//
+//   - Input. DATA bytes are copied into the stream's input (w.in) inside Feed and
+//     parsed after it (pump, on the loop), so the app's messages are delivered with
+//     c.mu released. Bytes are granted back to the peer's window only as the frame
+//     reader consumes them, and the reader stops while the app's inbox is full or
+//     the stream's unsent output is above WriteHighWater: HTTP/2 flow control is the
+//     inbound budget (at most one stream window unread, plus the message being
+//     reassembled), and nothing needs to be held outside gnet.
+//   - Output. Frames go to the stream's output (w.out) and are written as DATA as far
+//     as the peer's windows allow; the rest is written after each Feed that may have
+//     opened a window (drainWebSocketsLocked). The app's send blocks while w.out is
+//     above WriteHighWater, and on the connection's unsent output like every send.
+//   - End. The closing handshake ends with END_STREAM (RFC 8441 5.2: the stream's
+//     end stands for TCP's FIN): after our close frame once the peer's close came, or
+//     with the echo of the peer's close. A peer END_STREAM without a close frame, or
+//     an RST_STREAM, is websocket.disconnect 1006 for the app. Timers (the app's
+//     handshake budget, the peer's close after ours) are time.AfterFunc per stream,
+//     since the connection's one timer belongs to the HTTP/2 session.
+//
+// The app runs in goroutine mode (ServeASGI); event-mode handlers
+// (asgi.WebSocketEventer) are served through ServeASGI too, as the contract allows.
+// Keepalive pings are left to the HTTP/2 connection's peer: the stream sends none.
+type h2WebSocket struct {
+	h       *h2Session
+	c       *conn
+	id      uint32
+	cfg     *websocket.Config
+	scope   *asgi.WebSocketScope
+	rawPath string
+	ctx     context.Context
+	stop    context.CancelFunc
+	started time.Time
+	deflate websocket.Deflate
+	zb      *compressionBudget // nil without permessage-deflate
+	refusal *websocket.HandshakeError
+
+	// Owned by the loop goroutine:
+	in     []byte // DATA received, not yet parsed (at most one stream window)
+	reader *websocket.Reader
+	failed bool // a protocol error closed the WebSocket: input is discarded
+
+	// Guarded by c.mu:
+	hs         *websocket.Handshake // the client's offer, until the app answers it
+	inEnd      bool                 // the peer ended its side (END_STREAM)
+	order      asgi.WebSocketOrder
+	status     int
+	inbox      []asgi.Message
+	inboxBytes int
+	recvWait   chan struct{}
+	outWait    chan struct{} // closed when out drains below WriteLowWater or the stream goes
+	out        []byte        // frames (or a denial body) the peer's windows have not taken
+	endQueued  bool          // END_STREAM follows out
+	endSent    bool
+	inBacklog  bool // listed in h2Session.wsBacklogged and counted in blocked
+	wantPump   bool // listed in h2Session.wsPump
+	reading    bool // accepted: frames are parsed
+	closeSent  bool
+	disc       *asgi.WebSocketDisconnect
+	gone       bool // reset, connection closed
+	appDone    bool // the app sent websocket.close or ended its denial
+	appExited  bool // the app returned
+	released   bool
+	timer      *time.Timer
+}
+
+// newH2WebSocket is the WebSocket of an extended CONNECT; a request that cannot be one
+// carries its refusal, answered after Feed. Inside Feed, c.mu held.
+func newH2WebSocket(h *h2Session, id uint32, req *h2.Request) *h2WebSocket {
+	c := h.c
+	w := &h2WebSocket{h: h, c: c, id: id, cfg: &c.srv.cfg.WebSocket, started: time.Now()}
+	switch {
+	case req.Protocol != "websocket":
+		w.refusal = &websocket.HandshakeError{Status: 501, Reason: "unsupported :protocol " + strconv.Quote(req.Protocol)}
+	case req.EndStream:
+		w.refusal = &websocket.HandshakeError{Status: 400, Reason: "WebSocket CONNECT must not end the stream"}
+	}
+	if w.refusal != nil {
+		w.rawPath = req.Path
+		return w
+	}
+	hs, herr := websocket.ParseExtendedConnect(req.Headers, w.cfg)
+	if herr != nil {
+		w.refusal, w.rawPath = herr, req.Path
+		return w
+	}
+	w.hs, w.deflate, w.zb = &hs, hs.Deflate, newCompressionBudget(hs.Deflate)
+	w.scope = h2WSScope(c, req, hs.Subprotocols)
+	w.rawPath = string(w.scope.RawPath)
+	w.inbox = []asgi.Message{&asgi.WebSocketConnect{}}
+	return w
+}
+
+// h2WSScope is the websocket scope of an extended CONNECT. Loop goroutine only.
+func h2WSScope(c *conn, req *h2.Request, subprotocols []string) *asgi.WebSocketScope {
+	rawPath, query := req.Target()
+	client, server := c.addrs()
+	scheme := "ws"
+	if req.Scheme == "https" {
+		scheme = "wss"
+	}
+	return &asgi.WebSocketScope{
+		ASGI:         asgi.DefaultInfo,
+		HTTPVersion:  "2",
+		Scheme:       scheme,
+		Path:         c.srv.cfg.RootPath + asgi.DecodePath(rawPath),
+		RawPath:      []byte(rawPath),
+		QueryString:  []byte(query),
+		RootPath:     c.srv.cfg.RootPath,
+		Headers:      req.Headers,
+		Client:       client,
+		Server:       server,
+		Subprotocols: subprotocols,
+		State:        c.srv.state(),
+		Extensions:   wsExtensions,
+	}
+}
+
+// start runs the app, or answers a refused handshake (loop goroutine, c.mu not held).
+func (w *h2WebSocket) start() {
+	c := w.c
+	cfg := &c.srv.cfg
+	if w.refusal == nil && cfg.LimitConcurrency > 0 && c.srv.inflight.Load() >= int64(cfg.LimitConcurrency) {
+		w.refusal = errWSConcurrency
+	}
+	if w.refusal != nil {
+		level := slog.LevelInfo
+		if w.refusal.Status >= 500 {
+			level = slog.LevelWarn
+		}
+		c.srv.log.Log(context.Background(), level, "WebSocket handshake refused",
+			"client", c.gc.RemoteAddr(), "stream", w.id, "status", w.refusal.Status, "reason", w.refusal.Reason)
+		c.mu.Lock()
+		w.status = w.refusal.Status
+		w.writeErrorLocked(w.refusal.Status, w.refusal.Reason, w.refusal.Headers)
+		w.appExited = true
+		w.maybeReleaseLocked()
+		c.mu.Unlock()
+		return
+	}
+	if w.gone { // opened and reset in one read
+		c.mu.Lock()
+		w.appExited = true
+		w.maybeReleaseLocked()
+		c.mu.Unlock()
+		return
+	}
+	w.ctx, w.stop = context.WithCancel(context.Background())
+	if w.cfg.HandshakeTimeout > 0 {
+		c.mu.Lock()
+		w.armLocked(w.cfg.HandshakeTimeout, w.handshakeTimedOut)
+		c.mu.Unlock()
+	}
+	c.srv.inflight.Add(1)
+	c.srv.exec.Go(w)
+}
+
+// run runs the app on an executor goroutine.
+func (w *h2WebSocket) run() {
+	defer w.c.srv.inflight.Add(-1)
+	defer w.stop()
+	w.finish(w.c.srv.callApp(w.ctx, w.scope, w.receive, w.send))
+	if w.c.srv.cfg.AccessLog {
+		w.c.mu.Lock()
+		status := w.status
+		w.c.mu.Unlock()
+		if status == 200 {
+			status = 101 // the access log's "accepted"
+		}
+		w.c.srv.logWebSocketAccess(w.scope.Client, w.rawPath, status, w.started)
+	}
+}
+
+// finish is the failure policy of WebSocket, over a stream: before the handshake was
+// answered 500, on an open WebSocket close 1011 after an error and 1000 after a
+// return, a denial cut short RST_STREAM INTERNAL_ERROR.
+func (w *h2WebSocket) finish(err error) {
+	c := w.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil && !errors.Is(err, asgi.ErrDisconnected) && !errors.Is(err, context.Canceled) {
+		c.srv.log.Error("exception in ASGI application", "scope", "websocket", "path", w.rawPath, "err", err)
+	}
+	w.appExited = true
+	if !w.gone && !c.gone {
+		switch w.order.State {
+		case asgi.WebSocketHandshake:
+			if err == nil {
+				c.srv.log.Error("ASGI callable returned without sending handshake.", "path", w.rawPath)
+			}
+			w.status = 500
+			w.writeErrorLocked(500, "Internal Server Error", nil)
+		case asgi.WebSocketConnected:
+			code := websocket.CloseNormal
+			if err != nil {
+				code = websocket.CloseInternalError
+			}
+			w.sendCloseLocked(code, "")
+		case asgi.WebSocketDenying:
+			c.pending = w.h.proto.Reset(c.pending, w.id, h2.ErrCodeInternal)
+			w.goneLocked(websocket.CloseAbnormal)
+		}
+	}
+	w.order.State = asgi.WebSocketClosed
+	w.maybeReleaseLocked()
+	c.scheduleFlushLocked()
+}
+
+// writeErrorLocked answers the CONNECT with status and a text body, ending the stream.
+func (w *h2WebSocket) writeErrorLocked(status int, text string, extra asgi.Headers) {
+	c, p := w.c, w.h.proto
+	body := text + "\n"
+	headers := append(asgi.H("content-type", "text/plain; charset=utf-8", "content-length", strconv.Itoa(len(body))), extra...)
+	var err error
+	if c.pending, err = p.WriteHeaders(c.pending, w.id, status, headers, false); err == nil {
+		w.queueLocked([]byte(body), true)
+	}
+}
+
+// ---- Output ----
+
+// queueLocked appends b (frames, or a denial body) to the stream's output, with
+// END_STREAM after it when end is set, and writes what the windows take.
+func (w *h2WebSocket) queueLocked(b []byte, end bool) {
+	if w.endQueued || w.gone {
+		return
+	}
+	w.out = append(w.out, b...)
+	w.endQueued = end
+	w.pushLocked()
+}
+
+// pushLocked writes the stream's output as far as the peer's windows allow and lists
+// the stream for the post-Feed drain while some is left. It reports whether the
+// output is all written.
+func (w *h2WebSocket) pushLocked() bool {
+	c, h := w.c, w.h
+	if w.gone || w.endSent || len(w.out) == 0 && !w.endQueued {
+		w.out = nil
+		w.leaveBacklogLocked()
+		return true
+	}
+	var n int
+	var err error
+	c.pending, n, err = h.proto.WriteData(c.pending, w.id, w.out, w.endQueued)
+	c.scheduleFlushLocked()
+	if err != nil {
+		w.goneLocked(websocket.CloseAbnormal)
+		return true
+	}
+	if n == len(w.out) {
+		w.out = w.out[:0]
+		if cap(w.out) > 4<<10 {
+			w.out = nil // an idle WebSocket keeps no large buffer
+		}
+		w.endSent = w.endQueued
+		w.leaveBacklogLocked()
+		w.wakeSenderLocked()
+		return true
+	}
+	w.out = w.out[n:]
+	if len(w.out) <= c.srv.cfg.WriteLowWater {
+		w.wakeSenderLocked()
+	}
+	if !w.inBacklog {
+		w.inBacklog = true
+		h.wsBacklogged = append(h.wsBacklogged, w)
+		if h.blocked == 0 {
+			h.stallFrom = time.Now()
+		}
+		h.blocked++ // counts for the stalled-window timeout
+	}
+	return false
+}
+
+func (w *h2WebSocket) leaveBacklogLocked() {
+	if w.inBacklog {
+		w.inBacklog = false
+		w.h.blocked--
+	}
+}
+
+func (w *h2WebSocket) wakeSenderLocked() {
+	if w.outWait != nil {
+		close(w.outWait)
+		w.outWait = nil
+	}
+}
+
+func (w *h2WebSocket) wakeReceiverLocked() {
+	if w.recvWait != nil {
+		close(w.recvWait)
+		w.recvWait = nil
+	}
+}
+
+// sendCloseLocked queues our close frame (once); END_STREAM follows when the peer's
+// close arrives, or the stream is reset after CloseTimeout.
+func (w *h2WebSocket) sendCloseLocked(code int, reason string) {
+	if w.closeSent || w.gone {
+		return
+	}
+	w.closeSent = true
+	w.queueLocked(websocket.AppendClose(nil, code, reason), w.disc != nil)
+	if w.disc == nil {
+		w.armLocked(w.cfg.CloseTimeout, w.closeTimedOut)
+	}
+}
+
+// ---- Timers (time.AfterFunc goroutines) ----
+
+func (w *h2WebSocket) armLocked(d time.Duration, f func()) {
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+	w.timer = time.AfterFunc(d, f)
+}
+
+// closeTimedOut resets a stream whose peer did not answer our close frame.
+func (w *h2WebSocket) closeTimedOut() {
+	c := w.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if w.released || w.gone || w.endSent && w.inEnd {
+		return
+	}
+	c.pending = w.h.proto.Reset(c.pending, w.id, h2.ErrCodeCancel)
+	w.goneLocked(websocket.CloseAbnormal)
+	w.maybeReleaseLocked()
+	c.scheduleFlushLocked()
+}
+
+// handshakeTimedOut answers 500 when the app left websocket.connect unanswered for
+// HandshakeTimeout (a denial in progress is reset); the app then sees websocket.disconnect.
+func (w *h2WebSocket) handshakeTimedOut() {
+	c := w.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	state := w.order.State
+	if w.gone || state != asgi.WebSocketHandshake && state != asgi.WebSocketDenying {
+		return
+	}
+	c.srv.log.Warn("WebSocket handshake timed out: the app did not answer websocket.connect",
+		"path", w.rawPath, "timeout", w.cfg.HandshakeTimeout, "state", state.String())
+	if state == asgi.WebSocketHandshake {
+		w.status = 500
+		w.writeErrorLocked(500, "Internal Server Error", nil)
+	} else {
+		c.pending = w.h.proto.Reset(c.pending, w.id, h2.ErrCodeInternal)
+	}
+	w.order.State = asgi.WebSocketClosed
+	w.appDone = true
+	w.goneLocked(websocket.CloseAbnormal)
+	c.scheduleFlushLocked()
+}
+
+// ---- Stream end ----
+
+// disconnectLocked records how the WebSocket ended for the app; the first call wins.
+func (w *h2WebSocket) disconnectLocked(code int, reason string) {
+	if w.disc == nil {
+		w.disc = &asgi.WebSocketDisconnect{Code: code, Reason: reason}
+		w.wakeReceiverLocked()
+	}
+}
+
+// goneLocked ends the stream for the app (reset, connection gone): receive returns
+// websocket.disconnect with code, send fails.
+func (w *h2WebSocket) goneLocked(code int) {
+	if w.gone {
+		return
+	}
+	w.gone = true
+	w.out = nil
+	w.leaveBacklogLocked()
+	w.disconnectLocked(code, "")
+	w.wakeSenderLocked()
+	if w.stop != nil {
+		w.stop()
+	}
+}
+
+// maybeReleaseLocked releases the stream once the app returned and the stream is
+// over: reset, an HTTP answer (refusal, denial) written whole, or both sides of an
+// accepted WebSocket ended. Never inside Feed (it calls the Conn).
+func (w *h2WebSocket) maybeReleaseLocked() {
+	if w.released || !w.appExited || !(w.gone || w.endSent && (w.inEnd || w.status != 200)) {
+		return
+	}
+	w.released = true
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+	w.leaveBacklogLocked()
+	w.c.pending = w.h.proto.Release(w.c.pending, w.id)
+	delete(w.h.ws, w.id)
+}
+
+// ---- Input (loop goroutine) ----
+
+// onData takes DATA bytes inside Feed (c.mu held); they are parsed after it (pump).
+func (w *h2WebSocket) onData(data []byte, end bool) {
+	if w.gone {
+		return
+	}
+	w.in = append(w.in, data...)
+	if end {
+		w.inEnd = true
+	}
+	w.h.wantPumpLocked(w)
+}
+
+// pump parses the received input while the app has room and the output is not
+// backlogged, and grants what it consumed back to the peer's window. Loop only, c.mu
+// not held.
+func (w *h2WebSocket) pump() {
+	c := w.c
+	c.mu.Lock()
+	w.wantPump = false
+	reading, gone := w.reading, w.gone
+	c.mu.Unlock()
+	consumed := 0
+	if reading && !gone && !w.failed {
+		consumed = w.parse()
+	} else if gone || w.failed {
+		consumed = len(w.in)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if consumed > 0 {
+		n := len(c.pending)
+		c.pending = w.h.proto.Consumed(c.pending, w.id, consumed)
+		if len(c.pending) > n {
+			c.scheduleFlushLocked()
+		}
+		w.in = append(w.in[:0], w.in[consumed:]...)
+	}
+	if len(w.in) == 0 && cap(w.in) > 4<<10 {
+		w.in = nil
+	}
+	if len(w.in) == 0 && w.inEnd && !w.gone && w.reading {
+		// The peer ended its side: after its close frame, our echo already ends
+		// ours; without one, the WebSocket dropped (1006).
+		w.disconnectLocked(websocket.CloseAbnormal, "")
+		w.closeSent = true
+		w.queueLocked(nil, true)
+	}
+	if w.inEnd && !w.reading && !w.gone && w.order.State == asgi.WebSocketHandshake {
+		w.disconnectLocked(websocket.CloseAbnormal, "") // gave up before the answer
+	}
+	w.maybeReleaseLocked()
+}
+
+// parse feeds the frame reader and handles its events; it returns the bytes
+// consumed. It stops while the inbox is full or the output is backlogged (the
+// rest stays in w.in, its window not granted): the app's receive or the drain
+// resumes it. Loop only.
+func (w *h2WebSocket) parse() int {
+	c := w.c
+	consumed := 0
+	for consumed < len(w.in) || w.reader != nil && !w.reader.Idle() && !w.reader.Closed() {
+		if w.mustPause() {
+			return consumed
+		}
+		if w.reader == nil {
+			w.reader = websocket.NewReader(w.cfg, w.deflate)
+		}
+		n, ev, err := w.reader.Feed(w.in[consumed:])
+		consumed += n
+		if err == nil && !w.chargeInflate(w.reader.TakeInflated()) {
+			c.srv.log.Warn("WebSocket client over its inflate budget", "client", c.gc.RemoteAddr(), "max_inflate_rate", w.cfg.MaxInflateRate)
+			err = errInflateBudget
+		}
+		if err != nil {
+			w.fail(err)
+			return len(w.in)
+		}
+		if ev.Kind == websocket.EventNone {
+			break
+		}
+		w.handle(ev)
+		if w.reader.Closed() {
+			return len(w.in)
+		}
+	}
+	return consumed
+}
+
+// mustPause reports whether parsing must wait for the app (full inbox) or for the
+// peer to take our output (pongs of a peer that does not read). Loop only.
+func (w *h2WebSocket) mustPause() bool {
+	c := w.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !w.closeSent && (len(w.inbox) >= w.cfg.MaxQueuedMessages || w.inboxBytes >= w.cfg.MaxMessageSize) ||
+		len(w.out) > c.srv.cfg.WriteHighWater
+}
+
+func (w *h2WebSocket) chargeInflate(n int) bool {
+	rate := w.cfg.MaxInflateRate
+	if n == 0 || rate <= 0 || w.zb == nil {
+		return true
+	}
+	b := &w.zb.in
+	b.settle(rate, time.Now().UnixNano())
+	b.debt += int64(n)
+	return b.debt <= burst(w.cfg, rate)
+}
+
+// handle processes one event of the frame reader. Loop only.
+func (w *h2WebSocket) handle(ev websocket.Event) {
+	c := w.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch ev.Kind {
+	case websocket.EventMessage:
+		if w.disc != nil || w.closeSent {
+			return // the conversation is over; the peer's close reply comes through
+		}
+		w.inbox = append(w.inbox, &asgi.WebSocketReceive{Data: cloneBytes(ev.Data), Text: ev.Text})
+		w.inboxBytes += len(ev.Data)
+		w.wakeReceiverLocked()
+	case websocket.EventPing:
+		if !w.closeSent {
+			w.queueLocked(websocket.AppendPong(nil, ev.Data), false)
+		}
+	case websocket.EventClose:
+		// Echo the peer's code with END_STREAM, or end our side after our own close.
+		w.disconnectLocked(ev.Code, string(ev.Reason))
+		if !w.closeSent {
+			w.closeSent = true
+			w.queueLocked(websocket.AppendClose(nil, ev.Code, ""), true)
+		} else {
+			w.queueLocked(nil, true)
+		}
+		w.armLocked(w.cfg.CloseTimeout, w.closeTimedOut) // for the peer's END_STREAM
+	}
+}
+
+// fail closes the WebSocket after a protocol error with the error's close code.
+func (w *h2WebSocket) fail(err error) {
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) {
+		ce = &websocket.CloseError{Code: websocket.CloseInternalError, Reason: err.Error()}
+	}
+	c := w.c
+	w.failed = true
+	c.srv.log.Info("WebSocket connection failed", "client", c.gc.RemoteAddr(), "stream", w.id, "code", ce.Code, "reason", ce.Reason)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	w.disconnectLocked(ce.Code, ce.Reason)
+	if !w.closeSent {
+		w.closeSent = true
+		w.queueLocked(websocket.AppendClose(nil, ce.Code, ce.Reason), false)
+	}
+	// The peer's input is not read any more: END_STREAM now.
+	w.queueLocked(nil, true)
+	w.armLocked(w.cfg.CloseTimeout, w.closeTimedOut)
+}
+
+// ---- App side ----
+
+// receive is the app's Receive: websocket.connect first, then messages, then
+// websocket.disconnect on every call.
+func (w *h2WebSocket) receive(ctx context.Context) (asgi.Message, error) {
+	c := w.c
+	c.mu.Lock()
+	for {
+		if len(w.inbox) > 0 {
+			m := w.inbox[0]
+			w.inbox[0] = nil
+			w.inbox = w.inbox[1:]
+			if r, ok := m.(*asgi.WebSocketReceive); ok {
+				w.inboxBytes -= len(r.Data)
+			}
+			if len(w.in) > 0 && w.reading {
+				w.h.wantPumpLocked(w) // reading may have paused on the full inbox
+				c.scheduleFlushLocked()
+			}
+			c.mu.Unlock()
+			return m, nil
+		}
+		if w.disc != nil {
+			d := *w.disc
+			c.mu.Unlock()
+			return &d, nil
+		}
+		if w.recvWait == nil {
+			w.recvWait = make(chan struct{})
+		}
+		wait := w.recvWait
+		c.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			c.mu.Lock()
+			if w.disc != nil && len(w.inbox) == 0 {
+				d := *w.disc
+				c.mu.Unlock()
+				return &d, nil
+			}
+			c.mu.Unlock()
+			return nil, ctx.Err()
+		}
+		c.mu.Lock()
+	}
+}
+
+// send is the app's Send. Compression runs before c.mu is taken; the frame is queued
+// on the stream, and send blocks while the stream's or the connection's unsent output
+// is above WriteHighWater.
+func (w *h2WebSocket) send(ctx context.Context, msg asgi.Message) error {
+	frame, err := w.precompress(msg)
+	if err != nil {
+		return err
+	}
+	c := w.c
+	c.mu.Lock()
+	if err := w.sendLocked(msg, frame); err != nil {
+		c.mu.Unlock()
+		return err
+	}
+	for len(w.out) > c.srv.cfg.WriteHighWater && !w.gone && !c.gone {
+		if w.outWait == nil {
+			w.outWait = make(chan struct{})
+		}
+		wait := w.outWait
+		c.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		c.mu.Lock()
+	}
+	c.mu.Unlock()
+	return c.waitWritable(ctx)
+}
+
+func (w *h2WebSocket) writer() websocket.Writer { return websocket.NewWriter(w.cfg, w.deflate) }
+
+// precompress checks a websocket.send and compresses it when it is to be compressed
+// (negotiated, above the threshold, within MaxDeflateRate); nil means uncompressed.
+func (w *h2WebSocket) precompress(msg asgi.Message) ([]byte, error) {
+	m, ok := msg.(*asgi.WebSocketSend)
+	if !ok {
+		return nil, nil
+	}
+	if m.Text && !utf8.Valid(m.Data) {
+		return nil, &asgi.ContractError{Msg: "Invalid UTF-8 in 'websocket.send' text message."}
+	}
+	wr := w.writer()
+	if !wr.Compresses(len(m.Data)) || !w.chargeDeflate(len(m.Data)) {
+		return nil, nil
+	}
+	return wr.AppendMessage(nil, m.Text, m.Data)
+}
+
+// chargeDeflate charges n bytes to the outbound compression budget, reporting whether
+// they fit. Safe for concurrent use.
+func (w *h2WebSocket) chargeDeflate(n int) bool {
+	rate := w.cfg.MaxDeflateRate
+	if rate <= 0 || w.zb == nil {
+		return true
+	}
+	w.c.mu.Lock()
+	defer w.c.mu.Unlock()
+	b := &w.zb.out
+	b.settle(rate, time.Now().UnixNano())
+	if b.debt+int64(n) > burst(w.cfg, rate) {
+		return false
+	}
+	b.debt += int64(n)
+	return true
+}
+
+// sendLocked checks msg against the order and queues its frames. c.mu held.
+func (w *h2WebSocket) sendLocked(msg asgi.Message, frame []byte) error {
+	c := w.c
+	if w.appDone {
+		return w.order.Check(msg) // a contract error, whatever the peer did since
+	}
+	if c.gone || w.gone || w.disc != nil || w.closeSent {
+		return asgi.ErrDisconnected
+	}
+	if a, ok := msg.(*asgi.WebSocketAccept); ok && a.Subprotocol != "" && w.order.State == asgi.WebSocketHandshake {
+		if !offered(w.hs.Subprotocols, a.Subprotocol) {
+			return &asgi.ContractError{Msg: fmt.Sprintf("Subprotocol %q was not offered by the client.", a.Subprotocol)}
+		}
+	}
+	if m, ok := msg.(*asgi.WebSocketClose); ok && w.order.State == asgi.WebSocketConnected {
+		if err := checkCloseReason(m.Reason); err != nil {
+			return err
+		}
+	}
+	before := w.order.State
+	if err := w.order.Check(msg); err != nil {
+		return err
+	}
+	w.appDone = w.order.State == asgi.WebSocketClosed
+	var err error
+	switch m := msg.(type) {
+	case *asgi.WebSocketAccept:
+		err = w.acceptLocked(m)
+	case *asgi.WebSocketSend:
+		if frame == nil {
+			frame, _ = websocket.Writer{}.AppendMessage(nil, m.Text, m.Data)
+		}
+		w.queueLocked(frame, false)
+	case *asgi.WebSocketClose:
+		if before == asgi.WebSocketHandshake {
+			w.status = 403
+			w.writeErrorLocked(403, websocket.ErrDenied.Reason, nil)
+		} else {
+			w.sendCloseLocked(m.Code, m.Reason)
+		}
+	case *asgi.WebSocketHTTPResponseStart:
+		w.status = m.Status
+		c.pending, err = w.h.proto.WriteHeaders(c.pending, w.id, m.Status, m.Headers, false)
+	case *asgi.WebSocketHTTPResponseBody:
+		w.queueLocked(m.Body, !m.MoreBody)
+	}
+	if before == asgi.WebSocketHandshake {
+		w.hs = nil // answered
+		if w.timer != nil && w.order.State != asgi.WebSocketDenying {
+			w.timer.Stop()
+		}
+	}
+	c.scheduleFlushLocked()
+	if err != nil {
+		return asgi.ErrDisconnected
+	}
+	return nil
+}
+
+// acceptLocked answers the CONNECT with 200 and starts parsing frames (on the loop,
+// after the flush this send schedules). During a drain the close 1001 follows at once.
+func (w *h2WebSocket) acceptLocked(m *asgi.WebSocketAccept) error {
+	c := w.c
+	fields, err := websocket.AcceptFields(nil, w.hs, m.Subprotocol, m.Headers)
+	if err != nil {
+		return err
+	}
+	if c.pending, err = w.h.proto.WriteHeaders(c.pending, w.id, 200, fields, false); err != nil {
+		return err
+	}
+	w.status = 200
+	w.reading = true
+	w.h.wantPumpLocked(w)
+	if w.h.drainWS {
+		w.sendCloseLocked(websocket.CloseGoingAway, "server shutting down")
+	}
+	return nil
+}
