@@ -1,11 +1,20 @@
 package eventloop
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
+	"errors"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gobwas/ws"
+	"golang.org/x/net/http2"
+
+	"github.com/asgo-dev/asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/websocket"
 )
 
 // TestH2WebSocketPython drives WebSocket over HTTP/2 (RFC 8441) with python-hyper's
@@ -23,4 +32,249 @@ func TestH2WebSocketPython(t *testing.T) {
 		t.Fatalf("python h2 WebSocket client: %v\n%s\nserver log:\n%s", err, out, ts.logs.String())
 	}
 	t.Log(strings.TrimSpace(string(out)))
+}
+
+// h2ws is one WebSocket over a rawH2 connection: frames written masked in DATA,
+// server frames read from the stream's DATA.
+type h2ws struct {
+	r   *rawH2
+	id  uint32
+	buf []byte
+	end bool // the server ended the stream
+	rst *http2.RSTStreamFrame
+}
+
+// connectWS opens an extended CONNECT to path with extra header pairs and returns
+// the stream and the response's fields.
+func (r *rawH2) connectWS(id uint32, path string, extra ...string) (*h2ws, map[string]string) {
+	r.t.Helper()
+	pairs := append([]string{":method", "CONNECT", ":protocol", "websocket", ":scheme", "http", ":authority", "x", ":path", path,
+		"sec-websocket-version", "13"}, extra...)
+	r.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, EndHeaders: true, BlockFragment: r.block(pairs...)})
+	f := r.until(5*time.Second, func(f http2.Frame) bool {
+		h, ok := f.(*http2.MetaHeadersFrame)
+		return ok && h.StreamID == id
+	})
+	if f == nil {
+		r.t.Fatalf("connection closed before the answer of stream %d", id)
+	}
+	fields := map[string]string{}
+	for _, hf := range f.(*http2.MetaHeadersFrame).Fields {
+		fields[hf.Name] = hf.Value
+	}
+	return &h2ws{r: r, id: id}, fields
+}
+
+func (w *h2ws) send(op ws.OpCode, payload []byte) {
+	w.r.t.Helper()
+	if err := w.r.fr.WriteData(w.id, false, frameBytes(op, true, 0, payload, true)); err != nil {
+		w.r.t.Fatal(err)
+	}
+}
+
+// next returns the next server frame of the stream (nil once the stream ended or
+// was reset), granting every DATA byte back to the server's windows.
+func (w *h2ws) next() *ws.Frame {
+	w.r.t.Helper()
+	for {
+		br := bytes.NewReader(w.buf)
+		if h, err := ws.ReadHeader(br); err == nil && int64(br.Len()) >= h.Length {
+			rest := w.buf[len(w.buf)-br.Len():]
+			w.buf = rest[h.Length:]
+			return &ws.Frame{Header: h, Payload: rest[:h.Length:h.Length]}
+		}
+		if w.end || w.rst != nil {
+			return nil
+		}
+		fr := w.r.until(5*time.Second, func(f http2.Frame) bool {
+			switch f := f.(type) {
+			case *http2.DataFrame:
+				return f.StreamID == w.id
+			case *http2.RSTStreamFrame:
+				return f.StreamID == w.id
+			}
+			return false
+		})
+		switch f := fr.(type) {
+		case *http2.DataFrame:
+			w.buf = append(w.buf, f.Data()...)
+			w.end = f.StreamEnded()
+			if n := uint32(len(f.Data())); n > 0 {
+				w.r.fr.WriteWindowUpdate(0, n)
+				w.r.fr.WriteWindowUpdate(w.id, n)
+			}
+		case *http2.RSTStreamFrame:
+			w.rst = f
+		case nil:
+			w.r.t.Fatal("connection closed")
+		}
+	}
+}
+
+func (w *h2ws) wantMessage(op ws.OpCode, payload []byte) {
+	w.r.t.Helper()
+	f := w.next()
+	if f == nil || f.Header.OpCode != op || !bytes.Equal(f.Payload, payload) {
+		w.r.t.Fatalf("want %v %q, got %+v", op, payload, f)
+	}
+}
+
+// wantClose reads the server's close frame and returns its code and reason.
+func (w *h2ws) wantClose() (int, string) {
+	w.r.t.Helper()
+	f := w.next()
+	if f == nil || f.Header.OpCode != ws.OpClose || len(f.Payload) < 2 {
+		w.r.t.Fatalf("want a close frame, got %+v", f)
+	}
+	return int(binary.BigEndian.Uint16(f.Payload)), string(f.Payload[2:])
+}
+
+// wantEnd reads until the server ends the stream with END_STREAM.
+func (w *h2ws) wantEnd() {
+	w.r.t.Helper()
+	if f := w.next(); f != nil || !w.end {
+		w.r.t.Fatalf("want END_STREAM, got frame %+v (reset %v)", f, w.rst)
+	}
+}
+
+func closePayload(code int, reason string) []byte {
+	return append(binary.BigEndian.AppendUint16(nil, uint16(code)), reason...)
+}
+
+// TestH2WebSocketScopeAndEcho: the scope is the HTTP/1.1 one with http_version 2, the
+// app's subprotocol and headers go into the 200, and a close from the client is
+// echoed with END_STREAM.
+func TestH2WebSocketScopeAndEcho(t *testing.T) {
+	ts, _ := startWSServer(t, Config{})
+	r := dialH2(t, ts.addr)
+	w, fields := r.connectWS(1, "/proto?x=1", "sec-websocket-protocol", "a, b")
+	if fields[":status"] != "200" || fields["sec-websocket-protocol"] != "b" || fields["x-chosen"] != "b" {
+		t.Fatalf("response %v", fields)
+	}
+	w.wantMessage(ws.OpText, []byte("/proto?x=1"))
+	w.wantClose() // the app returned: 1000
+	w.send(ws.OpClose, closePayload(1000, ""))
+	w.wantEnd()
+
+	e, fields := r.connectWS(3, "/ws-goroutine")
+	if fields[":status"] != "200" {
+		t.Fatalf("response %v", fields)
+	}
+	e.send(ws.OpText, []byte("héllo"))
+	e.wantMessage(ws.OpText, []byte("héllo"))
+	e.send(ws.OpClose, closePayload(4001, "done"))
+	if code, _ := e.wantClose(); code != 4001 {
+		t.Fatalf("close echo %d", code)
+	}
+	e.wantEnd()
+}
+
+// TestH2WebSocketPeerResetIs1006: RST_STREAM from the client ends the WebSocket with
+// 1006 for the app, whose later sends fail; the connection goes on.
+func TestH2WebSocketPeerResetIs1006(t *testing.T) {
+	ts, app := startWSServer(t, Config{})
+	r := dialH2(t, ts.addr)
+	if _, fields := r.connectWS(1, "/record"); fields[":status"] != "200" {
+		t.Fatalf("response %v", fields)
+	}
+	r.fr.WriteRSTStream(1, http2.ErrCodeCancel)
+	select {
+	case d := <-app.disconnects:
+		if d.Code != 1006 {
+			t.Fatalf("disconnect %+v, want 1006", d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the app saw no disconnect")
+	}
+	if err := <-app.sendErrs; !errors.Is(err, asgi.ErrDisconnected) {
+		t.Fatalf("send after reset: %v", err)
+	}
+	r.request(3, "GET", "/chat.html", true)
+	if s := r.wantStatus(5*time.Second, 3); s != "200" {
+		t.Fatalf("status %s", s)
+	}
+}
+
+// TestH2WebSocketAppClose: the app's close frame, the client's answer, then the
+// server's END_STREAM; the app sees the client's code.
+func TestH2WebSocketAppClose(t *testing.T) {
+	ts, app := startWSServer(t, Config{})
+	r := dialH2(t, ts.addr)
+	w, _ := r.connectWS(1, "/close4000")
+	if code, reason := w.wantClose(); code != 4000 || reason != "app says bye" {
+		t.Fatalf("close %d %q", code, reason)
+	}
+	w.send(ws.OpClose, closePayload(4000, ""))
+	w.wantEnd()
+	if d := <-app.disconnects; d.Code != 4000 {
+		t.Fatalf("disconnect %+v", d)
+	}
+}
+
+// TestH2WebSocketShutdownCloses1001: a graceful shutdown closes open WebSockets with
+// 1001 and completes once their closing handshakes did.
+func TestH2WebSocketShutdownCloses1001(t *testing.T) {
+	ts, _ := startWSServer(t, Config{})
+	r := dialH2(t, ts.addr)
+	w, _ := r.connectWS(1, "/ws-goroutine")
+	w.send(ws.OpText, []byte("x"))
+	w.wantMessage(ws.OpText, []byte("x"))
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		done <- ts.Shutdown(ctx)
+	}()
+	if code, _ := w.wantClose(); code != 1001 {
+		t.Fatalf("close %d, want 1001", code)
+	}
+	w.send(ws.OpClose, closePayload(1001, ""))
+	w.wantEnd()
+	r.fr.WriteData(1, true, nil)
+	if err := <-done; err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+}
+
+// TestH2WebSocketFlowControl: with a 1 KiB stream window the server's frames are cut
+// to the window and a 40 KB echo arrives whole as the client grants more; a message
+// beyond MaxMessageSize closes with 1009.
+func TestH2WebSocketFlowControl(t *testing.T) {
+	ts, _ := startWSServer(t, Config{WebSocket: websocket.Config{MaxMessageSize: 64 << 10}})
+	r := dialH2(t, ts.addr, http2.Setting{ID: http2.SettingInitialWindowSize, Val: 1024})
+	w, _ := r.connectWS(1, "/ws-goroutine")
+	msg := bytes.Repeat([]byte("0123456789"), 4000)
+	const part = 16000 // a frame and its header within the server's 16 KiB frame size
+	for i := 0; i < len(msg); i += part {
+		op, fin := ws.OpBinary, i+part >= len(msg)
+		if i > 0 {
+			op = ws.OpContinuation
+		}
+		if err := r.fr.WriteData(1, false, frameBytes(op, fin, 0, msg[i:min(len(msg), i+part)], true)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.wantMessage(ws.OpBinary, msg)
+	// Past the limit: the server fails at the frame header.
+	r.fr.WriteData(1, false, []byte{0x82, 0xff, 0, 0, 0, 0, 0, 1, 0, 1, 1, 2, 3, 4})
+	if code, _ := w.wantClose(); code != 1009 {
+		t.Fatalf("close %d, want 1009", code)
+	}
+}
+
+// TestH2WebSocketDeflate: permessage-deflate is negotiated through
+// sec-websocket-extensions, and a large echo comes back compressed.
+func TestH2WebSocketDeflate(t *testing.T) {
+	ts, _ := startWSServer(t, Config{})
+	r := dialH2(t, ts.addr)
+	w, fields := r.connectWS(1, "/ws-goroutine", "sec-websocket-extensions", "permessage-deflate; client_max_window_bits")
+	if !strings.HasPrefix(fields["sec-websocket-extensions"], "permessage-deflate") {
+		t.Fatalf("response %v", fields)
+	}
+	msg := bytes.Repeat([]byte("compress me "), 200)
+	w.send(ws.OpText, msg)
+	f := w.next()
+	if f == nil || f.Header.Rsv != 4 || len(f.Payload) >= len(msg) {
+		t.Fatalf("want a compressed frame, got %+v", f)
+	}
 }
