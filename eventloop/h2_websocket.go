@@ -44,7 +44,7 @@ import (
 //
 // The app runs in goroutine mode (ServeASGI); event-mode handlers
 // (asgi.WebSocketEventer) are served through ServeASGI too, as the contract allows.
-// Keepalive pings are left to the HTTP/2 connection's peer: the stream sends none.
+// Keepalive pings are WebSocket pings on the stream (PingInterval, PingTimeout).
 type h2WebSocket struct {
 	h       *h2Session
 	c       *conn
@@ -76,9 +76,12 @@ type h2WebSocket struct {
 	out        []byte        // frames (or a denial body) the peer's windows have not taken
 	endQueued  bool          // END_STREAM follows out
 	endSent    bool
-	inBacklog  bool // listed in h2Session.wsBacklogged and counted in blocked
-	wantPump   bool // listed in h2Session.wsPump
-	reading    bool // accepted: frames are parsed
+	inBacklog  bool      // listed in h2Session.wsBacklogged and counted in blocked
+	wantPump   bool      // listed in h2Session.wsPump
+	reading    bool      // accepted: frames are parsed
+	inWaiting  bool      // parsing paused with input left (full inbox): receive resumes it
+	heardAt    time.Time // when DATA last arrived (keepalive)
+	pingAt     time.Time // when our unanswered keepalive ping went out; zero if none
 	closeSent  bool
 	disc       *asgi.WebSocketDisconnect
 	gone       bool // reset, connection closed
@@ -160,6 +163,10 @@ func (w *h2WebSocket) start() {
 		w.appExited = true
 		w.maybeReleaseLocked()
 		c.mu.Unlock()
+		if cfg.AccessLog {
+			client, _ := c.addrs()
+			c.srv.logWebSocketAccess(client, w.rawPath, w.refusal.Status, w.started)
+		}
 		return
 	}
 	if w.gone { // opened and reset in one read
@@ -326,9 +333,7 @@ func (w *h2WebSocket) sendCloseLocked(code int, reason string) {
 	}
 	w.closeSent = true
 	w.queueLocked(websocket.AppendClose(nil, code, reason), w.disc != nil)
-	if w.disc == nil {
-		w.armLocked(w.cfg.CloseTimeout, w.closeTimedOut)
-	}
+	w.armLocked(w.cfg.CloseTimeout, w.closeTimedOut)
 }
 
 // ---- Timers (time.AfterFunc goroutines) ----
@@ -373,9 +378,46 @@ func (w *h2WebSocket) handshakeTimedOut() {
 		c.pending = w.h.proto.Reset(c.pending, w.id, h2.ErrCodeInternal)
 	}
 	w.order.State = asgi.WebSocketClosed
-	w.appDone = true
 	w.goneLocked(websocket.CloseAbnormal)
 	c.scheduleFlushLocked()
+}
+
+// errH2PingTimeout closes a WebSocket whose peer answered no keepalive ping.
+var errH2PingTimeout = websocket.CloseError{Code: websocket.CloseInternalError, Reason: "keepalive ping timeout"}
+
+// keepalive runs every PingInterval of the peer's silence: it pings a silent peer and
+// closes with 1011 one that stays silent PingTimeout after the ping (any DATA counts
+// as the answer, as over HTTP/1.1). A peer held back by a full inbox is not pinged:
+// its window may be closed, and the pong could not come.
+func (w *h2WebSocket) keepalive() {
+	c := w.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if w.released || w.gone || w.closeSent || w.disc != nil {
+		return
+	}
+	now := time.Now()
+	switch {
+	case w.inWaiting:
+		w.pingAt = time.Time{}
+		w.armLocked(w.cfg.PingInterval, w.keepalive)
+	case !w.pingAt.IsZero() && !w.heardAt.After(w.pingAt):
+		c.srv.log.Info("WebSocket connection failed", "client", c.gc.RemoteAddr(), "stream", w.id, "code", errH2PingTimeout.Code, "reason", errH2PingTimeout.Reason)
+		w.disconnectLocked(websocket.CloseAbnormal, "") // the peer never answered
+		w.sendCloseLocked(errH2PingTimeout.Code, errH2PingTimeout.Reason)
+	case now.Sub(w.heardAt) < w.cfg.PingInterval:
+		w.pingAt = time.Time{}
+		w.armLocked(w.cfg.PingInterval-now.Sub(w.heardAt), w.keepalive)
+	default:
+		w.queueLocked(websocket.AppendPing(nil, nil), false)
+		w.pingAt = now
+		if w.cfg.PingTimeout > 0 {
+			w.armLocked(w.cfg.PingTimeout, w.keepalive)
+		} else {
+			w.pingAt = time.Time{}
+			w.armLocked(w.cfg.PingInterval, w.keepalive)
+		}
+	}
 }
 
 // ---- Stream end ----
@@ -428,6 +470,7 @@ func (w *h2WebSocket) onData(data []byte, end bool) {
 		return
 	}
 	w.in = append(w.in, data...)
+	w.heardAt = w.h.now
 	if end {
 		w.inEnd = true
 	}
@@ -462,6 +505,7 @@ func (w *h2WebSocket) pump() {
 	if len(w.in) == 0 && cap(w.in) > 4<<10 {
 		w.in = nil
 	}
+	w.inWaiting = len(w.in) > 0
 	if len(w.in) == 0 && w.inEnd && !w.gone && w.reading {
 		// The peer ended its side: after its close frame, our echo already ends
 		// ours; without one, the WebSocket dropped (1006).
@@ -597,8 +641,8 @@ func (w *h2WebSocket) receive(ctx context.Context) (asgi.Message, error) {
 			if r, ok := m.(*asgi.WebSocketReceive); ok {
 				w.inboxBytes -= len(r.Data)
 			}
-			if len(w.in) > 0 && w.reading {
-				w.h.wantPumpLocked(w) // reading may have paused on the full inbox
+			if w.inWaiting && w.reading {
+				w.h.wantPumpLocked(w) // parsing paused on the full inbox: the flush resumes it
 				c.scheduleFlushLocked()
 			}
 			c.mu.Unlock()
@@ -722,6 +766,9 @@ func (w *h2WebSocket) sendLocked(msg asgi.Message, frame []byte) error {
 		return err
 	}
 	w.appDone = w.order.State == asgi.WebSocketClosed
+	if before == asgi.WebSocketHandshake && w.order.State != asgi.WebSocketDenying && w.timer != nil {
+		w.timer.Stop() // answered: the handshake budget is over (a denial keeps it)
+	}
 	var err error
 	switch m := msg.(type) {
 	case *asgi.WebSocketAccept:
@@ -746,9 +793,6 @@ func (w *h2WebSocket) sendLocked(msg asgi.Message, frame []byte) error {
 	}
 	if before == asgi.WebSocketHandshake {
 		w.hs = nil // answered
-		if w.timer != nil && w.order.State != asgi.WebSocketDenying {
-			w.timer.Stop()
-		}
 	}
 	c.scheduleFlushLocked()
 	if err != nil {
@@ -770,7 +814,11 @@ func (w *h2WebSocket) acceptLocked(m *asgi.WebSocketAccept) error {
 	}
 	w.status = 200
 	w.reading = true
+	w.heardAt = time.Now()
 	w.h.wantPumpLocked(w)
+	if w.cfg.PingInterval > 0 {
+		w.armLocked(w.cfg.PingInterval, w.keepalive)
+	}
 	if w.h.drainWS {
 		w.sendCloseLocked(websocket.CloseGoingAway, "server shutting down")
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -277,4 +278,61 @@ func TestH2WebSocketDeflate(t *testing.T) {
 	if f == nil || f.Header.Rsv != 4 || len(f.Payload) >= len(msg) {
 		t.Fatalf("want a compressed frame, got %+v", f)
 	}
+}
+
+// TestH2WebSocketSlowApp: with an inbox of one message, parsing pauses (the peer's
+// window is not granted) and resumes as the app receives: 200 messages sent at once
+// come back whole and in order.
+func TestH2WebSocketSlowApp(t *testing.T) {
+	ts, _ := startWSServer(t, Config{WebSocket: websocket.Config{MaxQueuedMessages: 1}})
+	r := dialH2(t, ts.addr)
+	w, _ := r.connectWS(1, "/ws-goroutine")
+	var batch []byte
+	for i := 0; i < 200; i++ {
+		batch = append(batch, frameBytes(ws.OpText, true, 0, []byte(strconv.Itoa(i)+strings.Repeat(".", 500)), true)...)
+	}
+	for len(batch) > 0 {
+		n := min(len(batch), 16<<10)
+		r.fr.WriteData(1, false, batch[:n])
+		batch = batch[n:]
+	}
+	for i := 0; i < 200; i++ {
+		w.wantMessage(ws.OpText, []byte(strconv.Itoa(i)+strings.Repeat(".", 500)))
+	}
+}
+
+// TestH2WebSocketHandshakeTimeout: an app that leaves websocket.connect unanswered
+// gets its client a 500 and sees websocket.disconnect 1006; its late accept fails.
+func TestH2WebSocketHandshakeTimeout(t *testing.T) {
+	ts, app := startWSServer(t, Config{WebSocket: websocket.Config{HandshakeTimeout: 200 * time.Millisecond}})
+	r := dialH2(t, ts.addr)
+	if _, fields := r.connectWS(1, "/stuck"); fields[":status"] != "500" {
+		t.Fatalf("response %v", fields)
+	}
+	if d := <-app.disconnects; d.Code != websocket.CloseAbnormal {
+		t.Fatalf("disconnect %+v", d)
+	}
+	if err := <-app.sendErrs; !errors.Is(err, asgi.ErrDisconnected) {
+		t.Fatalf("late accept: %v", err)
+	}
+}
+
+// TestH2WebSocketKeepalive: a silent peer is pinged after PingInterval; one that
+// answers stays open, one that stays silent is closed with 1011.
+func TestH2WebSocketKeepalive(t *testing.T) {
+	ts, _ := startWSServer(t, Config{WebSocket: websocket.Config{PingInterval: 150 * time.Millisecond, PingTimeout: 150 * time.Millisecond}})
+	r := dialH2(t, ts.addr)
+	w, _ := r.connectWS(1, "/ws-goroutine")
+	f := w.next()
+	if f == nil || f.Header.OpCode != ws.OpPing {
+		t.Fatalf("want a ping, got %+v", f)
+	}
+	w.send(ws.OpPong, f.Payload)
+	if f := w.next(); f == nil || f.Header.OpCode != ws.OpPing {
+		t.Fatalf("want another ping after the pong, got %+v", f)
+	}
+	if code, _ := w.wantClose(); code != 1011 {
+		t.Fatalf("close %d, want 1011", code)
+	}
+	w.wantEnd()
 }
