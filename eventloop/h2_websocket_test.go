@@ -157,7 +157,10 @@ func TestH2WebSocketScopeAndEcho(t *testing.T) {
 	w.send(ws.OpClose, closePayload(1000, ""))
 	w.wantEnd()
 
-	e, fields := r.connectWS(3, "/ws-goroutine")
+	s, _ := r.connectWS(3, "/scopeinfo?a=1", "sec-websocket-protocol", "one, two")
+	s.wantMessage(ws.OpText, []byte(`2|ws|/scopeinfo|a=1|["one" "two"]|x`))
+
+	e, fields := r.connectWS(5, "/ws-goroutine")
 	if fields[":status"] != "200" {
 		t.Fatalf("response %v", fields)
 	}
@@ -335,4 +338,42 @@ func TestH2WebSocketKeepalive(t *testing.T) {
 		t.Fatalf("close %d, want 1011", code)
 	}
 	w.wantEnd()
+}
+
+// TestEarlyHintsPythonH2: python-hyper's h2 sees the 103 as an informational
+// response with its link fields, before the final response on the same stream.
+func TestEarlyHintsPythonH2(t *testing.T) {
+	if err := exec.Command(python, "-c", "import h2.connection").Run(); err != nil {
+		t.Fatal("python3-h2 is required (make deps installs it)")
+	}
+	ts := startServer(t, Config{}, nil)
+	script := `
+import socket, sys, h2.connection, h2.events, h2.config
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+c = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
+c.initiate_connection()
+c.send_headers(1, [(":method", "GET"), (":scheme", "http"), (":authority", "x"), (":path", "/early-hints")], end_stream=True)
+s.sendall(c.data_to_send())
+seen, done = [], False
+while not done:
+    data = s.recv(65536)
+    assert data, "closed"
+    for ev in c.receive_data(data):
+        if isinstance(ev, h2.events.InformationalResponseReceived):
+            h = ev.headers
+            seen.append("103:" + ",".join(v for k, v in h if k == "link") if dict(h)[":status"] == "103" else "bad")
+        elif isinstance(ev, h2.events.ResponseReceived):
+            seen.append("final:" + dict(ev.headers)[":status"])
+        elif isinstance(ev, h2.events.DataReceived):
+            c.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+        elif isinstance(ev, h2.events.StreamEnded):
+            done = True
+    s.sendall(c.data_to_send())
+print(" ".join(seen))
+`
+	out, err := exec.Command(python, "-c", script, "127.0.0.1", port(ts.addr)).CombinedOutput()
+	want := "103:</app.css>; rel=preload; as=style 103:</app.js>; rel=preload; as=script final:200"
+	if err != nil || strings.TrimSpace(string(out)) != want {
+		t.Fatalf("python h2: %v\n%s\nwant %s", err, out, want)
+	}
 }
