@@ -377,3 +377,44 @@ print(" ".join(seen))
 		t.Fatalf("python h2: %v\n%s\nwant %s", err, out, want)
 	}
 }
+
+// TestH2WebSocketInboundHeldByWindow: an app that does not read holds its client back
+// through HTTP/2 flow control: the server grants no stream window for messages its
+// inbox cannot take, so what it buffers stays within one stream window.
+func TestH2WebSocketInboundHeldByWindow(t *testing.T) {
+	ts, _ := startWSServer(t, Config{WebSocket: websocket.Config{MaxQueuedMessages: 1}})
+	r := dialH2(t, ts.addr)
+	if _, fields := r.connectWS(1, "/sleepy"); fields[":status"] != "200" {
+		t.Fatalf("response %v", fields)
+	}
+	const window = 256 << 10 // the server's SETTINGS_INITIAL_WINDOW_SIZE
+	msg := frameBytes(ws.OpBinary, true, 0, make([]byte, 15000), true)
+	sent := 0
+	for sent+len(msg) <= window {
+		if err := r.fr.WriteData(1, false, msg); err != nil {
+			t.Fatal(err)
+		}
+		sent += len(msg)
+	}
+	granted := 0
+	r.nc.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+	for {
+		f, err := r.fr.ReadFrame()
+		if err != nil {
+			break // the deadline: the server went quiet
+		}
+		if wu, ok := f.(*http2.WindowUpdateFrame); ok && wu.StreamID == 1 {
+			granted += int(wu.Increment)
+		}
+	}
+	// One message in the inbox and one in the reader at most: far below the half
+	// window after which the server would grant more.
+	if granted != 0 {
+		t.Fatalf("server granted %d stream bytes to a client whose app reads nothing", granted)
+	}
+	r.fr.WriteRSTStream(1, http2.ErrCodeCancel)
+	r.request(3, "GET", "/chat.html", true)
+	if s := r.wantStatus(5*time.Second, 3); s != "200" {
+		t.Fatalf("status %s", s)
+	}
+}
