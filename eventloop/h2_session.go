@@ -275,7 +275,10 @@ func (h *h2Session) onFlushed(c *conn) {
 	h.armTimer(c)
 }
 
-func (h *h2Session) onClose(c *conn) { h.disconnectAll() }
+func (h *h2Session) onClose(c *conn) {
+	h.disconnectAll()
+	h.pumpWebSockets() // event-mode handlers get websocket.disconnect
+}
 
 // disconnectAll tells every stream's app that the client is gone.
 func (h *h2Session) disconnectAll() {

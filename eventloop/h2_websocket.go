@@ -42,8 +42,10 @@ import (
 //     handshake budget, the peer's close after ours) are time.AfterFunc per stream,
 //     since the connection's one timer belongs to the HTTP/2 session.
 //
-// The app runs in goroutine mode (ServeASGI); event-mode handlers
-// (asgi.WebSocketEventer) are served through ServeASGI too, as the contract allows.
+// The app runs in goroutine mode (ServeASGI: receive on a bounded inbox) or, when it
+// implements asgi.WebSocketEventer, in event mode (its handler called on the loop
+// after Feed, SendNow queueing without blocking). Prepared broadcasts are copies here:
+// the stream's windows must see every byte.
 // Keepalive pings are WebSocket pings on the stream (PingInterval, PingTimeout).
 type h2WebSocket struct {
 	h       *h2Session
@@ -58,11 +60,17 @@ type h2WebSocket struct {
 	deflate websocket.Deflate
 	zb      *compressionBudget // nil without permessage-deflate
 	refusal *websocket.HandshakeError
+	// handler serves the WebSocket in event mode (the app implements
+	// asgi.WebSocketEventer): called on the loop, after Feed, with c.mu released.
+	handler asgi.WebSocketHandler
 
 	// Owned by the loop goroutine:
 	in     []byte // DATA received, not yet parsed (at most one stream window)
 	reader *websocket.Reader
 	failed bool // a protocol error closed the WebSocket: input is discarded
+	// Event mode only:
+	appFailed bool // the handler returned an error: only websocket.disconnect follows
+	delivered bool // websocket.disconnect was delivered: the handler is done
 
 	// Guarded by c.mu:
 	hs         *websocket.Handshake // the client's offer, until the app answers it
@@ -183,6 +191,10 @@ func (w *h2WebSocket) start() {
 		c.mu.Unlock()
 	}
 	c.srv.inflight.Add(1)
+	if hd := asgi.WebSocketHandlerFor(c.srv.app, w.scope); hd != nil {
+		w.startEvents(hd)
+		return
+	}
 	c.srv.exec.Go(w)
 }
 
@@ -427,6 +439,10 @@ func (w *h2WebSocket) disconnectLocked(code int, reason string) {
 	if w.disc == nil {
 		w.disc = &asgi.WebSocketDisconnect{Code: code, Reason: reason}
 		w.wakeReceiverLocked()
+		if w.handler != nil { // delivered on the loop, after Feed or the flush
+			w.h.wantPumpLocked(w)
+			w.c.scheduleFlushLocked()
+		}
 	}
 }
 
@@ -517,6 +533,11 @@ func (w *h2WebSocket) pump() {
 		w.disconnectLocked(websocket.CloseAbnormal, "") // gave up before the answer
 	}
 	w.maybeReleaseLocked()
+	if w.handler != nil && w.disc != nil && !w.delivered {
+		c.mu.Unlock()
+		w.endEvents()
+		c.mu.Lock()
+	}
 }
 
 // parse feeds the frame reader and handles its events; it returns the bytes
@@ -560,7 +581,7 @@ func (w *h2WebSocket) mustPause() bool {
 	c := w.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return !w.closeSent && (len(w.inbox) >= w.cfg.MaxQueuedMessages || w.inboxBytes >= w.cfg.MaxMessageSize) ||
+	return w.handler == nil && !w.closeSent && (len(w.inbox) >= w.cfg.MaxQueuedMessages || w.inboxBytes >= w.cfg.MaxMessageSize) ||
 		len(w.out) > c.srv.cfg.WriteHighWater
 }
 
@@ -584,6 +605,15 @@ func (w *h2WebSocket) handle(ev websocket.Event) {
 	case websocket.EventMessage:
 		if w.disc != nil || w.closeSent {
 			return // the conversation is over; the peer's close reply comes through
+		}
+		if w.handler != nil {
+			c.mu.Unlock()
+			m := &c.loop.wsReceive
+			m.Data, m.Text = ev.Data, ev.Text
+			w.deliver(m)
+			m.Data = nil
+			c.mu.Lock()
+			return
 		}
 		w.inbox = append(w.inbox, &asgi.WebSocketReceive{Data: cloneBytes(ev.Data), Text: ev.Text})
 		w.inboxBytes += len(ev.Data)
@@ -794,6 +824,11 @@ func (w *h2WebSocket) sendLocked(msg asgi.Message, frame []byte) error {
 	if before == asgi.WebSocketHandshake {
 		w.hs = nil // answered
 	}
+	if before != asgi.WebSocketConnected && w.order.State == asgi.WebSocketClosed {
+		// Refused (403) or denied: the WebSocket never opened; as when HTTP/1.1
+		// closes the connection after the answer, the app sees 1006.
+		w.disconnectLocked(websocket.CloseAbnormal, "")
+	}
 	c.scheduleFlushLocked()
 	if err != nil {
 		return asgi.ErrDisconnected
@@ -823,4 +858,115 @@ func (w *h2WebSocket) acceptLocked(m *asgi.WebSocketAccept) error {
 		w.sendCloseLocked(websocket.CloseGoingAway, "server shutting down")
 	}
 	return nil
+}
+
+// ---- Event mode (loop goroutine) ----
+
+// startEvents serves the WebSocket with an event-mode handler: websocket.connect now,
+// each message as the reader completes it, websocket.disconnect once, last. The
+// handler's smaller message limit (asgi.WebSocketMessageLimiter) applies. Loop only.
+func (w *h2WebSocket) startEvents(hd asgi.WebSocketHandler) {
+	w.handler = hd
+	if l, ok := hd.(asgi.WebSocketMessageLimiter); ok {
+		w.cfg = w.c.loop.wsConfigLimited(w.cfg, l.MaxMessageSize())
+	}
+	w.c.mu.Lock()
+	w.inbox = nil // websocket.connect goes to the handler instead
+	w.c.mu.Unlock()
+	w.deliver(&asgi.WebSocketConnect{})
+}
+
+// deliver calls the handler with msg; an error fails the WebSocket as one returned by
+// ServeASGI would (finish), and only websocket.disconnect follows. Loop only, c.mu
+// not held.
+func (w *h2WebSocket) deliver(msg asgi.Message) {
+	if w.appFailed || w.delivered {
+		return
+	}
+	if err := w.callHandler(msg); err != nil {
+		w.appFailed = true
+		w.finishEvents(err)
+	}
+}
+
+func (w *h2WebSocket) callHandler(msg asgi.Message) (err error) {
+	defer recoverApp(&err)
+	return w.handler.HandleWebSocket(msg, w)
+}
+
+// finishEvents applies the failure policy to a failed handler, without ending its
+// life: websocket.disconnect is still delivered (endEvents). Loop only.
+func (w *h2WebSocket) finishEvents(err error) {
+	w.finish(err)
+	w.c.mu.Lock()
+	w.appExited = false // the handler still gets websocket.disconnect
+	if w.status != 200 {
+		w.disconnectLocked(websocket.CloseAbnormal, "") // refused (500) or denial reset
+	}
+	w.c.mu.Unlock()
+}
+
+// endEvents delivers websocket.disconnect, once and last, writes the access-log line
+// and lets the stream be released. Loop only, c.mu not held.
+func (w *h2WebSocket) endEvents() {
+	c := w.c
+	c.mu.Lock()
+	if w.delivered {
+		c.mu.Unlock()
+		return
+	}
+	w.delivered = true
+	d := *w.disc
+	status := w.status
+	c.mu.Unlock()
+	if err := w.callHandler(&d); err != nil && !errors.Is(err, asgi.ErrDisconnected) {
+		c.srv.log.Error("exception in ASGI application", "scope", "websocket", "path", w.rawPath, "err", err)
+	}
+	c.srv.inflight.Add(-1)
+	w.stop()
+	if c.srv.cfg.AccessLog {
+		if status == 200 {
+			status = 101 // the access log's "accepted"
+		}
+		c.srv.logWebSocketAccess(w.scope.Client, w.rawPath, status, w.started)
+	}
+	c.mu.Lock()
+	w.appExited = true
+	if w.order.State == asgi.WebSocketConnected && !w.gone {
+		w.sendCloseLocked(websocket.CloseNormal, "") // the handler never closed
+	}
+	w.order.State = asgi.WebSocketClosed
+	w.maybeReleaseLocked()
+	c.mu.Unlock()
+}
+
+// SendNow is the asgi.WebSocketSender of event mode: msg is queued on the stream at
+// once, never blocking. A websocket.send finds asgi.ErrBackpressure when the stream's
+// or the connection's unsent output is above WriteHighWater. Safe for concurrent use.
+func (w *h2WebSocket) SendNow(msg asgi.Message) error {
+	frame, err := w.precompressEvent(msg)
+	if err != nil {
+		return err
+	}
+	c := w.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := msg.(*asgi.WebSocketSend); ok && w.order.State == asgi.WebSocketConnected &&
+		!c.gone && !w.gone && w.disc == nil && !w.closeSent &&
+		(len(w.out) > c.srv.cfg.WriteHighWater || c.unsentLocked() > c.srv.cfg.WriteHighWater) {
+		return asgi.ErrBackpressure
+	}
+	return w.sendLocked(msg, frame)
+}
+
+// precompressEvent is precompress for event mode: the send may run on the loop, so a
+// message above CompressionSlice goes uncompressed (RFC 7692 allows it per message).
+func (w *h2WebSocket) precompressEvent(msg asgi.Message) ([]byte, error) {
+	if m, ok := msg.(*asgi.WebSocketSend); ok && len(m.Data) > w.cfg.CompressionSlice {
+		if m.Text && !utf8.Valid(m.Data) {
+			return nil, &asgi.ContractError{Msg: "Invalid UTF-8 in 'websocket.send' text message."}
+		}
+		return nil, nil
+	}
+	return w.precompress(msg)
 }

@@ -25,14 +25,18 @@ func TestH2WebSocketPython(t *testing.T) {
 	if err := exec.Command(python, "-c", "import h2.connection").Run(); err != nil {
 		t.Fatal("python3-h2 is required (make deps installs it)")
 	}
-	ts, _ := startWSServer(t, Config{})
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, python, "testdata/h2_websocket_client.py", "127.0.0.1", port(ts.addr)).CombinedOutput()
-	if err != nil || !strings.HasPrefix(string(out), "OK ") {
-		t.Fatalf("python h2 WebSocket client: %v\n%s\nserver log:\n%s", err, out, ts.logs.String())
+	for _, mode := range []struct{ name, suffix string }{{"event mode", ""}, {"goroutine mode", "-goroutine"}} {
+		t.Run(mode.name, func(t *testing.T) {
+			ts, _ := startWSServer(t, Config{})
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			out, err := exec.CommandContext(ctx, python, "testdata/h2_websocket_client.py", "127.0.0.1", port(ts.addr), mode.suffix).CombinedOutput()
+			if err != nil || !strings.HasPrefix(string(out), "OK ") {
+				t.Fatalf("python h2 WebSocket client: %v\n%s\nserver log:\n%s", err, out, ts.logs.String())
+			}
+			t.Log(strings.TrimSpace(string(out)))
+		})
 	}
-	t.Log(strings.TrimSpace(string(out)))
 }
 
 // h2ws is one WebSocket over a rawH2 connection: frames written masked in DATA,
@@ -218,25 +222,29 @@ func TestH2WebSocketAppClose(t *testing.T) {
 // TestH2WebSocketShutdownCloses1001: a graceful shutdown closes open WebSockets with
 // 1001 and completes once their closing handshakes did.
 func TestH2WebSocketShutdownCloses1001(t *testing.T) {
-	ts, _ := startWSServer(t, Config{})
-	r := dialH2(t, ts.addr)
-	w, _ := r.connectWS(1, "/ws-goroutine")
-	w.send(ws.OpText, []byte("x"))
-	w.wantMessage(ws.OpText, []byte("x"))
-	done := make(chan error, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		done <- ts.Shutdown(ctx)
-	}()
-	if code, _ := w.wantClose(); code != 1001 {
-		t.Fatalf("close %d, want 1001", code)
-	}
-	w.send(ws.OpClose, closePayload(1001, ""))
-	w.wantEnd()
-	r.fr.WriteData(1, true, nil)
-	if err := <-done; err != nil {
-		t.Fatalf("shutdown: %v", err)
+	for _, path := range []string{"/ws-goroutine", "/ws"} { // goroutine mode, event mode
+		t.Run(path, func(t *testing.T) {
+			ts, _ := startWSServer(t, Config{})
+			r := dialH2(t, ts.addr)
+			w, _ := r.connectWS(1, path)
+			w.send(ws.OpText, []byte("x"))
+			w.wantMessage(ws.OpText, []byte("x"))
+			done := make(chan error, 1)
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				done <- ts.Shutdown(ctx)
+			}()
+			if code, _ := w.wantClose(); code != 1001 {
+				t.Fatalf("close %d, want 1001", code)
+			}
+			w.send(ws.OpClose, closePayload(1001, ""))
+			w.wantEnd()
+			r.fr.WriteData(1, true, nil)
+			if err := <-done; err != nil {
+				t.Fatalf("shutdown: %v", err)
+			}
+		})
 	}
 }
 
@@ -244,42 +252,50 @@ func TestH2WebSocketShutdownCloses1001(t *testing.T) {
 // to the window and a 40 KB echo arrives whole as the client grants more; a message
 // beyond MaxMessageSize closes with 1009.
 func TestH2WebSocketFlowControl(t *testing.T) {
-	ts, _ := startWSServer(t, Config{WebSocket: websocket.Config{MaxMessageSize: 64 << 10}})
-	r := dialH2(t, ts.addr, http2.Setting{ID: http2.SettingInitialWindowSize, Val: 1024})
-	w, _ := r.connectWS(1, "/ws-goroutine")
-	msg := bytes.Repeat([]byte("0123456789"), 4000)
-	const part = 16000 // a frame and its header within the server's 16 KiB frame size
-	for i := 0; i < len(msg); i += part {
-		op, fin := ws.OpBinary, i+part >= len(msg)
-		if i > 0 {
-			op = ws.OpContinuation
-		}
-		if err := r.fr.WriteData(1, false, frameBytes(op, fin, 0, msg[i:min(len(msg), i+part)], true)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	w.wantMessage(ws.OpBinary, msg)
-	// Past the limit: the server fails at the frame header.
-	r.fr.WriteData(1, false, []byte{0x82, 0xff, 0, 0, 0, 0, 0, 1, 0, 1, 1, 2, 3, 4})
-	if code, _ := w.wantClose(); code != 1009 {
-		t.Fatalf("close %d, want 1009", code)
+	for _, path := range []string{"/ws-goroutine", "/ws"} { // goroutine mode, event mode
+		t.Run(path, func(t *testing.T) {
+			ts, _ := startWSServer(t, Config{WebSocket: websocket.Config{MaxMessageSize: 64 << 10}})
+			r := dialH2(t, ts.addr, http2.Setting{ID: http2.SettingInitialWindowSize, Val: 1024})
+			w, _ := r.connectWS(1, path)
+			msg := bytes.Repeat([]byte("0123456789"), 4000)
+			const part = 16000 // a frame and its header within the server's 16 KiB frame size
+			for i := 0; i < len(msg); i += part {
+				op, fin := ws.OpBinary, i+part >= len(msg)
+				if i > 0 {
+					op = ws.OpContinuation
+				}
+				if err := r.fr.WriteData(1, false, frameBytes(op, fin, 0, msg[i:min(len(msg), i+part)], true)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			w.wantMessage(ws.OpBinary, msg)
+			// Past the limit: the server fails at the frame header.
+			r.fr.WriteData(1, false, []byte{0x82, 0xff, 0, 0, 0, 0, 0, 1, 0, 1, 1, 2, 3, 4})
+			if code, _ := w.wantClose(); code != 1009 {
+				t.Fatalf("close %d, want 1009", code)
+			}
+		})
 	}
 }
 
 // TestH2WebSocketDeflate: permessage-deflate is negotiated through
 // sec-websocket-extensions, and a large echo comes back compressed.
 func TestH2WebSocketDeflate(t *testing.T) {
-	ts, _ := startWSServer(t, Config{})
-	r := dialH2(t, ts.addr)
-	w, fields := r.connectWS(1, "/ws-goroutine", "sec-websocket-extensions", "permessage-deflate; client_max_window_bits")
-	if !strings.HasPrefix(fields["sec-websocket-extensions"], "permessage-deflate") {
-		t.Fatalf("response %v", fields)
-	}
-	msg := bytes.Repeat([]byte("compress me "), 200)
-	w.send(ws.OpText, msg)
-	f := w.next()
-	if f == nil || f.Header.Rsv != 4 || len(f.Payload) >= len(msg) {
-		t.Fatalf("want a compressed frame, got %+v", f)
+	for _, path := range []string{"/ws-goroutine", "/ws"} { // goroutine mode, event mode
+		t.Run(path, func(t *testing.T) {
+			ts, _ := startWSServer(t, Config{})
+			r := dialH2(t, ts.addr)
+			w, fields := r.connectWS(1, path, "sec-websocket-extensions", "permessage-deflate; client_max_window_bits")
+			if !strings.HasPrefix(fields["sec-websocket-extensions"], "permessage-deflate") {
+				t.Fatalf("response %v", fields)
+			}
+			msg := bytes.Repeat([]byte("compress me "), 200)
+			w.send(ws.OpText, msg)
+			f := w.next()
+			if f == nil || f.Header.Rsv != 4 || len(f.Payload) >= len(msg) {
+				t.Fatalf("want a compressed frame, got %+v", f)
+			}
+		})
 	}
 }
 
@@ -323,21 +339,25 @@ func TestH2WebSocketHandshakeTimeout(t *testing.T) {
 // TestH2WebSocketKeepalive: a silent peer is pinged after PingInterval; one that
 // answers stays open, one that stays silent is closed with 1011.
 func TestH2WebSocketKeepalive(t *testing.T) {
-	ts, _ := startWSServer(t, Config{WebSocket: websocket.Config{PingInterval: 150 * time.Millisecond, PingTimeout: 150 * time.Millisecond}})
-	r := dialH2(t, ts.addr)
-	w, _ := r.connectWS(1, "/ws-goroutine")
-	f := w.next()
-	if f == nil || f.Header.OpCode != ws.OpPing {
-		t.Fatalf("want a ping, got %+v", f)
+	for _, path := range []string{"/ws-goroutine", "/ws"} { // goroutine mode, event mode
+		t.Run(path, func(t *testing.T) {
+			ts, _ := startWSServer(t, Config{WebSocket: websocket.Config{PingInterval: 150 * time.Millisecond, PingTimeout: 150 * time.Millisecond}})
+			r := dialH2(t, ts.addr)
+			w, _ := r.connectWS(1, path)
+			f := w.next()
+			if f == nil || f.Header.OpCode != ws.OpPing {
+				t.Fatalf("want a ping, got %+v", f)
+			}
+			w.send(ws.OpPong, f.Payload)
+			if f := w.next(); f == nil || f.Header.OpCode != ws.OpPing {
+				t.Fatalf("want another ping after the pong, got %+v", f)
+			}
+			if code, _ := w.wantClose(); code != 1011 {
+				t.Fatalf("close %d, want 1011", code)
+			}
+			w.wantEnd()
+		})
 	}
-	w.send(ws.OpPong, f.Payload)
-	if f := w.next(); f == nil || f.Header.OpCode != ws.OpPing {
-		t.Fatalf("want another ping after the pong, got %+v", f)
-	}
-	if code, _ := w.wantClose(); code != 1011 {
-		t.Fatalf("close %d, want 1011", code)
-	}
-	w.wantEnd()
 }
 
 // TestEarlyHintsPythonH2: python-hyper's h2 sees the 103 as an informational
@@ -416,5 +436,54 @@ func TestH2WebSocketInboundHeldByWindow(t *testing.T) {
 	r.request(3, "GET", "/chat.html", true)
 	if s := r.wantStatus(5*time.Second, 3); s != "200" {
 		t.Fatalf("status %s", s)
+	}
+}
+
+// TestH2WebSocketEventMode: an event-mode handler on an HTTP/2 stream follows the
+// same rules as over HTTP/1.1: 403 and 500 before accept, close 1011 after its error,
+// websocket.disconnect delivered once, last (also for a peer reset), and a sender
+// that refuses with asgi.ErrBackpressure instead of blocking.
+func TestH2WebSocketEventMode(t *testing.T) {
+	ts, app := startWSServer(t, Config{})
+	r := dialH2(t, ts.addr)
+	if _, fields := r.connectWS(1, "/ev/deny"); fields[":status"] != "403" {
+		t.Fatalf("deny: %v", fields)
+	}
+	<-app.disconnects
+	if _, fields := r.connectWS(3, "/ev/failconnect"); fields[":status"] != "500" {
+		t.Fatalf("failconnect: %v", fields)
+	}
+	if d := <-app.disconnects; d.Code != websocket.CloseAbnormal {
+		t.Fatalf("failconnect disconnect %+v", d)
+	}
+	w, _ := r.connectWS(5, "/ev/fail")
+	w.send(ws.OpText, []byte("boom"))
+	if code, _ := w.wantClose(); code != 1011 {
+		t.Fatalf("close %d, want 1011", code)
+	}
+	w.send(ws.OpClose, closePayload(1011, ""))
+	w.wantEnd()
+	if d := <-app.disconnects; d.Code != 1011 {
+		t.Fatalf("fail disconnect %+v", d)
+	}
+	if _, fields := r.connectWS(7, "/ev/record"); fields[":status"] != "200" {
+		t.Fatalf("record: %v", fields)
+	}
+	r.fr.WriteRSTStream(7, http2.ErrCodeCancel)
+	if d := <-app.disconnects; d.Code != websocket.CloseAbnormal {
+		t.Fatalf("reset disconnect %+v", d)
+	}
+	if err := <-app.sendErrs; !errors.Is(err, asgi.ErrDisconnected) {
+		t.Fatalf("send after reset: %v", err)
+	}
+	// A client that does not read: /ev/push fills the stream and connection windows,
+	// then SendNow refuses.
+	small := dialH2(t, ts.addr, http2.Setting{ID: http2.SettingInitialWindowSize, Val: 1024})
+	if _, fields := small.connectWS(1, "/ev/push"); fields[":status"] != "200" {
+		t.Fatalf("push: %v", fields)
+	}
+	total := <-app.sent
+	if err := <-app.sendErrs; !errors.Is(err, asgi.ErrBackpressure) || total > 4<<20 {
+		t.Fatalf("push stopped after %d bytes with %v, want asgi.ErrBackpressure", total, err)
 	}
 }

@@ -1,6 +1,9 @@
 """WebSocket over HTTP/2 (RFC 8441) with python-hyper's h2 (Debian python3-h2).
 
-Usage: h2_websocket_client.py HOST PORT
+Usage: h2_websocket_client.py HOST PORT [SUFFIX]
+
+SUFFIX is appended to the echo and chat paths ("-goroutine" selects the apps' goroutine
+mode in the eventloop tests; without it they run in event mode).
 
 One h2c connection (prior knowledge) carries, side by side: an extended CONNECT to
 the echo app (text and binary frames, masked and built here, a ping, the closing
@@ -21,6 +24,7 @@ import h2.events
 import h2.settings
 
 host, port = sys.argv[1], int(sys.argv[2])
+suffix = sys.argv[3] if len(sys.argv) > 3 else ""
 sock = socket.create_connection((host, port), timeout=10)
 conn = h2.connection.H2Connection(config=h2.config.H2Configuration(
     client_side=True, header_encoding="utf-8", validate_outbound_headers=False,
@@ -140,7 +144,7 @@ pump(lambda: 8 in settings, "SETTINGS_ENABLE_CONNECT_PROTOCOL")
 assert settings[8] == 1, settings
 
 # The echo app, with a subprotocol offer it ignores.
-ws = connect("/ws", [("sec-websocket-protocol", "chat")])
+ws = connect("/ws" + suffix, [("sec-websocket-protocol", "chat")])
 assert status(ws) == "200", headers[ws]
 
 # Another stream on the same connection while the WebSocket is open.
@@ -166,8 +170,8 @@ send_ws(ws, frame(0x9, b"are you there"))
 assert next_frame(ws) == (0xA, b"are you there"), "no pong"
 
 # Chat: two members on two streams of the same connection.
-a = connect("/chat")
-b = connect("/chat")
+a = connect("/chat" + suffix)
+b = connect("/chat" + suffix)
 assert status(a) == "200" and status(b) == "200"
 send_ws(a, frame(0x1, b"hi from a"))
 assert next_frame(a) == (0x1, b"hi from a")
@@ -205,7 +209,7 @@ pump(lambda: denial in ended or denial in resets, "the end of the denial")
 assert data[denial] == b"no entry", data[denial]
 
 # The connection still serves after all that.
-last = connect("/ws")
+last = connect("/ws" + suffix)
 assert status(last) == "200"
 send_ws(last, frame(0x1, b"still here"))
 assert next_frame(last) == (0x1, b"still here")
