@@ -36,15 +36,16 @@ import (
 //   - End. The closing handshake ends with END_STREAM (RFC 8441 5.2: the stream's
 //     end stands for TCP's FIN): after our close frame once the peer's close came, or
 //     with the echo of the peer's close. A peer END_STREAM without a close frame, or
-//     an RST_STREAM, is websocket.disconnect 1006 for the app. Timers (the app's
-//     handshake budget, the peer's close after ours) are time.AfterFunc per stream,
-//     since the connection's one timer belongs to the HTTP/2 session.
+//     an RST_STREAM, is websocket.disconnect 1006 for the app.
+//   - Timers. The app's handshake budget, the keepalive ping and its pong
+//     (PingInterval, PingTimeout) and the peer's close after ours are one
+//     time.AfterFunc per stream, since the connection's one timer belongs to the
+//     HTTP/2 session; each callback takes c.mu and checks the state it was armed for.
 //
 // The app runs in goroutine mode (ServeASGI: receive on a bounded inbox) or, when it
 // implements asgi.WebSocketEventer, in event mode (its handler called on the loop
-// after Feed, SendNow queueing without blocking). Prepared broadcasts are copies here:
-// the stream's windows must see every byte.
-// Keepalive pings are WebSocket pings on the stream (PingInterval, PingTimeout).
+// after Feed, SendNow queueing without blocking): h2_websocket_app.go. Prepared
+// broadcasts are copies here: the stream's windows must see every byte.
 type h2WebSocket struct {
 	h       *h2Session
 	c       *conn
