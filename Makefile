@@ -8,7 +8,8 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Real peers used by the tests and the benchmarks.
 APT_PKGS := curl wrk nghttp2-client python3-websockets python3-h2 python3-httpx \
-            nginx-light chromium util-linux procps systemd
+            nginx-light chromium util-linux procps systemd haproxy \
+            uwsgi-core uwsgi-plugin-python3 openssl
 H2SPEC_VERSION := v2.2.1+incompatible
 STATICCHECK_VERSION := v0.8.2
 

@@ -30,7 +30,9 @@ const (
 //	func main() { asgo.Run(myApp) }
 //
 // SIGTERM or SIGINT drains gracefully and runs the lifespan shutdown; a second signal
-// exits at once. SIGHUP reopens --access-log-file. See Command for the details and the exit statuses.
+// exits at once. SIGHUP reloads (--access-log-file, --log-level-file, the TLS certificate,
+// Config.ReloadHooks); SIGUSR2 upgrades without downtime. See Command for the details and
+// the exit statuses.
 func Run(app asgi.App) {
 	os.Exit(Command{App: app}.Main(os.Args[1:]))
 }
@@ -54,7 +56,12 @@ type Command struct {
 
 // Main parses args (without the program name), serves until SIGTERM or SIGINT, and
 // returns the exit status (ExitOK ... ExitStartupFailed). A second signal during the
-// drain exits the process at once with ExitFailure. SIGHUP reopens the access-log file.
+// drain exits the process at once with ExitFailure. SIGHUP reloads what can change in
+// place (the access-log file, the level in --log-level-file, the TLS certificate,
+// Config.ReloadHooks) and
+// SIGUSR2 starts a zero-downtime upgrade (Config.Upgrade); with --workers they go to
+// the supervisor, which passes SIGHUP on to the workers. Main may be called once per
+// process.
 func (c Command) Main(args []string) int {
 	stderr := c.Stderr
 	if stderr == nil {
@@ -71,19 +78,28 @@ func (c Command) Main(args []string) int {
 	if err != nil {
 		return ExitUsage
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: opts.logLevel}))
+	level := new(slog.LevelVar)
+	level.Set(opts.logLevel)
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(log)
-	app, err := c.app(opts.app)
-	if err != nil {
-		log.Error("cannot build the app", "app", opts.app, "err", err)
-		return ExitUsage
+	opts.config.LogLevel = level
+	var app asgi.App
+	if opts.config.Workers <= 1 || isWorker() {
+		// (A supervisor of workers serves no app itself: only its workers build it.)
+		if app, err = c.app(opts.app); err != nil {
+			log.Error("cannot build the app", "app", opts.app, "err", err)
+			return ExitUsage
+		}
 	}
 	opts.config.Server.Logger = log
 	ctx, stop := signalContext(log)
 	defer stop()
-	reopen, stopHup := hangupChan()
+	reload, stopHup := signalChan(syscall.SIGHUP)
 	defer stopHup()
-	opts.config.ReopenAccessLog = reopen
+	opts.config.Reload = reload
+	upgrade, stopUsr2 := signalChan(syscall.SIGUSR2)
+	defer stopUsr2()
+	opts.config.Upgrade = upgrade
 	return exitStatus(Serve(ctx, app, opts.config), log)
 }
 
@@ -139,18 +155,19 @@ func signalContext(log *slog.Logger) (context.Context, func()) {
 	}
 }
 
-// hangupChan returns a channel that receives on SIGHUP (the access log's reopen).
-func hangupChan() (<-chan struct{}, func()) {
+// signalChan returns a channel that receives on sig (SIGHUP: reload; SIGUSR2:
+// upgrade). Signals that arrive while one is pending are merged into it.
+func signalChan(sig os.Signal) (<-chan struct{}, func()) {
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGHUP)
-	reopen := make(chan struct{}, 1)
+	signal.Notify(sigs, sig)
+	out := make(chan struct{}, 1)
 	done := make(chan struct{})
 	go func() {
 		for {
 			select {
 			case <-sigs:
 				select {
-				case reopen <- struct{}{}:
+				case out <- struct{}{}:
 				default: // one is pending already
 				}
 			case <-done:
@@ -158,7 +175,7 @@ func hangupChan() (<-chan struct{}, func()) {
 			}
 		}
 	}()
-	return reopen, func() {
+	return out, func() {
 		signal.Stop(sigs)
 		close(done)
 	}

@@ -1,7 +1,9 @@
 package asgo
 
 import (
+	"log/slog"
 	"net"
+	"time"
 
 	"github.com/asgo-dev/asgo/apps/compress"
 	"github.com/asgo-dev/asgo/apps/ipfilter"
@@ -10,6 +12,7 @@ import (
 	"github.com/asgo-dev/asgo/apps/wsgi"
 	"github.com/asgo-dev/asgo/eventloop"
 	"github.com/asgo-dev/asgo/lifespan"
+	"github.com/asgo-dev/asgo/tlsconf"
 )
 
 // Config configures Serve. The zero value serves on 127.0.0.1:8000 with the documented
@@ -51,13 +54,57 @@ type Config struct {
 	// --proxy-headers, --forwarded-allow-ips). It runs outermost, before the IP filter.
 	// The zero value turns it on, trusting 127.0.0.1, as uvicorn does.
 	ProxyHeaders ProxyHeadersConfig
-	// ReopenAccessLog, if set, reopens the access-log file (Server.AccessLogFile; see
-	// eventloop.Server.ReopenAccessLog) each time it receives: the asgo command sends on
-	// SIGHUP, for logrotate.
-	ReopenAccessLog <-chan struct{}
+	// TLS configures TLS (the --ssl-* flags): the certificate, client certificates,
+	// versions and suites, reload (see package tlsconf). When it is enabled (a CertFile
+	// or SelfSigned), Serve serves TLS on Server.TLSBinds, or, if there are none, on
+	// Server.Binds (which then are TLS, as uvicorn's --bind with --ssl-certfile is); with
+	// TLSBinds, Binds stay cleartext (a health port beside :443).
+	TLS tlsconf.Config
+	// Reload, if set, reloads in place each time it receives (the asgo command sends on
+	// SIGHUP): the access-log file is reopened (Server.AccessLogFile, for logrotate; see
+	// eventloop.Server.ReopenAccessLog), the level re-read from LogLevelFile, the TLS
+	// certificate reloaded, and every ReloadHook run.
+	Reload <-chan struct{}
 	// OnReady, if set, is called once every listener is bound, with their addresses
 	// (port 0 binds resolved), before Serve starts waiting for its context.
 	OnReady func(addrs []net.Addr)
+
+	// Reloads, upgrades and worker processes (reload.go, upgrade.go, workers.go).
+
+	// ReloadHooks run on every reload (each receive on Reload: SIGHUP in
+	// Command), in order, on Serve's goroutine, after the access log was reopened and
+	// the log level re-read. A reload logs one line naming each part reloaded and its
+	// error, if any. Append to it before calling Serve (TLS certificates register here).
+	ReloadHooks []ReloadHook
+	// LogLevel, if set, is the level of the server's logger (Command sets it): a reload
+	// re-reads LogLevelFile into it (--log-level-file).
+	LogLevel     *slog.LevelVar
+	LogLevelFile string
+	// Upgrade, if set, starts a zero-downtime upgrade each time it receives (SIGUSR2 in
+	// Command): the program (os.Executable as it was at start, so a new binary at the
+	// same path) is started again with the same arguments and environment, inherits
+	// every listening socket, and once it is ready this one stops accepting, drains
+	// and Serve returns nil. A new process that exits or is not ready within
+	// UpgradeTimeout (default 90s) is stopped and this one goes on serving. A worker
+	// (Workers) not ready within UpgradeTimeout is stopped and started again.
+	Upgrade        <-chan struct{}
+	UpgradeTimeout time.Duration
+	// Workers, above 1, makes Serve a supervisor (--workers): it opens the listeners
+	// and runs Workers processes of the same program (marked by the ASGO_WORKER
+	// environment variable, in which Serve serves as usual on the inherited sockets),
+	// restarts any that dies, and drains them all when ctx is cancelled. The app is
+	// not used in the supervisor. The program must reach Serve with the same Config in
+	// its workers (asgo.Run and Command do).
+	Workers int
+}
+
+// ReloadHook is a part of the server that a reload (SIGHUP) refreshes in place. Serve
+// calls Reload on its own goroutine, one reload at a time, while the server runs: Reload
+// must be safe against the server's concurrent use of what it replaces (swap an
+// atomic.Pointer, as a certificate store does).
+type ReloadHook struct {
+	Name   string       // in the reload's log line, e.g. "tls"
+	Reload func() error // called on Serve's goroutine; an error leaves the old state
 }
 
 // ProxyHeadersConfig configures the proxy-header middleware of Serve.
@@ -66,6 +113,8 @@ type ProxyHeadersConfig struct {
 	// reach the app as plain headers and change nothing.
 	Disabled bool
 	// Trusted lists the peers whose proxy headers are believed: IP addresses, CIDR
-	// prefixes, or "*" for any (--forwarded-allow-ips). If empty, 127.0.0.1.
+	// prefixes, or "*" for any (--forwarded-allow-ips). If empty, 127.0.0.1. With
+	// Server.ProxyProtocol on (and Server.ProxyProtocolTrusted nil), they are also the
+	// peers that may send a PROXY protocol header, even when Disabled is set.
 	Trusted []string
 }

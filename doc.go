@@ -12,7 +12,10 @@
 // Run is the whole main: it takes every flag of `asgo serve` (except --app) from the
 // command line, sets up logging, raises the open-file limit, runs the lifespan startup,
 // serves, and turns SIGTERM or SIGINT into a graceful drain (a second signal exits at
-// once), then runs the lifespan shutdown and exits with the CLI's exit codes.
+// once), then runs the lifespan shutdown and exits with the CLI's exit codes. SIGHUP
+// reloads in place (access-log file, --log-level-file, Config.ReloadHooks) and SIGUSR2
+// upgrades without downtime (the program is started again on the same sockets); with
+// --workers N the process supervises N workers of the same program.
 //
 // Serve is for programs that own their lifecycle: it serves until its context is
 // cancelled, then drains and runs the lifespan shutdown before it returns. Config is

@@ -22,7 +22,7 @@ const envUsage = `
 Environment: every flag can also be set as ASGO_<FLAG>, upper case with dashes as
 underscores (ASGO_BIND, ASGO_TIMEOUT_KEEP_ALIVE, ASGO_WS_MAX_SIZE, ASGO_ACCESS_LOG=false);
 a flag on the command line wins over its variable; an empty variable counts as unset. Repeatable flags (--bind, --uds, --fd, --static,
---ws-allowed-origin, --allow-ip, --deny-ip) take a comma-separated list there
+--ws-allowed-origin, --allow-ip, --deny-ip, --ssl-bind) take a comma-separated list there
 (ASGO_BIND=127.0.0.1:8000,[::1]:8000). --forwarded-allow-ips also reads
 FORWARDED_ALLOW_IPS.
 `

@@ -56,16 +56,18 @@ var serveGroups = []flagGroup{
 		"ws-client-context-takeover", "ws-allowed-origin"}},
 	{"Middleware", []string{"static", "static-index", "static-cache-control", "allow-ip", "deny-ip",
 		"compress", "compress-min-size", "proxy", "proxy-connect-timeout", "proxy-head-timeout"}},
-	{"Proxy headers", []string{"proxy-headers", "forwarded-allow-ips"}},
+	{"Proxy headers", []string{"proxy-headers", "forwarded-allow-ips", "proxy-protocol"}},
+	{"TLS", tlsFlagNames},
 	{"WSGI-style apps", []string{"wsgi-workers", "wsgi-backlog", "wsgi-timeout"}},
-	{"Logging", []string{"log-level", "access-log", "access-log-format", "access-log-file"}},
+	{"Logging", []string{"log-level", "log-level-file", "access-log", "access-log-format", "access-log-file"}},
+	{"Processes", []string{"workers", "timeout-upgrade"}},
 }
 
 // parseFlags parses the serve command line of the command called name. With apps, it
 // takes --app (one of apps, default defaultApp); without, it has no --app flag.
 func parseFlags(name string, apps []string, defaultApp string, args []string, stderr io.Writer) (options, error) {
 	var o options
-	var binds, udsPaths, uwsgiBinds, origins, statics, allowIPs, denyIPs bindList
+	var binds, udsPaths, uwsgiBinds, tlsBinds, origins, statics, allowIPs, denyIPs bindList
 	var staticIndex, staticCache string
 	var wsDeflate, http2 bool
 	var logLevel, lifespanMode string
@@ -99,6 +101,7 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 	})
 	fs.BoolVar(&cfg.Systemd, "systemd", true, "serve the sockets of systemd socket activation (LISTEN_FDS) and send sd_notify READY=1/STOPPING=1 when NOTIFY_SOCKET is set (default true)")
 	fs.Var(&uwsgiBinds, "uwsgi-bind", "serve the uwsgi protocol (nginx uwsgi_pass) on `ADDR`, HOST:PORT or unix:PATH (repeatable; one request per connection)")
+	fs.BoolVar(&cfg.ProxyProtocol, "proxy-protocol", false, "every connection on every listener starts with a PROXY protocol v1/v2 header (haproxy send-proxy[-v2]) from a --forwarded-allow-ips peer, which gives the client's address; others are closed")
 	fs.IntVar(&cfg.Loops, "loops", 0, "event loops (0: one per CPU)")
 	fs.IntVar(&cfg.MaxConnections, "max-connections", 0, "open connections beyond which new ones get 503 (0: the open-file limit minus a reserve)")
 	fs.DurationVar(&cfg.HeaderTimeout, "timeout-header", 0, "time allowed to send a request head (default 10s)")
@@ -145,6 +148,7 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 	fs.Var(&allowIPs, "allow-ip", "admit only clients in these `IP|CIDR`s (repeatable or comma-separated; others get 403)")
 	fs.Var(&denyIPs, "deny-ip", "refuse clients in these `IP|CIDR`s with 403 (repeatable or comma-separated; wins over --allow-ip)")
 	proxyHeaders := proxyHeadersFlags(fs, &o.config.ProxyHeaders)
+	checkTLS := tlsFlags(fs, &o.config.TLS, &tlsBinds)
 	fs.IntVar(&o.config.WSGI.Workers, "wsgi-workers", 0, "worker goroutines running WSGI-style handlers (default 10)")
 	fs.IntVar(&o.config.WSGI.Backlog, "wsgi-backlog", 0, "requests that may wait for a worker; beyond it 503 with Retry-After (default 64; negative: no queue)")
 	fs.DurationVar(&o.config.WSGI.Timeout, "wsgi-timeout", 0, "abort WSGI-style handlers running longer (504 if nothing was sent; default 30s; negative: no limit)")
@@ -171,6 +175,10 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 		return eventloop.CheckAccessLogFormat(v)
 	})
 	fs.StringVar(&cfg.AccessLogFile, "access-log-file", "", "append access-log lines to `PATH` through a 1 MiB queue (full: lines are dropped and counted); reopened on SIGHUP (default: stderr through the logger)")
+	// Reloads, upgrades and worker processes (reload.go, upgrade.go, workers.go).
+	fs.StringVar(&o.config.LogLevelFile, "log-level-file", "", "read the log level (debug, info, warn, error) from `PATH` at start and on every SIGHUP; wins over --log-level")
+	fs.IntVar(&o.config.Workers, "workers", 1, "worker processes sharing the listeners under a supervisor that restarts them (1: this process serves; default 1)")
+	fs.DurationVar(&o.config.UpgradeTimeout, "timeout-upgrade", 0, "time allowed to the new process of a SIGUSR2 upgrade (or a --workers worker) to be ready; then it is stopped and the old one goes on (default 90s)")
 	fs.Usage = func() {} // help is printed below; errors get a short hint
 
 	if err := fs.Parse(args); err != nil {
@@ -191,6 +199,7 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 	cfg.Binds = binds
 	cfg.UnixSockets = udsPaths
 	cfg.UWSGIBinds = uwsgiBinds
+	cfg.TLSBinds = tlsBinds
 	for _, v := range statics {
 		prefix, dir, ok := strings.Cut(v, "=")
 		if !ok || !strings.HasPrefix(prefix, "/") || dir == "" {
@@ -208,12 +217,28 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 		fmt.Fprintf(stderr, "%s: --forwarded-allow-ips: %v\n", name, err)
 		return o, err
 	}
+	if err := checkTLS(); err != nil {
+		fmt.Fprintf(stderr, "%s: TLS: %v\n", name, err)
+		return o, err
+	}
 	ws.AllowedOrigins = origins
 	ws.DisableCompression = !wsDeflate
 	cfg.DisableHTTP2 = !http2
 	if err := o.logLevel.UnmarshalText([]byte(logLevel)); err != nil {
 		fmt.Fprintf(stderr, "%s: --log-level: %v\n", name, err)
 		return o, err
+	}
+	if o.config.LogLevelFile != "" {
+		level, err := readLevelFile(o.config.LogLevelFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: --log-level-file: %v\n", name, err)
+			return o, err
+		}
+		o.logLevel = level
+	}
+	if o.config.Workers < 1 {
+		fmt.Fprintf(stderr, "%s: --workers %d: want 1 or more\n", name, o.config.Workers)
+		return o, errors.New("bad --workers")
 	}
 	mode, err := lifespan.ParseMode(lifespanMode)
 	if err != nil {
@@ -244,7 +269,9 @@ func printUsage(w io.Writer, fs *flag.FlagSet, name string) {
 		}
 	}
 	fmt.Fprint(w, envUsage)
-	fmt.Fprint(w, "\nSignals: SIGTERM or SIGINT drains gracefully; a second signal exits at once. SIGHUP reopens --access-log-file (nothing else, for now).\n")
+	fmt.Fprint(w, "\nSignals: SIGTERM or SIGINT drains gracefully; a second signal exits at once. SIGHUP reloads: reopens --access-log-file,\n"+
+		"re-reads --log-level-file (and TLS certificates). SIGUSR2 upgrades without downtime: the program is started again on the same\n"+
+		"sockets and this process drains once the new one is ready. With --workers, signal the supervisor.\n")
 }
 
 // splitList splits comma-separated flag values into their entries.

@@ -1,8 +1,10 @@
 package eventloop
 
 import (
+	"crypto/tls"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"runtime"
 	"time"
@@ -44,6 +46,41 @@ type Config struct {
 	// to MaxBodyBytes).
 	UWSGIBinds []string
 	UWSGI      uwsgi.Config
+	// ProxyProtocol requires a PROXY protocol header (v1 or v2: haproxy's send-proxy
+	// and send-proxy-v2) at the start of every connection on every listener (TCP
+	// binds, Unix sockets, inherited sockets, uwsgi listeners), from peers that
+	// ProxyProtocolTrusted admits; other peers are closed as they connect, with a log
+	// line. A missing or malformed header, or one that takes longer than
+	// HeaderTimeout, closes the connection. The header's source and destination
+	// become the scope's client and server (for uwsgi, the client only when the
+	// packet has no REMOTE_ADDR); LOCAL, UNSPEC, UNKNOWN and Unix-family headers keep
+	// the socket's. Proxy headers (X-Forwarded-For, ...) apply afterwards, to the
+	// client the header named.
+	ProxyProtocol bool
+	// ProxyProtocolTrusted reports whether a peer may send a PROXY header; nil admits
+	// loopback addresses only. A Unix socket peer has no address: it is asked about
+	// as the zero netip.Addr. It is called on the event loops, concurrently, and must
+	// not block. The asgo package builds it from --forwarded-allow-ips.
+	ProxyProtocolTrusted func(netip.Addr) bool
+	// Inherited, when not empty, are the only listeners: sockets passed by a parent
+	// process (a zero-downtime upgrade, or a worker supervisor; see InheritedListener),
+	// adopted as ListenFDs are. Binds, UnixSockets, UWSGIBinds, ListenFDs and Systemd's
+	// sockets are then not opened (the parent opened them).
+	Inherited []InheritedListener
+	// TLSBinds are TCP addresses served with TLS (same syntax as Binds); Binds stay
+	// cleartext, so one process can serve TLS on one port and cleartext on another.
+	// TLS is required with them. Server.Addrs lists them after Binds.
+	TLSBinds []string
+	// TLS is the configuration of the TLS listeners. It is used as given, for every
+	// handshake (its GetCertificate and GetConfigForClient callbacks can change the
+	// certificate while the server runs) and must not be modified after Start. If its
+	// NextProtos is empty, the server uses a clone offering "h2" and "http/1.1" (only
+	// "http/1.1" with DisableHTTP2). A connection that negotiates "h2" speaks HTTP/2;
+	// any other speaks HTTP/1.1 (with WebSocket upgrades: wss://).
+	TLS *tls.Config
+	// HandshakeTimeout closes a TLS connection whose handshake has not completed this
+	// long after the connection opened. If zero, 10 s is used.
+	HandshakeTimeout time.Duration
 	// Loops is the number of event loops. If zero, runtime.NumCPU() is used.
 	Loops int
 
@@ -184,6 +221,7 @@ const (
 	defaultBind             = "127.0.0.1:8000"
 	defaultUnixSocketMode   = 0o660
 	defaultHeaderTimeout    = 10 * time.Second
+	defaultHandshakeTimeout = 10 * time.Second
 	defaultKeepAliveTimeout = 5 * time.Second
 	defaultBodyTimeout      = 30 * time.Second
 	defaultLingerTimeout    = 2 * time.Second
@@ -201,7 +239,7 @@ const (
 
 // Normalize returns cfg with every zero field replaced by its default.
 func (cfg Config) Normalize() Config {
-	if len(cfg.Binds) == 0 && len(cfg.UnixSockets) == 0 && len(cfg.ListenFDs) == 0 && len(cfg.UWSGIBinds) == 0 && !cfg.Systemd {
+	if len(cfg.Binds) == 0 && len(cfg.TLSBinds) == 0 && len(cfg.UnixSockets) == 0 && len(cfg.ListenFDs) == 0 && len(cfg.UWSGIBinds) == 0 && !cfg.Systemd && len(cfg.Inherited) == 0 {
 		cfg.Binds = []string{defaultBind}
 	}
 	if cfg.UnixSocketMode == 0 {
@@ -211,6 +249,7 @@ func (cfg Config) Normalize() Config {
 		cfg.Loops = runtime.NumCPU()
 	}
 	setDefault(&cfg.HeaderTimeout, defaultHeaderTimeout)
+	setDefault(&cfg.HandshakeTimeout, defaultHandshakeTimeout)
 	setDefault(&cfg.KeepAliveTimeout, defaultKeepAliveTimeout)
 	setDefault(&cfg.BodyTimeout, defaultBodyTimeout)
 	if cfg.LingerTimeout == 0 {

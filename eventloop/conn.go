@@ -46,8 +46,9 @@ type conn struct {
 	timer timerNode
 	// Owned by the loop goroutine:
 	session      session
-	prev, next   *conn // the loop's list of open connections
-	lastOutbound int   // OutboundBuffered at the previous poll
+	tls          *tlsConn // nil on a cleartext connection
+	prev, next   *conn    // the loop's list of open connections
+	lastOutbound int      // OutboundBuffered at the previous poll
 	// written counts the bytes handed to gnet; written minus OutboundBuffered is what
 	// the socket took. sentMark is that at the last progress, at wheel tick sentAt
 	// (Config.SendTimeout). overCap counts bytes queued while more than
@@ -114,6 +115,10 @@ func (t *flushTask) Run(context.Context) error {
 // socket does not take. Loop goroutine only.
 func (c *conn) flush() {
 	if c.closed || c.lingering {
+		return
+	}
+	if c.tls != nil {
+		c.flushTLS()
 		return
 	}
 	c.mu.Lock()
@@ -334,6 +339,10 @@ func (c *conn) addrs() (client, server *asgi.Addr) {
 // connection continues on the loop's next poll, after the others' events (resume.go).
 // Loop goroutine only.
 func (c *conn) onTraffic() {
+	if c.tls != nil {
+		c.onTLSTraffic() // tls.go
+		return
+	}
 	l := c.loop
 	l.now = time.Now()
 	defer func() { l.now = time.Time{} }()

@@ -13,6 +13,8 @@
 //	listeners.go   Unix sockets, inherited and systemd sockets: an accept goroutine each,
 //	               connections handed to a loop with gnet's Engine.Register; sd_notify
 //	uwsgi_session.go  a --uwsgi-bind connection: one uwsgi packet served through h1Stream
+//	proxyproto.go  --proxy-protocol: the trusted-peer check, and proxySession, which reads the
+//	               PROXY header and hands the connection to the session it would have had
 //	conn.go        a connection: the session interface, pending output, flush, backpressure, close
 //	shared.go      shared frames (broadcasts): queued by reference, written with writev
 //	loop.go        a loop: its connections, timer tick, pools (parsers, frame readers, buffers)
@@ -48,7 +50,8 @@
 //
 // A connection has one session at a time (conn.session): the protocol it speaks.
 // Every connection starts with an HTTP/1.1 session (firstSession; a --uwsgi-bind
-// connection with a uwsgiSession instead); upgrade.go switches
+// connection with a uwsgiSession instead; with --proxy-protocol, a proxySession reads
+// the PROXY header first and then switches to that one); upgrade.go switches
 // it to an HTTP/2 session (client preface, or "Upgrade: h2c") or a WebSocket session
 // ("Upgrade: websocket") by assigning conn.session. The transport calls the session,
 // always on the connection's loop goroutine and inside loop.guard:

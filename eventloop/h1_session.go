@@ -303,6 +303,12 @@ func (h *h1Session) onTimer(c *conn) {
 }
 
 func (h *h1Session) onDrain(c *conn) {
+	if h.active == nil && h.parser == nil && c.srv.handover.Load() {
+		// Upgrade: the client may be sending its next request right now; closing
+		// would fail it. That request's response carries Connection: close (newStream),
+		// and the keep-alive timeout closes the connection if none comes.
+		return
+	}
 	h.draining = true
 	if h.active == nil && h.parser == nil {
 		c.closeAfterFlush()

@@ -65,7 +65,7 @@ func newH1Stream(c *conn, h *h1Session, req *h1.Request) *h1Stream {
 		started:    c.loop.clock(),
 	}
 	h1ScopeIn(st, c, req)
-	if h.draining {
+	if h.draining || c.srv.handover.Load() {
 		st.forceClose = true
 	}
 	st.body.spoolLimit, st.body.disk = c.srv.cfg.BodySpoolBytes, &c.srv.bodySpool

@@ -2,6 +2,7 @@ package eventloop
 
 import (
 	"bufio"
+	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
@@ -17,27 +18,40 @@ import (
 )
 
 // TestH2WebSocketConformance runs the WebSocket conformance suite (the Autobahn case
-// groups of websocket_conformance_test.go) over HTTP/2 streams: one test body, two
-// transports. Each case opens its own h2c connection with an extended CONNECT, and
-// the suite's client reads and writes the stream through h2StreamConn.
+// groups of websocket_conformance_test.go) over HTTP/2 streams, h2c and TLS: the same
+// test body as over HTTP/1.1. Each case opens its own connection with an extended
+// CONNECT, and the suite's client reads and writes the stream through h2StreamConn.
 func TestH2WebSocketConformance(t *testing.T) {
-	ts, _ := startWSServer(t, Config{WebSocket: websocket.Config{MaxMessageSize: 1 << 20}})
-	for _, path := range []string{"/ws", "/ws-goroutine"} {
-		t.Run(strings.TrimPrefix(path, "/"), func(t *testing.T) {
-			conformanceOver(t, func(t *testing.T, extra ...string) *wsClient { return dialH2WS(t, ts.addr, path, extra...) })
-		})
-	}
+	eachTransport(t, func(t *testing.T, tr transport) {
+		ts := tr.start(t, Config{WebSocket: websocket.Config{MaxMessageSize: 1 << 20}}, newWSTestApp())
+		for _, path := range []string{"/ws", "/ws-goroutine"} {
+			t.Run(strings.TrimPrefix(path, "/"), func(t *testing.T) {
+				conformanceOver(t, func(t *testing.T, extra ...string) *wsClient { return dialH2WS(t, ts, path, extra...) })
+			})
+		}
+	})
 }
 
-// dialH2WS opens a WebSocket on path over a new h2c connection (stream 1) and returns
-// the suite's client on it; extra are "Name: value" header lines.
-func dialH2WS(t *testing.T, addr, path string, extra ...string) *wsClient {
+// dialH2WS opens a WebSocket on path over a new HTTP/2 connection to ts (stream 1):
+// h2c, or TLS with ALPN h2 on a TLS listener. It returns the suite's client on it;
+// extra are "Name: value" header lines.
+func dialH2WS(t *testing.T, ts *testServer, path string, extra ...string) *wsClient {
 	t.Helper()
-	nc, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	var nc net.Conn
+	nc, err := net.DialTimeout("tcp", ts.addr, 2*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { nc.Close() })
+	if ts.tlsClient != nil {
+		cfg := ts.tlsClient.Clone()
+		cfg.NextProtos = []string{"h2"}
+		tc := tls.Client(nc, cfg)
+		if err := tc.Handshake(); err != nil || tc.ConnectionState().NegotiatedProtocol != "h2" {
+			t.Fatalf("TLS handshake: %v, ALPN %q", err, tc.ConnectionState().NegotiatedProtocol)
+		}
+		nc = tc
+	}
 	sc := &h2StreamConn{nc: nc, fr: http2.NewFramer(nc, nc), sendWin: 65535, connWin: 65535, more: make(chan struct{}),
 		headers: make(chan http.Header, 1)}
 	sc.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)

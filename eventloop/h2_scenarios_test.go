@@ -19,29 +19,38 @@ import (
 	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
-// The app-level integration scenarios, each with one test body run over two protocols:
-// HTTP/1.1 (net/http's client) and h2c with prior knowledge (x/net/http2's client).
+// The app-level integration scenarios, each with one test body run over two protocols
+// and two transports: HTTP/1.1 (net/http's client) and h2c with prior knowledge
+// (x/net/http2's client) over TCP, HTTP/1.1 and HTTP/2 chosen by ALPN over TLS.
 
 type protoMode struct {
 	name   string
 	major  int
-	client func() *http.Client
+	tls    bool
+	client func(ts *testServer) *http.Client
 }
 
 var protoModes = []protoMode{
-	{"http1", 1, func() *http.Client {
+	{"http1", 1, false, func(*testServer) *http.Client {
 		return &http.Client{Transport: &http.Transport{}, Timeout: 20 * time.Second}
 	}},
-	{"h2c", 2, h2cClient},
+	{"h2c", 2, false, func(*testServer) *http.Client { return h2cClient() }},
+	{"https1", 1, true, func(ts *testServer) *http.Client { return tlsClient(ts.tlsClient, false) }},
+	{"h2-tls", 2, true, func(ts *testServer) *http.Client { return tlsClient(ts.tlsClient, true) }},
 }
 
-// bothProtocols runs f once per protocol, each against a fresh server for app (the
-// testApp when nil).
+// bothProtocols runs f once per protocol and transport, each against a fresh server
+// for app (the testApp when nil).
 func bothProtocols(t *testing.T, cfg Config, app asgi.App, f func(t *testing.T, ts *testServer, client *http.Client, major int)) {
 	for _, m := range protoModes {
 		t.Run(m.name, func(t *testing.T) {
-			ts := startServer(t, cfg, app)
-			client := m.client()
+			var ts *testServer
+			if m.tls {
+				ts = startTLSServer(t, cfg, app).testServer
+			} else {
+				ts = startServer(t, cfg, app)
+			}
+			client := m.client(ts)
 			t.Cleanup(client.CloseIdleConnections)
 			f(t, ts, client, m.major)
 		})

@@ -78,21 +78,32 @@ func port(addr string) string {
 }
 
 // TestH2Spec runs h2spec in strict mode against the real server: every case must pass,
-// with an app on executor goroutines and with an inline app (asgi.Inliner) on the loop.
+// with an app on executor goroutines and with an inline app (asgi.Inliner) on the loop,
+// over h2c and over TLS (ALPN h2).
 func TestH2Spec(t *testing.T) {
 	h2spec := tool(t, "h2spec")
 	for _, tc := range []struct {
 		name string
 		app  asgi.App
 		path string
+		tls  bool
 	}{
-		{"goroutine app", bodyFirstApp, "/"},
-		{"inline app", inlineBodyFirstApp{}, "/"},
+		{"goroutine app", bodyFirstApp, "/", false},
+		{"inline app", inlineBodyFirstApp{}, "/", false},
+		{"tls goroutine app", bodyFirstApp, "/", true},
+		{"tls inline app", inlineBodyFirstApp{}, "/", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ts := startServer(t, Config{}, tc.app)
+			args := []string{"--strict", "-h", "127.0.0.1", "-P", tc.path, "-o", "3"}
+			if tc.tls {
+				ts := startTLSServer(t, Config{}, tc.app)
+				args = append(args, "-p", port(ts.addr), "--tls", "--insecure")
+			} else {
+				ts := startServer(t, Config{}, tc.app)
+				args = append(args, "-p", port(ts.addr))
+			}
 			report := filepath.Join(t.TempDir(), "h2spec.xml")
-			cmd := exec.Command(h2spec, "--strict", "-h", "127.0.0.1", "-p", port(ts.addr), "-P", tc.path, "-o", "3", "-j", report)
+			cmd := exec.Command(h2spec, append(args, "-j", report)...)
 			out, err := cmd.CombinedOutput()
 			summary := ""
 			if i := bytes.LastIndex(out, []byte("tests,")); i >= 0 {
@@ -112,11 +123,21 @@ func TestH2Spec(t *testing.T) {
 
 func h2curl(t *testing.T, args ...string) string {
 	t.Helper()
-	out, err := exec.Command(tool(t, "curl"), append([]string{"-sS", "--max-time", "20"}, args...)...).CombinedOutput()
+	out, err := runCurl(append([]string{"--max-time", "20"}, args...)...)
 	if err != nil {
 		t.Fatalf("curl %v: %v\n%s", args, err, out)
 	}
-	return string(out)
+	return out
+}
+
+// runCurl runs curl -sS with args and returns its combined output.
+func runCurl(args ...string) (string, error) {
+	path, err := exec.LookPath("curl")
+	if err != nil {
+		return "", fmt.Errorf("curl is required (make deps installs it): %w", err)
+	}
+	out, err := exec.Command(path, append([]string{"-sS", "--max-time", "20"}, args...)...).CombinedOutput()
+	return string(out), err
 }
 
 func TestH2Curl(t *testing.T) {
@@ -209,22 +230,25 @@ print(ok)
 	}
 }
 
-// TestH2PythonHTTPX runs concurrent requests through httpx (HTTP/2 only, prior
-// knowledge) on one connection from threads.
+// TestH2PythonHTTPX runs concurrent requests through httpx (HTTP/2 only: prior
+// knowledge over TCP, ALPN over TLS) on one connection.
 func TestH2PythonHTTPX(t *testing.T) {
 	python := "/usr/bin/python3"
 	if err := exec.Command(python, "-c", "import httpx, h2").Run(); err != nil {
 		t.Fatal("python3-httpx and python3-h2 are required (make deps installs them)")
 	}
-	ts := startServer(t, Config{}, nil)
+	eachTransport(t, func(t *testing.T, tr transport) { h2PythonHTTPX(t, python, tr.start(t, Config{}, nil)) })
+}
+
+func h2PythonHTTPX(t *testing.T, python string, ts *testServer) {
 	// asyncio, not threads: httpcore's sync HTTP/2 connection takes a stream id and
 	// sends its HEADERS in two steps without a lock, so threads can send a higher id
 	// first, and a server must then end the connection (RFC 9113 5.1.1).
 	script := `
 import sys, asyncio, httpx
-base, n = sys.argv[1], int(sys.argv[2])
+base, n, ca = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 async def main():
-    async with httpx.AsyncClient(http1=False, http2=True, timeout=10) as c:
+    async with httpx.AsyncClient(http1=False, http2=True, timeout=10, verify=ca or True) as c:
         async def one(i):
             if i % 2:
                 body = ("%d-" % i).encode() * 1000
@@ -235,7 +259,7 @@ async def main():
         print(sum(await asyncio.gather(*(one(i) for i in range(n)))))
 asyncio.run(main())
 `
-	out, err := exec.Command(python, "-c", script, "http://"+ts.addr, "40").CombinedOutput()
+	out, err := exec.Command(python, "-c", script, ts.url(""), "40", ts.caFile).CombinedOutput()
 	if err != nil || strings.TrimSpace(string(out)) != "40" {
 		t.Fatalf("httpx: %v\n%s", err, out)
 	}
@@ -244,10 +268,13 @@ asyncio.run(main())
 	}
 }
 
-// TestH2Load is a short h2load run: every request must succeed.
+// TestH2Load is a short h2load run, over h2c and over TLS: every request must succeed.
 func TestH2Load(t *testing.T) {
+	eachTransport(t, func(t *testing.T, tr transport) { h2Load(t, tr.start(t, Config{}, nil)) })
+}
+
+func h2Load(t *testing.T, ts *testServer) {
 	h2load := tool(t, "h2load")
-	ts := startServer(t, Config{}, nil)
 	out, err := exec.Command(h2load, "-n", "4000", "-c", "4", "-m", "16", ts.url("/hello")).CombinedOutput()
 	if err != nil {
 		t.Fatalf("h2load: %v\n%s", err, out)
@@ -259,6 +286,9 @@ func TestH2Load(t *testing.T) {
 		}
 	}
 	t.Logf("h2load: %s", line)
+	if ts.tlsClient != nil && !strings.Contains(string(out), "Application protocol: h2") {
+		t.Fatalf("h2load did not negotiate h2 over TLS:\n%s", out)
+	}
 	if !strings.Contains(line, "4000 succeeded, 0 failed, 0 errored") || !strings.Contains(line, "4000 2xx") {
 		t.Fatalf("h2load:\n%s", out)
 	}

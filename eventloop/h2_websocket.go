@@ -129,14 +129,10 @@ func newH2WebSocket(h *h2Session, id uint32, req *h2.Request) *h2WebSocket {
 func h2WSScope(c *conn, req *h2.Request, subprotocols []string) *asgi.WebSocketScope {
 	rawPath, query := req.Target()
 	client, server := c.addrs()
-	scheme := "ws"
-	if req.Scheme == "https" {
-		scheme = "wss"
-	}
 	return &asgi.WebSocketScope{
 		ASGI:         asgi.DefaultInfo,
 		HTTPVersion:  "2",
-		Scheme:       scheme,
+		Scheme:       c.wsScheme(), // wss over TLS, whatever :scheme says
 		Path:         c.srv.cfg.RootPath + asgi.DecodePath(rawPath),
 		RawPath:      []byte(rawPath),
 		QueryString:  []byte(query),
@@ -146,7 +142,7 @@ func h2WSScope(c *conn, req *h2.Request, subprotocols []string) *asgi.WebSocketS
 		Server:       server,
 		Subprotocols: subprotocols,
 		State:        c.srv.state(),
-		Extensions:   wsExtensions,
+		Extensions:   c.wsExt(),
 	}
 }
 

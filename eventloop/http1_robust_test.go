@@ -27,7 +27,10 @@ var robustApp = asgi.AppFunc(func(ctx context.Context, scope asgi.Scope, receive
 // requests reach the app as the rules say and the connection stays open; refused ones
 // get their status with Connection: close, then EOF.
 func TestHTTP1Robustness(t *testing.T) {
-	ts := startServer(t, Config{}, robustApp)
+	eachTransport(t, func(t *testing.T, tr transport) { http1Robustness(t, tr.start(t, Config{}, robustApp)) })
+}
+
+func http1Robustness(t *testing.T, ts *testServer) {
 	tests := []struct {
 		name, raw string
 		status    int

@@ -175,6 +175,9 @@ func SystemdListeners() (fds []int, names []string, err error) {
 
 // openAdopted opens the listeners of cfg that are not native gnet binds.
 func openAdopted(cfg *Config) ([]*adoptedListener, error) {
+	if len(cfg.Inherited) > 0 {
+		return adoptInherited(cfg) // handover.go
+	}
 	var out []*adoptedListener
 	fail := func(err error) ([]*adoptedListener, error) {
 		for _, a := range out {
@@ -274,20 +277,10 @@ func (s *Server) engine() (gnet.Engine, <-chan struct{}) {
 // sdNotify sends state to systemd's notification socket (sd_notify) when
 // Config.Systemd is on and NOTIFY_SOCKET is set; it does nothing otherwise.
 func (s *Server) sdNotify(state string) error {
-	path := os.Getenv("NOTIFY_SOCKET")
-	if !s.cfg.Systemd || path == "" {
+	if !s.cfg.Systemd {
 		return nil
 	}
-	if path[0] == '@' {
-		path = "\x00" + path[1:] // abstract namespace
-	}
-	c, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: path, Net: "unixgram"})
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	_, err = c.Write([]byte(state))
-	return err
+	return SDNotify(state)
 }
 
 // setAddrs sets the scope addresses of a connection accepted on this listener: the

@@ -18,8 +18,14 @@ import (
 //	go test -run '^$' -bench Accept -benchtime 20000x ./eventloop/
 
 func benchConnections(b *testing.B, network, addr string) {
+	benchConnectionsSending(b, network, addr, nil)
+}
+
+// benchConnectionsSending is benchConnections with prefix written before the request
+// (a PROXY protocol header), in the same write.
+func benchConnectionsSending(b *testing.B, network, addr string, prefix []byte) {
 	const clients = 8
-	req := []byte("GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	req := append(prefix, "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"...)
 	var left atomic.Int64
 	left.Store(int64(b.N))
 	var wg sync.WaitGroup

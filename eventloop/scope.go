@@ -21,6 +21,25 @@ var http10Extensions = map[string]any{
 	asgi.ExtHTTPResponsePathsend: map[string]any{},
 }
 
+// withoutEarlyHint returns the extensions ext (shared, read-only) for an HTTP/1.0
+// request: without http.response.early_hint. Plain connections share
+// http10Extensions; TLS ones (rare for HTTP/1.0) get a copy.
+func withoutEarlyHint(ext map[string]any) map[string]any {
+	if _, ok := ext[asgi.ExtHTTPResponseEarlyHint]; !ok {
+		return ext
+	}
+	if len(ext) == len(httpExtensions) {
+		return http10Extensions
+	}
+	out := make(map[string]any, len(ext)-1)
+	for k, v := range ext {
+		if k != asgi.ExtHTTPResponseEarlyHint {
+			out[k] = v
+		}
+	}
+	return out
+}
+
 // newHTTPScope builds the scope of an HTTP request of any version, HTTP/1.1 and HTTP/2
 // alike: the fields of its head (path already decoded; raw path, query and headers
 // owned by the scope) and what the server adds (addresses, root_path, lifespan state,
@@ -34,9 +53,9 @@ func newHTTPScope(c *conn, version, method, scheme, path string, rawPath, query 
 // fillHTTPScope is newHTTPScope into a scope the caller allocated. Loop goroutine only.
 func fillHTTPScope(s *asgi.HTTPScope, c *conn, version, method, scheme, path string, rawPath, query []byte, headers asgi.Headers) {
 	client, server := c.addrs()
-	ext := httpExtensions
+	ext := c.httpExt()
 	if version == "1.0" {
-		ext = http10Extensions
+		ext = withoutEarlyHint(ext)
 	}
 	*s = asgi.HTTPScope{
 		ASGI:        asgi.DefaultInfo,
@@ -84,7 +103,7 @@ func h1ScopeIn(st *h1Stream, c *conn, req *h1.Request) {
 	if req.ProtoMinor == 0 {
 		version = "1.0"
 	}
-	fillHTTPScope(&st.scopeVal, c, version, methodString(req.Method), "http", asgi.DecodePath(req.Path),
+	fillHTTPScope(&st.scopeVal, c, version, methodString(req.Method), c.httpScheme(), asgi.DecodePath(req.Path),
 		rawPath, query, headers)
 	st.scope = &st.scopeVal
 }
@@ -108,7 +127,7 @@ func h1Scope(c *conn, req *h1.Request, version string) *asgi.HTTPScope {
 			version = "1.0"
 		}
 	}
-	return newHTTPScope(c, version, methodString(req.Method), "http", asgi.DecodePath(req.Path),
+	return newHTTPScope(c, version, methodString(req.Method), c.httpScheme(), asgi.DecodePath(req.Path),
 		cloneBytes(req.Path), cloneBytes(req.Query), req.Headers.Clone())
 }
 
@@ -118,7 +137,7 @@ func h2Scope(c *conn, req *h2.Request) *asgi.HTTPScope {
 	rawPath, query := req.Target()
 	scheme := req.Scheme
 	if scheme == "" {
-		scheme = "http" // CONNECT has no :scheme
+		scheme = c.httpScheme() // CONNECT has no :scheme
 	}
 	return newHTTPScope(c, "2", req.Method, scheme, asgi.DecodePath(rawPath), []byte(rawPath), []byte(query), req.Headers)
 }
@@ -153,7 +172,7 @@ func wsScope(c *conn, req *h1.Request, subprotocols []string) *asgi.WebSocketSco
 	return &asgi.WebSocketScope{
 		ASGI:         asgi.DefaultInfo,
 		HTTPVersion:  "1.1",
-		Scheme:       "ws",
+		Scheme:       c.wsScheme(),
 		Path:         c.srv.cfg.RootPath + asgi.DecodePath(req.Path),
 		RawPath:      cloneBytes(req.Path),
 		QueryString:  cloneBytes(req.Query),
@@ -163,6 +182,6 @@ func wsScope(c *conn, req *h1.Request, subprotocols []string) *asgi.WebSocketSco
 		Server:       server,
 		Subprotocols: subprotocols,
 		State:        c.srv.state(),
-		Extensions:   wsExtensions,
+		Extensions:   c.wsExt(),
 	}
 }

@@ -2,6 +2,7 @@ package eventloop
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -36,10 +37,14 @@ type Server struct {
 	// placeholder: no TCP bind was asked for, so gnet's only native listener is a
 	// loopback placeholder whose connections are refused.
 	placeholder bool
+	nativeBinds []*net.TCPAddr // gnet's own listeners' addresses (handover.go)
+	nativeFDs   []nativeFD     // and their descriptors, every loop's, found by Start
+	nativeErr   error
 	stopped     chan struct{} // closed when the engine has stopped for good
 
 	draining atomic.Bool
 	stopping atomic.Bool
+	handover atomic.Bool  // StopAccepting(true): another process took the listeners over
 	nconns   atomic.Int64 // open connections
 	inflight atomic.Int64 // requests whose app is running
 
@@ -47,6 +52,16 @@ type Server struct {
 	bodySpool  diskBudget // Config.BodySpoolShared
 
 	turnRequests int // HTTP/1.1 requests one traffic callback starts (h1Session)
+
+	// tlsListen tells the TLS listeners' connections apart (nil: none); tlsConfig is
+	// Config.TLS with the ALPN protocols filled in. Set by Start.
+	tlsListen *tlsListeners
+	tlsConfig *tls.Config
+	tlsStats  tlsCounters
+	// tlsServerCert is the TLS extension's server_cert: the PEM of the configuration's
+	// only static certificate, nil when callbacks choose it.
+	tlsServerCert any
+	tlsExts       sync.Map // tlsExtKey -> *tlsExtensions (tls.go)
 
 	access    *accessLog // nil: the default access log (logAccess), or none
 	accessErr error      // an invalid Config.AccessLogFormat, reported by Start
@@ -92,7 +107,14 @@ func (s *Server) start() error {
 	if err != nil {
 		return err
 	}
-	binds := s.cfg.Binds
+	if err := s.initTLS(); err != nil {
+		closeAdopted(adopted)
+		return err
+	}
+	binds := append(append([]string(nil), s.cfg.Binds...), s.cfg.TLSBinds...)
+	if len(s.cfg.Inherited) > 0 {
+		binds = nil // the parent bound them: their sockets are among the inherited
+	}
 	switch {
 	case len(binds) == 0 && len(adopted) == 0:
 		binds = []string{defaultBind}
@@ -112,27 +134,41 @@ func (s *Server) start() error {
 		closeAdopted(adopted)
 		return err
 	}
+	if !s.placeholder && len(binds) > len(s.cfg.Binds) {
+		s.tlsListen = newTLSListeners(binds[len(s.cfg.Binds):])
+	}
 	booted := make(chan error, 1)
 	go s.supervise(binds, booted)
 	if err := <-booted; err != nil {
 		closeAdopted(adopted)
 		return err
 	}
-	for _, b := range binds {
+	for i, b := range binds {
 		if s.placeholder {
 			s.log.Debug("placeholder gnet listener (refuses every connection)", "addr", b)
 			break
 		}
 		addr, _ := net.ResolveTCPAddr("tcp", b)
 		s.addrs = append(s.addrs, addr)
+		s.nativeBinds = append(s.nativeBinds, addr)
+		if i >= len(s.cfg.Binds) {
+			s.log.Info("listening with TLS", "addr", addr.String(), "loops", s.cfg.Loops)
+			continue
+		}
 		s.log.Info("listening", "addr", addr.String(), "loops", s.cfg.Loops)
 	}
 	s.adopted = adopted
+	s.findNativeFDs() // handover.go
+	seen := map[string]bool{}
 	for _, a := range adopted {
-		s.addrs = append(s.addrs, a.tag.addr)
-		s.log.Info("listening", "addr", a.desc, "loops", s.cfg.Loops)
 		s.acceptWG.Add(1)
 		go s.acceptLoop(a)
+		if seen[a.desc] {
+			continue // an upgraded native bind: one inherited listener per old loop
+		}
+		seen[a.desc] = true
+		s.addrs = append(s.addrs, a.tag.addr)
+		s.log.Info("listening", "addr", a.desc, "loops", s.cfg.Loops)
 	}
 	if err := s.sdNotify("READY=1\nMAINPID=" + strconv.Itoa(os.Getpid())); err != nil {
 		s.log.Warn("sd_notify READY failed", "err", err)
@@ -194,7 +230,8 @@ func (s *Server) supervise(binds []string, booted chan<- error) {
 	}
 }
 
-// Addrs returns the addresses the server listens on (with ports resolved).
+// Addrs returns the addresses the server listens on (with ports resolved): Binds,
+// then TLSBinds, then the Unix, inherited and uwsgi listeners.
 func (s *Server) Addrs() []net.Addr { return s.addrs }
 
 // Done is closed when the server has stopped for good.
@@ -215,7 +252,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		defer cancel()
 	}
 	s.draining.Store(true)
-	if err := s.sdNotify("STOPPING=1"); err != nil {
+	if s.handover.Load() {
+		// The service goes on in the process that took the listeners over.
+	} else if err := s.sdNotify("STOPPING=1"); err != nil {
 		s.log.Warn("sd_notify STOPPING failed", "err", err)
 	}
 	s.forEachLoop(func(l *loop) {
@@ -343,13 +382,19 @@ func (h *engineHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	if !adopted && s.placeholder {
 		return nil, gnet.Close // only adopted listeners serve (see Start)
 	}
-	if s.draining.Load() {
-		return refuseConnection("server is shutting down"), gnet.Close
+	secure := !adopted && s.tlsListen != nil && s.tlsListen.match(gc.LocalAddr())
+	if s.draining.Load() && !s.handover.Load() {
+		// (After a handover, a connection accepted just before StopAccepting is served.)
+		return refuseConnection(secure, "server is shutting down"), gnet.Close
+	}
+	if s.cfg.ProxyProtocol && !s.proxyPeerTrusted(gc) { // proxyproto.go
+		s.log.Warn("PROXY protocol: connection from an untrusted peer; closing", "client", gc.RemoteAddr())
+		return nil, gnet.Close
 	}
 	if s.nconns.Add(1) > int64(s.cfg.MaxConnections) {
 		s.nconns.Add(-1)
 		s.log.Warn("connection limit reached; refusing connection", "limit", s.cfg.MaxConnections)
-		return refuseConnection("server is at its connection limit"), gnet.Close
+		return refuseConnection(secure, "server is at its connection limit"), gnet.Close
 	}
 	l := s.loopFor(gc.EventLoop())
 	if l.resumer == nil {
@@ -364,8 +409,15 @@ func (h *engineHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	if adopted && tag.uwsgi {
 		c.session = newUWSGISession() // a --uwsgi-bind connection
 	}
+	if s.cfg.ProxyProtocol {
+		c.session = &proxySession{next: c.session} // the PROXY header comes first
+	}
 	gc.SetContext(c)
 	l.add(c)
+	if secure {
+		c.startTLS() // the handshake comes first, on its own timer
+		return nil, gnet.None
+	}
 	c.setTimer(s.cfg.HeaderTimeout)
 	return nil, gnet.None
 }

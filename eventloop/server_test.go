@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -193,6 +194,10 @@ type testServer struct {
 	addr string
 	app  *testApp
 	logs *testutil.LogBuffer
+	// tlsClient, when set, is the client configuration of addr, a TLS listener
+	// (startTLSServer): dial and url speak TLS.
+	tlsClient *tls.Config
+	caFile    string // the PEM file of the CA that signed a TLS listener's certificate
 }
 
 // startServer runs a server for app (a testApp if nil) on 127.0.0.1:0.
@@ -207,7 +212,12 @@ func startServer(t testing.TB, cfg Config, app asgi.App) *testServer {
 	return &testServer{Server: srv, addr: srv.Addrs()[0].String(), app: ta, logs: logs}
 }
 
-func (ts *testServer) url(path string) string { return "http://" + ts.addr + path }
+func (ts *testServer) url(path string) string {
+	if ts.tlsClient != nil {
+		return "https://" + ts.addr + path
+	}
+	return "http://" + ts.addr + path
+}
 
 // waitSlowStarted waits until the app has begun n /slow requests in all.
 func (ts *testServer) waitSlowStarted(t testing.TB, n int32) {
@@ -247,6 +257,13 @@ func (ts *testServer) dial(t testing.TB) net.Conn {
 	}
 	t.Cleanup(func() { c.Close() })
 	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if ts.tlsClient != nil {
+		tc := tls.Client(c, ts.tlsClient)
+		if err := tc.Handshake(); err != nil {
+			t.Fatalf("TLS handshake: %v", err)
+		}
+		return tc
+	}
 	return c
 }
 

@@ -19,8 +19,13 @@ func firstSession() session { return &h1Session{} }
 
 // refuseConnection is the answer to a connection the server refuses as it opens (at
 // its connection limit, or shutting down): an HTTP/1.1 503, the protocol every
-// connection starts with.
-func refuseConnection(reason string) []byte { return h1.AppendError(nil, 503, reason) }
+// cleartext connection starts with; none for a TLS connection (no handshake yet).
+func refuseConnection(secure bool, reason string) []byte {
+	if secure {
+		return nil
+	}
+	return h1.AppendError(nil, 503, reason)
+}
 
 // upgrade switches the connection when req asks for it and qualifies: to WebSocket on
 // "Upgrade: websocket", to HTTP/2 on "Upgrade: h2c". It reports whether the request
@@ -30,7 +35,7 @@ func (h *h1Session) upgrade(c *conn, req *h1.Request) bool {
 	switch {
 	case h.isWebSocketUpgrade(req):
 		return h.startWebSocket(c, req)
-	case h.isH2CUpgrade(req):
+	case h.isH2CUpgrade(c, req):
 		return h.startH2CUpgrade(c, req)
 	}
 	return false
@@ -47,7 +52,7 @@ var h2Upgrade101 = []byte("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgra
 // startsHTTP2 switches a new connection that opens with the HTTP/2 client preface to
 // HTTP/2. While only a prefix of the preface has arrived it consumes nothing and waits.
 func (h *h1Session) startsHTTP2(c *conn, data []byte) bool {
-	if c.srv.cfg.DisableHTTP2 {
+	if c.srv.cfg.DisableHTTP2 || c.tls != nil { // over TLS, HTTP/2 is chosen by ALPN only
 		return false
 	}
 	n := min(len(data), len(h2.ClientPreface))
@@ -104,8 +109,8 @@ func containsFold(b []byte, s string) bool {
 
 // isH2CUpgrade reports whether req asks for Upgrade: h2c and qualifies: HTTP/1.1, no
 // body (requests with a body are simply served on HTTP/1.1), one HTTP2-Settings field.
-func (h *h1Session) isH2CUpgrade(req *h1.Request) bool {
-	return !h.draining && req.ProtoMinor == 1 && asgi.EqualFold(req.Upgrade, "h2c") && !req.HasBody() &&
+func (h *h1Session) isH2CUpgrade(c *conn, req *h1.Request) bool {
+	return !h.draining && c.tls == nil && req.ProtoMinor == 1 && asgi.EqualFold(req.Upgrade, "h2c") && !req.HasBody() &&
 		len(req.Headers.Values("http2-settings")) == 1
 }
 
@@ -174,6 +179,9 @@ func (h *h1Session) startWebSocket(c *conn, req *h1.Request) bool {
 		zb:      newCompressionBudget(hs.Deflate),
 		rawPath: string(scope.RawPath),
 		started: time.Now().UnixNano(),
+		// After a handover (StopAccepting(true)) the drain has passed this connection
+		// by: close with 1001 right after the accept, as a drained handshake does.
+		draining: c.srv.handover.Load(),
 	}
 	c.session = w
 	w.armHandshake(c)

@@ -22,6 +22,9 @@ type uwsgiSession struct {
 	h1     h1Session // the request's stream state: active, reading, responseDone
 	parser *uwsgi.Parser
 	done   bool // the packet was read: later bytes are ignored
+	// proxyClient is the client of the connection's PROXY header (proxyproto.go): the
+	// scope's client when the packet has no REMOTE_ADDR.
+	proxyClient *asgi.Addr
 }
 
 func newUWSGISession() *uwsgiSession {
@@ -93,6 +96,9 @@ func (u *uwsgiSession) onHead(c *conn) error {
 	_, server := c.addrs()
 	scope := req.HTTPScope(uwsgi.ScopeDefaults{RootPath: cfg.RootPath, Server: server,
 		Extensions: uwsgiExtensions, State: c.srv.state()})
+	if scope.Client == nil {
+		scope.Client = u.proxyClient
+	}
 	c.client = scope.Client // REMOTE_ADDR: the access log names the real client
 	h := &u.h1
 	if cfg.LimitConcurrency > 0 && c.srv.inflight.Load() >= int64(cfg.LimitConcurrency) {

@@ -45,13 +45,14 @@ func TestWebSocketChromiumChatPage(t *testing.T) {
 	t.Logf("page status: %s", status)
 }
 
-// startChromium runs headless Chromium with a DevTools endpoint and returns its
-// address; the browser's whole process group is killed when the test ends.
-func startChromium(ctx context.Context, t *testing.T) string {
-	cmd := exec.Command(chromium, "--headless", "--no-sandbox", "--disable-gpu",
+// startChromium runs headless Chromium (with extra flags) with a DevTools endpoint and
+// returns its address; the browser's whole process group is killed when the test ends.
+func startChromium(ctx context.Context, t *testing.T, extra ...string) string {
+	args := append([]string{"--headless", "--no-sandbox", "--disable-gpu",
 		"--disable-quic", "--no-first-run", "--disable-background-networking",
 		"--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-		"--user-data-dir="+t.TempDir(), "--remote-debugging-port=0", "about:blank")
+		"--user-data-dir=" + t.TempDir(), "--remote-debugging-port=0"}, extra...)
+	cmd := exec.Command(chromium, append(args, "about:blank")...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -153,6 +154,17 @@ func (p *cdpPage) call(method string, params any) (json.RawMessage, error) {
 		}
 		return resp.Result, nil
 	}
+}
+
+// eval returns the string value of a JavaScript expression in the page.
+func (p *cdpPage) eval(t *testing.T, expr string) string {
+	res, err := p.call("Runtime.evaluate", map[string]any{"expression": expr, "returnByValue": true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct{ Result struct{ Value string } }
+	_ = json.Unmarshal(res, &v)
+	return v.Result.Value
 }
 
 // waitStatus navigates to url and polls the page's #status until the selftest ends.

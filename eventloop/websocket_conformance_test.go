@@ -178,10 +178,12 @@ var (
 // and through ServeASGI on a goroutine (/ws-goroutine): the two modes share the frame
 // handling but not the delivery of messages or the sends.
 func TestWebSocketConformance(t *testing.T) {
-	ts, _ := startWSServer(t, Config{WebSocket: websocket.Config{MaxMessageSize: 1 << 20}})
-	for _, path := range []string{"/ws", "/ws-goroutine"} {
-		t.Run(strings.TrimPrefix(path, "/"), func(t *testing.T) { conformance(t, ts, path) })
-	}
+	eachTransport(t, func(t *testing.T, tr transport) {
+		ts := tr.start(t, Config{WebSocket: websocket.Config{MaxMessageSize: 1 << 20}}, newWSTestApp())
+		for _, path := range []string{"/ws", "/ws-goroutine"} {
+			t.Run(strings.TrimPrefix(path, "/"), func(t *testing.T) { conformance(t, ts, path) })
+		}
+	})
 }
 
 func conformance(t *testing.T, ts *testServer, path string) {

@@ -108,18 +108,13 @@ func (w *wsSession) SendNow(msg asgi.Message) error {
 	return nil
 }
 
-// maxCopiedShared is the largest prepared frame copied into a connection's pending
-// output instead of queued by reference: copying a small frame costs less than a
-// queue entry, and it is bounded, like a reference, by the admission check.
-const maxCopiedShared = 4 << 10
-
 // preparedCheck is the websocket.send that SendPrepared checks against the ASGI
 // order (the order looks only at its type).
 var preparedCheck = &asgi.WebSocketSend{}
 
 // SendPrepared is the asgi.PreparedSender of event mode: pm's frame for this
 // connection's encoding (made once per encoding and kept in pm) is queued by
-// reference; a frame of up to 4 KiB is copied. The connection's unsent output plus
+// reference, never copied. The connection's unsent output plus
 // the frame must fit under WriteHighWater (or nothing may be unsent) before anything
 // is queued, otherwise asgi.ErrBackpressure. Safe for concurrent use.
 func (w *wsSession) SendPrepared(pm *asgi.PreparedMessage) error {
@@ -142,7 +137,12 @@ func (w *wsSession) SendPrepared(pm *asgi.PreparedMessage) error {
 	if unsent := c.unsentLocked(); unsent > 0 && unsent+len(frame) > c.srv.cfg.WriteHighWater {
 		return asgi.ErrBackpressure
 	}
-	if len(frame) <= maxCopiedShared && !c.hasShared {
+	// By reference, small frames too: a broadcast queues the frame to every member before
+	// any member's loop has flushed, so a copy would cost members x frame bytes at once
+	// (10,000 members and 1 KiB: 10 MiB per message; the admission check allows up to
+	// WriteHighWater each); a reference costs one queue entry. A TLS connection encrypts
+	// per connection, so it takes a copy into its pending plaintext.
+	if c.tls != nil {
 		c.pending = append(c.pending, frame...)
 	} else {
 		c.queueSharedLocked(frame)

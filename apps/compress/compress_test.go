@@ -228,7 +228,7 @@ func TestRules(t *testing.T) {
 		{"HEAD", "HEAD", "gzip", 200, []string{"content-type", "text/plain", "content-length", cl}, []part{{"", false}}, false, "Accept-Encoding", ""},
 		{"no accept-encoding", "GET", "", 200, []string{"content-type", "text/plain"}, []part{{big, false}}, false, "Accept-Encoding", ""},
 		{"identity only", "GET", "gzip;q=0, identity", 200, []string{"content-type", "text/plain"}, []part{{big, false}}, false, "Accept-Encoding", ""},
-		{"small by length", "GET", "gzip", 200, []string{"content-type", "text/plain", "content-length", "5"}, []part{{"hello", false}}, false, "Accept-Encoding", ""},
+		{"small by length", "GET", "gzip", 200, []string{"content-type", "text/plain", "content-length", "5"}, []part{{"hello", false}}, false, "", ""},
 		{"small body", "GET", "gzip", 200, []string{"content-type", "text/plain"}, []part{{"hello", false}}, false, "Accept-Encoding", ""},
 		{"small stream", "GET", "gzip", 200, []string{"content-type", "text/plain"}, []part{{"hel", true}, {"lo", true}, {"", false}}, false, "Accept-Encoding", ""},
 		{"stream reaching the minimum", "GET", "gzip", 200, []string{"content-type", "text/plain"}, []part{{big[:100], true}, {big[100:200], true}, {big[200:], false}}, true, "Accept-Encoding", ""},

@@ -22,7 +22,8 @@
 //
 // Every response of a compressible type gets "Vary: Accept-Encoding" (appended to an
 // existing Vary, unless it already names Accept-Encoding or is "*"), compressed or not,
-// so caches keep the variants apart. A compressed response loses Content-Length and
+// so caches keep the variants apart; except one whose Content-Length is under the
+// minimum, which is never compressed and so does not vary. A compressed response loses Content-Length and
 // Accept-Ranges, gains Content-Encoding, and a strong ETag becomes weak (W/"...").
 //
 // # Streaming

@@ -166,10 +166,13 @@ func (r *response) start(ctx context.Context, m *asgi.HTTPResponseStart) error {
 			}
 		}
 	}
-	if ct == nil || !matches(c.types, ct) {
+	if ct == nil || !matches(c.types, ct) || clen >= 0 && clen < int64(c.min) {
+		// A declared length under the minimum is never compressed, whatever the client
+		// accepts, so the response does not vary by Accept-Encoding (as nginx's gzip):
+		// no Vary, and no copy of the headers to add one (the hello's hot path).
 		return r.next(ctx, m)
 	}
-	if r.codec == nil || clen >= 0 && clen < int64(c.min) {
+	if r.codec == nil {
 		return r.next(ctx, r.withVary(m))
 	}
 	// Hold the start (a copy: the app may reuse its buffers once send returns).

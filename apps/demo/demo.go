@@ -96,6 +96,7 @@ func Routes(o Options) *router.Router {
 		Route(getHead, PathHello, hello.App).
 		Route(getHead, PathHelloGoroutine, hello.Goroutine).
 		Route(post, PathEcho, echo.New(o.Echo)).
+		Route(post, PathSum, sumApp).
 		Route(getHead, PathStream, stream.App).
 		Route(getHead, PathBig, big.App).
 		Route(getHead, PathScope, scopedump.App)

@@ -3,6 +3,7 @@
 //
 //	GET, HEAD /          hello      "Hello, World!"
 //	POST      /echo      echo       the request body back, with a Content-Length
+//	POST      /sum       (demo)     "LENGTH SHA256HEX\n" of the body, read as it streams
 //	GET       /stream    stream     ?n=K&delay=MS: K lines, one message each
 //	GET       /big       big        ?bytes=N: N bytes of 'x' in 64 KiB messages
 //	GET       /scope     scopedump  the request scope as JSON

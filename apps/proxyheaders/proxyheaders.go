@@ -72,6 +72,20 @@ func New(next asgi.App, cfg Config) (*App, error) {
 	return &App{next: next, trust: t}, nil
 }
 
+// TrustFunc returns cfg's trusted set as a predicate: the peers whose headers the
+// middleware believes, for the event loop's PROXY protocol
+// (eventloop.Config.ProxyProtocolTrusted), which admits the same peers. The zero
+// netip.Addr (a Unix socket peer, which has no address) is trusted only with "*";
+// IPv4-mapped IPv6 addresses are matched as IPv4. The predicate only reads the parsed
+// set: it is safe for concurrent use and does not allocate.
+func TrustFunc(cfg Config) (func(netip.Addr) bool, error) {
+	t, err := parseTrust(cfg.Trusted)
+	if err != nil {
+		return nil, err
+	}
+	return func(a netip.Addr) bool { return t.contains(a.Unmap()) }, nil
+}
+
 // Validate reports whether cfg parses, without building the middleware.
 func Validate(cfg Config) error {
 	_, err := parseTrust(cfg.Trusted)

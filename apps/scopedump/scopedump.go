@@ -26,6 +26,10 @@ type Dump struct {
 	Client      []any       `json:"client"` // [host, port] or null
 	Server      []any       `json:"server"` // [host, port] or null
 	State       []string    `json:"state"`  // sorted keys
+	// Extensions are the scope's extensions as JSON renders them (ASGI's "tls": the
+	// certificates as PEM strings, version and suite as numbers); a value JSON cannot
+	// render shows as its Go type. Omitted when the scope has none.
+	Extensions map[string]any `json:"extensions,omitempty"`
 }
 
 // Latin1 returns b as a string with one rune per byte (U+0000-U+00FF), as Python's
@@ -54,6 +58,15 @@ func New(s *asgi.HTTPScope) Dump {
 		d.State = append(d.State, k)
 	}
 	slices.Sort(d.State)
+	if len(s.Extensions) > 0 {
+		d.Extensions = make(map[string]any, len(s.Extensions))
+		for k, v := range s.Extensions {
+			if _, err := json.Marshal(v); err != nil {
+				v = fmt.Sprintf("%T", v)
+			}
+			d.Extensions[k] = v
+		}
+	}
 	return d
 }
 

@@ -97,3 +97,34 @@ func TestScopeDumpInline(t *testing.T) {
 		t.Fatal("scope dump should be inlinable")
 	}
 }
+
+// TestExtensions: extensions appear as JSON renders them (the tls extension's PEM
+// strings and numbers); a value JSON cannot render shows its type instead of failing.
+func TestExtensions(t *testing.T) {
+	scope := asgitest.NewHTTPScope("GET", "/scope")
+	scope.Extensions = map[string]any{
+		asgi.ExtTLS: map[string]any{"server_cert": nil, "client_cert_chain": []any{"-----BEGIN CERTIFICATE-----\n..."},
+			"tls_version": 0x0304, "cipher_suite": 0x1301},
+		asgi.ExtHTTPResponseTrailers: map[string]any{},
+		"x.func":                     func() {},
+	}
+	rec := asgitest.NewRecorder(asgi.ScopeHTTP)
+	if err := App.ServeASGI(context.Background(), scope, nil, rec.Send); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Extensions map[string]any `json:"extensions"`
+	}
+	if err := json.Unmarshal(rec.Response().Body, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"tls": map[string]any{"server_cert": nil, "client_cert_chain": []any{"-----BEGIN CERTIFICATE-----\n..."},
+			"tls_version": float64(0x0304), "cipher_suite": float64(0x1301)},
+		"http.response.trailers": map[string]any{},
+		"x.func":                 "func()",
+	}
+	if !reflect.DeepEqual(got.Extensions, want) {
+		t.Fatalf("extensions %v\nwant %v", got.Extensions, want)
+	}
+}

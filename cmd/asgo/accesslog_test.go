@@ -27,7 +27,7 @@ func TestAccessLogFileAndSIGHUP(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(p.logs(), "access log reopened") {
+	for !strings.Contains(p.logs(), "access-log=reopened") {
 		if time.Now().After(deadline) {
 			t.Fatal("no reopen after SIGHUP")
 		}

@@ -1,22 +1,26 @@
 """Independent WebSocket client for asgo's tests: Python's websockets package (Debian
 python3-websockets) against the real server.
 
-usage: websocket_client.py BASE_URL none|deflate
+usage: websocket_client.py BASE_URL none|deflate [CA_FILE]
+
+A wss:// BASE_URL is verified against CA_FILE.
 
 It checks the echo app at /ws (text, binary, large and pipelined messages, ping, the
 closing handshake, the negotiated extension) and the chat room at /chat (a message
 reaches every member). It prints "OK ..." and exits 0, or prints the failure and exits 1.
 """
 import asyncio
+import ssl
 import sys
 
 import websockets
 
 negotiated = ""
+tls = {}  # the ssl= argument of websockets.connect for wss://
 
 
 async def echo(base, compression):
-    async with websockets.connect(base + "/ws", compression=compression, max_size=2**24) as ws:
+    async with websockets.connect(base + "/ws", compression=compression, max_size=2**24, **tls) as ws:
         global negotiated
         negotiated = ws.response_headers.get("Sec-WebSocket-Extensions", "")
         names = [type(e).__name__ for e in ws.extensions]
@@ -45,8 +49,8 @@ async def echo(base, compression):
 
 
 async def chat(base, compression):
-    async with websockets.connect(base + "/chat", compression=compression) as a, \
-            websockets.connect(base + "/chat", compression=compression) as b:
+    async with websockets.connect(base + "/chat", compression=compression, **tls) as a, \
+            websockets.connect(base + "/chat", compression=compression, **tls) as b:
         await a.send("from a")
         assert await asyncio.wait_for(a.recv(), 5) == "from a"
         assert await asyncio.wait_for(b.recv(), 5) == "from a"
@@ -59,6 +63,8 @@ async def chat(base, compression):
 async def main():
     base, mode = sys.argv[1], sys.argv[2]
     compression = "deflate" if mode == "deflate" else None
+    if base.startswith("wss://"):
+        tls["ssl"] = ssl.create_default_context(cafile=sys.argv[3])
     n = await echo(base, compression)
     m = await chat(base, compression)
     print(f"OK websockets {websockets.__version__} compression={mode}: {n} echoes, {m} broadcasts; "

@@ -4,11 +4,14 @@
 //   - protocol/asgi imports no other package of this module and nothing outside the
 //     standard library;
 //   - only eventloop (and cmd/...) may import gnet;
-//   - wire packages under protocol/ (h1, h2, websocket) do not import each other; any of
-//     them may import protocol/asgi and protocol/internal/...;
+//   - wire packages under protocol/ (h1, h2, websocket, uwsgi, proxyproto) do not import
+//     each other; any of them may import protocol/asgi and protocol/internal/...;
+//   - protocol/proxyproto (it sits in front of every listener) imports nothing outside
+//     the standard library;
 //   - lifespan imports only protocol/asgi;
 //   - apps/... import only protocol/asgi, lifespan (the lifespan driver that apps/fanout
 //     runs per member) and apps/...;
+//   - tlsconf imports only the standard library;
 //   - nothing imports cmd/....
 //
 // bench/ is its own module and not checked: it may import everything.
@@ -82,8 +85,15 @@ func check(importer, imp string) string {
 		return "only eventloop imports gnet"
 	}
 	if !ours {
-		if under(importer, "protocol/asgi") && strings.Contains(strings.SplitN(imp, "/", 2)[0], ".") {
+		nonStd := strings.Contains(strings.SplitN(imp, "/", 2)[0], ".")
+		if under(importer, "protocol/asgi") && nonStd {
 			return "protocol/asgi is standard library only"
+		}
+		if under(importer, "protocol/proxyproto") && nonStd {
+			return "protocol/proxyproto is standard library only"
+		}
+		if under(importer, "tlsconf") && nonStd {
+			return "tlsconf is standard library only"
 		}
 		return ""
 	}
@@ -102,6 +112,8 @@ func check(importer, imp string) string {
 		if wire(importer) != wire(target) {
 			return "wire packages do not import each other"
 		}
+	case under(importer, "tlsconf"):
+		return "tlsconf imports only the standard library"
 	case under(importer, "lifespan"):
 		if !under(target, "protocol/asgi") && !under(target, "lifespan") {
 			return "lifespan imports only the contract"

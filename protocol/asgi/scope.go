@@ -101,6 +101,13 @@ const (
 	// Read only. WSGI-style apps put these vars into their environ, as PEP 3333 lets a
 	// server do.
 	ExtUWSGIVars = "asgo.uwsgi.vars"
+	// ExtTLS is ASGI's TLS extension, set on scopes of requests that arrived over
+	// TLS: a map[string]any with "server_cert" (the server certificate as a PEM
+	// string, or nil when the server cannot tell which one it sent),
+	// "client_cert_chain" ([]any of PEM strings, the client's verified chain, leaf
+	// first; empty without a client certificate), "tls_version" (int, e.g. 0x0304)
+	// and "cipher_suite" (int, the IANA number). Read only.
+	ExtTLS = "tls"
 )
 
 // CopyState returns a shallow copy of state (nil for an empty map), as ASGI requires for

@@ -19,7 +19,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: benchload ws|idle [flags]")
+		fmt.Fprintln(os.Stderr, "usage: benchload ws|broadcast|idle [flags]")
 		os.Exit(2)
 	}
 	procstat.RaiseFileLimit()
@@ -29,6 +29,8 @@ func main() {
 		err = runWS(os.Args[2:])
 	case "idle":
 		err = runIdle(os.Args[2:])
+	case "broadcast":
+		err = runBroadcast(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -64,6 +66,38 @@ func runWS(args []string) error {
 	}
 	return emit(loadgen.Result{
 		Requests: res.Messages, Errors: res.Errors, Duration: res.Duration, CPU: cpu,
+		P50: res.Latency.Percentile(50), P99: res.Latency.Percentile(99),
+	})
+}
+
+// runBroadcast measures a room of -conns members, the first publishing (wsload.Broadcast).
+// Requests in the result are deliveries: one message received by one member.
+func runBroadcast(args []string) error {
+	fs := flag.NewFlagSet("broadcast", flag.ExitOnError)
+	var cfg wsload.BroadcastConfig
+	fs.StringVar(&cfg.URL, "url", "ws://127.0.0.1:8000/chat", "room endpoint")
+	fs.IntVar(&cfg.Conns, "conns", 1000, "members, the publisher included")
+	fs.IntVar(&cfg.Size, "size", 1024, "message payload bytes")
+	fs.IntVar(&cfg.Window, "window", 4, "messages published and not yet with every member")
+	fs.DurationVar(&cfg.Warmup, "warmup", time.Second, "warm-up before measuring")
+	fs.DurationVar(&cfg.Duration, "duration", 3*time.Second, "measured interval")
+	fs.IntVar(&cfg.Sources, "sources", 8, "loopback source addresses to rotate over")
+	fs.Parse(args)
+	var cpuStart, cpu procstat.CPU
+	cfg.OnPhase = func(p string) {
+		fmt.Println("EVENT", p)
+		if p == "start" {
+			cpuStart = procstat.SelfCPU()
+		} else {
+			cpu = procstat.SelfCPU().Sub(cpuStart)
+		}
+	}
+	res, err := wsload.Broadcast(context.Background(), cfg)
+	if err != nil {
+		return err
+	}
+	return emit(loadgen.Result{
+		Requests: res.Delivered, Errors: res.Errors, Duration: res.Duration, CPU: cpu,
 		P50: res.Latency.Percentile(50), P99: res.Latency.Percentile(99),
 	})
 }

@@ -2,6 +2,7 @@ package dial
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -20,6 +21,19 @@ type Config struct {
 	Sources int
 	// Parallel is the number of dials in flight; if zero, 128.
 	Parallel int
+	// TLS, when set, runs a TLS handshake on each connection before Setup, which then
+	// sees the *tls.Conn.
+	TLS *tls.Config
+}
+
+// TLSFor returns the client TLS configuration for a URL of scheme https or wss (nil
+// for any other), offering protos by ALPN. It trusts any certificate: the benchmark
+// servers use the runner's self-signed one.
+func TLSFor(scheme string, protos ...string) *tls.Config {
+	if scheme != "https" && scheme != "wss" {
+		return nil
+	}
+	return &tls.Config{InsecureSkipVerify: true, NextProtos: protos}
 }
 
 // Setup runs on each new connection before it counts as open (a handshake, a first request).
@@ -62,6 +76,14 @@ func one(ctx context.Context, cfg Config, loopback bool, i int, setup Setup) (ne
 	c, err := d.DialContext(ctx, "tcp", cfg.Addr)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.TLS != nil {
+		tc := tls.Client(c, cfg.TLS)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			c.Close()
+			return nil, err
+		}
+		c = tc
 	}
 	if setup != nil {
 		if err := setup(ctx, c); err != nil {

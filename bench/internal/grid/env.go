@@ -55,7 +55,7 @@ func (e *Env) Finish() {
 
 // debPackages are the Debian packages whose versions the header shows.
 var debPackages = []string{"wrk", "nghttp2-client", "nginx-light", "python3-uvicorn", "python3-httptools",
-	"python3-uvloop", "python3-hypercorn", "daphne", "gunicorn", "uwsgi-core", "python3"}
+	"python3-uvloop", "python3-hypercorn", "daphne", "gunicorn", "uwsgi-core", "python3", "haproxy"}
 
 // Collect gathers the environment of a run.
 func Collect(e *Setup, t Timing, rounds int, note string) Env {

@@ -3,6 +3,7 @@ package grid
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -131,10 +132,18 @@ func start(argv []string, dir string, log io.Writer) (*exec.Cmd, error) {
 	return cmd, nil
 }
 
-// Launch starts server s on port, pinned to core 0 when pinned, and waits until it answers.
-func Launch(ctx context.Context, e *Setup, s *Server, port int, pinned bool, log io.Writer) (*Proc, error) {
+// Launch starts server s on port, pinned to core 0 when pinned, with TLS when secure,
+// and waits until it answers.
+func Launch(ctx context.Context, e *Setup, s *Server, port int, pinned, secure bool, log io.Writer) (*Proc, error) {
 	p := &Proc{}
 	pre := prefixFor(pinned, 0)
+	if s.Kind == KindFront {
+		if err := p.launchFront(ctx, e, s, port, pinned, log); err != nil {
+			p.Stop(time.Second)
+			return nil, err
+		}
+		return p, nil
+	}
 	if s.Kind == KindNginx {
 		if err := p.launchNginx(ctx, e, s, port, pinned, log); err != nil {
 			p.Stop(time.Second)
@@ -146,12 +155,16 @@ func Launch(ctx context.Context, e *Setup, s *Server, port int, pinned bool, log
 	if s.Kind == KindPython {
 		dir = e.PythonDir
 	}
-	cmd, err := start(append(pre, s.Args(e, port, pinned)...), dir, log)
+	argv := append(pre, s.Args(e, port, pinned)...)
+	if secure {
+		argv = append(argv, s.TLSArgs(e)...)
+	}
+	cmd, err := start(argv, dir, log)
 	if err != nil {
 		return nil, err
 	}
 	p.cmds = append(p.cmds, watch(cmd))
-	if err := waitReady(ctx, p, port, readyPath(e, s)); err != nil {
+	if err := waitReady(ctx, p, port, readyPath(e, s), secure); err != nil {
 		p.Stop(time.Second)
 		return nil, fmt.Errorf("%s: %w", s.Name, err)
 	}
@@ -168,14 +181,19 @@ func readyPath(e *Setup, s *Server) string {
 
 // waitReady polls until the server answers GET path with 200 (or accepts a TCP connection
 // when path is ""), the process exits, or 30 s pass.
-func waitReady(ctx context.Context, p *Proc, port int, path string) error {
+func waitReady(ctx context.Context, p *Proc, port int, path string, secure bool) error {
 	deadline := time.Now().Add(30 * time.Second)
-	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true,
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} // the runner's own self-signed certificate
+	scheme := "http://"
+	if secure {
+		scheme = "https://"
+	}
 	for time.Now().Before(deadline) {
 		if !p.Alive() {
 			return fmt.Errorf("%w: process exited", ErrNotReady)
 		}
-		if probe(ctx, client, port, path) {
+		if probe(ctx, client, scheme, port, path) {
 			return nil
 		}
 		select {
@@ -187,7 +205,7 @@ func waitReady(ctx context.Context, p *Proc, port int, path string) error {
 	return fmt.Errorf("%w within 30s", ErrNotReady)
 }
 
-func probe(ctx context.Context, client *http.Client, port int, path string) bool {
+func probe(ctx context.Context, client *http.Client, scheme string, port int, path string) bool {
 	if path == "" {
 		c, err := net.DialTimeout("tcp", addr(port), time.Second)
 		if err == nil {
@@ -195,7 +213,7 @@ func probe(ctx context.Context, client *http.Client, port int, path string) bool
 		}
 		return err == nil
 	}
-	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+addr(port)+path, nil)
+	req, _ := http.NewRequestWithContext(ctx, "GET", scheme+addr(port)+path, nil)
 	resp, err := client.Do(req)
 	if err != nil {
 		return false
@@ -264,7 +282,7 @@ func (p *Proc) launchNginx(ctx context.Context, e *Setup, s *Server, port int, p
 		return err
 	}
 	p.cmds = append(p.cmds, watch(asgo))
-	if err := waitReady(ctx, p, back, e.Route(s, Hello)); err != nil {
+	if err := waitReady(ctx, p, back, e.Route(s, Hello), false); err != nil {
 		return fmt.Errorf("grid: asgo behind nginx: %w", err)
 	}
 	if p.dir, err = os.MkdirTemp("", "bench-nginx-"); err != nil {
@@ -281,5 +299,5 @@ func (p *Proc) launchNginx(ctx context.Context, e *Setup, s *Server, port int, p
 		return err
 	}
 	p.cmds = append(p.cmds, watch(ngx))
-	return waitReady(ctx, p, port, e.Route(s, Hello))
+	return waitReady(ctx, p, port, e.Route(s, Hello), false)
 }

@@ -17,7 +17,7 @@ func shellServer(script string) *Server {
 
 func TestLaunchReportsExitBeforeReady(t *testing.T) {
 	port, _ := FreePort()
-	_, err := Launch(context.Background(), &Setup{}, shellServer("exit 3"), port, false, io.Discard)
+	_, err := Launch(context.Background(), &Setup{}, shellServer("exit 3"), port, false, false, io.Discard)
 	if !errors.Is(err, ErrNotReady) || !strings.Contains(err.Error(), "exited") {
 		t.Fatalf("err = %v", err)
 	}
@@ -28,7 +28,7 @@ func TestProcAliveAndStop(t *testing.T) {
 	// A TCP listener in the shell is not portable; use Python, which the bench needs anyway.
 	script := "exec /usr/bin/python3 -c 'import socket,time,sys; s=socket.socket(); s.bind((\"127.0.0.1\"," +
 		itoa(port) + ")); s.listen(); time.sleep(60)'"
-	p, err := Launch(context.Background(), &Setup{}, shellServer(script), port, false, io.Discard)
+	p, err := Launch(context.Background(), &Setup{}, shellServer(script), port, false, false, io.Discard)
 	if err != nil {
 		t.Fatalf("launch: %v", err)
 	}
@@ -49,7 +49,7 @@ func TestAliveSeesACrash(t *testing.T) {
 	port, _ := FreePort()
 	script := "exec /usr/bin/python3 -c 'import socket,time; s=socket.socket(); s.bind((\"127.0.0.1\"," +
 		itoa(port) + ")); s.listen(); time.sleep(0.5)'"
-	p, err := Launch(context.Background(), &Setup{}, shellServer(script), port, false, io.Discard)
+	p, err := Launch(context.Background(), &Setup{}, shellServer(script), port, false, false, io.Discard)
 	if err != nil {
 		t.Fatalf("launch: %v", err)
 	}

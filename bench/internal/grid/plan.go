@@ -188,7 +188,7 @@ func serversFor(sc Scenario, only []string) []*Server {
 	}
 	var out []*Server
 	for _, n := range names {
-		if s := Servers[n]; s != nil && s.Supports(sc.Family) {
+		if s := Servers[n]; s != nil && s.SupportsScenario(sc) {
 			out = append(out, s)
 		}
 	}

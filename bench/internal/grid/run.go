@@ -37,6 +37,9 @@ type Measurement struct {
 	P50ms   float64 `json:"p50_ms,omitempty"`
 	P99ms   float64 `json:"p99_ms,omitempty"`
 	MeanMs  float64 `json:"mean_ms,omitempty"`
+	// PeakRSSKiB is the server's largest RSS sampled during the measured interval
+	// (Broadcast scenarios).
+	PeakRSSKiB int64 `json:"peak_rss_kib,omitempty"`
 	// Idle scenarios: server RSS before and with the connections open, and per connection.
 	RSSBaseKiB int64   `json:"rss_base_kib,omitempty"`
 	RSSKiB     int64   `json:"rss_kib,omitempty"`
@@ -95,8 +98,8 @@ type Runner struct {
 }
 
 type liveKey struct {
-	server string
-	pinned bool
+	server      string
+	pinned, tls bool
 }
 
 // live is a running server and where it logs.
@@ -117,6 +120,13 @@ func (r *Runner) Prepare(dir string) error {
 	r.script = filepath.Join(dir, "wrk.lua")
 	if err := os.WriteFile(r.script, loadgen.WrkScript, 0o644); err != nil {
 		return fmt.Errorf("grid: %w", err)
+	}
+	if r.Setup.CertFile == "" {
+		cert, key, err := MakeCert(dir)
+		if err != nil {
+			return err
+		}
+		r.Setup.CertFile, r.Setup.KeyFile = cert, key
 	}
 	return os.MkdirAll(r.LogDir, 0o755)
 }
@@ -163,7 +173,7 @@ func (r *Runner) start(ctx context.Context, sc Scenario, s *Server, pinned bool)
 	port, err := FreePort()
 	if err == nil {
 		var proc *Proc
-		if proc, err = Launch(ctx, r.Setup, s, port, pinned, log); err == nil {
+		if proc, err = Launch(ctx, r.Setup, s, port, pinned, sc.TLS, log); err == nil {
 			return &live{proc: proc, port: port, log: log, warmed: map[string]bool{}}, nil
 		}
 	}
@@ -177,7 +187,7 @@ func (r *Runner) runIdle(ctx context.Context, steps []Scenario, s *Server, pinne
 		return err
 	}
 	defer l.stop()
-	if err := r.idle(ctx, steps, l.proc, "http://"+addr(l.port), r.Setup.Route(s, steps[0].Family), pinned, ms); err != nil {
+	if err := r.idle(ctx, steps, l.proc, scheme(steps[0])+addr(l.port), r.Setup.Route(s, steps[0].Family), pinned, ms); err != nil {
 		return err
 	}
 	return exited(l.proc, s)
@@ -189,7 +199,7 @@ func (r *Runner) runThroughput(ctx context.Context, sc Scenario, s *Server, pinn
 	if r.live == nil {
 		r.live = map[liveKey]*live{}
 	}
-	key := liveKey{s.Name, pinned}
+	key := liveKey{s.Name, pinned, sc.TLS}
 	l := r.live[key]
 	if l == nil {
 		var err error
@@ -198,7 +208,7 @@ func (r *Runner) runThroughput(ctx context.Context, sc Scenario, s *Server, pinn
 		}
 		r.live[key] = l
 	}
-	url := "http://" + addr(l.port) + r.Setup.Route(s, sc.Family)
+	url := scheme(sc) + addr(l.port) + r.Setup.Route(s, sc.Family)
 	if !l.warmed[sc.ID] {
 		if err := r.warmup(ctx, sc, url, pinned); err != nil {
 			return err
@@ -216,6 +226,14 @@ func (r *Runner) runThroughput(ctx context.Context, sc Scenario, s *Server, pinn
 	return err
 }
 
+// scheme is the URL scheme of sc's load ("ws" replaces "http" for WebSocket loads).
+func scheme(sc Scenario) string {
+	if sc.TLS {
+		return "https://"
+	}
+	return "http://"
+}
+
 func exited(p *Proc, s *Server) error {
 	if !p.Alive() {
 		return fmt.Errorf("grid: %s exited during the run", s.Name)
@@ -226,7 +244,7 @@ func exited(p *Proc, s *Server) error {
 // warmup runs the scenario's load for Timing.Warmup without recording it (benchload warms up
 // inside the measured process instead).
 func (r *Runner) warmup(ctx context.Context, sc Scenario, url string, pinned bool) error {
-	if sc.Family == WS || r.Timing.Warmup <= 0 {
+	if sc.Family == WS || sc.Family == Broadcast || r.Timing.Warmup <= 0 {
 		return nil
 	}
 	if _, _, err := loadgen.Exec(ctx, r.loadArgv(sc, url, r.Timing.Warmup, pinned), nil); err != nil {
@@ -249,6 +267,10 @@ func (r *Runner) loadArgv(sc Scenario, url string, d time.Duration, pinned bool)
 		argv = []string{r.benchload(), "ws", "-url", "ws" + strings.TrimPrefix(url, "http"),
 			"-conns", strconv.Itoa(sc.Conns), "-size", strconv.Itoa(sc.MsgSize),
 			"-warmup", r.Timing.Warmup.String(), "-duration", d.String()}
+	case Broadcast:
+		argv = []string{r.benchload(), "broadcast", "-url", "ws" + strings.TrimPrefix(url, "http"),
+			"-conns", strconv.Itoa(sc.Conns), "-size", strconv.Itoa(sc.MsgSize),
+			"-warmup", r.Timing.Warmup.String(), "-duration", d.String()}
 	default:
 		argv = loadgen.Wrk{URL: url, Conns: sc.Conns, Threads: threads, Duration: d, Pipeline: sc.Pipeline,
 			BodySize: sc.BodySize, Script: r.script}.Args()
@@ -261,15 +283,25 @@ func (r *Runner) benchload() string { return filepath.Join(r.Setup.BinDir, "benc
 // throughput runs the measured interval, sampling the server's CPU around it.
 func (r *Runner) throughput(ctx context.Context, sc Scenario, proc *Proc, url string, pinned bool, m *Measurement) error {
 	cpu0, cpu1 := proc.CPU(), procstat.CPU{}
+	var peak *peakRSS
 	onLine := func(line string) {
 		switch line {
 		case "EVENT start":
 			cpu0 = proc.CPU()
+			if sc.Family == Broadcast {
+				peak = samplePeakRSS(proc)
+			}
 		case "EVENT end":
 			cpu1 = proc.CPU()
+			if peak != nil {
+				m.PeakRSSKiB = peak.stop()
+			}
 		}
 	}
 	out, loadCPU, err := loadgen.Exec(ctx, r.loadArgv(sc, url, r.Timing.Duration, pinned), onLine)
+	if peak != nil && m.PeakRSSKiB == 0 {
+		m.PeakRSSKiB = peak.stop()
+	}
 	if cpu1 == (procstat.CPU{}) {
 		cpu1 = proc.CPU()
 	}
@@ -280,7 +312,7 @@ func (r *Runner) throughput(ctx context.Context, sc Scenario, proc *Proc, url st
 	if err != nil {
 		return err
 	}
-	if sc.Family == WS {
+	if sc.Family == WS || sc.Family == Broadcast {
 		loadCPU = res.CPU // benchload measures itself over the interval only
 	}
 	fill(m, res, cpu1.Sub(cpu0), loadCPU)
@@ -291,7 +323,7 @@ func parse(f Family, out []byte) (loadgen.Result, error) {
 	switch f {
 	case H2:
 		return loadgen.ParseH2load(out)
-	case WS:
+	case WS, Broadcast:
 		return loadgen.ParseBenchload(out)
 	}
 	return loadgen.ParseWrk(out)
@@ -314,7 +346,7 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 func (r *Runner) idle(ctx context.Context, steps []Scenario, proc *Proc, base, path string, pinned bool, ms []Measurement) error {
 	time.Sleep(r.Timing.Settle)
 	baseRSS := proc.RSS()
-	mode := strings.TrimPrefix(string(steps[0].Family), "idle-")
+	mode := steps[0].Family.IdleMode()
 	url := base + path
 	if mode == "ws" {
 		url = "ws" + strings.TrimPrefix(url, "http")
@@ -377,4 +409,40 @@ func (r *Runner) holdIdle(stdin io.WriteCloser, stdout io.Reader, proc *Proc, st
 		}
 	}
 	return rss, []byte(out.String())
+}
+
+// peakRSS samples a server's RSS every 50 ms until stopped and keeps the largest.
+type peakRSS struct {
+	done chan struct{}
+	max  chan int64
+}
+
+func samplePeakRSS(p *Proc) *peakRSS {
+	s := &peakRSS{done: make(chan struct{}), max: make(chan int64, 1)}
+	go func() {
+		peak := p.RSS()
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.done:
+				s.max <- max(peak, p.RSS())
+				return
+			case <-t.C:
+				peak = max(peak, p.RSS())
+			}
+		}
+	}()
+	return s
+}
+
+// stop ends the sampling and returns the peak in KiB; later calls return 0.
+func (s *peakRSS) stop() int64 {
+	select {
+	case <-s.done:
+		return 0
+	default:
+	}
+	close(s.done)
+	return <-s.max
 }

@@ -20,13 +20,27 @@ const (
 	Goroutine Family = "goroutine"
 	NetHTTP   Family = "nethttp" // hello through a net/http Handler adapter, wrk
 	WS        Family = "ws"      // WebSocket echo, closed loop, benchload ws
+	// Broadcast is one room: the first member publishes, the server relays every message to
+	// every member (benchload broadcast). Its rate counts deliveries.
+	Broadcast Family = "broadcast"
 	IdleH1    Family = "idle-h1" // idle HTTP/1.1 keep-alive connections, benchload idle
 	IdleH2    Family = "idle-h2" // idle HTTP/2 connections
 	IdleWS    Family = "idle-ws" // idle WebSocket connections
+	// IdleTLS is idle HTTP/1.1 keep-alive connections over TLS: its own family, so its
+	// steps are not mixed with the cleartext ones.
+	IdleTLS Family = "idle-h1-tls"
 )
 
 // Idle reports whether f measures memory of idle connections instead of throughput.
-func (f Family) Idle() bool { return f == IdleH1 || f == IdleH2 || f == IdleWS }
+func (f Family) Idle() bool { return f == IdleH1 || f == IdleH2 || f == IdleWS || f == IdleTLS }
+
+// IdleMode is benchload idle's -mode for an idle family.
+func (f Family) IdleMode() string {
+	if f == IdleTLS {
+		return "h1" // over https://
+	}
+	return strings.TrimPrefix(string(f), "idle-")
+}
 
 // Baseline is the server every figure of the family is divided by: net/http for HTTP/1.1,
 // net/http with x/net h2c for HTTP/2, gorilla/websocket for WebSocket.
@@ -36,6 +50,8 @@ func (f Family) Baseline() string {
 		return "h2c"
 	case WS, IdleWS:
 		return "gorilla"
+	case Broadcast:
+		return "gws"
 	}
 	return "nethttp"
 }
@@ -60,7 +76,7 @@ type Scenario struct {
 	Pipeline int // requests per write (Pipeline family)
 	Streams  int // concurrent streams per connection (H2 family)
 	BodySize int // request body bytes (Post family)
-	MsgSize  int // WebSocket payload bytes (WS family)
+	MsgSize  int // WebSocket payload bytes (WS and Broadcast families)
 	// Servers taking part by default, in the order they are alternated.
 	Servers []string
 	// Beside names a throughput scenario whose rounds this one's alternate with when both
@@ -69,6 +85,9 @@ type Scenario struct {
 	Beside string `json:",omitempty"`
 	// Alias is the ID before Resolve renamed an idle scenario after its count.
 	Alias string `json:",omitempty"`
+	// TLS runs the scenario over TLS (https://, wss://) against servers that support it
+	// (Server.TLSArgs), with a self-signed certificate the runner makes.
+	TLS bool `json:",omitempty"`
 }
 
 // Unit is what the scenario's rate counts.
@@ -76,6 +95,8 @@ func (s Scenario) Unit() string {
 	switch {
 	case s.Family == WS:
 		return "msg/s"
+	case s.Family == Broadcast:
+		return "deliveries/s"
 	case s.Family.Idle():
 		return "KiB/conn"
 	}
@@ -122,10 +143,26 @@ var Scenarios = []Scenario{
 	{ID: "ws-1000", Family: WS, Title: "WebSocket echo 64 B, 1000 connections", Conns: 1000, MsgSize: 64,
 		Servers: with(goWS, "uvicorn")},
 	{ID: "ws-10000", Family: WS, Title: "WebSocket echo 64 B, 10,000 connections", Conns: 10000, MsgSize: 64, Servers: goWS},
+	{ID: "ws-bcast-10k", Family: Broadcast, Title: "WebSocket broadcast of 1 KiB to 10,000 members of one room", Conns: 10000, MsgSize: 1024,
+		Servers: []string{"asgo", "gws", "nbio", "gorilla"}},
 	{ID: "idle-h2-10k", Family: IdleH2, Title: "idle HTTP/2 connections", Conns: 10000, Servers: []string{"asgo", "h2c"}},
 	{ID: "idle-h2-max", Family: IdleH2, Title: "idle HTTP/2 connections", Servers: []string{"asgo", "h2c"}},
 	{ID: "idle-ws-10k", Family: IdleWS, Title: "idle WebSocket connections", Conns: 10000, Servers: goWS},
 	{ID: "idle-ws-max", Family: IdleWS, Title: "idle WebSocket connections", Servers: []string{"asgo", "gorilla", "nbio"}},
+	// Deployment: asgo and net/http alone, asgo behind nginx (TCP, Unix socket,
+	// uwsgi_pass) and haproxy (PROXY protocol v2), and uWSGI behind nginx's uwsgi_pass,
+	// on the same hello.
+	{ID: "deploy-256", Family: Hello, Title: "hello behind nginx and haproxy, 256 connections", Conns: 256,
+		Servers: []string{"asgo", "nethttp", "nginx-asgo", "nginx-asgo-unix", "nginx-uwsgi-asgo", "nginx-uwsgi-uwsgi", "haproxy-asgo"}},
+	// TLS: the same loads over TLS 1.3 (ALPN h2 for h2load, http/1.1 for the others).
+	{ID: "h1-tls-256", Family: Hello, TLS: true, Title: "HTTPS/1.1 keep-alive hello, 256 connections", Conns: 256,
+		Servers: []string{"asgo", "nethttp"}},
+	{ID: "h2-tls-10x100", Family: H2, TLS: true, Title: "HTTP/2 over TLS hello, 10 connections x 100 streams",
+		Conns: 10, Streams: 100, Servers: []string{"asgo", "h2c"}},
+	{ID: "ws-tls-1000", Family: WS, TLS: true, Title: "WebSocket over TLS (wss) echo 64 B, 1000 connections",
+		Conns: 1000, MsgSize: 64, Servers: []string{"asgo", "gorilla"}},
+	{ID: "idle-h1-tls-10k", Family: IdleTLS, TLS: true, Title: "idle HTTPS/1.1 keep-alive connections", Conns: 10000,
+		Servers: []string{"asgo", "nethttp", "nbio"}},
 }
 
 // UnpinnedServers are the servers of the unpinned variant unless the servers are chosen

@@ -15,6 +15,7 @@ const (
 	KindGoPeer Kind = "go"     // a peer built from bench/peers/NAME
 	KindPython Kind = "python" // a Python server from Debian's packages running peers/python/app.py
 	KindNginx  Kind = "nginx"  // nginx proxying to an asgo started beside it
+	KindFront  Kind = "front"  // a proxy (nginx, haproxy) in front of a backend: Server.Front
 )
 
 // Server is one contender.
@@ -28,6 +29,10 @@ type Server struct {
 	Args func(env *Setup, port int, pinned bool) []string
 	// Version names the library or package whose version the report shows.
 	Version string
+	// Front, for KindFront, is the proxy and the backend behind it (front.go).
+	Front *Front `json:",omitempty"`
+	// TLSArgs are added to Args for a TLS scenario; nil: the server takes no part in them.
+	TLSArgs func(env *Setup) []string
 }
 
 // Supports reports whether the server takes part in family f.
@@ -46,6 +51,14 @@ type Setup struct {
 	PythonDir, Python string
 	// ASGORoutes overrides asgo's route per family (for a demo app that moved a route).
 	ASGORoutes map[Family]string
+	// CertFile and KeyFile are the TLS scenarios' certificate and key (PEM), made by the
+	// runner (MakeCert) when empty.
+	CertFile, KeyFile string
+}
+
+// SupportsScenario reports whether s takes part in sc: its family, and TLS if asked.
+func (s *Server) SupportsScenario(sc Scenario) bool {
+	return s.Supports(sc.Family) && (!sc.TLS || s.TLSArgs != nil)
 }
 
 var helloRoutes = map[Family]string{Hello: "/", Pipeline: "/", Post: "/echo", WSGI: "/", Goroutine: "/", NetHTTP: "/", IdleH1: "/"}
@@ -64,7 +77,7 @@ func routes(base map[Family]string, more map[Family]string) map[Family]string {
 // DefaultASGORoutes are the paths of asgo's demo app for each family.
 var DefaultASGORoutes = map[Family]string{
 	Hello: "/", Pipeline: "/", H2: "/", Post: "/echo", WSGI: "/wsgi/", Goroutine: "/hello-goroutine", NetHTTP: "/nethttp/",
-	WS: "/ws", IdleH1: "/", IdleH2: "/", IdleWS: "/ws",
+	WS: "/ws", Broadcast: "/chat", IdleH1: "/", IdleH2: "/", IdleWS: "/ws", IdleTLS: "/",
 }
 
 func loops(pinned bool) string {
@@ -83,6 +96,17 @@ func goPeer(name, title, version string, r map[Family]string) *Server {
 		}}
 }
 
+// withTLS marks a Go peer that serves TLS with -cert and -key (net/http's TLS).
+func withTLS(s *Server) *Server {
+	s.TLSArgs = func(e *Setup) []string { return []string{"-cert", e.CertFile, "-key", e.KeyFile} }
+	return s
+}
+
+// asgoTLSArgs serve asgo's bind with TLS, with uvicorn's flag names.
+func asgoTLSArgs(e *Setup) []string {
+	return []string{"--ssl-certfile", e.CertFile, "--ssl-keyfile", e.KeyFile}
+}
+
 func asgoArgs(e *Setup, port int, pinned bool) []string {
 	return []string{e.ASGO, "serve", "--app", "demo", "--bind", addr(port), "--loops", loops(pinned),
 		"--timeout-keep-alive", "10m", "--access-log=false", "--log-level", "warn"}
@@ -95,20 +119,21 @@ func python(name, title, pkg string, r map[Family]string, args func(port int) []
 
 // Servers is every contender, by name.
 var Servers = map[string]*Server{
-	"asgo":    {Name: "asgo", Kind: KindASGO, Title: "asgo (demo app)", Routes: DefaultASGORoutes, Args: asgoArgs, Version: "asgo"},
-	"nethttp": goPeer("nethttp", "net/http", "go", routes(helloRoutes, nil)),
-	"h2c": goPeer("h2c", "net/http + x/net h2c", "golang.org/x/net",
-		map[Family]string{Hello: "/", H2: "/", Post: "/echo", IdleH1: "/", IdleH2: "/"}),
+	"asgo": {Name: "asgo", Kind: KindASGO, Title: "asgo (demo app)", Routes: DefaultASGORoutes, Args: asgoArgs, Version: "asgo",
+		TLSArgs: asgoTLSArgs},
+	"nethttp": withTLS(goPeer("nethttp", "net/http", "go", routes(helloRoutes, map[Family]string{IdleTLS: "/"}))),
+	"h2c": withTLS(goPeer("h2c", "net/http + x/net h2c (over TLS: net/http's HTTP/2)", "golang.org/x/net",
+		map[Family]string{Hello: "/", H2: "/", Post: "/echo", IdleH1: "/", IdleH2: "/"})),
 	"fasthttp": goPeer("fasthttp", "valyala/fasthttp", "github.com/valyala/fasthttp", routes(helloRoutes, nil)),
 	"hertz":    goPeer("hertz", "cloudwego/hertz", "github.com/cloudwego/hertz", routes(helloRoutes, nil)),
-	"nbio": goPeer("nbio", "lesismal/nbio (nbhttp + websocket)", "github.com/lesismal/nbio",
-		routes(helloRoutes, map[Family]string{WS: "/ws", IdleWS: "/ws"})),
+	"nbio": withTLS(goPeer("nbio", "lesismal/nbio (nbhttp + websocket; TLS: llib's crypto/tls fork)", "github.com/lesismal/nbio",
+		routes(helloRoutes, map[Family]string{WS: "/ws", Broadcast: "/broadcast", IdleWS: "/ws", IdleTLS: "/"}))),
 	"gnetraw": goPeer("gnetraw", "raw gnet, canned responses (ceiling)", "github.com/panjf2000/gnet/v2",
 		map[Family]string{Hello: "/", Pipeline: "/", WSGI: "/", Goroutine: "/", NetHTTP: "/", IdleH1: "/"}),
-	"gorilla": goPeer("gorilla", "gorilla/websocket on net/http", "github.com/gorilla/websocket",
-		map[Family]string{Hello: "/", WS: "/ws", IdleWS: "/ws"}),
+	"gorilla": withTLS(goPeer("gorilla", "gorilla/websocket on net/http", "github.com/gorilla/websocket",
+		map[Family]string{Hello: "/", WS: "/ws", Broadcast: "/broadcast", IdleWS: "/ws"})),
 	"gws": goPeer("gws", "lxzan/gws on net/http", "github.com/lxzan/gws",
-		map[Family]string{Hello: "/", WS: "/ws", IdleWS: "/ws"}),
+		map[Family]string{Hello: "/", WS: "/ws", Broadcast: "/broadcast", IdleWS: "/ws"}),
 	"uvicorn": python("uvicorn", "uvicorn (httptools + uvloop)", "python3-uvicorn",
 		map[Family]string{Hello: "/", Pipeline: "/", Post: "/echo", WS: "/ws", IdleH1: "/", IdleWS: "/ws"},
 		func(port int) []string {
@@ -140,6 +165,19 @@ var Servers = map[string]*Server{
 		}},
 	"nginx-asgo": {Name: "nginx-asgo", Kind: KindNginx, Title: "nginx -> asgo (proxy_pass, upstream keepalive)", Version: "nginx-light",
 		Routes: map[Family]string{Hello: "/", Post: "/echo"}, Args: asgoArgs},
+	// Deployment setups (front.go), compared on the same hello in deploy-256.
+	"nginx-asgo-unix": {Name: "nginx-asgo-unix", Kind: KindFront, Title: "nginx -> asgo over a Unix socket (proxy_pass, upstream keepalive)",
+		Version: "nginx-light", Routes: map[Family]string{Hello: "/"},
+		Front: &Front{Proxy: "nginx", Backend: asgoBackend("uds"), Conf: ngxProxyPass}},
+	"nginx-uwsgi-asgo": {Name: "nginx-uwsgi-asgo", Kind: KindFront, Title: "nginx uwsgi_pass -> asgo --uwsgi-bind (Unix socket)",
+		Version: "nginx-light", Routes: map[Family]string{Hello: "/"},
+		Front: &Front{Proxy: "nginx", Backend: asgoBackend("uwsgi"), Conf: ngxUWSGIPass}},
+	"nginx-uwsgi-uwsgi": {Name: "nginx-uwsgi-uwsgi", Kind: KindFront, Title: "nginx uwsgi_pass -> uWSGI (Unix socket, 1 process x 8 threads)",
+		Version: "uwsgi-core", Routes: map[Family]string{Hello: "/"},
+		Front: &Front{Proxy: "nginx", Backend: uwsgiBackend, Conf: ngxUWSGIPass}},
+	"haproxy-asgo": {Name: "haproxy-asgo", Kind: KindFront, Title: "haproxy (mode tcp, send-proxy-v2) -> asgo --proxy-protocol",
+		Version: "haproxy", Routes: map[Family]string{Hello: "/"},
+		Front: &Front{Proxy: "haproxy", Backend: asgoBackend("tcp", "proxy-protocol"), Conf: "send-proxy-v2"}},
 }
 
 // ServerNames returns every server name, sorted.

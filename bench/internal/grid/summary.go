@@ -28,12 +28,15 @@ type Row struct {
 	MeanMs        float64 `json:"mean_ms"`
 	P99ms         float64 `json:"p99_ms"`
 	// ServerCores and LoadCores are the median CPU cores used by each side.
-	ServerCores float64  `json:"server_cores"`
-	LoadCores   float64  `json:"load_cores"`
-	SysShare    float64  `json:"server_sys_share"`
-	LimitedBy   string   `json:"limited_by"`
-	Failed      int      `json:"failed"`
-	Errors      []string `json:"errors,omitempty"`
+	ServerCores float64 `json:"server_cores"`
+	LoadCores   float64 `json:"load_cores"`
+	SysShare    float64 `json:"server_sys_share"`
+	LimitedBy   string  `json:"limited_by"`
+	// PeakRSSMiB is the median of the server's peak RSS over the measured intervals
+	// (Broadcast scenarios; 0 otherwise).
+	PeakRSSMiB float64  `json:"peak_rss_mib,omitempty"`
+	Failed     int      `json:"failed"`
+	Errors     []string `json:"errors,omitempty"`
 }
 
 // Summarize groups measurements by scenario, server and variant, in the order of first
@@ -73,7 +76,7 @@ func familyOf(scs []Scenario) map[string]Family {
 
 func summarizeGroup(g []Measurement) Row {
 	r := Row{Scenario: g[0].Scenario, Server: g[0].Server, Pinned: g[0].Pinned, Conns: g[0].Conns}
-	var val, perCPU, p50, p99, mean, srv, load, sys []float64
+	var val, perCPU, p50, p99, mean, srv, load, sys, peak []float64
 	for _, m := range g {
 		if !m.Valid() {
 			r.Failed++
@@ -91,6 +94,12 @@ func summarizeGroup(g []Measurement) Row {
 		srv = append(srv, m.ServerCPU()/m.Seconds)
 		load = append(load, m.LoadCPU/m.Seconds)
 		sys = append(sys, m.ServerSys/m.ServerCPU())
+		if m.PeakRSSKiB > 0 {
+			peak = append(peak, float64(m.PeakRSSKiB)/1024)
+		}
+	}
+	if len(peak) > 0 {
+		r.PeakRSSMiB = stats.Summarize(peak).Median
 	}
 	r.Value, r.PerServerCPU = stats.Summarize(val), stats.Summarize(perCPU)
 	r.P50ms, r.P99ms = stats.Summarize(p50).Median, stats.Summarize(p99).Median

@@ -34,7 +34,8 @@ var ErrBadResponse = errors.New("idleconn: unexpected response to the first exch
 
 // Config describes the connections to open. Zero values have the documented defaults.
 type Config struct {
-	// URL is http://host:port/path (h1, h2) or ws://host:port/path (ws).
+	// URL is http://host:port/path (h1, h2) or ws://host:port/path (ws); https and wss
+	// connect with TLS (ALPN h2 for h2, else http/1.1).
 	URL  string
 	Mode Mode
 	// Conns is the number of connections; if zero, 1.
@@ -72,7 +73,12 @@ func Open(ctx context.Context, cfg Config) (*Set, error) {
 		defer c.SetDeadline(time.Time{})
 		return setup(ctx, c)
 	}
-	conns, err := dial.Many(ctx, dial.Config{Addr: u.Host, Sources: cfg.Sources, Parallel: cfg.Parallel}, max(cfg.Conns, 1), timed)
+	proto := "http/1.1"
+	if cfg.Mode == HTTP2 {
+		proto = "h2"
+	}
+	dc := dial.Config{Addr: u.Host, Sources: cfg.Sources, Parallel: cfg.Parallel, TLS: dial.TLSFor(u.Scheme, proto)}
+	conns, err := dial.Many(ctx, dc, max(cfg.Conns, 1), timed)
 	return &Set{conns: conns}, err
 }
 

@@ -3,6 +3,7 @@ package peer
 import (
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"os/signal"
 	"runtime"
@@ -18,7 +19,14 @@ const (
 	EchoPath = "/echo"
 	// WebSocketPath upgrades to WebSocket and echoes every message with its opcode.
 	WebSocketPath = "/ws"
+	// BroadcastPath upgrades to WebSocket and joins one room: every message a member sends
+	// goes to every member, the sender included, as asgo's demo chat does.
+	BroadcastPath = "/broadcast"
 )
+
+// BroadcastQueue is how many messages a member may have queued before a peer with
+// per-member queues drops it, as a chat room drops a slow member.
+const BroadcastQueue = 256
 
 // HelloBody is the body of the hello route.
 var HelloBody = []byte("Hello, World!")
@@ -33,6 +41,8 @@ type Config struct {
 	Loops int
 	// KeepAlive is how long an idle keep-alive connection is kept open.
 	KeepAlive time.Duration
+	// CertFile and KeyFile, when set, make the server listen with TLS (PEM files).
+	CertFile, KeyFile string
 }
 
 // Parse reads the peer flags from os.Args. It exits the process on a bad flag, as the
@@ -42,6 +52,8 @@ func Parse() Config {
 	flag.StringVar(&c.Addr, "addr", "127.0.0.1:8000", "TCP address to listen on")
 	flag.IntVar(&c.Loops, "loops", 0, "event loops or pollers (0 = one per usable CPU)")
 	flag.DurationVar(&c.KeepAlive, "keepalive", 10*time.Minute, "idle keep-alive timeout")
+	flag.StringVar(&c.CertFile, "cert", "", "TLS certificate (PEM); with -key, serve TLS")
+	flag.StringVar(&c.KeyFile, "key", "", "TLS private key (PEM)")
 	flag.Parse()
 	if c.Loops <= 0 {
 		c.Loops = runtime.GOMAXPROCS(0)
@@ -65,4 +77,13 @@ func WaitSignal() {
 func Fatal(name string, err error) {
 	fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 	os.Exit(1)
+}
+
+// ListenAndServe runs srv with TLS when the config has a certificate (net/http then
+// offers HTTP/2 by ALPN beside HTTP/1.1), else in cleartext.
+func (c Config) ListenAndServe(srv *http.Server) error {
+	if c.CertFile != "" {
+		return srv.ListenAndServeTLS(c.CertFile, c.KeyFile)
+	}
+	return srv.ListenAndServe()
 }

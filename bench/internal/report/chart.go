@@ -178,6 +178,11 @@ var serverColors = map[string]drawing.Color{
 	"gunicorn":   {R: 255, G: 187, B: 120, A: 255},
 	"uwsgi":      {R: 152, G: 223, B: 138, A: 255},
 	"nginx-asgo": {R: 0, G: 0, B: 0, A: 255},
+	// deploy-256's fronts
+	"nginx-asgo-unix":   {R: 90, G: 90, B: 90, A: 255},
+	"nginx-uwsgi-asgo":  {R: 255, G: 152, B: 150, A: 255},
+	"nginx-uwsgi-uwsgi": {R: 152, G: 223, B: 138, A: 255},
+	"haproxy-asgo":      {R: 196, G: 156, B: 148, A: 255},
 }
 
 // serverColor is srv's colour, or the i-th default colour for a server not listed.

@@ -154,6 +154,20 @@ func writeThroughputTable(b *strings.Builder, sc grid.Scenario, rows []grid.Row)
 			num(r.PerServerCPU.Median), ratio(r.CPUVsBaseline), fix(r.P50ms), fix(r.P99ms), fix(r.MeanMs), r.ServerCores, r.LoadCores, r.LimitedBy)
 	}
 	b.WriteString("\n")
+	writePeakRSS(b, rows)
+}
+
+// writePeakRSS lists the servers' peak RSS over the measured intervals, where it was sampled.
+func writePeakRSS(b *strings.Builder, rows []grid.Row) {
+	var parts []string
+	for _, r := range rows {
+		if r.PeakRSSMiB > 0 {
+			parts = append(parts, fmt.Sprintf("%s %.0f MiB", r.Server, r.PeakRSSMiB))
+		}
+	}
+	if len(parts) > 0 {
+		fmt.Fprintf(b, "Peak server RSS during the measured interval (median of rounds): %s.\n\n", strings.Join(parts, ", "))
+	}
 }
 
 func writeIdleTable(b *strings.Builder, sc grid.Scenario, rows []grid.Row) {

@@ -78,7 +78,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	r := &run{cfg: cfg, frame: maskedFrame(cfg.Size)}
 	readers := make(map[net.Conn]*bufio.Reader)
 	var mu sync.Mutex
-	conns, err := dial.Many(ctx, dial.Config{Addr: u.Host, Sources: cfg.Sources}, cfg.Conns,
+	dc := dial.Config{Addr: u.Host, Sources: cfg.Sources, TLS: dial.TLSFor(u.Scheme, "http/1.1")}
+	conns, err := dial.Many(ctx, dc, cfg.Conns,
 		func(_ context.Context, c net.Conn) error {
 			br, _, err := ws.Dialer{}.Upgrade(c, u)
 			mu.Lock()

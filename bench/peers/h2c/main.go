@@ -30,8 +30,14 @@ func main() {
 	})
 	h2 := &http2.Server{MaxConcurrentStreams: 100, IdleTimeout: cfg.KeepAlive}
 	srv := &http.Server{Addr: cfg.Addr, Handler: h2c.NewHandler(mux, h2), IdleTimeout: cfg.KeepAlive}
+	if cfg.CertFile != "" {
+		// Over TLS: net/http's own HTTP/2 (ALPN h2), with the same settings.
+		if err := http2.ConfigureServer(srv, h2); err != nil {
+			peer.Fatal("h2c", err)
+		}
+	}
 	peer.Listening(cfg.Addr)
-	if err := srv.ListenAndServe(); err != nil {
+	if err := cfg.ListenAndServe(srv); err != nil {
 		peer.Fatal("h2c", err)
 	}
 }

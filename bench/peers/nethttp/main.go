@@ -11,7 +11,7 @@ func main() {
 	cfg := peer.Parse()
 	srv := &http.Server{Addr: cfg.Addr, Handler: Mux(), IdleTimeout: cfg.KeepAlive}
 	peer.Listening(cfg.Addr)
-	if err := srv.ListenAndServe(); err != nil {
+	if err := cfg.ListenAndServe(srv); err != nil {
 		peer.Fatal("nethttp", err)
 	}
 }
