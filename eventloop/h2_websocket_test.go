@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/gobwas/ws"
 	"golang.org/x/net/http2"
 
+	"github.com/asgo-dev/asgo/internal/testutil"
 	"github.com/asgo-dev/asgo/protocol/asgi"
 	"github.com/asgo-dev/asgo/protocol/websocket"
 )
@@ -486,4 +488,37 @@ func TestH2WebSocketEventMode(t *testing.T) {
 	if err := <-app.sendErrs; !errors.Is(err, asgi.ErrBackpressure) || total > 4<<20 {
 		t.Fatalf("push stopped after %d bytes with %v, want asgi.ErrBackpressure", total, err)
 	}
+}
+
+// TestH2WebSocketChromium: headless Chromium, on an https page it loaded over h2,
+// opens wss:// WebSockets to the same server with RFC 8441 (the server advertises
+// SETTINGS_ENABLE_CONNECT_PROTOCOL): the app's scope says http_version 2 and wss, and
+// the chat page's selftest passes over the same connection.
+func TestH2WebSocketChromium(t *testing.T) {
+	if _, err := os.Stat(chromium); err != nil {
+		t.Fatal("chromium is required; `make deps` installs it")
+	}
+	ts := startTLSServer(t, Config{}, newWSTestApp())
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	devtools := startChromium(ctx, t, "--ignore-certificate-errors")
+	page := openPage(ctx, t, devtools)
+	defer page.Close()
+	if status := page.waitStatus(t, ts.url("/chat.html?selftest")); !strings.HasPrefix(status, "selftest: ok ") {
+		t.Fatalf("page status %q", status)
+	}
+	page.eval(t, `window.scopeInfo = ""; (() => {
+		const w = new WebSocket("wss://" + location.host + "/scopeinfo?b=2");
+		w.onmessage = e => { window.scopeInfo = e.data; w.close(1000) };
+		w.onerror = () => { window.scopeInfo = "error" };
+	})(); "started"`)
+	var info string
+	testutil.WaitFor(t, 20*time.Second, "the WebSocket's scope from Chromium", func() bool {
+		info = page.eval(t, "window.scopeInfo")
+		return info != ""
+	})
+	if !strings.HasPrefix(info, `2|wss|/scopeinfo|b=2|[]|`) {
+		t.Fatalf("scope seen by the app: %q, want an HTTP/2 wss scope", info)
+	}
+	t.Logf("scope over RFC 8441 from Chromium: %s", info)
 }
