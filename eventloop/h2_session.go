@@ -2,6 +2,7 @@ package eventloop
 
 import (
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/asgo-dev/asgo/protocol/asgi"
@@ -47,6 +48,9 @@ type h2Session struct {
 	wsPump       []*h2WebSocket // input to parse, or a release to check, after Feed or flush
 	wsBacklogged []*h2WebSocket // output waiting for a window
 	drainWS      bool           // shutting down: WebSockets are closed with 1001
+	// pumpDue is set with wsPump non-empty, so that connections without WebSockets
+	// pay no lock for pumpWebSockets after every Feed and flush.
+	pumpDue atomic.Bool
 
 	// Owned by the loop goroutine:
 	draining bool
@@ -378,6 +382,7 @@ func (h *h2Session) wantPumpLocked(w *h2WebSocket) {
 	if !w.wantPump {
 		w.wantPump = true
 		h.wsPump = append(h.wsPump, w)
+		h.pumpDue.Store(true)
 	}
 }
 
@@ -385,10 +390,11 @@ func (h *h2Session) wantPumpLocked(w *h2WebSocket) {
 // Feed, or after a flush when an app made room in its inbox or accepted). Loop only,
 // c.mu not held.
 func (h *h2Session) pumpWebSockets() {
-	for {
+	for h.pumpDue.Load() {
 		h.c.mu.Lock()
 		list := h.wsPump
 		h.wsPump = nil
+		h.pumpDue.Store(false)
 		h.c.mu.Unlock()
 		if len(list) == 0 {
 			return
