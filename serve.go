@@ -7,6 +7,7 @@ import (
 
 	"github.com/asgo-dev/asgo/apps/proxyheaders"
 	"github.com/asgo-dev/asgo/apps/wsgi"
+	"github.com/asgo-dev/asgo/channels"
 	"github.com/asgo-dev/asgo/eventloop"
 	"github.com/asgo-dev/asgo/lifespan"
 	"github.com/asgo-dev/asgo/protocol/asgi"
@@ -16,8 +17,9 @@ import (
 // example after an accept failure), not because its context was cancelled.
 var ErrServerStopped = errors.New("asgo: the server stopped unexpectedly")
 
-// StartupError is returned by Serve when the app's lifespan startup failed; nothing was
-// served. Run exits with status 3 for it.
+// StartupError is returned by Serve when the app's lifespan startup failed, or its
+// channel layer could not be made (Redis unreachable); nothing was served. Run exits
+// with status 3 for it.
 type StartupError struct{ Err error }
 
 func (e *StartupError) Error() string { return "asgo: application startup failed: " + e.Err.Error() }
@@ -50,6 +52,9 @@ func Serve(ctx context.Context, app asgi.App, cfg Config) error {
 	h := takeHandoff() // upgrade.go: listeners passed by a parent process
 	if h.err != nil {
 		return fmt.Errorf("asgo: %w", h.err)
+	}
+	if cfg.Workers > 1 && cfg.MetricsBind != "" {
+		return errors.New("asgo: --metrics-bind with --workers: each worker would need a port of its own; scrape a single process")
 	}
 	if cfg.Workers > 1 && h.worker == 0 {
 		return supervise(ctx, cfg, &h, log) // workers.go
@@ -92,18 +97,33 @@ func Serve(ctx context.Context, app asgi.App, cfg Config) error {
 	if err := applyTLS(&srvCfg, tlsMgr); err != nil {
 		return fmt.Errorf("asgo: %w", err)
 	}
+	layer, closeLayer, err := cfg.Channels.open(ctx, log)
+	if err != nil {
+		return &StartupError{Err: err}
+	}
+	defer closeLayer()
+	prev := channels.SetDefault(layer)
+	defer channels.SetDefault(prev)
 	life := lifespan.New(app, cfg.Lifespan, log)
 	if err := life.Startup(ctx); err != nil {
 		return &StartupError{Err: err}
 	}
 	srvCfg.Logger = log
 	srvCfg.State = life.State
+	srvCfg.Stats = srvCfg.Stats || cfg.MetricsBind != ""
 	srv := eventloop.New(srvCfg, app)
 	if err := srv.Start(); err != nil {
 		_ = life.Shutdown(context.Background())
 		return fmt.Errorf("asgo: %w", err)
 	}
 	logTLSListeners(log, srvCfg, srv.Addrs())
+	stopMetrics, err := startMetrics(cfg.MetricsBind, srv, log)
+	if err != nil {
+		_ = srv.Close()
+		_ = life.Shutdown(context.Background())
+		return fmt.Errorf("asgo: %w", err)
+	}
+	defer stopMetrics()
 	if cfg.OnReady != nil {
 		cfg.OnReady(srv.Addrs())
 	}

@@ -47,7 +47,11 @@ func supervise(ctx context.Context, cfg Config, h *handoff, log *slog.Logger) er
 	ls := h.listeners
 	if len(ls) == 0 {
 		var err error
-		if ls, err = eventloop.OpenListeners(cfg.Server); err != nil {
+		srv := cfg.Server
+		if cfg.TLS.Enabled() && srv.TLS == nil {
+			srv.Binds, srv.TLSBinds = tlsListeners(srv) // the workers serve TLS on these
+		}
+		if ls, err = eventloop.OpenListeners(srv); err != nil {
 			return fmt.Errorf("asgo: %w", err)
 		}
 	}

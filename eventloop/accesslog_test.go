@@ -217,6 +217,9 @@ func TestAccessWriterDropsWhenFull(t *testing.T) {
 	if written+dropped != 1000 {
 		t.Errorf("written %d + dropped %d != 1000\n%s", written, dropped, logs.String())
 	}
+	if got := w.droppedTotal.Load(); got != int64(dropped) { // Stats.AccessLogDropped
+		t.Errorf("droppedTotal %d, logged %d", got, dropped)
+	}
 }
 
 func TestAccessWriterReportsDropsOncePerSecond(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -22,6 +23,8 @@ type accessWriter struct {
 	queue   []byte
 	dropped int64
 	closed  bool
+
+	droppedTotal atomic.Int64 // every line dropped, for Server.Stats
 
 	wake   chan struct{} // capacity 1: the queue has lines, or closed
 	exited chan struct{}
@@ -40,6 +43,7 @@ func (w *accessWriter) Write(line []byte) {
 	if w.closed || len(w.queue)+len(line)+1 > w.limit {
 		if !w.closed {
 			w.dropped++
+			w.droppedTotal.Add(1)
 		}
 		w.mu.Unlock()
 		return

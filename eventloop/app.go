@@ -100,6 +100,7 @@ func (st *h1Stream) finish(err error) {
 	c := st.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	defer st.countDoneLocked() // after the status is settled, under c.mu
 	complete := st.order.State == asgi.HTTPResponseComplete
 	if complete && err == nil {
 		st.finished = true
@@ -179,6 +180,7 @@ func (st *h2Stream) finish(err error) {
 	if !st.inline {
 		c.scheduleFlushLocked()
 	}
+	st.countDoneLocked()
 	c.mu.Unlock()
 	st.accessLog()
 }

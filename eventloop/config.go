@@ -215,6 +215,11 @@ type Config struct {
 	// GracefulTimeout bounds Shutdown's drain when its context has no deadline. If
 	// zero, 30 s is used.
 	GracefulTimeout time.Duration
+
+	// Stats turns on the per-loop counters that Server.Stats reports (requests,
+	// durations, connections, WebSocket messages, HTTP/2 resets, rejections, loop
+	// lag); asgo's --metrics-bind sets it. Off, the hot paths skip them.
+	Stats bool
 }
 
 const (

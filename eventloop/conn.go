@@ -364,6 +364,10 @@ func (c *conn) onTraffic() {
 		}
 		// The session switched (upgrade.go): let the new one see the rest at once.
 	}
+	if c.tls != nil && !c.closed && len(data) > 0 {
+		c.onTLSTraffic() // a PROXY header came first; the TLS handshake has begun
+		return
+	}
 	c.flush()
 	if c.yielded {
 		c.yielded = false

@@ -2,6 +2,7 @@ package eventloop
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -16,6 +17,8 @@ type executor struct {
 	tasks   chan task
 	idleFor time.Duration
 	wg      sync.WaitGroup
+	// For Server.Stats: goroutines, and how many of them run a task now.
+	workers, busy atomic.Int64
 }
 
 func newExecutor() *executor {
@@ -34,10 +37,14 @@ func (e *executor) Go(f task) {
 
 func (e *executor) worker(f task) {
 	defer e.wg.Done()
+	e.workers.Add(1)
+	defer e.workers.Add(-1)
 	idle := time.NewTimer(e.idleFor)
 	defer idle.Stop()
 	for {
+		e.busy.Add(1)
 		f.run()
+		e.busy.Add(-1)
 		f = nil // the task is not kept alive while the worker idles
 		idle.Reset(e.idleFor)
 		select {

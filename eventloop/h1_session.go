@@ -125,6 +125,7 @@ func (h *h1Session) badRequest(c *conn, err error) error {
 		status = pe.Status
 	}
 	c.srv.log.Info("bad HTTP/1.1 request", "client", c.gc.RemoteAddr(), "status", status, "err", reason)
+	c.loop.stats.rejectStatus(status)
 	if h.active == nil || !h.active.headWritten() {
 		c.queue(h1.AppendError(nil, status, reason))
 	}
@@ -165,6 +166,8 @@ func (h *h1Session) onHead(c *conn) error {
 // requests here too. Loop only.
 func (h *h1Session) start(c *conn, st *h1Stream, hasBody bool) {
 	cfg := &c.srv.cfg
+	st.proto = uint8(sessionProto(c.session))
+	c.loop.stats.requestStarted(int(st.proto))
 	h.active = st
 	if hasBody {
 		h.reading = st
@@ -186,6 +189,7 @@ func (h *h1Session) start(c *conn, st *h1Stream, hasBody bool) {
 // reject answers a request the server refuses before the app sees it, then closes.
 func (h *h1Session) reject(c *conn, status int, reason string) error {
 	c.srv.log.Warn("request refused", "client", c.gc.RemoteAddr(), "status", status, "reason", reason)
+	c.loop.stats.rejectStatus(status)
 	c.queue(h1.AppendError(nil, status, reason))
 	h.releaseParser(c)
 	return fmt.Errorf("eventloop: %s", reason)
@@ -285,6 +289,7 @@ func (h *h1Session) onTimer(c *conn) {
 	switch {
 	case h.reading != nil:
 		c.srv.log.Info("request body timed out", "client", c.gc.RemoteAddr())
+		c.loop.stats.reject(RejectTimeout)
 		if !h.reading.headWritten() {
 			c.queue(h1.AppendError(nil, 408, "request body timeout"))
 		}
@@ -293,6 +298,7 @@ func (h *h1Session) onTimer(c *conn) {
 		c.closeAfterFlush()
 	case h.parser != nil:
 		c.srv.log.Info("request head timed out", "client", c.gc.RemoteAddr())
+		c.loop.stats.reject(RejectTimeout)
 		c.queue(h1.AppendError(nil, 408, "request header timeout"))
 		h.releaseParser(c)
 		c.closeAfterFlush()

@@ -29,6 +29,7 @@ type h1Stream struct {
 	expect100  bool
 	inline     bool
 	started    time.Time
+	proto      uint8 // ProtoHTTP1 or ProtoUWSGI, for Config.Stats (set by h1Session.start)
 
 	// Owned by the loop goroutine:
 	received   int64
@@ -190,6 +191,7 @@ func (st *h1Stream) endBody() {
 func (st *h1Stream) bodyTooLarge() {
 	c := st.c
 	c.srv.log.Warn("request body too large", "client", c.gc.RemoteAddr(), "limit", c.srv.cfg.MaxBodyBytes)
+	c.loop.stats.reject(RejectBodyTooLarge)
 	st.refuseBody(413, "request body too large")
 }
 
@@ -198,6 +200,11 @@ func (st *h1Stream) bodyTooLarge() {
 // failed. It logs one line: the connection reads no more of the body and closes.
 func (st *h1Stream) spoolFailed(err error) {
 	c := st.c
+	if errors.Is(err, errSpoolQuota) {
+		c.loop.stats.reject(RejectBodyTooLarge)
+	} else {
+		c.loop.stats.reject(RejectSpool)
+	}
 	switch {
 	case errors.Is(err, errSpoolQuota):
 		c.srv.log.Warn("request body beyond the spool quota; refusing it", "client", c.gc.RemoteAddr(),

@@ -59,6 +59,7 @@ type h2Session struct {
 func newH2Session(c *conn) *h2Session {
 	hc := &h2Session{c: c, streams: make(map[uint32]*h2Stream), ws: make(map[uint32]*h2WebSocket)}
 	hc.proto = h2.NewConn(c.srv.cfg.HTTP2, hc)
+	hc.proto.SetCounters(c.loop.stats.h2Counters())
 	return hc
 }
 
@@ -140,6 +141,7 @@ func (h *h2Session) start(st *h2Stream) {
 		st.refuse(413, "request body too large")
 		return
 	}
+	h.c.loop.stats.requestStarted(ProtoHTTP2)
 	if st.bodyDone && asgi.CanInline(h.c.srv.app, st.scope) {
 		st.inline = true
 		st.finish(h.c.srv.callApp(st.ctx, st.scope, st.receive, st.send))
@@ -202,6 +204,7 @@ func (h *h2Session) onTimer(c *conn) {
 	case !h.proto.Established():
 		c.mu.Unlock()
 		c.srv.log.Info("HTTP/2 preface timed out", "client", c.gc.RemoteAddr())
+		c.loop.stats.reject(RejectTimeout)
 		c.markGone()
 		c.closeNow()
 		return
@@ -234,6 +237,7 @@ func (h *h2Session) timeoutBodiesLocked() {
 			continue
 		}
 		c.srv.log.Info("request body timed out", "client", c.gc.RemoteAddr(), "stream", st.id)
+		c.loop.stats.reject(RejectTimeout)
 		if st.order.Started() {
 			c.pending = h.proto.Reset(c.pending, st.id, h2.ErrCodeCancel)
 		} else {
@@ -307,6 +311,7 @@ func (h *h2Session) OnRequest(id uint32, req *h2.Request) {
 		return
 	}
 	st := newH2Stream(h, id, h2Scope(c, req), req.Method == "HEAD")
+	c.loop.stats.h2Stream()
 	h.lastRead = h.now
 	st.declaredLen = req.ContentLength
 	st.bodyDone = req.EndStream
@@ -328,6 +333,7 @@ func (h *h2Session) OnData(id uint32, data []byte, end bool) {
 		st.received += int64(len(data))
 		if max := h.c.srv.cfg.MaxBodyBytes; max > 0 && st.received > max {
 			st.tooLarge = true
+			h.c.loop.stats.reject(RejectBodyTooLarge)
 			st.goneLocked() // the app sees http.disconnect; finish answers 413
 			return
 		}

@@ -83,6 +83,7 @@ func (st *h2Stream) wakeSenderLocked() {
 func (st *h2Stream) refuse(status int, reason string) {
 	c := st.c
 	c.srv.log.Warn("request refused", "client", c.gc.RemoteAddr(), "status", status, "reason", reason)
+	c.loop.stats.rejectStatus(status)
 	c.mu.Lock()
 	st.status = status
 	st.writeErrorLocked(status, reason)

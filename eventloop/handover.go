@@ -25,6 +25,9 @@ type InheritedListener struct {
 	FD int `json:"fd"`
 	// UWSGI marks a --uwsgi-bind listener: its connections speak uwsgi.
 	UWSGI bool `json:"uwsgi,omitempty"`
+	// TLS marks a TLS bind (Config.TLSBinds): its connections are served with the
+	// receiver's Config.TLS.
+	TLS bool `json:"tls,omitempty"`
 	// UnixPath and UnixIno name the socket file of a Unix listener that its receiver
 	// owns: it is removed when the server stops, if it is still that file (inode).
 	// Empty for listeners whose file belongs to someone else (a supervisor's workers).
@@ -43,7 +46,7 @@ func adoptInherited(cfg *Config) ([]*adoptedListener, error) {
 			closeAdopted(out)
 			return nil, err
 		}
-		a.tag.uwsgi = il.UWSGI
+		a.tag.uwsgi, a.tag.tls = il.UWSGI, il.TLS
 		a.path, a.ino = il.UnixPath, il.UnixIno
 		out = append(out, a)
 	}
@@ -68,7 +71,7 @@ func (s *Server) DupListeners() ([]InheritedListener, error) {
 		if err != nil {
 			return fail(fmt.Errorf("eventloop: %s: %w", a.desc, err))
 		}
-		out = append(out, InheritedListener{FD: fd, UWSGI: a.tag.uwsgi, UnixPath: a.path, UnixIno: a.ino, Name: a.desc})
+		out = append(out, InheritedListener{FD: fd, UWSGI: a.tag.uwsgi, TLS: a.tag.tls, UnixPath: a.path, UnixIno: a.ino, Name: a.desc})
 	}
 	if s.nativeErr != nil {
 		return fail(s.nativeErr)
@@ -78,7 +81,7 @@ func (s *Server) DupListeners() ([]InheritedListener, error) {
 		if err != nil {
 			return fail(fmt.Errorf("eventloop: dup %s: %w", n.name, err))
 		}
-		out = append(out, InheritedListener{FD: fd, Name: n.name})
+		out = append(out, InheritedListener{FD: fd, Name: n.name, TLS: n.tls})
 	}
 	return out, nil
 }
@@ -94,6 +97,7 @@ func CloseInherited(ls []InheritedListener) {
 type nativeFD struct {
 	fd   int
 	name string
+	tls  bool // one of the TLS binds
 }
 
 // findNativeFDs records gnet's listening sockets for the native binds, once the engine
@@ -147,7 +151,7 @@ func (s *Server) nativeListenerFDs(own map[int]bool) ([]nativeFD, error) {
 		}
 		for _, b := range s.nativeBinds {
 			if b.Port == got.Port && (b.IP.Equal(got.IP) || (len(b.IP) == 0 || b.IP.IsUnspecified()) && got.IP.IsUnspecified()) {
-				out = append(out, nativeFD{fd: fd, name: b.String()})
+				out = append(out, nativeFD{fd: fd, name: b.String(), tls: s.tlsListen != nil && s.tlsListen.match(b)})
 				break
 			}
 		}
@@ -264,7 +268,7 @@ func OpenListeners(cfg Config) ([]InheritedListener, error) {
 	if err != nil {
 		return nil, err
 	}
-	binds := cfg.Binds
+	binds := append(append([]string(nil), cfg.Binds...), cfg.TLSBinds...)
 	if len(binds) == 0 && len(adopted) == 0 {
 		binds = []string{defaultBind}
 	}
@@ -274,7 +278,7 @@ func OpenListeners(cfg Config) ([]InheritedListener, error) {
 		closeAdopted(adopted)
 		return nil, err
 	}
-	for _, b := range binds {
+	for i, b := range binds {
 		lc := net.ListenConfig{}
 		ln, err := lc.Listen(context.Background(), "tcp", b)
 		if err != nil {
@@ -285,7 +289,7 @@ func OpenListeners(cfg Config) ([]InheritedListener, error) {
 		if err != nil {
 			return fail(err)
 		}
-		out = append(out, InheritedListener{FD: fd, Name: ln.Addr().String()})
+		out = append(out, InheritedListener{FD: fd, Name: ln.Addr().String(), TLS: i >= len(cfg.Binds) && len(cfg.TLSBinds) > 0})
 	}
 	for _, a := range adopted {
 		fd, err := dupListener(a.ln)

@@ -31,6 +31,7 @@ import (
 type listenerTag struct {
 	addr  net.Addr // what Server.Addrs reports, and the scope's server address
 	uwsgi bool     // a --uwsgi-bind listener: connections speak uwsgi
+	tls   bool     // an inherited TLS bind (Config.Inherited): connections speak TLS
 }
 
 // adoptedListener is one listener served by an accept goroutine.

@@ -61,6 +61,8 @@ type loop struct {
 	// wsReceive is the websocket.receive handed to event-mode WebSocket handlers,
 	// valid for one call (see wsSession.deliverMessage).
 	wsReceive asgi.WebSocketReceive
+	// stats are the loop's counters (stats.go); nil without Config.Stats.
+	stats *loopStats
 }
 
 const (
@@ -74,7 +76,7 @@ const (
 )
 
 func newLoop(s *Server, el gnet.EventLoop) *loop {
-	l := &loop{srv: s, el: el}
+	l := &loop{srv: s, el: el, stats: s.newLoopStats()}
 	l.wheel.init(tickInterval, time.Now())
 	l.conns.prev, l.conns.next = &l.conns, &l.conns
 	return l
@@ -128,6 +130,7 @@ func (l *loop) guard(c *conn, f func()) {
 
 // tick advances the timer wheel and polls connections whose output is draining.
 func (l *loop) tick(now time.Time) {
+	l.stats.loopLag(time.Since(now)) // now is when the tick was scheduled
 	l.wheel.advance(now, func(c *conn) {
 		l.guard(c, func() {
 			if c.lingering {

@@ -38,6 +38,7 @@ func (s *Server) proxyPeerTrusted(gc gnet.Conn) bool {
 // proxySession reads a connection's PROXY header, then switches to next. Loop only.
 type proxySession struct {
 	next session
+	tls  bool // a TLS listener: the handshake follows the header (next is unused)
 }
 
 func (p *proxySession) onData(c *conn, data []byte) (int, error) {
@@ -59,6 +60,10 @@ func (p *proxySession) onData(c *conn, data []byte) (int, error) {
 		}
 	}
 	// LOCAL, UNSPEC, UNKNOWN and Unix headers keep the socket's addresses.
+	if p.tls {
+		c.startTLS() // onTraffic hands it the rest of the input (tls.go)
+		return n, nil
+	}
 	c.session = p.next
 	c.setTimer(c.srv.cfg.HeaderTimeout) // the request head's own time starts now
 	return n, nil

@@ -65,6 +65,9 @@ type Server struct {
 
 	access    *accessLog // nil: the default access log (logAccess), or none
 	accessErr error      // an invalid Config.AccessLogFormat, reported by Start
+
+	statsMu  sync.Mutex
+	allStats []*loopStats // Guarded by statsMu: every loop's counters (stats.go)
 }
 
 // New returns a server for app. cfg is normalised (see Config).
@@ -382,9 +385,10 @@ func (h *engineHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	if !adopted && s.placeholder {
 		return nil, gnet.Close // only adopted listeners serve (see Start)
 	}
-	secure := !adopted && s.tlsListen != nil && s.tlsListen.match(gc.LocalAddr())
+	secure := adopted && tag.tls || !adopted && s.tlsListen != nil && s.tlsListen.match(gc.LocalAddr())
 	if s.draining.Load() && !s.handover.Load() {
 		// (After a handover, a connection accepted just before StopAccepting is served.)
+		s.loopFor(gc.EventLoop()).stats.reject(RejectDraining)
 		return refuseConnection(secure, "server is shutting down"), gnet.Close
 	}
 	if s.cfg.ProxyProtocol && !s.proxyPeerTrusted(gc) { // proxyproto.go
@@ -393,6 +397,7 @@ func (h *engineHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	}
 	if s.nconns.Add(1) > int64(s.cfg.MaxConnections) {
 		s.nconns.Add(-1)
+		s.loopFor(gc.EventLoop()).stats.reject(RejectConnections)
 		s.log.Warn("connection limit reached; refusing connection", "limit", s.cfg.MaxConnections)
 		return refuseConnection(secure, "server is at its connection limit"), gnet.Close
 	}
@@ -410,11 +415,13 @@ func (h *engineHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 		c.session = newUWSGISession() // a --uwsgi-bind connection
 	}
 	if s.cfg.ProxyProtocol {
-		c.session = &proxySession{next: c.session} // the PROXY header comes first
+		// The PROXY header comes first (before the TLS handshake on a TLS listener).
+		c.session = &proxySession{next: c.session, tls: secure}
 	}
 	gc.SetContext(c)
 	l.add(c)
-	if secure {
+	l.stats.connOpened(c.session)
+	if secure && !s.cfg.ProxyProtocol {
 		c.startTLS() // the handshake comes first, on its own timer
 		return nil, gnet.None
 	}
@@ -445,6 +452,7 @@ func (h *engineHandler) OnClose(gc gnet.Conn, err error) gnet.Action {
 	h.s.nconns.Add(-1)
 	c.loop.wheel.disarm(&c.timer)
 	c.loop.remove(c)
+	c.loop.stats.connClosed(c.session)
 	if !c.lingering { // a lingering connection's session has seen its end already
 		c.markGone()
 		c.loop.guard(c, func() { c.session.onClose(c) })

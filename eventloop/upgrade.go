@@ -75,6 +75,7 @@ func startHTTP2(c *conn) {
 	c.mu.Lock()
 	c.pending = hc.proto.Start(c.pending)
 	c.mu.Unlock()
+	c.loop.stats.connSwitched(c.session, hc)
 	c.session = hc
 }
 
@@ -139,6 +140,7 @@ func (h *h1Session) startH2CUpgrade(c *conn, req *h1.Request) bool {
 	c.mu.Unlock()
 	h.releaseParser(c)
 	h.draining = true // the HTTP/1.1 handler is done with this connection
+	c.loop.stats.connSwitched(c.session, hc)
 	c.session = hc
 	c.setTimer(c.srv.cfg.HeaderTimeout) // the client preface must follow
 	hc.start(st)
@@ -183,6 +185,7 @@ func (h *h1Session) startWebSocket(c *conn, req *h1.Request) bool {
 		// by: close with 1001 right after the accept, as a drained handshake does.
 		draining: c.srv.handover.Load(),
 	}
+	c.loop.stats.connSwitched(c.session, w)
 	c.session = w
 	w.armHandshake(c)
 	if h := asgi.WebSocketHandlerFor(c.srv.app, scope); h != nil {
@@ -219,6 +222,11 @@ func refuseUpgrade(c *conn, herr *websocket.HandshakeError) {
 	}
 	c.srv.log.Log(context.Background(), level, "WebSocket handshake refused",
 		"client", c.gc.RemoteAddr(), "status", herr.Status, "reason", herr.Reason)
+	if herr == errWSConcurrency {
+		c.loop.stats.reject(RejectConcurrency)
+	} else {
+		c.loop.stats.reject(RejectHandshake)
+	}
 	c.queue(websocket.AppendHandshakeError(nil, herr))
 	c.closeAfterFlush()
 }

@@ -80,6 +80,7 @@ func (u *uwsgiSession) fail(c *conn, err error) error {
 		status, reason = ue.Status, ue.Reason
 	}
 	c.srv.log.Info("bad uwsgi request", "client", c.gc.RemoteAddr(), "status", status, "err", reason)
+	c.loop.stats.rejectStatus(status)
 	if st := u.h1.active; st == nil || !st.headWritten() {
 		c.queue(h1.AppendError(nil, status, reason))
 	}

@@ -137,6 +137,7 @@ func (w *wsSession) SendPrepared(pm *asgi.PreparedMessage) error {
 	if unsent := c.unsentLocked(); unsent > 0 && unsent+len(frame) > c.srv.cfg.WriteHighWater {
 		return asgi.ErrBackpressure
 	}
+	c.loop.stats.wsOut(len(pm.Data()))
 	// By reference, small frames too: a broadcast queues the frame to every member before
 	// any member's loop has flushed, so a copy would cost members x frame bytes at once
 	// (10,000 members and 1 KiB: 10 MiB per message; the admission check allows up to

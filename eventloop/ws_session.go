@@ -388,6 +388,7 @@ func (w *wsSession) resumeWhenDrained(drained <-chan struct{}) {
 func (w *wsSession) handle(c *conn, ev websocket.Event) {
 	switch ev.Kind {
 	case websocket.EventMessage:
+		c.loop.stats.wsIn(len(ev.Data))
 		if w.handler != nil {
 			w.deliverMessage(c, ev.Data, ev.Text)
 			return
@@ -685,6 +686,7 @@ func (w *wsSession) sendLocked(msg asgi.Message, frame []byte) error {
 		c.pending, _ = websocket.AppendAccept(c.pending, w.hs, m.Subprotocol, m.Headers)
 		w.status = 101
 	case *asgi.WebSocketSend:
+		c.loop.stats.wsOut(len(m.Data))
 		if frame != nil {
 			c.pending = append(c.pending, frame...)
 		} else { // not to be compressed (precompress)

@@ -52,6 +52,7 @@ type Pool struct {
 	capacity int32        // Workers + Backlog: the most jobs admitted at once
 	pending  atomic.Int32 // jobs admitted and not finished (running or queued)
 	busy     atomic.Int32
+	rejected atomic.Uint64 // TrySubmit's ErrPoolFull answers (poolstats.go)
 	wg       sync.WaitGroup
 	once     sync.Once // starts the workers on the first TrySubmit
 	// Guarded by mu: closed. TrySubmit holds mu for reading, Close for writing.
@@ -68,6 +69,7 @@ func NewPool(cfg PoolConfig) *Pool {
 }
 
 func (p *Pool) startWorkers() {
+	p.register()
 	p.wg.Add(p.workers)
 	for range p.workers {
 		go p.work()
@@ -104,6 +106,7 @@ func (p *Pool) TrySubmit(job Job) error {
 	p.once.Do(p.startWorkers)
 	if p.pending.Add(1) > p.capacity {
 		p.pending.Add(-1)
+		p.rejected.Add(1)
 		return ErrPoolFull
 	}
 	p.jobs <- job

@@ -77,6 +77,7 @@ type Conn struct {
 	ctrlCount     int
 	recentResets  [32]uint32 // streams we reset and removed: late frames are ignored
 	recentResetAt int
+	counters      *Counters // nil: not counted (SetCounters)
 }
 
 // NewConn returns the server side of an HTTP/2 connection with cfg (normalised here)
@@ -371,7 +372,7 @@ func (c *Conn) fail(err error) error {
 		c.state = connClosed
 		return err
 	}
-	c.fr.WriteGoAway(c.maxClient, ce.Code, []byte(ce.Reason))
+	c.writeGoAway(ce.Code, []byte(ce.Reason))
 	c.goAway = true
 	c.state = connClosed
 	return ce
@@ -383,7 +384,7 @@ func (c *Conn) fail(err error) error {
 func (c *Conn) Shutdown(dst []byte) []byte {
 	c.begin(dst)
 	if !c.goAway && c.state != connClosed {
-		c.fr.WriteGoAway(c.maxClient, ErrCodeNo, nil)
+		c.writeGoAway(ErrCodeNo, nil)
 		c.goAway = true
 	}
 	return c.end()

@@ -22,6 +22,7 @@ func (c *Conn) processFrame(f http2.Frame) error {
 	case *http2.PriorityFrame:
 		return c.processPriority(f)
 	case *http2.GoAwayFrame:
+		c.countGoAwayReceived()
 		c.h.OnGoAway(f.ErrCode, f.LastStreamID)
 		return nil
 	case *http2.PushPromiseFrame:
@@ -137,6 +138,7 @@ func (c *Conn) processRSTStream(f *http2.RSTStreamFrame) error {
 		return c.chargeControl()
 	}
 	st.transition(stateClosed)
+	c.countResetReceived()
 	c.h.OnReset(st.id, f.ErrCode)
 	c.maybeRemove(st)
 	return c.chargeReset() // Rapid Reset: a cancelled stream costs budget
@@ -208,8 +210,9 @@ func (c *Conn) openStream(f *http2.MetaHeadersFrame) error {
 // bomb or just a big request) with 431, and stops its body.
 func (c *Conn) refuseTooLarge(id uint32, endStream bool) error {
 	c.writeStatusOnly(id, 431)
+	c.countHeadersTooLarge()
 	if !endStream {
-		c.fr.WriteRSTStream(id, ErrCodeNo)
+		c.writeRST(id, ErrCodeNo)
 	}
 	c.rememberReset(id)
 	return c.chargeReset()
@@ -304,7 +307,7 @@ func (c *Conn) dataOnClosed(f *http2.DataFrame, st *stream) error {
 // streamError resets stream id with code because of the peer (RST_STREAM, OnReset for
 // a stream the host knows) and charges the reset budget (MadeYouReset).
 func (c *Conn) streamError(id uint32, code ErrCode) error {
-	c.fr.WriteRSTStream(id, code)
+	c.writeRST(id, code)
 	if st := c.streams[id]; st != nil {
 		if st.state != stateClosed {
 			st.transition(stateClosed)

@@ -105,7 +105,7 @@ func (c *Conn) WriteTrailers(dst []byte, id uint32, headers asgi.Headers) ([]byt
 func (c *Conn) Reset(dst []byte, id uint32, code ErrCode) []byte {
 	c.begin(dst)
 	if st := c.streams[id]; st != nil && st.state != stateClosed && c.state != connClosed {
-		c.fr.WriteRSTStream(id, code)
+		c.writeRST(id, code)
 		st.transition(stateClosed)
 		st.localReset = true
 		c.maybeRemove(st)
@@ -159,7 +159,7 @@ func (c *Conn) Release(dst []byte, id uint32) []byte {
 		if !st.localOpen() {
 			code = ErrCodeNo
 		}
-		c.fr.WriteRSTStream(id, code)
+		c.writeRST(id, code)
 		st.transition(stateClosed)
 		st.localReset = true
 	}

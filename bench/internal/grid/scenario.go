@@ -118,7 +118,7 @@ func with(base []string, more ...string) []string {
 // Resolve.
 var Scenarios = []Scenario{
 	{ID: "h1-256", Family: Hello, Title: "HTTP/1.1 keep-alive hello, 256 connections", Conns: 256,
-		Servers: with(goHTTP, "uvicorn", "hypercorn", "daphne", "nginx-asgo")},
+		Servers: with(goHTTP, "uvicorn", "hypercorn", "daphne", "nginx-asgo", "asgo-metrics", "asgo-observed")},
 	{ID: "idle-h1-10k", Family: IdleH1, Title: "idle HTTP/1.1 keep-alive connections", Conns: 10000, Servers: goHTTP},
 	{ID: "idle-h1-max", Family: IdleH1, Title: "idle HTTP/1.1 keep-alive connections", Servers: []string{"asgo", "nethttp", "nbio", "gnetraw"}},
 	{ID: "h1-64", Family: Hello, Title: "HTTP/1.1 keep-alive hello, 64 connections", Conns: 64, Servers: goHTTP},

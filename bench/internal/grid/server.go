@@ -2,6 +2,8 @@ package grid
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 )
@@ -112,6 +114,22 @@ func asgoArgs(e *Setup, port int, pinned bool) []string {
 		"--timeout-keep-alive", "10m", "--access-log=false", "--log-level", "warn"}
 }
 
+// asgoMetricsArgs is asgo with Prometheus metrics on (--metrics-bind), access log off.
+func asgoMetricsArgs(e *Setup, port int, pinned bool) []string {
+	return append(asgoArgs(e, port, pinned), "--metrics-bind", "127.0.0.1:0")
+}
+
+// asgoObservedArgs is asgo with what production turns on: Prometheus metrics
+// (--metrics-bind, counters on every request) and the access log written to a file.
+// The file is in the temporary directory, one per port, truncated at each start.
+func asgoObservedArgs(e *Setup, port int, pinned bool) []string {
+	args := asgoArgs(e, port, pinned)
+	args = slices.DeleteFunc(args, func(a string) bool { return a == "--access-log=false" })
+	log := filepath.Join(os.TempDir(), "asgo-bench-access-"+strconv.Itoa(port)+".log")
+	_ = os.Remove(log)
+	return append(args, "--metrics-bind", "127.0.0.1:0", "--access-log-file", log)
+}
+
 func python(name, title, pkg string, r map[Family]string, args func(port int) []string) *Server {
 	return &Server{Name: name, Kind: KindPython, Title: title, Routes: r, Version: pkg,
 		Args: func(e *Setup, port int, _ bool) []string { return append([]string{e.Python}, args(port)...) }}
@@ -121,6 +139,10 @@ func python(name, title, pkg string, r map[Family]string, args func(port int) []
 var Servers = map[string]*Server{
 	"asgo": {Name: "asgo", Kind: KindASGO, Title: "asgo (demo app)", Routes: DefaultASGORoutes, Args: asgoArgs, Version: "asgo",
 		TLSArgs: asgoTLSArgs},
+	"asgo-metrics": {Name: "asgo-metrics", Kind: KindASGO, Title: "asgo (demo app) with --metrics-bind",
+		Routes: DefaultASGORoutes, Args: asgoMetricsArgs, Version: "asgo"},
+	"asgo-observed": {Name: "asgo-observed", Kind: KindASGO, Title: "asgo (demo app) with --metrics-bind and --access-log-file",
+		Routes: DefaultASGORoutes, Args: asgoObservedArgs, Version: "asgo"},
 	"nethttp": withTLS(goPeer("nethttp", "net/http", "go", routes(helloRoutes, map[Family]string{IdleTLS: "/"}))),
 	"h2c": withTLS(goPeer("h2c", "net/http + x/net h2c (over TLS: net/http's HTTP/2)", "golang.org/x/net",
 		map[Family]string{Hello: "/", H2: "/", Post: "/echo", IdleH1: "/", IdleH2: "/"})),

@@ -183,6 +183,9 @@ var serverColors = map[string]drawing.Color{
 	"nginx-uwsgi-asgo":  {R: 255, G: 152, B: 150, A: 255},
 	"nginx-uwsgi-uwsgi": {R: 152, G: 223, B: 138, A: 255},
 	"haproxy-asgo":      {R: 196, G: 156, B: 148, A: 255},
+	// asgo with metrics, and with metrics and the access-log file: darker reds.
+	"asgo-metrics":  {R: 180, G: 30, B: 30, A: 255},
+	"asgo-observed": {R: 140, G: 20, B: 20, A: 255},
 }
 
 // serverColor is srv's colour, or the i-th default colour for a server not listed.
