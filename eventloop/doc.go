@@ -31,6 +31,9 @@
 //	h1_stream.go   HTTP/1.1 request and response: the app's receive and send
 //	h2_session.go  HTTP/2 connection: the protocol/h2 state machine, its Handler, timers
 //	h2_stream.go   HTTP/2 stream: receive, send within flow-control windows, inline backlog
+//	h2_websocket.go  WebSocket over an HTTP/2 stream (RFC 8441): extended CONNECT,
+//	               frames in DATA within the windows, END_STREAM as the close
+//	h2_websocket_app.go  its app: goroutine mode (inbox, blocking send), event mode
 //	ws_session.go  WebSocket core: frames in, pings, closing handshake, encoding sends
 //	ws_goroutine.go  goroutine mode: the app's receive on a bounded inbox, its send
 //	ws_events.go   event mode: an asgi.WebSocketEventer called on the loop per message

@@ -6,11 +6,38 @@ import (
 	"github.com/asgo-dev/asgo/protocol/h2"
 )
 
-// httpExtensions is shared, read-only, by every HTTP scope: it advertises the response
-// extensions the server implements.
+// httpExtensions is shared, read-only, by every HTTP/1.1 and HTTP/2 scope: it
+// advertises the response extensions the server implements.
 var httpExtensions = map[string]any{
+	asgi.ExtHTTPResponseTrailers:  map[string]any{},
+	asgi.ExtHTTPResponsePathsend:  map[string]any{},
+	asgi.ExtHTTPResponseEarlyHint: map[string]any{},
+}
+
+// http10Extensions is httpExtensions for HTTP/1.0 requests, which cannot carry the
+// 103 of an early hint.
+var http10Extensions = map[string]any{
 	asgi.ExtHTTPResponseTrailers: map[string]any{},
 	asgi.ExtHTTPResponsePathsend: map[string]any{},
+}
+
+// withoutEarlyHint returns the extensions ext (shared, read-only) for an HTTP/1.0
+// request: without http.response.early_hint. Plain connections share
+// http10Extensions; TLS ones (rare for HTTP/1.0) get a copy.
+func withoutEarlyHint(ext map[string]any) map[string]any {
+	if _, ok := ext[asgi.ExtHTTPResponseEarlyHint]; !ok {
+		return ext
+	}
+	if len(ext) == len(httpExtensions) {
+		return http10Extensions
+	}
+	out := make(map[string]any, len(ext)-1)
+	for k, v := range ext {
+		if k != asgi.ExtHTTPResponseEarlyHint {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // newHTTPScope builds the scope of an HTTP request of any version, HTTP/1.1 and HTTP/2
@@ -26,6 +53,10 @@ func newHTTPScope(c *conn, version, method, scheme, path string, rawPath, query 
 // fillHTTPScope is newHTTPScope into a scope the caller allocated. Loop goroutine only.
 func fillHTTPScope(s *asgi.HTTPScope, c *conn, version, method, scheme, path string, rawPath, query []byte, headers asgi.Headers) {
 	client, server := c.addrs()
+	ext := c.httpExt()
+	if version == "1.0" {
+		ext = withoutEarlyHint(ext)
+	}
 	*s = asgi.HTTPScope{
 		ASGI:        asgi.DefaultInfo,
 		HTTPVersion: version,
@@ -39,7 +70,7 @@ func fillHTTPScope(s *asgi.HTTPScope, c *conn, version, method, scheme, path str
 		Client:      client,
 		Server:      server,
 		State:       c.srv.state(),
-		Extensions:  c.httpExt(),
+		Extensions:  ext,
 	}
 }
 

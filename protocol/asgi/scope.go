@@ -87,8 +87,11 @@ func (*LifespanScope) Type() string { return ScopeLifespan }
 
 // Extension names that servers may put into Scope.Extensions.
 const (
-	ExtHTTPResponseTrailers  = "http.response.trailers"
-	ExtHTTPResponsePathsend  = "http.response.pathsend"
+	ExtHTTPResponseTrailers = "http.response.trailers"
+	ExtHTTPResponsePathsend = "http.response.pathsend"
+	// ExtHTTPResponseEarlyHint is advertised on HTTP/1.1 and HTTP/2 scopes: the app
+	// may send HTTPResponseEarlyHint before its response.
+	ExtHTTPResponseEarlyHint = "http.response.early_hint"
 	ExtWebSocketHTTPResponse = "websocket.http.response"
 	// ExtUWSGIVars is set on scopes of requests that arrived over the uwsgi protocol
 	// (nginx's uwsgi_pass): its value is a map[string]string of every var the front
