@@ -298,6 +298,7 @@ func (st *h1Stream) send(ctx context.Context, msg asgi.Message) error {
 		if !st.isHead {
 			st.bodyBytes += int64(len(m.Body))
 		}
+		c.growForBody(len(m.Body))
 		n := len(c.pending)
 		c.pending, err = st.resp.AppendBody(c.pending, m.Body, m.MoreBody)
 		st.sentBytes += int64(len(c.pending) - n)
