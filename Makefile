@@ -9,12 +9,12 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Real peers used by the tests and the benchmarks.
 APT_PKGS := curl wrk nghttp2-client python3-websockets python3-h2 python3-httpx \
             nginx-light chromium util-linux procps systemd haproxy \
-            uwsgi-core uwsgi-plugin-python3 openssl
+            uwsgi-core uwsgi-plugin-python3 openssl redis-server
 H2SPEC_VERSION := v2.2.1+incompatible
 STATICCHECK_VERSION := v0.8.2
 
 # Packages whose tests also run under the race detector.
-RACE_PKGS := ./protocol/... ./eventloop/... ./lifespan/...
+RACE_PKGS := ./protocol/... ./eventloop/... ./lifespan/... ./channels/... ./apps/chat
 
 .PHONY: all build run test test-go bench bench-quick fuzz lint depcheck deps apt-deps go-tools clean
 

@@ -1,8 +1,11 @@
 package asgo
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/asgo-dev/asgo/apps/compress"
@@ -10,6 +13,8 @@ import (
 	"github.com/asgo-dev/asgo/apps/proxy"
 	"github.com/asgo-dev/asgo/apps/static"
 	"github.com/asgo-dev/asgo/apps/wsgi"
+	"github.com/asgo-dev/asgo/channels"
+	redislayer "github.com/asgo-dev/asgo/channels/redis"
 	"github.com/asgo-dev/asgo/eventloop"
 	"github.com/asgo-dev/asgo/lifespan"
 	"github.com/asgo-dev/asgo/tlsconf"
@@ -65,6 +70,11 @@ type Config struct {
 	// eventloop.Server.ReopenAccessLog), the level re-read from LogLevelFile, the TLS
 	// certificate reloaded, and every ReloadHook run.
 	Reload <-chan struct{}
+	// Channels configures the channel layer (package channels) that Serve installs as
+	// the process's default (channels.Default) before the app starts: in memory
+	// unless it names a Redis server (--channel-layer, --instance-name,
+	// --channel-expiry).
+	Channels ChannelsConfig
 	// OnReady, if set, is called once every listener is bound, with their addresses
 	// (port 0 binds resolved), before Serve starts waiting for its context.
 	OnReady func(addrs []net.Addr)
@@ -124,4 +134,42 @@ type ProxyHeadersConfig struct {
 	// Server.ProxyProtocol on (and Server.ProxyProtocolTrusted nil), they are also the
 	// peers that may send a PROXY protocol header, even when Disabled is set.
 	Trusted []string
+}
+
+// ChannelsConfig configures the channel layer of Serve.
+type ChannelsConfig struct {
+	// URL chooses the layer: "" or "memory" for the in-memory layer (one process),
+	// redis://[[USER]:PASSWORD@]HOST:PORT[/DB] for the Redis layer shared by every
+	// instance that names the same server (--channel-layer). An unreachable Redis
+	// makes Serve fail with a *StartupError before anything is served.
+	URL string
+	// InstanceName names this instance in the cluster, shown by the demo chat and in
+	// logs (--instance-name). If empty, hostname:pid.
+	InstanceName string
+	// Expiry is how long the Redis layer keeps the memberships of an instance that
+	// stopped refreshing them (it died) (--channel-expiry). If zero, 60 s.
+	Expiry time.Duration
+	// Layer, if set, is installed instead of making one from URL; Serve does not close
+	// it (a program that shares one layer between several Serve calls).
+	Layer channels.Layer
+}
+
+// open makes the layer c names; close releases it.
+func (c ChannelsConfig) open(ctx context.Context, log *slog.Logger) (l channels.Layer, close func(), err error) {
+	if c.Layer != nil {
+		return c.Layer, func() {}, nil
+	}
+	switch {
+	case c.URL == "" || c.URL == "memory":
+		m := channels.NewMemory(channels.MemoryConfig{Name: c.InstanceName})
+		return m, func() { _ = m.Close() }, nil
+	case strings.HasPrefix(c.URL, "redis://"):
+		r, err := redislayer.New(ctx, redislayer.Config{URL: c.URL, Name: c.InstanceName, Expiry: c.Expiry, Logger: log})
+		if err != nil {
+			return nil, nil, err
+		}
+		log.Info("channel layer on Redis", "url", c.URL, "instance", r.Name())
+		return r, func() { _ = r.Close() }, nil
+	}
+	return nil, nil, fmt.Errorf("channel layer %q: want memory or redis://HOST:PORT/DB", c.URL)
 }

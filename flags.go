@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/asgo-dev/asgo/apps/compress"
 	"github.com/asgo-dev/asgo/apps/ipfilter"
@@ -59,6 +60,7 @@ var serveGroups = []flagGroup{
 	{"Proxy headers", []string{"proxy-headers", "forwarded-allow-ips", "proxy-protocol"}},
 	{"TLS", tlsFlagNames},
 	{"WSGI-style apps", []string{"wsgi-workers", "wsgi-backlog", "wsgi-timeout"}},
+	{"Channel layer", []string{"channel-layer", "instance-name", "channel-expiry"}},
 	{"Logging", []string{"log-level", "log-level-file", "access-log", "access-log-format", "access-log-file"}},
 	{"Metrics", []string{"metrics-bind"}},
 	{"Processes", []string{"workers", "timeout-upgrade"}},
@@ -168,6 +170,23 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 	})
 	fs.DurationVar(&o.config.Proxy.ConnectTimeout, "proxy-connect-timeout", 0, "time allowed to connect to an upstream; a failing upstream is skipped for 10s (default 5s)")
 	fs.DurationVar(&o.config.Proxy.HeadTimeout, "proxy-head-timeout", 0, "time allowed to an upstream's response head after the request body; then 504 (default 60s)")
+	chl := &o.config.Channels
+	fs.Func("channel-layer", "the channel layer of WebSocket groups (the demo chat's rooms): memory, or `URL` redis://HOST:PORT/DB to share groups with every instance on that Redis (default memory)", func(v string) error {
+		if v != "memory" && !strings.HasPrefix(v, "redis://") {
+			return errors.New("want memory or redis://HOST:PORT/DB")
+		}
+		chl.URL = v
+		return nil
+	})
+	fs.StringVar(&chl.InstanceName, "instance-name", "", "this instance's `NAME` in the cluster, shown by /chat.html and in logs (default hostname:pid)")
+	fs.Func("channel-expiry", "the Redis layer drops the group memberships of an instance that stopped refreshing them (died) after this `duration`, at least 1s (default 60s)", func(v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second {
+			return errors.New("want a duration of at least 1s, such as 30s")
+		}
+		chl.Expiry = d
+		return nil
+	})
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error (default info)")
 	fs.BoolVar(&cfg.AccessLog, "access-log", true, "log one line per request (default true)")
 	fs.Func("access-log-format", "access-log line `FORMAT`: common, combined, json, or gunicorn's atoms, e.g. '%(h)s %(t)s \"%(r)s\" %(s)s %(b)s %(D)s' "+

@@ -7,6 +7,7 @@ import (
 
 	"github.com/asgo-dev/asgo/apps/proxyheaders"
 	"github.com/asgo-dev/asgo/apps/wsgi"
+	"github.com/asgo-dev/asgo/channels"
 	"github.com/asgo-dev/asgo/eventloop"
 	"github.com/asgo-dev/asgo/lifespan"
 	"github.com/asgo-dev/asgo/protocol/asgi"
@@ -16,8 +17,9 @@ import (
 // example after an accept failure), not because its context was cancelled.
 var ErrServerStopped = errors.New("asgo: the server stopped unexpectedly")
 
-// StartupError is returned by Serve when the app's lifespan startup failed; nothing was
-// served. Run exits with status 3 for it.
+// StartupError is returned by Serve when the app's lifespan startup failed, or its
+// channel layer could not be made (Redis unreachable); nothing was served. Run exits
+// with status 3 for it.
 type StartupError struct{ Err error }
 
 func (e *StartupError) Error() string { return "asgo: application startup failed: " + e.Err.Error() }
@@ -95,6 +97,13 @@ func Serve(ctx context.Context, app asgi.App, cfg Config) error {
 	if err := applyTLS(&srvCfg, tlsMgr); err != nil {
 		return fmt.Errorf("asgo: %w", err)
 	}
+	layer, closeLayer, err := cfg.Channels.open(ctx, log)
+	if err != nil {
+		return &StartupError{Err: err}
+	}
+	defer closeLayer()
+	prev := channels.SetDefault(layer)
+	defer channels.SetDefault(prev)
 	life := lifespan.New(app, cfg.Lifespan, log)
 	if err := life.Startup(ctx); err != nil {
 		return &StartupError{Err: err}

@@ -174,38 +174,42 @@ func TestSpoolQuotaAfterTheResponseStartedAborts(t *testing.T) {
 // A client that stops reading a response is closed after SendTimeout, and the app's
 // send fails.
 func TestSendTimeoutClosesAClientThatStopsReading(t *testing.T) {
-	ts := startServer(t, Config{SendTimeout: 300 * time.Millisecond}, nil)
-	c := ts.dial(t)
-	if _, err := io.WriteString(c, "GET /flood HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
-		t.Fatal(err)
-	}
-	ts.waitSendBlocked(t)
-	testutil.WaitFor(t, 5*time.Second, "the connection to be closed", func() bool { return ts.Server.Connections() == 0 })
-	if n := strings.Count(ts.logs.String(), "client stopped reading"); n != 1 {
-		t.Fatalf("%d send-timeout log lines, want 1", n)
-	}
+	eachTransport(t, func(t *testing.T, tr transport) {
+		ts := tr.start(t, Config{SendTimeout: 300 * time.Millisecond}, nil)
+		c := ts.dial(t)
+		if _, err := io.WriteString(c, "GET /flood HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		ts.waitSendBlocked(t)
+		testutil.WaitFor(t, 5*time.Second, "the connection to be closed", func() bool { return ts.Server.Connections() == 0 })
+		if n := strings.Count(ts.logs.String(), "client stopped reading"); n != 1 {
+			t.Fatalf("%d send-timeout log lines, want 1", n)
+		}
+	})
 }
 
 // A client reading slowly but steadily is not a stalled one. (The loop sees progress
 // only when the kernel's send buffer has room for gnet's backlog, about a third of it:
 // with loopback's autotuned buffers of a few MiB, at this pace every few hundred ms.)
 func TestSendTimeoutSparesASlowReader(t *testing.T) {
-	ts := startServer(t, Config{SendTimeout: time.Second}, nil)
-	c := ts.dial(t)
-	if _, err := io.WriteString(c, "GET /flood HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
-		t.Fatal(err)
-	}
-	buf := make([]byte, 256<<10)
-	deadline := time.Now().Add(2500 * time.Millisecond)
-	for time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond) // the scenario: a reader slower than the app
-		if _, err := io.ReadFull(c, buf); err != nil {
-			t.Fatalf("slow reader cut off: %v", err)
+	eachTransport(t, func(t *testing.T, tr transport) {
+		ts := tr.start(t, Config{SendTimeout: time.Second}, nil)
+		c := ts.dial(t)
+		if _, err := io.WriteString(c, "GET /flood HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			t.Fatal(err)
 		}
-	}
-	if strings.Contains(ts.logs.String(), "client stopped reading") {
-		t.Fatal("a slow but steady reader was closed")
-	}
+		buf := make([]byte, 256<<10)
+		deadline := time.Now().Add(2500 * time.Millisecond)
+		for time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond) // the scenario: a reader slower than the app
+			if _, err := io.ReadFull(c, buf); err != nil {
+				t.Fatalf("slow reader cut off: %v", err)
+			}
+		}
+		if strings.Contains(ts.logs.String(), "client stopped reading") {
+			t.Fatal("a slow but steady reader was closed")
+		}
+	})
 }
 
 // inlineBig answers every request on the loop with 64 KiB: it cannot block, so a client
@@ -219,23 +223,25 @@ func (inlineBig) ServeASGI(ctx context.Context, _ asgi.Scope, _ asgi.Receive, se
 }
 
 func TestUnsentOutputBeyondTheCapCloses(t *testing.T) {
-	ts := startServer(t, Config{MaxUnsentBytes: 512 << 10, SendTimeout: -1}, inlineBig{})
-	c := ts.dial(t)
-	batch := strings.Repeat("GET / HTTP/1.1\r\nHost: x\r\n\r\n", 10) // 640 KiB of answers
-	go func() {
-		for range 60 {
-			if _, err := io.WriteString(c, batch); err != nil {
-				return
+	eachTransport(t, func(t *testing.T, tr transport) {
+		ts := tr.start(t, Config{MaxUnsentBytes: 512 << 10, SendTimeout: -1}, inlineBig{})
+		c := ts.dial(t)
+		batch := strings.Repeat("GET / HTTP/1.1\r\nHost: x\r\n\r\n", 10) // 640 KiB of answers
+		go func() {
+			for range 60 {
+				if _, err := io.WriteString(c, batch); err != nil {
+					return
+				}
+				// The scenario: batches in separate reads. (Batches read at once are
+				// answered in one write, which the cap takes as one message.)
+				time.Sleep(50 * time.Millisecond)
 			}
-			// The scenario: batches in separate reads. (Batches read at once are
-			// answered in one write, which the cap takes as one message.)
-			time.Sleep(50 * time.Millisecond)
+		}()
+		testutil.WaitFor(t, 5*time.Second, "the connection to be closed", func() bool {
+			return strings.Contains(ts.logs.String(), "keeps growing") && ts.Server.Connections() == 0
+		})
+		if n := strings.Count(ts.logs.String(), "keeps growing"); n != 1 {
+			t.Fatalf("%d log lines, want 1", n)
 		}
-	}()
-	testutil.WaitFor(t, 5*time.Second, "the connection to be closed", func() bool {
-		return strings.Contains(ts.logs.String(), "keeps growing") && ts.Server.Connections() == 0
 	})
-	if n := strings.Count(ts.logs.String(), "keeps growing"); n != 1 {
-		t.Fatalf("%d log lines, want 1", n)
-	}
 }

@@ -15,6 +15,8 @@
 //	uwsgi_session.go  a --uwsgi-bind connection: one uwsgi packet served through h1Stream
 //	proxyproto.go  --proxy-protocol: the trusted-peer check, and proxySession, which reads the
 //	               PROXY header and hands the connection to the session it would have had
+//	tls.go         TLS listeners: the handshake on a short-lived goroutine over an in-memory
+//	               bridge, then records decrypted and encrypted on the loop (handshakeSession)
 //	conn.go        a connection: the session interface, pending output, flush, backpressure, close
 //	shared.go      shared frames (broadcasts) and files: queued by reference, written with
 //	               writev, and sendfile for files
@@ -32,6 +34,9 @@
 //	h1_stream.go   HTTP/1.1 request and response: the app's receive and send
 //	h2_session.go  HTTP/2 connection: the protocol/h2 state machine, its Handler, timers
 //	h2_stream.go   HTTP/2 stream: receive, send within flow-control windows, inline backlog
+//	h2_websocket.go  WebSocket over an HTTP/2 stream (RFC 8441): extended CONNECT,
+//	               frames in DATA within the windows, END_STREAM as the close
+//	h2_websocket_app.go  its app: goroutine mode (inbox, blocking send), event mode
 //	ws_session.go  WebSocket core: frames in, pings, closing handshake, encoding sends
 //	ws_goroutine.go  goroutine mode: the app's receive on a bounded inbox, its send
 //	ws_events.go   event mode: an asgi.WebSocketEventer called on the loop per message
@@ -51,7 +56,9 @@
 // A connection has one session at a time (conn.session): the protocol it speaks.
 // Every connection starts with an HTTP/1.1 session (firstSession; a --uwsgi-bind
 // connection with a uwsgiSession instead; with --proxy-protocol, a proxySession reads
-// the PROXY header first and then switches to that one); upgrade.go switches
+// the PROXY header first and then switches to that one; a TLS connection has a
+// handshakeSession until its handshake is done, then HTTP/2 or HTTP/1.1 by ALPN, see
+// tls.go); upgrade.go switches
 // it to an HTTP/2 session (client preface, or "Upgrade: h2c") or a WebSocket session
 // ("Upgrade: websocket") by assigning conn.session. The transport calls the session,
 // always on the connection's loop goroutine and inside loop.guard:

@@ -278,6 +278,13 @@ func (st *h1Stream) send(ctx context.Context, msg asgi.Message) error {
 	var err error
 	queued := len(c.pending)
 	switch m := msg.(type) {
+	case *asgi.HTTPResponseEarlyHint:
+		// The current response leads the pending output (pipelined requests are
+		// parsed only after it), so the 103 leaves before its final response. An
+		// HTTP/1.0 client cannot take an informational response: the hint is dropped.
+		if st.protoMinor >= 1 {
+			c.pending = h1.AppendEarlyHints(c.pending, m.Links)
+		}
 	case *asgi.HTTPResponseStart:
 		st.status = m.Status
 		err = st.resp.Begin(st.protoMinor, st.isHead, st.reqKeep && !st.forceClose, m.Status, m.Headers, m.Trailers)
@@ -294,6 +301,7 @@ func (st *h1Stream) send(ctx context.Context, msg asgi.Message) error {
 		if !st.isHead {
 			st.bodyBytes += int64(len(m.Body))
 		}
+		c.growForBody(len(m.Body))
 		n := len(c.pending)
 		c.pending, err = st.resp.AppendBody(c.pending, m.Body, m.MoreBody)
 		st.sentBytes += int64(len(c.pending) - n)
@@ -340,6 +348,7 @@ func (st *h1Stream) writeBody(ctx context.Context, b []byte, last bool) error {
 	if !st.isHead {
 		st.bodyBytes += int64(len(b))
 	}
+	c.growForBody(len(b))
 	n := len(c.pending)
 	var err error
 	c.pending, err = st.resp.AppendBody(c.pending, b, more)

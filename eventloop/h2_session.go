@@ -2,10 +2,12 @@ package eventloop
 
 import (
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/asgo-dev/asgo/protocol/asgi"
 	"github.com/asgo-dev/asgo/protocol/h2"
+	"github.com/asgo-dev/asgo/protocol/websocket"
 )
 
 // HTTP/2 glue: the h2 state machine (protocol/h2) fed by the loop, with one app per
@@ -40,13 +42,22 @@ type h2Session struct {
 	now        time.Time   // time of the current Feed
 	lastRead   time.Time   // time request-body bytes (or a new stream) last arrived
 	peerGoAway bool
+	// WebSockets over HTTP/2 (h2_websocket.go), by stream id:
+	ws           map[uint32]*h2WebSocket
+	wsStarted    []*h2WebSocket // opened by the current Feed; started after it
+	wsPump       []*h2WebSocket // input to parse, or a release to check, after Feed or flush
+	wsBacklogged []*h2WebSocket // output waiting for a window
+	drainWS      bool           // shutting down: WebSockets are closed with 1001
+	// pumpDue is set with wsPump non-empty, so that connections without WebSockets
+	// pay no lock for pumpWebSockets after every Feed and flush.
+	pumpDue atomic.Bool
 
 	// Owned by the loop goroutine:
 	draining bool
 }
 
 func newH2Session(c *conn) *h2Session {
-	hc := &h2Session{c: c, streams: make(map[uint32]*h2Stream)}
+	hc := &h2Session{c: c, streams: make(map[uint32]*h2Stream), ws: make(map[uint32]*h2WebSocket)}
 	hc.proto = h2.NewConn(c.srv.cfg.HTTP2, hc)
 	hc.proto.SetCounters(c.loop.stats.h2Counters())
 	return hc
@@ -72,7 +83,12 @@ func (h *h2Session) onData(c *conn, data []byte) (int, error) {
 	if len(h.backlogged) > 0 {
 		h.drainBacklogsLocked()
 	}
+	if len(h.wsBacklogged) > 0 {
+		h.drainWebSocketsLocked()
+	}
 	started := h.takeStartedLocked(err != nil)
+	wsStarted := h.wsStarted
+	h.wsStarted = nil
 	peerGoAway := h.peerGoAway
 	c.mu.Unlock()
 	if err != nil {
@@ -83,6 +99,10 @@ func (h *h2Session) onData(c *conn, data []byte) (int, error) {
 	for _, st := range started {
 		h.start(st)
 	}
+	for _, w := range wsStarted {
+		w.start()
+	}
+	h.pumpWebSockets()
 	if peerGoAway && !h.draining {
 		h.onDrain(c)
 	}
@@ -233,6 +253,13 @@ func (h *h2Session) timeoutBodiesLocked() {
 func (h *h2Session) onDrain(c *conn) {
 	h.draining = true
 	c.mu.Lock()
+	h.drainWS = true
+	for _, w := range h.ws {
+		if w.reading {
+			w.sendCloseLocked(websocket.CloseGoingAway, "server shutting down")
+		}
+	}
+	c.scheduleFlushLocked()
 	c.pending = h.proto.Shutdown(c.pending)
 	drained := h.proto.Drained()
 	c.mu.Unlock()
@@ -243,6 +270,7 @@ func (h *h2Session) onDrain(c *conn) {
 
 // onFlushed runs on the loop after output queued by apps was handed to gnet.
 func (h *h2Session) onFlushed(c *conn) {
+	h.pumpWebSockets()
 	if h.draining {
 		c.mu.Lock()
 		drained := h.proto.Drained()
@@ -255,13 +283,19 @@ func (h *h2Session) onFlushed(c *conn) {
 	h.armTimer(c)
 }
 
-func (h *h2Session) onClose(c *conn) { h.disconnectAll() }
+func (h *h2Session) onClose(c *conn) {
+	h.disconnectAll()
+	h.pumpWebSockets() // event-mode handlers get websocket.disconnect
+}
 
 // disconnectAll tells every stream's app that the client is gone.
 func (h *h2Session) disconnectAll() {
 	h.c.mu.Lock()
 	for _, st := range h.streams {
 		st.goneLocked()
+	}
+	for _, w := range h.ws {
+		w.goneLocked(websocket.CloseAbnormal)
 	}
 	h.c.mu.Unlock()
 }
@@ -270,6 +304,12 @@ func (h *h2Session) disconnectAll() {
 
 func (h *h2Session) OnRequest(id uint32, req *h2.Request) {
 	c := h.c
+	if req.Method == "CONNECT" && req.Protocol != "" {
+		w := newH2WebSocket(h, id, req)
+		h.ws[id] = w
+		h.wsStarted = append(h.wsStarted, w)
+		return
+	}
 	st := newH2Stream(h, id, h2Scope(c, req), req.Method == "HEAD")
 	c.loop.stats.h2Stream()
 	h.lastRead = h.now
@@ -280,6 +320,10 @@ func (h *h2Session) OnRequest(id uint32, req *h2.Request) {
 }
 
 func (h *h2Session) OnData(id uint32, data []byte, end bool) {
+	if w := h.ws[id]; w != nil {
+		w.onData(data, end)
+		return
+	}
 	st := h.streams[id]
 	if st == nil || st.gone {
 		return // the Conn grants unconsumed bytes back when the stream is released
@@ -304,6 +348,10 @@ func (h *h2Session) OnData(id uint32, data []byte, end bool) {
 func (h *h2Session) OnReset(id uint32, code h2.ErrCode) {
 	if st := h.streams[id]; st != nil {
 		st.goneLocked()
+	}
+	if w := h.ws[id]; w != nil {
+		w.goneLocked(websocket.CloseAbnormal) // the peer's RST_STREAM: 1006 for the app
+		h.wantPumpLocked(w)                   // released after Feed once the app returned
 	}
 }
 
@@ -333,4 +381,54 @@ func (h *h2Session) drainBacklogsLocked() {
 	}
 	clear(h.backlogged[len(kept):])
 	h.backlogged = kept
+}
+
+// wantPumpLocked lists w for pumpWebSockets. c.mu held.
+func (h *h2Session) wantPumpLocked(w *h2WebSocket) {
+	if !w.wantPump {
+		w.wantPump = true
+		h.wsPump = append(h.wsPump, w)
+		h.pumpDue.Store(true)
+	}
+}
+
+// pumpWebSockets parses the input of the WebSockets listed by wantPumpLocked (after
+// Feed, or after a flush when an app made room in its inbox or accepted). Loop only,
+// c.mu not held.
+func (h *h2Session) pumpWebSockets() {
+	for h.pumpDue.Load() {
+		h.c.mu.Lock()
+		list := h.wsPump
+		h.wsPump = nil
+		h.pumpDue.Store(false)
+		h.c.mu.Unlock()
+		if len(list) == 0 {
+			return
+		}
+		for _, w := range list {
+			w.pump()
+		}
+	}
+}
+
+// drainWebSocketsLocked writes WebSocket output as far as the windows allow, after a
+// Feed that may have opened them; a stream whose backlog went below the high-water
+// mark resumes parsing. c.mu held, not inside Feed.
+func (h *h2Session) drainWebSocketsLocked() {
+	kept := h.wsBacklogged[:0]
+	for _, w := range h.wsBacklogged {
+		if !w.inBacklog {
+			continue
+		}
+		if w.pushLocked() {
+			w.maybeReleaseLocked()
+		} else {
+			kept = append(kept, w)
+		}
+		if len(w.in) > 0 && len(w.out) <= h.c.srv.cfg.WriteHighWater {
+			h.wantPumpLocked(w)
+		}
+	}
+	clear(h.wsBacklogged[len(kept):])
+	h.wsBacklogged = kept
 }

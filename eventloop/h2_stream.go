@@ -187,6 +187,8 @@ func (st *h2Stream) send(ctx context.Context, msg asgi.Message) error {
 	}
 	var err error
 	switch m := msg.(type) {
+	case *asgi.HTTPResponseEarlyHint:
+		st.c.pending, err = st.h.proto.WriteInformational(st.c.pending, st.id, 103, earlyHintHeaders(m.Links))
 	case *asgi.HTTPResponseStart:
 		err = st.writeStartLocked(m)
 	case *asgi.HTTPResponseBody:
@@ -204,6 +206,17 @@ func (st *h2Stream) send(ctx context.Context, msg asgi.Message) error {
 	}
 	return st.queuedLocked(ctx, err)
 }
+
+// earlyHintHeaders is the field list of a 103 Early Hints: one link field per link.
+func earlyHintHeaders(links [][]byte) asgi.Headers {
+	h := make(asgi.Headers, len(links))
+	for i, l := range links {
+		h[i] = asgi.HeaderField{Name: linkField, Value: l}
+	}
+	return h
+}
+
+var linkField = []byte("link")
 
 func (st *h2Stream) writeStartLocked(m *asgi.HTTPResponseStart) error {
 	st.status = m.Status

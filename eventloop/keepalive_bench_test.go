@@ -2,8 +2,11 @@ package eventloop
 
 import (
 	"bufio"
+	"crypto/tls"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 )
 
@@ -19,6 +22,24 @@ func BenchmarkKeepAliveHello(b *testing.B) {
 	b.Run("tls", func(b *testing.B) {
 		ts := startTLSServer(b, Config{Loops: 1}, nil)
 		keepAliveHello(b, ts.dial(b))
+	})
+	// The peer: net/http's server with the same certificate and client, in the same
+	// process (so cpu-ns/req counts the client for both).
+	b.Run("nethttp-tls", func(b *testing.B) {
+		certs := makeTestCerts(b)
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/plain")
+			_, _ = w.Write([]byte("Hello, World!"))
+		}))
+		srv.TLS = certs.serverConfig()
+		srv.StartTLS()
+		b.Cleanup(srv.Close)
+		c, err := tls.Dial("tcp", srv.Listener.Addr().String(), certs.clientConfig("http/1.1"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { c.Close() })
+		keepAliveHello(b, c)
 	})
 }
 

@@ -247,6 +247,10 @@ func (l *loop) takeBuf() []byte {
 
 // recycle keeps buf for reuse by another write on this loop.
 func (l *loop) recycle(buf []byte) {
+	if cap(buf) > maxSpareCap {
+		putLargeBuf(buf)
+		return
+	}
 	if cap(buf) <= maxSpareCap && l.spareBytes+cap(buf) <= maxSpareBytes {
 		l.bufs = append(l.bufs, buf[:0])
 		l.spareBytes += cap(buf)

@@ -6,18 +6,54 @@ import (
 	"github.com/asgo-dev/asgo/protocol/h2"
 )
 
-// httpExtensions is shared, read-only, by every HTTP scope: it advertises the response
-// extensions the server implements.
+// httpExtensions is shared, read-only, by every HTTP/1.1 and HTTP/2 scope: it
+// advertises the response extensions the server implements.
 var httpExtensions = map[string]any{
+	asgi.ExtHTTPResponseTrailers:  map[string]any{},
+	asgi.ExtHTTPResponsePathsend:  map[string]any{},
+	asgi.ExtHTTPResponseEarlyHint: map[string]any{},
+}
+
+// http10Extensions is httpExtensions for HTTP/1.0 requests, which cannot carry the
+// 103 of an early hint.
+var http10Extensions = map[string]any{
 	asgi.ExtHTTPResponseTrailers: map[string]any{},
 	asgi.ExtHTTPResponsePathsend: map[string]any{},
 }
 
-// h1PlainExtensions is httpExtensions for HTTP/1.1 on a cleartext connection, where
-// pathsend bodies go out with sendfile (sendfile.go). Shared, read-only.
-var h1PlainExtensions = map[string]any{
-	asgi.ExtHTTPResponseTrailers: map[string]any{},
-	asgi.ExtHTTPResponsePathsend: map[string]any{asgi.PathsendSendfile: true},
+// h1PlainExtensions and h1Plain10Extensions are httpExtensions and http10Extensions for
+// HTTP/1.x on a cleartext connection, where pathsend bodies go out with sendfile
+// (sendfile.go). Shared, read-only.
+var (
+	pathsendWithSendfile = map[string]any{asgi.PathsendSendfile: true}
+	h1PlainExtensions    = map[string]any{
+		asgi.ExtHTTPResponseTrailers:  map[string]any{},
+		asgi.ExtHTTPResponsePathsend:  pathsendWithSendfile,
+		asgi.ExtHTTPResponseEarlyHint: map[string]any{},
+	}
+	h1Plain10Extensions = map[string]any{
+		asgi.ExtHTTPResponseTrailers: map[string]any{},
+		asgi.ExtHTTPResponsePathsend: pathsendWithSendfile,
+	}
+)
+
+// withoutEarlyHint returns the extensions ext (shared, read-only) for an HTTP/1.0
+// request: without http.response.early_hint. Plain connections share
+// http10Extensions; TLS ones (rare for HTTP/1.0) get a copy.
+func withoutEarlyHint(ext map[string]any) map[string]any {
+	if _, ok := ext[asgi.ExtHTTPResponseEarlyHint]; !ok {
+		return ext
+	}
+	if len(ext) == len(httpExtensions) {
+		return http10Extensions
+	}
+	out := make(map[string]any, len(ext)-1)
+	for k, v := range ext {
+		if k != asgi.ExtHTTPResponseEarlyHint {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // newHTTPScope builds the scope of an HTTP request of any version, HTTP/1.1 and HTTP/2
@@ -33,6 +69,10 @@ func newHTTPScope(c *conn, version, method, scheme, path string, rawPath, query 
 // fillHTTPScope is newHTTPScope into a scope the caller allocated. Loop goroutine only.
 func fillHTTPScope(s *asgi.HTTPScope, c *conn, version, method, scheme, path string, rawPath, query []byte, headers asgi.Headers) {
 	client, server := c.addrs()
+	ext := c.httpExt()
+	if version == "1.0" {
+		ext = withoutEarlyHint(ext)
+	}
 	*s = asgi.HTTPScope{
 		ASGI:        asgi.DefaultInfo,
 		HTTPVersion: version,
@@ -46,7 +86,7 @@ func fillHTTPScope(s *asgi.HTTPScope, c *conn, version, method, scheme, path str
 		Client:      client,
 		Server:      server,
 		State:       c.srv.state(),
-		Extensions:  c.httpExt(),
+		Extensions:  ext,
 	}
 }
 
@@ -83,6 +123,9 @@ func h1ScopeIn(st *h1Stream, c *conn, req *h1.Request) {
 		rawPath, query, headers)
 	if c.tls == nil {
 		st.scopeVal.Extensions = h1PlainExtensions
+		if version == "1.0" {
+			st.scopeVal.Extensions = h1Plain10Extensions
+		}
 	}
 	st.scope = &st.scopeVal
 }

@@ -165,6 +165,20 @@ func (a *testApp) ServeASGI(ctx context.Context, scope asgi.Scope, receive asgi.
 			return err
 		}
 		return send(ctx, &asgi.HTTPResponseTrailers{Headers: asgi.H("x-count", "6")})
+	case "/early-hints":
+		for _, link := range []string{"</app.css>; rel=preload; as=style", "</app.js>; rel=preload; as=script"} {
+			if err := send(ctx, &asgi.HTTPResponseEarlyHint{Links: [][]byte{[]byte(link)}}); err != nil {
+				return err
+			}
+		}
+		return respond(ctx, send, 200, "hinted", "link", "</app.css>; rel=preload; as=style")
+	case "/early-hint-late":
+		// A hint after the start is the app's error; the response goes on.
+		if err := send(ctx, &asgi.HTTPResponseStart{Status: 200}); err != nil {
+			return err
+		}
+		err := send(ctx, &asgi.HTTPResponseEarlyHint{Links: [][]byte{[]byte("</late.css>; rel=preload")}})
+		return send(ctx, &asgi.HTTPResponseBody{Body: []byte(fmt.Sprint(err))})
 	case "/no-response":
 		return nil
 	case "/bad-header":

@@ -187,8 +187,15 @@ func TestWebSocketConformance(t *testing.T) {
 }
 
 func conformance(t *testing.T, ts *testServer, path string) {
+	conformanceOver(t, func(t *testing.T, extra ...string) *wsClient { return dialWS(t, ts, path, extra...) })
+}
+
+// conformanceOver runs the suite with WebSockets opened by dial (with extra
+// handshake header lines): over HTTP/1.1 here, over HTTP/2 streams in
+// TestH2WebSocketConformance.
+func conformanceOver(t *testing.T, dial func(t *testing.T, extra ...string) *wsClient) {
 	run := func(t *testing.T, steps []step, extra ...string) {
-		c := dialWS(t, ts, path, extra...)
+		c := dial(t, extra...)
 		for _, s := range steps {
 			s(c)
 		}

@@ -89,6 +89,12 @@ func (a *wsTestApp) serveSpecial(ctx context.Context, path string, scope *asgi.W
 			return err
 		}
 		return send(ctx, &asgi.WebSocketSend{Data: []byte(scope.Path + "?" + string(scope.QueryString)), Text: true})
+	case "/scopeinfo": // the scope's fields, for the HTTP/1.1 and HTTP/2 tests alike
+		if err := send(ctx, &asgi.WebSocketAccept{}); err != nil {
+			return err
+		}
+		info := fmt.Sprintf("%s|%s|%s|%s|%q|%s", scope.HTTPVersion, scope.Scheme, scope.Path, scope.QueryString, scope.Subprotocols, scope.Headers.Get("host"))
+		return send(ctx, &asgi.WebSocketSend{Data: []byte(info), Text: true})
 	case "/noaccept":
 		return nil
 	case "/stuck": // answers websocket.connect only after the server gave up

@@ -6,20 +6,35 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"html"
+	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/asgo-dev/asgo/apps/internal/httpx"
+	"github.com/asgo-dev/asgo/channels"
 	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 // Page is chat.html, the browser client of the room. With ?selftest in its URL it opens
 // two connections, exchanges messages through the room and writes the verdict into its
-// #status element and its title ("selftest: ok" or "selftest: failed: ...").
+// #status element and its title ("selftest: ok" or "selftest: failed: ..."). With
+// ?room=NAME it joins that room. The room serves it with {{instance}} replaced by the
+// name of the instance that served it (channels.Layer.Name).
 //
 //go:embed chat.html
 var Page []byte
+
+// DefaultRoom is the room of a client that names none.
+const DefaultRoom = "main"
+
+// MaxRoomLen is the longest room name; a name is letters, digits, '-', '_' and '.'.
+const MaxRoomLen = 64
+
+// groupPrefix turns a room name into its channel-layer group.
+const groupPrefix = "chat."
 
 // Defaults applied to zero Config fields.
 const (
@@ -42,6 +57,9 @@ const (
 	// CloseRoomFull refuses a client beyond Config.MaxMembers (before the handshake is
 	// accepted, so the client sees a 403).
 	CloseRoomFull = 1013
+	// CloseBadRoom refuses a client whose room name is invalid (before the handshake,
+	// so the client sees a 403).
+	CloseBadRoom = 1008
 )
 
 // Config bounds the room. The zero value means the defaults.
@@ -57,6 +75,11 @@ type Config struct {
 	// the connection (asgi.WebSocketMessageLimiter), so the message is refused at its
 	// first frame header, unread. If zero, 64 KiB.
 	MaxMessageSize int
+	// Layer carries the rooms' messages (each room is the group "chat."+name), so
+	// that members connected to other instances sharing the layer are in the same
+	// rooms. If nil, a private in-memory layer: the rooms of this Room value only.
+	// The demo uses channels.Default(), the layer the server was configured with.
+	Layer channels.Layer
 }
 
 // Normalize returns c with every unset (zero or negative) limit replaced by its
@@ -74,36 +97,48 @@ func (c Config) Normalize() Config {
 	if c.MaxMessageSize <= 0 {
 		c.MaxMessageSize = DefaultMaxMessageSize
 	}
+	if c.Layer == nil {
+		c.Layer = channels.NewMemory(channels.MemoryConfig{})
+	}
 	return c
 }
 
-// Room is one chat room and the asgi.App serving it. Its methods are safe for
-// concurrent use. Create it with New.
+// Room is the chat's rooms and the asgi.App serving them: a client joins the room its
+// URL names (/chat?room=NAME, DefaultRoom without) on this instance, and through
+// Config.Layer the same room on every instance sharing the layer. Its methods are safe
+// for concurrent use. Create it with New.
 type Room struct {
 	cfg Config
 	mu  sync.Mutex
 	// Guarded by mu:
 	members map[member]struct{}
+
+	pageOnce sync.Once
+	page     []byte // Page with the instance name, made at the first request
+	pageHdrs asgi.Headers
 }
 
-// New returns an empty room.
+// New returns the rooms, empty.
 func New(cfg Config) *Room {
 	return &Room{cfg: cfg.Normalize(), members: make(map[member]struct{})}
 }
 
-// member is one connection in the room. deliver hands it a broadcast and never
-// blocks: a member that cannot take it is disconnected with CloseSlowMember instead.
-// It is called with the room's mu held.
+// member is one connection in a room. deliver hands it a broadcast and never blocks:
+// a member that cannot take it is disconnected with CloseSlowMember instead. It is
+// called by the layer (channels.Receiver), on a sender's goroutine or the layer's.
 type member interface {
-	deliver(r *Room, msg outbound)
+	deliver(d *channels.Delivery)
 }
 
-// outbound is one broadcast: data is shared read-only by every member's queue, and
-// prepared encodes it once for the event-mode members (asgi.PreparedMessage).
+// receiver adapts a member to channels.Receiver.
+type receiver struct{ m member }
+
+func (r receiver) Deliver(d *channels.Delivery) { r.m.deliver(d) }
+
+// outbound is one broadcast: data is shared read-only by every member's queue.
 type outbound struct {
-	data     []byte
-	text     bool
-	prepared *asgi.PreparedMessage
+	data []byte
+	text bool
 }
 
 // queuedMember is a member served through ServeASGI: broadcasts wait in a bounded
@@ -113,6 +148,8 @@ type queuedMember struct {
 	queued atomic.Int64  // payload bytes in queue
 	kick   chan struct{} // closed once when the member overflows
 	kicked atomic.Bool
+	// maxBytes is Config.QueueBytes.
+	maxBytes int64
 }
 
 func (m *queuedMember) overflow() {
@@ -121,76 +158,121 @@ func (m *queuedMember) overflow() {
 	}
 }
 
-var (
-	htmlHeaders = asgi.Headers{
-		{Name: httpx.NameContentType, Value: []byte("text/html; charset=utf-8")},
-		{Name: httpx.NameContentLength, Value: []byte(strconv.Itoa(len(Page)))},
-		{Name: []byte("cache-control"), Value: []byte("no-cache")},
-	}
-	allow = []byte("GET, HEAD")
-)
+var allow = []byte("GET, HEAD")
 
-// ServeASGI joins WebSocket clients to the room and serves the page to HTTP GET and
+// ServeASGI joins WebSocket clients to their room and serves the page to HTTP GET and
 // HEAD. Lifespan is not supported.
 func (r *Room) ServeASGI(ctx context.Context, scope asgi.Scope, receive asgi.Receive, send asgi.Send) error {
 	switch s := scope.(type) {
 	case *asgi.WebSocketScope:
-		return r.serveMember(ctx, receive, send)
+		return r.serveMember(ctx, s, receive, send)
 	case *asgi.HTTPScope:
 		if s.Method != "GET" && s.Method != "HEAD" {
 			return httpx.MethodNotAllowed(ctx, send, allow)
 		}
-		return httpx.Full(ctx, send, 200, htmlHeaders, Page)
+		page, hdrs := r.renderedPage()
+		return httpx.Full(ctx, send, 200, hdrs, page)
 	}
 	return fmt.Errorf("chat: unsupported scope type %q", scope.Type())
 }
 
-// Members returns the number of members in the room.
+// renderedPage returns Page naming this instance, made once: the layer is asked
+// only when the first request comes, after the server installed its layer.
+func (r *Room) renderedPage() ([]byte, asgi.Headers) {
+	r.pageOnce.Do(func() {
+		r.page = bytes.ReplaceAll(Page, []byte("{{instance}}"), []byte(html.EscapeString(r.cfg.Layer.Name())))
+		r.pageHdrs = asgi.Headers{
+			{Name: httpx.NameContentType, Value: []byte("text/html; charset=utf-8")},
+			{Name: httpx.NameContentLength, Value: []byte(strconv.Itoa(len(r.page)))},
+			{Name: []byte("cache-control"), Value: []byte("no-cache")},
+		}
+	})
+	return r.page, r.pageHdrs
+}
+
+// RoomName returns the room a query string names (room=NAME; DefaultRoom when
+// absent or empty), or an error saying why the name is not allowed.
+func RoomName(query []byte) (string, error) {
+	v, err := url.ParseQuery(string(query))
+	if err != nil {
+		return "", fmt.Errorf("chat: bad query string: %w", err)
+	}
+	name := v.Get("room")
+	if name == "" {
+		return DefaultRoom, nil
+	}
+	if len(name) > MaxRoomLen {
+		return "", fmt.Errorf("chat: room name longer than %d bytes", MaxRoomLen)
+	}
+	if err := channels.CheckGroup(name); err != nil {
+		return "", fmt.Errorf("chat: room name: %w", err)
+	}
+	return name, nil
+}
+
+// Members returns the number of members connected to this instance, in every room.
 func (r *Room) Members() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return len(r.members)
 }
 
-// Broadcast queues one message for every member. It never blocks: a member whose queue
-// is full is disconnected instead. data must not be modified afterwards. The message
-// is prepared once (asgi.PreparedMessage): members served in event mode get the same
-// encoded frame by reference, so a broadcast costs about one copy of the message
-// whatever the number of members, and a member that cannot take it costs nothing.
-func (r *Room) Broadcast(data []byte, text bool) {
-	msg := outbound{data: data, text: text, prepared: asgi.NewPreparedMessage(data, text)}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for m := range r.members {
-		m.deliver(r, msg)
-	}
+// Broadcast sends one message to every member of DefaultRoom; see BroadcastTo.
+func (r *Room) Broadcast(data []byte, text bool) error {
+	return r.BroadcastTo(DefaultRoom, data, text)
 }
 
-func (m *queuedMember) deliver(r *Room, msg outbound) {
-	if m.kicked.Load() || m.queued.Load()+int64(len(msg.data)) > r.cfg.QueueBytes {
+// BroadcastTo sends one message to every member of room, on every instance of the
+// layer. It never blocks: a member whose queue is full is disconnected instead.
+// data must not be modified afterwards. The layer makes one channels.Delivery of it
+// per instance, prepared once (asgi.PreparedMessage): members served in event mode
+// get the same encoded frame by reference, so a broadcast costs about one copy of the
+// message per instance whatever the number of members, and a member that cannot take
+// it costs nothing. The local members have it when BroadcastTo returns; an error
+// from the layer (channels.ErrUnavailable: other instances were not reached) is
+// returned.
+func (r *Room) BroadcastTo(room string, data []byte, text bool) error {
+	return r.cfg.Layer.GroupSend(context.Background(), groupPrefix+room, channels.Message{Data: data, Text: text})
+}
+
+func (m *queuedMember) deliver(d *channels.Delivery) {
+	if m.kicked.Load() || m.queued.Load()+int64(len(d.Data)) > m.maxBytes {
 		m.overflow()
 		return
 	}
 	select {
-	case m.queue <- msg:
-		m.queued.Add(int64(len(msg.data)))
+	case m.queue <- outbound{data: d.Data, text: d.Text}:
+		m.queued.Add(int64(len(d.Data)))
 	default:
 		m.overflow()
 	}
 }
 
-// join adds m unless the room is full.
-func (r *Room) join(m member) bool {
+// join adds m to room unless the instance's rooms are full; it returns m's channel,
+// "" if refused.
+func (r *Room) join(m member, room string) (string, error) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if len(r.members) >= r.cfg.MaxMembers {
-		return false
+		r.mu.Unlock()
+		return "", nil
 	}
 	r.members[m] = struct{}{}
-	return true
+	r.mu.Unlock()
+	ch, err := r.cfg.Layer.NewChannel(receiver{m})
+	if err == nil {
+		err = r.cfg.Layer.GroupAdd(context.Background(), groupPrefix+room, ch)
+	}
+	if err != nil {
+		r.leave(m, ch)
+		return "", err
+	}
+	return ch, nil
 }
 
-func (r *Room) leave(m member) {
+func (r *Room) leave(m member, ch string) {
+	if ch != "" {
+		r.cfg.Layer.CloseChannel(ch)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.members, m)
@@ -198,15 +280,23 @@ func (r *Room) leave(m member) {
 
 // serveMember runs one connection: the app goroutine reads and broadcasts, a writer
 // goroutine drains the member's queue. Both end before serveMember returns.
-func (r *Room) serveMember(ctx context.Context, receive asgi.Receive, send asgi.Send) error {
+func (r *Room) serveMember(ctx context.Context, scope *asgi.WebSocketScope, receive asgi.Receive, send asgi.Send) error {
 	if err := expectConnect(ctx, receive); err != nil {
 		return err
 	}
-	m := &queuedMember{queue: make(chan outbound, r.cfg.QueueMessages), kick: make(chan struct{})}
-	if !r.join(m) {
+	room, err := RoomName(scope.QueryString)
+	if err != nil {
+		return send(ctx, &asgi.WebSocketClose{Code: CloseBadRoom, Reason: "bad room name"})
+	}
+	m := &queuedMember{queue: make(chan outbound, r.cfg.QueueMessages), kick: make(chan struct{}), maxBytes: r.cfg.QueueBytes}
+	ch, err := r.join(m, room)
+	if err != nil {
+		return err
+	}
+	if ch == "" {
 		return send(ctx, &asgi.WebSocketClose{Code: CloseRoomFull})
 	}
-	defer r.leave(m)
+	defer r.leave(m, ch)
 	if err := send(ctx, &asgi.WebSocketAccept{}); err != nil {
 		return err
 	}
@@ -217,14 +307,14 @@ func (r *Room) serveMember(ctx context.Context, receive asgi.Receive, send asgi.
 		defer wg.Done()
 		writeLoop(wctx, m, send)
 	}()
-	err := r.readLoop(ctx, receive, send)
-	r.leave(m)
+	err = r.readLoop(ctx, room, receive, send)
+	r.leave(m, ch)
 	stop()
 	wg.Wait()
 	return err
 }
 
-func (r *Room) readLoop(ctx context.Context, receive asgi.Receive, send asgi.Send) error {
+func (r *Room) readLoop(ctx context.Context, room string, receive asgi.Receive, send asgi.Send) error {
 	for {
 		msg, err := receive(ctx)
 		if err != nil {
@@ -235,7 +325,8 @@ func (r *Room) readLoop(ctx context.Context, receive asgi.Receive, send asgi.Sen
 			if len(msg.Data) > r.cfg.MaxMessageSize {
 				return send(ctx, &asgi.WebSocketClose{Code: CloseTooBig, Reason: "message too big"})
 			}
-			r.Broadcast(msg.Data, msg.Text)
+			// Layer errors are counted and logged by the layer; the local room got it.
+			_ = r.BroadcastTo(room, msg.Data, msg.Text)
 		case *asgi.WebSocketDisconnect:
 			return nil
 		}
@@ -273,12 +364,13 @@ func expectConnect(ctx context.Context, receive asgi.Receive) error {
 }
 
 // WebSocketHandler serves every WebSocket scope in event mode (asgi.WebSocketEventer):
-// a member needs no goroutine and no queue; a broadcast is queued to each member's
-// connection at once by reference (asgi.SendPrepared), and a member whose connection
-// cannot take it under the server's high-water mark is disconnected with
-// CloseSlowMember, without being given the message.
-func (r *Room) WebSocketHandler(*asgi.WebSocketScope) asgi.WebSocketHandler {
-	return &eventMember{room: r}
+// a member needs no goroutine; a broadcast is queued to each member's connection at
+// once by reference (asgi.SendPrepared). A connection that cannot take it under the
+// server's high-water mark keeps it in a backlog of references, retried with backoff
+// as the connection drains; a member whose backlog passes Config.QueueMessages or
+// QueueBytes is disconnected with CloseSlowMember.
+func (r *Room) WebSocketHandler(scope *asgi.WebSocketScope) asgi.WebSocketHandler {
+	return &eventMember{room: r, query: scope.QueryString}
 }
 
 // MaxMessageSize is the room's message limit (asgi.WebSocketMessageLimiter): the
@@ -287,41 +379,158 @@ func (m *eventMember) MaxMessageSize() int { return m.room.cfg.MaxMessageSize }
 
 // eventMember is a member served in event mode.
 type eventMember struct {
-	room     *Room
-	send     asgi.WebSocketSender // set on connect, before the member joins
-	accepted atomic.Bool          // broadcasts before the accept are not for it yet
+	room  *Room
+	query []byte // the scope's query string: the room
+	// Set on connect, before the member joins; used by the loop's calls after:
+	send    asgi.WebSocketSender
+	name    string // the room
+	channel string // the member's layer channel; "" when it did not join
+	// Set from any goroutine:
+	accepted atomic.Bool // broadcasts before the accept are not for it yet
 	kicked   atomic.Bool
+
+	mu sync.Mutex
+	// Guarded by mu: broadcasts its connection refused for backpressure, oldest first,
+	// retried with backoff until it takes them (a burst, such as messages from other
+	// instances arriving together, passes the high-water mark before the loop wrote
+	// the first ones); beyond Config.QueueMessages or QueueBytes the member is slow.
+	backlog      []*channels.Delivery
+	backlogBytes int64
+	retry        *time.Timer
+	retryIn      time.Duration
 }
+
+// Backlog retry bounds: first retry soon (a reading peer drains in a loop turn), then,
+// while no message leaves, back off so that a peer that does not read costs little until
+// it is closed; a retry that sends anything starts again from minRetry.
+const (
+	minRetry = 5 * time.Millisecond
+	maxRetry = 500 * time.Millisecond
+)
 
 func (m *eventMember) HandleWebSocket(msg asgi.Message, send asgi.WebSocketSender) error {
 	switch msg := msg.(type) {
 	case *asgi.WebSocketConnect:
-		m.send = send
-		if !m.room.join(m) {
-			return ignoreGone(send.SendNow(&asgi.WebSocketClose{Code: CloseRoomFull}))
-		}
-		err := send.SendNow(&asgi.WebSocketAccept{})
-		m.accepted.Store(err == nil)
-		return ignoreGone(err)
+		return m.connect(send)
 	case *asgi.WebSocketReceive:
 		if len(msg.Data) > m.room.cfg.MaxMessageSize { // a server without the limiter
 			return ignoreGone(send.SendNow(&asgi.WebSocketClose{Code: CloseTooBig, Reason: "message too big"}))
 		}
 		// Data is valid only for this call; queued members keep what they are given.
-		m.room.Broadcast(bytes.Clone(msg.Data), msg.Text)
+		// Layer errors are counted and logged by the layer; the local room got it.
+		_ = m.room.BroadcastTo(m.name, bytes.Clone(msg.Data), msg.Text)
 	case *asgi.WebSocketDisconnect:
-		m.room.leave(m)
+		if m.channel != "" {
+			m.room.leave(m, m.channel)
+		}
+		m.mu.Lock()
+		m.dropBacklogLocked()
+		m.mu.Unlock()
 	}
 	return nil
 }
 
-func (m *eventMember) deliver(_ *Room, msg outbound) {
+func (m *eventMember) connect(send asgi.WebSocketSender) error {
+	m.send = send
+	room, err := RoomName(m.query)
+	if err != nil {
+		return ignoreGone(send.SendNow(&asgi.WebSocketClose{Code: CloseBadRoom, Reason: "bad room name"}))
+	}
+	m.name = room
+	ch, err := m.room.join(m, room)
+	if err != nil {
+		return err
+	}
+	if ch == "" {
+		return ignoreGone(send.SendNow(&asgi.WebSocketClose{Code: CloseRoomFull}))
+	}
+	m.channel = ch
+	err = send.SendNow(&asgi.WebSocketAccept{})
+	m.accepted.Store(err == nil)
+	return ignoreGone(err)
+}
+
+func (m *eventMember) deliver(d *channels.Delivery) {
 	if !m.accepted.Load() || m.kicked.Load() {
 		return
 	}
-	err := asgi.SendPrepared(m.send, msg.prepared)
-	if errors.Is(err, asgi.ErrBackpressure) && m.kicked.CompareAndSwap(false, true) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.backlog) > 0 && !m.flushLocked() {
+		return
+	}
+	if len(m.backlog) == 0 {
+		err := asgi.SendPrepared(m.send, d.Prepared())
+		if !errors.Is(err, asgi.ErrBackpressure) {
+			return // sent, or the connection is gone
+		}
+	}
+	cfg := &m.room.cfg
+	if len(m.backlog) >= cfg.QueueMessages || m.backlogBytes+int64(len(d.Data)) > cfg.QueueBytes {
+		m.kickLocked()
+		return
+	}
+	m.backlog = append(m.backlog, d)
+	m.backlogBytes += int64(len(d.Data))
+	if m.retry == nil {
+		m.retryIn = minRetry
+		m.retry = time.AfterFunc(m.retryIn, m.retryBacklog)
+	}
+}
+
+// flushLocked sends the backlog until the connection refuses; it reports false when
+// the connection is gone or the member was closed.
+func (m *eventMember) flushLocked() bool {
+	for len(m.backlog) > 0 {
+		err := asgi.SendPrepared(m.send, m.backlog[0].Prepared())
+		if errors.Is(err, asgi.ErrBackpressure) {
+			return true
+		}
+		if err != nil {
+			m.dropBacklogLocked()
+			return false
+		}
+		m.backlogBytes -= int64(len(m.backlog[0].Data))
+		m.backlog[0] = nil
+		m.backlog = m.backlog[1:]
+	}
+	if m.retry != nil {
+		m.retry.Stop()
+		m.retry = nil
+	}
+	return true
+}
+
+// retryBacklog runs on a timer while the member has a backlog.
+func (m *eventMember) retryBacklog() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	before := len(m.backlog)
+	if m.retry == nil || !m.flushLocked() || len(m.backlog) == 0 {
+		return
+	}
+	if len(m.backlog) < before {
+		m.retryIn = minRetry // it drains, only slower than the room: keep up with it
+	} else {
+		m.retryIn = min(2*m.retryIn, maxRetry)
+	}
+	m.retry = time.AfterFunc(m.retryIn, m.retryBacklog)
+}
+
+// kickLocked closes a slow member with CloseSlowMember, once.
+func (m *eventMember) kickLocked() {
+	if m.kicked.CompareAndSwap(false, true) {
+		m.dropBacklogLocked()
 		_ = m.send.SendNow(&asgi.WebSocketClose{Code: CloseSlowMember, Reason: "too slow"})
+	}
+}
+
+func (m *eventMember) dropBacklogLocked() {
+	clear(m.backlog)
+	m.backlog, m.backlogBytes = nil, 0
+	if m.retry != nil {
+		m.retry.Stop()
+		m.retry = nil
 	}
 }
 

@@ -3,7 +3,11 @@ package chat
 import (
 	"bytes"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/asgo-dev/asgo/internal/testutil"
 
 	"github.com/asgo-dev/asgo/protocol/asgi"
 )
@@ -77,5 +81,58 @@ func TestEventMessageLimit(t *testing.T) {
 	}
 	if len(b.prepared) != 0 {
 		t.Fatal("the oversized message was broadcast")
+	}
+}
+
+// refusingSender refuses prepared messages with ErrBackpressure while refuse is set.
+type refusingSender struct {
+	preparedSender
+	refuse atomic.Bool
+}
+
+func (s *refusingSender) SendPrepared(pm *asgi.PreparedMessage) error {
+	if s.refuse.Load() {
+		return asgi.ErrBackpressure
+	}
+	return s.preparedSender.SendPrepared(pm)
+}
+
+// TestEventBacklog: broadcasts a connection refuses for backpressure wait in the
+// member's backlog and go out, in order, once it drains; a backlog over
+// QueueMessages closes the member with 1008.
+func TestEventBacklog(t *testing.T) {
+	r := New(Config{QueueMessages: 3})
+	h := r.WebSocketHandler(&asgi.WebSocketScope{})
+	s := &refusingSender{}
+	if err := h.HandleWebSocket(&asgi.WebSocketConnect{}, s); err != nil {
+		t.Fatal(err)
+	}
+	s.refuse.Store(true)
+	r.Broadcast([]byte("1"), true)
+	r.Broadcast([]byte("2"), true)
+	s.refuse.Store(false)
+	testutil.WaitFor(t, 5*time.Second, "the backlog sent", func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return len(s.prepared) == 2
+	})
+	r.Broadcast([]byte("3"), true)
+	s.mu.Lock()
+	got := ""
+	for _, pm := range s.prepared {
+		got += string(pm.Data())
+	}
+	s.mu.Unlock()
+	if got != "123" {
+		t.Fatalf("sent %q, want 123", got)
+	}
+	s.refuse.Store(true)
+	for i := range 4 {
+		r.Broadcast([]byte{byte('a' + i)}, true)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.sent[len(s.sent)-1].(*asgi.WebSocketClose); !ok || c.Code != CloseSlowMember {
+		t.Fatalf("last sent %#v, want close 1008", s.sent[len(s.sent)-1])
 	}
 }

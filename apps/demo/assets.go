@@ -46,11 +46,12 @@ func Assets() fs.FS {
 }
 
 // StaticApp returns the demo's static file app (see Assets), with index.html for
-// directories and a five-minute Cache-Control.
+// directories and a five-minute Cache-Control. The index page is preceded by a 103
+// Early Hints that preloads its stylesheet (StaticIndexHints).
 func StaticApp() asgi.App {
 	app, err := static.New(static.Config{FS: Assets(), Index: "index.html", CacheControl: "public, max-age=300"})
 	if err != nil {
 		panic(err) // the embedded FS is always valid
 	}
-	return app
+	return EarlyHints(app, StaticIndexHints, MountStatic+"/", MountStatic+"/index.html")
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/asgo-dev/asgo/protocol/asgi"
 	"github.com/asgo-dev/asgo/protocol/asgi/asgitest"
 )
 
@@ -42,5 +43,44 @@ func TestDemoStatic(t *testing.T) {
 	}
 	if r, _ := asgitest.Call(ctx, app, "GET", "/static/../demo.go", nil); r.Status != 404 {
 		t.Fatalf("traversal: %d", r.Status)
+	}
+}
+
+// TestDemoStaticEarlyHints: the static index page sends a 103 preloading its
+// stylesheet first when the server advertises early hints, and not otherwise.
+func TestDemoStaticEarlyHints(t *testing.T) {
+	app := New()
+	ctx := context.Background()
+	for _, tc := range []struct {
+		path, method string
+		ext          bool
+		want         int
+	}{
+		{"/static/", "GET", true, 1},
+		{"/static/index.html", "GET", true, 1},
+		{"/static/", "HEAD", true, 0},
+		{"/static/", "GET", false, 0},
+		{"/static/style.css", "GET", true, 0},
+	} {
+		scope := asgitest.NewHTTPScope(tc.method, tc.path)
+		if tc.ext {
+			scope.Extensions = map[string]any{asgi.ExtHTTPResponseEarlyHint: map[string]any{}}
+		}
+		rec := asgitest.NewRecorder(asgi.ScopeHTTP)
+		if err := app.ServeASGI(ctx, scope, asgitest.Script(&asgi.HTTPDisconnect{}, &asgi.HTTPRequest{}), rec.Send); err != nil || rec.Err != nil {
+			t.Fatalf("%s %s: %v %v", tc.method, tc.path, err, rec.Err)
+		}
+		hints := 0
+		for _, m := range rec.Messages {
+			if h, ok := m.(*asgi.HTTPResponseEarlyHint); ok {
+				hints++
+				if len(h.Links) != 1 || string(h.Links[0]) != StaticIndexHints[0] {
+					t.Fatalf("links %q", h.Links)
+				}
+			}
+		}
+		if hints != tc.want || rec.Response().Status != 200 {
+			t.Fatalf("%s %s ext=%v: %d hints, status %d", tc.method, tc.path, tc.ext, hints, rec.Response().Status)
+		}
 	}
 }

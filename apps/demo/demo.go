@@ -14,6 +14,7 @@ import (
 	"github.com/asgo-dev/asgo/apps/wsecho"
 	"github.com/asgo-dev/asgo/apps/wsgi"
 	"github.com/asgo-dev/asgo/apps/wsgi/wsgidemo"
+	"github.com/asgo-dev/asgo/channels"
 	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
@@ -23,6 +24,7 @@ const (
 	PathEcho     = "/echo"
 	PathStream   = "/stream"
 	PathBig      = "/big"
+	PathJSON     = "/json"
 	PathScope    = "/scope"
 	PathWSEcho   = "/ws"
 	PathChat     = "/chat"
@@ -62,12 +64,13 @@ var (
 )
 
 // New returns the demo app with the reference apps, including the WebSocket echo at
-// /ws and the chat room at /chat with its page at /chat.html, the WSGI-style demo
+// /ws and the chat rooms at /chat (on the server's channel layer, channels.Default)
+// with their page at /chat.html, the WSGI-style demo
 // (apps/wsgi/wsgidemo, on a worker pool with the wsgi defaults, which follow
 // wsgi.SetDefaults) at /wsgi and the net/http demo (apps/nethttp/nethttpdemo) at
 // /nethttp, and the bundled static files (StaticApp) at /static.
 func New() asgi.App {
-	room := chat.New(chat.Config{})
+	room := chat.New(chat.Config{Layer: channels.Default()})
 	return Build(Options{WebSocketEcho: wsecho.App, Chat: room, ChatPage: room,
 		WSGI: wsgi.New(wsgidemo.Handler(), wsgi.Config{}), NetHTTP: nethttp.New(nethttpdemo.Mux(), nethttp.Config{}),
 		Static: StaticApp()})
@@ -99,6 +102,7 @@ func Routes(o Options) *router.Router {
 		Route(post, PathSum, sumApp).
 		Route(getHead, PathStream, stream.App).
 		Route(getHead, PathBig, big.App).
+		Route(getHead, PathJSON, big.JSON).
 		Route(getHead, PathScope, scopedump.App)
 	if o.WebSocketEcho != nil {
 		r.WebSocket(PathWSEcho, o.WebSocketEcho)

@@ -6,9 +6,10 @@
 //	POST      /sum       (demo)     "LENGTH SHA256HEX\n" of the body, read as it streams
 //	GET       /stream    stream     ?n=K&delay=MS: K lines, one message each
 //	GET       /big       big        ?bytes=N: N bytes of 'x' in 64 KiB messages
+//	GET       /json      big.JSON   ?bytes=N: a JSON array of about N bytes (64 KiB), compressed by Accept-Encoding
 //	GET       /scope     scopedump  the request scope as JSON
 //	WebSocket /ws        wsecho     every message sent back
-//	WebSocket /chat      chat       a broadcast chat room
+//	WebSocket /chat      chat       broadcast chat rooms (?room=NAME), across instances on the server's channel layer
 //	GET, HEAD /chat.html chat       the room's browser client
 //
 // Options is the place where apps join the demo: the WebSocket apps and chat page

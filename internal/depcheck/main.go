@@ -13,8 +13,12 @@
 //     the standard library;
 //   - lifespan imports only protocol/asgi;
 //   - apps/... import only protocol/asgi, lifespan (the lifespan driver that apps/fanout
-//     runs per member) and apps/...;
+//     runs per member), the channel-layer contract (channels, channels/channelstest)
+//     and apps/...;
 //   - tlsconf imports only the standard library;
+//   - channels (the contract and the in-memory layer) imports only the standard
+//     library, protocol/asgi and itself; only channels/redis imports a Redis client,
+//     and only the root package asgo and cmd/... import channels/redis;
 //   - nothing imports cmd/....
 //
 // bench/ is its own module and not checked: it may import everything.
@@ -90,8 +94,14 @@ func check(importer, imp string) string {
 	if strings.HasPrefix(imp, "github.com/prometheus/") && !under(importer, "metrics") {
 		return "only metrics imports the Prometheus client"
 	}
+	if isRedisClient(imp) && importer != "" && !under(importer, "cmd") && !under(importer, "channels/redis") {
+		return "only channels/redis, the root package and cmd import a Redis client"
+	}
 	if !ours {
 		nonStd := strings.Contains(strings.SplitN(imp, "/", 2)[0], ".")
+		if under(importer, "channels") && !under(importer, "channels/redis") && nonStd {
+			return "the channels contract is standard library only"
+		}
 		if under(importer, "protocol/asgi") && nonStd {
 			return "protocol/asgi is standard library only"
 		}
@@ -107,6 +117,12 @@ func check(importer, imp string) string {
 	switch {
 	case under(target, "cmd"):
 		return "nothing imports cmd"
+	case under(target, "channels/redis") && importer != "" && !under(importer, "cmd") && !under(importer, "channels/redis"):
+		return "only the root package and cmd import channels/redis"
+	case under(importer, "channels") && !under(importer, "channels/redis"):
+		if !under(target, "protocol/asgi") && !under(target, "channels") {
+			return "channels imports only protocol/asgi"
+		}
 	case under(importer, "protocol/asgi"):
 		if !under(target, "protocol/asgi") {
 			return "protocol/asgi imports nothing of ours"
@@ -125,8 +141,8 @@ func check(importer, imp string) string {
 			return "lifespan imports only the contract"
 		}
 	case under(importer, "apps"):
-		if !under(target, "protocol/asgi") && !under(target, "lifespan") && !under(target, "apps") {
-			return "apps import only the contract, lifespan and other apps"
+		if !under(target, "protocol/asgi") && !under(target, "lifespan") && !under(target, "apps") && !under(target, "channels") {
+			return "apps import only the contract, lifespan, the channels contract and other apps"
 		}
 	}
 	return ""
@@ -139,4 +155,10 @@ func wire(path string) string {
 		return path
 	}
 	return parts[0] + "/" + parts[1]
+}
+
+// isRedisClient reports whether imp is a Redis client package.
+func isRedisClient(imp string) bool {
+	return strings.HasPrefix(imp, "github.com/redis/") || strings.HasPrefix(imp, "github.com/go-redis/") ||
+		strings.HasPrefix(imp, "github.com/gomodule/redigo")
 }

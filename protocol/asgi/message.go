@@ -16,6 +16,9 @@ const (
 	TypeHTTPResponseBody     = "http.response.body"
 	TypeHTTPResponseTrailers = "http.response.trailers"
 	TypeHTTPResponsePathsend = "http.response.pathsend"
+	// TypeHTTPResponseEarlyHint is hypercorn's early-hint extension: a 103 Early Hints
+	// informational response carrying Link fields, sent before http.response.start.
+	TypeHTTPResponseEarlyHint = "http.response.early_hint"
 
 	TypeWebSocketConnect           = "websocket.connect"
 	TypeWebSocketAccept            = "websocket.accept"
@@ -83,6 +86,17 @@ type HTTPResponsePathsend struct {
 	File   *os.File
 	Offset int64
 	Length int64
+}
+
+// HTTPResponseEarlyHint sends a 103 Early Hints informational response with one Link
+// field per entry of Links (for example "</app.css>; rel=preload; as=style"), app to
+// server (the http.response.early_hint extension, as hypercorn offers it). It may be
+// sent any number of times before HTTPResponseStart, never after. A server that does
+// not advertise the extension in the scope, or a request that cannot carry an
+// informational response (HTTP/1.0), drops it silently: hints are optional by nature.
+// Links are not retained after send returns.
+type HTTPResponseEarlyHint struct {
+	Links [][]byte
 }
 
 // WebSocketConnect is the first message of a WebSocket scope, server to app.
@@ -160,6 +174,7 @@ func (*HTTPResponseStart) Type() string          { return TypeHTTPResponseStart 
 func (*HTTPResponseBody) Type() string           { return TypeHTTPResponseBody }
 func (*HTTPResponseTrailers) Type() string       { return TypeHTTPResponseTrailers }
 func (*HTTPResponsePathsend) Type() string       { return TypeHTTPResponsePathsend }
+func (*HTTPResponseEarlyHint) Type() string      { return TypeHTTPResponseEarlyHint }
 func (*WebSocketConnect) Type() string           { return TypeWebSocketConnect }
 func (*WebSocketAccept) Type() string            { return TypeWebSocketAccept }
 func (*WebSocketReceive) Type() string           { return TypeWebSocketReceive }

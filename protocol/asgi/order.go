@@ -41,6 +41,9 @@ func (o *HTTPResponseOrder) Started() bool { return o.State != HTTPAwaitingStart
 func (o *HTTPResponseOrder) Check(msg Message) error {
 	switch o.State {
 	case HTTPAwaitingStart:
+		if hint, ok := msg.(*HTTPResponseEarlyHint); ok {
+			return validateLinks(hint.Links) // the state stays: the start still follows
+		}
 		start, ok := msg.(*HTTPResponseStart)
 		if !ok {
 			return errExpected(TypeHTTPResponseStart, msg)
@@ -92,6 +95,20 @@ func (o *HTTPResponseOrder) afterBody() HTTPSendState {
 		return HTTPSendingTrailers
 	}
 	return HTTPResponseComplete
+}
+
+// validateLinks refuses early-hint links that could not be sent as a Link field value
+// (CR, LF, NUL, other control bytes) and an empty list.
+func validateLinks(links [][]byte) error {
+	if len(links) == 0 {
+		return errInvalid("ASGI 'http.response.early_hint' needs at least one link.")
+	}
+	for _, l := range links {
+		if len(l) == 0 || !ValidHeaderValue(l) {
+			return errInvalid("Invalid link %q in 'http.response.early_hint'.", l)
+		}
+	}
+	return nil
 }
 
 // ValidateStatus accepts status codes 100-599 except 101, which only the WebSocket

@@ -9,6 +9,7 @@ func TestHTTPResponseOrderViolations(t *testing.T) {
 	start := &HTTPResponseStart{Status: 200}
 	body := &HTTPResponseBody{Body: []byte("x"), MoreBody: true}
 	last := &HTTPResponseBody{}
+	hint := &HTTPResponseEarlyHint{Links: [][]byte{[]byte("</app.css>; rel=preload; as=style")}}
 	tests := []struct {
 		name string
 		msgs []Message
@@ -30,6 +31,11 @@ func TestHTTPResponseOrderViolations(t *testing.T) {
 		{"nil message", []Message{nil}, "but got '<nil>'"},
 		{"full with trailers", []Message{&HTTPResponseStart{Status: 200, Trailers: true}, body, last, &HTTPResponseTrailers{Headers: H("x-checksum", "1")}}, ""},
 		{"pathsend", []Message{start, &HTTPResponsePathsend{Path: "/tmp/x"}}, ""},
+		{"early hints then response", []Message{hint, hint, start, last}, ""},
+		{"early hint after start", []Message{start, hint}, "Expected ASGI message 'http.response.body', but got 'http.response.early_hint'."},
+		{"early hint after complete", []Message{start, last, hint}, "Unexpected ASGI message 'http.response.early_hint' sent, after response already completed."},
+		{"early hint without links", []Message{&HTTPResponseEarlyHint{}}, "needs at least one link"},
+		{"CRLF in early hint", []Message{&HTTPResponseEarlyHint{Links: [][]byte{[]byte("</a>\r\nSet-Cookie: x")}}}, "Invalid link"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

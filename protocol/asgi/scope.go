@@ -87,8 +87,11 @@ func (*LifespanScope) Type() string { return ScopeLifespan }
 
 // Extension names that servers may put into Scope.Extensions.
 const (
-	ExtHTTPResponseTrailers  = "http.response.trailers"
-	ExtHTTPResponsePathsend  = "http.response.pathsend"
+	ExtHTTPResponseTrailers = "http.response.trailers"
+	ExtHTTPResponsePathsend = "http.response.pathsend"
+	// ExtHTTPResponseEarlyHint is advertised on HTTP/1.1 and HTTP/2 scopes: the app
+	// may send HTTPResponseEarlyHint before its response.
+	ExtHTTPResponseEarlyHint = "http.response.early_hint"
 	ExtWebSocketHTTPResponse = "websocket.http.response"
 	// PathsendSendfile is a key in the value of the http.response.pathsend extension
 	// (a map[string]any; asgo's addition): true when the server sends pathsend bodies

@@ -11,6 +11,26 @@ import (
 // body of a request that expects 100-continue. Do not modify it.
 var Continue100 = []byte("HTTP/1.1 100 Continue\r\n\r\n")
 
+// earlyHintsLine is the status line of a 103 Early Hints response (RFC 8297).
+const earlyHintsLine = "HTTP/1.1 103 Early Hints\r\n"
+
+// AppendEarlyHints appends a 103 Early Hints informational response (RFC 8297) with one
+// Link field per entry of links to dst, to be written before the final response of an
+// HTTP/1.1 request (never to an HTTP/1.0 client, which cannot take an informational
+// response). Links holding CR, LF or NUL are skipped (asgi.HTTPResponseOrder has
+// already refused them). links are not retained. Safe for concurrent use.
+func AppendEarlyHints(dst []byte, links [][]byte) []byte {
+	dst = append(dst, earlyHintsLine...)
+	for _, l := range links {
+		if safeField(linkName, l) {
+			dst = appendField(dst, linkName, l)
+		}
+	}
+	return append(dst, "\r\n"...)
+}
+
+var linkName = []byte("Link")
+
 // framing is how a response body is delimited on the wire.
 type framing uint8
 

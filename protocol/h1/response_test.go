@@ -371,3 +371,11 @@ func TestDateIsCurrentAndConcurrent(t *testing.T) {
 		t.Fatal("not GMT")
 	}
 }
+
+func TestAppendEarlyHints(t *testing.T) {
+	got := string(AppendEarlyHints([]byte("x"), [][]byte{[]byte("</a.css>; rel=preload; as=style"), []byte("bad\r\nSet-Cookie: y"), []byte("</b.js>; rel=preload; as=script")}))
+	want := "xHTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload; as=style\r\nLink: </b.js>; rel=preload; as=script\r\n\r\n"
+	if got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}

@@ -40,6 +40,11 @@ type Config struct {
 	MaxControlFrames int
 	// ControlWindow is the period over which MaxControlFrames is counted. If zero, 1s.
 	ControlWindow time.Duration
+	// DisableExtendedConnect stops advertising SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC
+	// 8441, WebSocket over HTTP/2); a request with :protocol is then malformed. By
+	// default the setting is sent and extended CONNECT requests reach the Handler
+	// with Request.Protocol set.
+	DisableExtendedConnect bool
 }
 
 // Defaults of Config, used for zero fields.

@@ -120,6 +120,9 @@ func (c *Conn) writePreface() {
 		{ID: http2.SettingMaxFrameSize, Val: c.cfg.MaxFrameSize},
 		{ID: http2.SettingMaxHeaderListSize, Val: c.cfg.MaxHeaderListSize},
 	}
+	if !c.cfg.DisableExtendedConnect {
+		settings = append(settings, http2.Setting{ID: http2.SettingEnableConnectProtocol, Val: 1})
+	}
 	if c.cfg.HeaderTableSize != DefaultHeaderTableSize {
 		settings = append(settings, http2.Setting{ID: http2.SettingHeaderTableSize, Val: c.cfg.HeaderTableSize})
 	}

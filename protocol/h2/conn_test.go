@@ -729,3 +729,79 @@ func TestPeerMaxFrameSize(t *testing.T) {
 		}
 	})
 }
+
+// TestExtendedConnect: SETTINGS_ENABLE_CONNECT_PROTOCOL is advertised, a well-formed
+// extended CONNECT (RFC 8441) reaches the Handler with its protocol and target, and
+// the malformed shapes are stream errors.
+func TestExtendedConnect(t *testing.T) {
+	ws := []string{":method", "CONNECT", ":protocol", "websocket", ":scheme", "http", ":authority", "a", ":path", "/chat?room=1"}
+	run(t, Config{}, func(t *testing.T, p *peer) {
+		p.wbuf.WriteString(ClientPreface)
+		p.fw.WriteSettings()
+		p.flush()
+		sf := p.want(http2.FrameSettings).(*http2.SettingsFrame)
+		if v, ok := sf.Value(http2.SettingEnableConnectProtocol); !ok || v != 1 {
+			t.Fatalf("ENABLE_CONNECT_PROTOCOL = %d, %v", v, ok)
+		}
+		p.wantWindowUpdate(0, p.c.cfg.ConnWindow-initialWindow)
+		p.wantSettingsAck()
+		p.fw.WriteSettingsAck()
+		p.flush()
+		p.headers(1, false, ws...)
+		p.wantOK()
+		req := p.h.reqs[1]
+		if req == nil || req.Method != "CONNECT" || req.Protocol != "websocket" || req.Scheme != "http" || req.EndStream {
+			t.Fatalf("request = %+v", req)
+		}
+		if path, query := req.Target(); path != "/chat" || query != "room=1" {
+			t.Fatalf("target = %q, %q", path, query)
+		}
+		p.data(1, []byte("frames"), false)
+		p.wantOK()
+		if string(p.h.body[1]) != "frames" {
+			t.Fatalf("data = %q", p.h.body[1])
+		}
+	})
+	cases := []struct {
+		name   string
+		fields []string
+	}{
+		{"missing path", []string{":method", "CONNECT", ":protocol", "websocket", ":scheme", "http", ":authority", "a"}},
+		{"missing scheme", []string{":method", "CONNECT", ":protocol", "websocket", ":authority", "a", ":path", "/"}},
+		{"missing authority", []string{":method", "CONNECT", ":protocol", "websocket", ":scheme", "http", ":path", "/"}},
+		{"empty protocol", []string{":method", "CONNECT", ":protocol", "", ":scheme", "http", ":authority", "a", ":path", "/"}},
+		{"protocol on GET", []string{":method", "GET", ":protocol", "websocket", ":scheme", "http", ":authority", "a", ":path", "/"}},
+		{"relative path", []string{":method", "CONNECT", ":protocol", "websocket", ":scheme", "http", ":authority", "a", ":path", "chat"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			run(t, Config{}, func(t *testing.T, p *peer) {
+				p.handshake()
+				p.headers(1, false, tc.fields...)
+				p.wantRSTStream(1, ErrCodeProtocol)
+				p.wantOK()
+				if len(p.h.reqs) != 0 {
+					t.Fatal("malformed request reached the handler")
+				}
+			})
+		})
+	}
+	t.Run("disabled", func(t *testing.T) {
+		run(t, Config{DisableExtendedConnect: true}, func(t *testing.T, p *peer) {
+			p.handshake()
+			p.headers(1, false, ws...)
+			p.wantRSTStream(1, ErrCodeProtocol)
+			p.wantOK()
+		})
+	})
+	t.Run("plain CONNECT", func(t *testing.T) {
+		run(t, Config{}, func(t *testing.T, p *peer) {
+			p.handshake()
+			p.headers(1, false, ":method", "CONNECT", ":authority", "a:443")
+			p.wantOK()
+			if req := p.h.reqs[1]; req == nil || req.Protocol != "" {
+				t.Fatalf("request = %+v", req)
+			}
+		})
+	})
+}

@@ -53,6 +53,14 @@ func FuzzConn(f *testing.F) {
 		fw.WriteHeaders(http2.HeadersFrameParam{StreamID: 1})
 		fw.WriteContinuation(1, true, nil)
 	}))
+	f.Add(byte(5), seed(func(fw *http2.Framer, p *peer) { // extended CONNECT (RFC 8441)
+		fw.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, EndHeaders: true, BlockFragment: p.block(":method", "CONNECT",
+			":protocol", "websocket", ":scheme", "http", ":authority", "a", ":path", "/ws", "sec-websocket-version", "13")})
+		fw.WriteData(1, false, []byte{0x81, 0x82, 1, 2, 3, 4, 'h' ^ 1, 'i' ^ 2})
+		fw.WriteHeaders(http2.HeadersFrameParam{StreamID: 3, EndHeaders: true, BlockFragment: p.block(":method", "CONNECT",
+			":protocol", "websocket", ":authority", "a")})
+		fw.WriteRSTStream(1, ErrCodeCancel)
+	}))
 	f.Fuzz(func(t *testing.T, chunk byte, input []byte) {
 		h := &respondingHandler{recorder: *newRecorder()}
 		p := newPeer(t, Config{MaxControlFrames: 100000}, randomChunks, uint64(chunk))
@@ -64,6 +72,7 @@ func FuzzConn(f *testing.F) {
 			p.wbuf.Write(input[off:min(off+step, len(input))])
 			p.flush()
 			for _, id := range h.todo {
+				p.out, _ = p.c.WriteInformational(p.out, id, 103, asgi.H("link", "</a>; rel=preload"))
 				p.out, _ = p.c.WriteHeaders(p.out, id, 200, asgi.H("x", "y"), false)
 				p.out, _, _ = p.c.WriteData(p.out, id, []byte("body"), true)
 				p.out = p.c.Consumed(p.out, id, 1<<20)

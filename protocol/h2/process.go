@@ -183,7 +183,7 @@ func (c *Conn) openStream(f *http2.MetaHeadersFrame) error {
 	if f.Truncated {
 		return c.refuseTooLarge(id, f.StreamEnded())
 	}
-	req, reason := parseRequest(f)
+	req, reason := parseRequest(f, !c.cfg.DisableExtendedConnect)
 	if reason != "" {
 		return c.streamError(id, ErrCodeProtocol)
 	}

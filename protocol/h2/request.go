@@ -17,6 +17,11 @@ type Request struct {
 	Authority string
 	// Path is the :path pseudo-header as sent: path and optional query.
 	Path string
+	// Protocol is the :protocol pseudo-header of an extended CONNECT (RFC 8441), for
+	// example "websocket"; empty for every other request. When it is set, Method is
+	// CONNECT and Scheme, Path and Authority are present (a request without them is
+	// malformed). Which protocols are served is the host's choice.
+	Protocol string
 	// Headers are the regular fields with lower-case names, in order. When :authority
 	// is present it comes first as "host", replacing any host field (ASGI HTTP spec).
 	Headers asgi.Headers
@@ -38,11 +43,12 @@ func isConnectionHeader(name string) bool {
 	return false
 }
 
-// parseRequest validates a decoded request header block (RFC 9113 8.3.1, 8.2.2) and
-// builds the Request. Malformed requests return a reason for a PROTOCOL_ERROR.
-func parseRequest(f *http2.MetaHeadersFrame) (*Request, string) {
+// parseRequest validates a decoded request header block (RFC 9113 8.3.1, 8.2.2; RFC
+// 8441 4 when extended is set) and builds the Request. Malformed requests return a
+// reason for a PROTOCOL_ERROR.
+func parseRequest(f *http2.MetaHeadersFrame, extended bool) (*Request, string) {
 	req := &Request{ContentLength: -1, EndStream: f.StreamEnded()}
-	if reason := req.setPseudo(f.PseudoFields()); reason != "" {
+	if reason := req.setPseudo(f.PseudoFields(), extended); reason != "" {
 		return nil, reason
 	}
 	regular := f.RegularFields()
@@ -53,7 +59,8 @@ func parseRequest(f *http2.MetaHeadersFrame) (*Request, string) {
 	return req, ""
 }
 
-func (r *Request) setPseudo(fields []hpack.HeaderField) string {
+func (r *Request) setPseudo(fields []hpack.HeaderField, extended bool) string {
+	hasProtocol := false
 	for _, hf := range fields {
 		switch hf.Name {
 		case ":method":
@@ -64,12 +71,20 @@ func (r *Request) setPseudo(fields []hpack.HeaderField) string {
 			r.Authority = hf.Value
 		case ":path":
 			r.Path = hf.Value
-		default: // :status, :protocol (extended CONNECT is not advertised)
+		case ":protocol":
+			if !extended {
+				return "invalid pseudo-header :protocol" // not advertised
+			}
+			r.Protocol, hasProtocol = hf.Value, true
+		default: // :status
 			return "invalid pseudo-header " + hf.Name
 		}
 	}
 	if r.Method == "" {
 		return "missing :method"
+	}
+	if hasProtocol {
+		return r.checkExtendedConnect()
 	}
 	if r.Method == "CONNECT" {
 		if r.Scheme != "" || r.Path != "" || r.Authority == "" {
@@ -81,6 +96,22 @@ func (r *Request) setPseudo(fields []hpack.HeaderField) string {
 		return "missing :scheme or :path"
 	}
 	if r.Path[0] != '/' && !(r.Path == "*" && r.Method == "OPTIONS") {
+		return "invalid :path"
+	}
+	return ""
+}
+
+// checkExtendedConnect validates a request with :protocol (RFC 8441 4): a CONNECT
+// with a non-empty protocol, :scheme, :authority and an origin-form :path.
+func (r *Request) checkExtendedConnect() string {
+	switch {
+	case r.Method != "CONNECT":
+		return ":protocol on a method other than CONNECT"
+	case r.Protocol == "":
+		return "empty :protocol"
+	case r.Scheme == "" || r.Path == "" || r.Authority == "":
+		return "extended CONNECT without :scheme, :path or :authority"
+	case r.Path[0] != '/':
 		return "invalid :path"
 	}
 	return ""
@@ -175,9 +206,10 @@ func checkTrailers(f *http2.MetaHeadersFrame) string {
 }
 
 // Target returns the request's path and query as sent (split at the first '?'); both
-// are empty for CONNECT, whose target is the authority.
+// are empty for a plain CONNECT, whose target is the authority (an extended CONNECT
+// has a :path).
 func (r *Request) Target() (path, query string) {
-	if r.Method == "CONNECT" {
+	if r.Method == "CONNECT" && r.Protocol == "" {
 		return "", ""
 	}
 	path, query, _ = strings.Cut(r.Path, "?")

@@ -28,6 +28,23 @@ func (c *Conn) WriteHeaders(dst []byte, id uint32, status int, headers asgi.Head
 	return c.end(), err
 }
 
+// WriteInformational encodes an informational (1xx) response head of stream id, such
+// as 103 Early Hints (RFC 8297): a HEADERS frame without END_STREAM, before the final
+// response's WriteHeaders. It returns ErrStreamClosed when the stream is gone or its
+// final response has started, and ErrConnClosed after the connection ended. headers
+// are not retained.
+func (c *Conn) WriteInformational(dst []byte, id uint32, status int, headers asgi.Headers) ([]byte, error) {
+	c.begin(dst)
+	st, err := c.sendable(id)
+	if err == nil && st.respStarted {
+		err = ErrStreamClosed
+	}
+	if err == nil {
+		c.encodeBlock(id, status, headers, false)
+	}
+	return c.end(), err
+}
+
 // AnnounceTrailers records that the response of stream id ends with trailers: the last
 // body write does not end the stream, WriteTrailers does.
 func (c *Conn) AnnounceTrailers(id uint32) {

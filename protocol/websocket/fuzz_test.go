@@ -90,6 +90,16 @@ func FuzzHandshake(f *testing.F) {
 		if !bytes.HasPrefix(out, []byte("HTTP/1.1 101 ")) || !bytes.HasSuffix(out, []byte("\r\n\r\n")) || bytes.Count(out, []byte("\r\n\r\n")) != 1 {
 			t.Fatalf("malformed response %q", out)
 		}
+		// The same headers as an HTTP/2 extended CONNECT (RFC 8441): no key needed,
+		// and the accepted fields must be valid header fields.
+		hs2, herr := ParseExtendedConnect(h, &cfg)
+		if herr != nil {
+			t.Fatalf("HTTP/1.1 accepts what HTTP/2 refuses: %v", herr)
+		}
+		fields, err := AcceptFields(nil, &hs2, proto, nil)
+		if err != nil || asgi.ValidateHeaders(fields) != nil {
+			t.Fatalf("accept fields %q: %v", fields, err)
+		}
 	})
 }
 

@@ -100,6 +100,50 @@ func ParseHandshake(method string, protoMinor int, headers asgi.Headers, cfg *Co
 	return hs, nil
 }
 
+// ParseExtendedConnect validates the headers of an HTTP/2 extended CONNECT with
+// ":protocol: websocket" (RFC 8441 section 5; the host has checked the pseudo-header
+// fields): Sec-WebSocket-Version must be 13 (else 426), the Origin must be allowed
+// (else 403), and the subprotocols and permessage-deflate are negotiated as for HTTP/1.1.
+// There is no Sec-WebSocket-Key over HTTP/2: Handshake.Key stays zero. cfg must be
+// normalized. Safe for concurrent use.
+func ParseExtendedConnect(headers asgi.Headers, cfg *Config) (Handshake, *HandshakeError) {
+	var hs Handshake
+	if v := headers.Get("sec-websocket-version"); string(bytes.TrimSpace(v)) != "13" {
+		return hs, errBadVersion
+	}
+	if !originAllowed(headers.Get("origin"), cfg.AllowedOrigins) {
+		return hs, errBadOrigin
+	}
+	hs.Subprotocols = parseSubprotocols(headers)
+	if !cfg.DisableCompression {
+		hs.Deflate = negotiateDeflate(headers, cfg)
+	}
+	return hs, nil
+}
+
+// AcceptFields appends to dst the header fields of the 2xx response that accepts an
+// extended CONNECT over HTTP/2 (RFC 8441 section 5): the app's subprotocol (empty for
+// none), the permessage-deflate agreement, and the app's extra fields except those
+// that would duplicate the handshake's own. It returns ErrSubprotocol when subprotocol
+// was not offered. Headers must have been validated. Safe for concurrent use.
+func AcceptFields(dst asgi.Headers, hs *Handshake, subprotocol string, extra asgi.Headers) (asgi.Headers, error) {
+	if subprotocol != "" && !offered(hs.Subprotocols, subprotocol) {
+		return dst, ErrSubprotocol
+	}
+	if subprotocol != "" {
+		dst = append(dst, asgi.HeaderField{Name: []byte("sec-websocket-protocol"), Value: []byte(subprotocol)})
+	}
+	if hs.Deflate.Enabled {
+		dst = append(dst, asgi.HeaderField{Name: []byte("sec-websocket-extensions"), Value: []byte(hs.Deflate.responseValue())})
+	}
+	for i := range extra {
+		if !reservedAcceptHeader(extra[i].Name, subprotocol != "") {
+			dst = append(dst, extra[i])
+		}
+	}
+	return dst, nil
+}
+
 func checkRequestLine(method string, protoMinor int, headers asgi.Headers) *HandshakeError {
 	switch {
 	case method != "GET":

@@ -144,3 +144,26 @@ func TestDenialResponse(t *testing.T) {
 		t.Fatalf("body %q", b)
 	}
 }
+
+func TestParseExtendedConnect(t *testing.T) {
+	cfg := (&Config{AllowedOrigins: []string{"https://ok.example"}}).Normalize()
+	hs, err := ParseExtendedConnect(asgi.H("sec-websocket-version", "13", "sec-websocket-protocol", "chat, superchat",
+		"sec-websocket-extensions", "permessage-deflate; client_max_window_bits", "origin", "https://ok.example"), &cfg)
+	if err != nil || len(hs.Subprotocols) != 2 || !hs.Deflate.Enabled || hs.Key != [keyLen]byte{} {
+		t.Fatalf("hs=%+v err=%v", hs, err)
+	}
+	fields, ferr := AcceptFields(nil, &hs, "chat", asgi.H("x-extra", "1", "sec-websocket-protocol", "dup", "sec-websocket-accept", "no"))
+	if ferr != nil || len(fields) != 3 || string(fields[0].Value) != "chat" ||
+		string(fields[1].Name) != "sec-websocket-extensions" || string(fields[2].Name) != "x-extra" {
+		t.Fatalf("accept fields %q %v", fields, ferr)
+	}
+	if _, ferr := AcceptFields(nil, &hs, "other", nil); ferr != ErrSubprotocol {
+		t.Fatalf("unoffered subprotocol: %v", ferr)
+	}
+	if _, err := ParseExtendedConnect(asgi.H("sec-websocket-version", "8"), &cfg); err == nil || err.Status != 426 {
+		t.Fatalf("version 8: %v", err)
+	}
+	if _, err := ParseExtendedConnect(asgi.H("sec-websocket-version", "13", "origin", "https://evil.example"), &cfg); err == nil || err.Status != 403 {
+		t.Fatalf("bad origin: %v", err)
+	}
+}

@@ -1,6 +1,8 @@
 // Command benchstatic measures static files: asgo's --static against net/http's
 // FileServer (bench/peers/fileserver) and nginx serving the same directory, a 4 KiB file
-// and a 64 MiB file, in one run. Every server is pinned to core 0 and wrk to core 1, as in
+// and a 64 MiB file, in one run; and a compressed response: asgo's demo /json (64 KiB of
+// JSON, gzip by apps/compress) against the same bytes from the FileServer inside
+// klauspost's gzhttp and from nginx with gzip on, requested with Accept-Encoding: gzip. Every server is pinned to core 0 and wrk to core 1, as in
 // benchgrid; the rounds alternate the servers (A B C A B C ...), each warmed up first, and
 // the median of the rounds is reported with requests/s, MB/s of body and requests per
 // server CPU-second, and each rate as a ratio to net/http and to nginx.
@@ -13,6 +15,8 @@ import (
 	"crypto/rand"
 	"flag"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,11 +35,26 @@ type scenario struct {
 	file  string
 	size  int
 	conns int
+	// asgoPath, if set, is asgo's route for the scenario instead of the file under
+	// /static/ (the JSON document is an app's response, the file holds the same bytes).
+	asgoPath string
+	headers  []string
+	title    string
 }
 
 var scenarios = []scenario{
 	{id: "static-4k", file: "4k.bin", size: 4 << 10, conns: 64},
 	{id: "static-64m", file: "64m.bin", size: 64 << 20, conns: 4},
+	{id: "json-64k-gzip", file: "64k.json", size: 64 << 10, conns: 64, asgoPath: "/json",
+		headers: []string{"Accept-Encoding: gzip"}, title: "GET of 64 KiB of JSON, gzip-compressed per request"},
+}
+
+// path is where server name serves sc.
+func (sc scenario) path(name string) string {
+	if name == "asgo" && sc.asgoPath != "" {
+		return sc.asgoPath
+	}
+	return "/static/" + sc.file
 }
 
 type server struct {
@@ -51,6 +70,7 @@ func main() {
 	rounds := flag.Int("rounds", 3, "rounds")
 	duration := flag.Duration("duration", 4*time.Second, "measured interval per run")
 	warmup := flag.Duration("warmup", time.Second, "warm-up per server")
+	only := flag.String("scenarios", "", "comma-separated scenario ids to run (default: all)")
 	flag.Parse()
 	if *asgo == "" {
 		fatal(fmt.Errorf("no asgo binary (-asgo or $ASGO)"))
@@ -64,13 +84,16 @@ func main() {
 	if err := writeFiles(dir); err != nil {
 		fatal(err)
 	}
+	if err := fetchJSON(*asgo, filepath.Join(dir, "64k.json")); err != nil {
+		fatal(err)
+	}
 	script := filepath.Join(work, "wrk.lua")
 	if err := os.WriteFile(script, loadgen.WrkScript, 0o644); err != nil {
 		fatal(err)
 	}
 	servers := []server{
 		{"asgo", func(port int) []string {
-			return []string{*asgo, "serve", "--app", "hello", "--bind", addr(port), "--loops", "1", "--static", "/static=" + dir,
+			return []string{*asgo, "serve", "--app", "demo", "--bind", addr(port), "--loops", "1", "--static", "/static=" + dir,
 				"--timeout-keep-alive", "10m", "--access-log=false", "--log-level", "warn"}
 		}},
 		{"nethttp", func(port int) []string {
@@ -88,6 +111,9 @@ func main() {
 	fmt.Printf("%s; pinned: server core 0, wrk core 1; %d rounds of %v, medians (min-max); load average %s\n\n",
 		time.Now().UTC().Format(time.RFC3339), *rounds, *duration, loadavg())
 	for _, sc := range scenarios {
+		if *only != "" && !slices.Contains(strings.Split(*only, ","), sc.id) {
+			continue
+		}
 		results := run(sc, servers, script, work, *rounds, *duration, *warmup)
 		report(sc, servers, results)
 	}
@@ -101,6 +127,9 @@ func writeFiles(dir string) error {
 		return err
 	}
 	for _, sc := range scenarios {
+		if sc.asgoPath != "" {
+			continue // written by fetchJSON
+		}
 		b := make([]byte, sc.size)
 		_, _ = rand.Read(b)
 		if err := os.WriteFile(filepath.Join(dir, sc.file), b, 0o644); err != nil {
@@ -129,6 +158,11 @@ http {
     keepalive_timeout 600s;
     keepalive_requests 1000000;
     default_type application/octet-stream;
+    types { application/json json; }
+    gzip on;
+    gzip_types application/json;
+    gzip_min_length 256;
+    gzip_comp_level 5; # as asgo's apps/compress (gzhttp: its default)
     server {
         listen 127.0.0.1:{{.Port}};
         location /static/ { alias {{.Dir}}/; }
@@ -162,7 +196,7 @@ func run(sc scenario, servers []server, script, work string, rounds int, d, warm
 			fatal(err)
 		}
 		defer log.Close()
-		gs := &grid.Server{Name: s.name, Kind: grid.KindGoPeer, Routes: map[grid.Family]string{grid.Hello: "/static/" + sc.file},
+		gs := &grid.Server{Name: s.name, Kind: grid.KindGoPeer, Routes: map[grid.Family]string{grid.Hello: sc.path(s.name)},
 			Args: func(*grid.Setup, int, bool) []string { return s.args(port) }}
 		p, err := grid.Launch(ctx, &grid.Setup{}, gs, port, true, false, log)
 		if err != nil {
@@ -170,7 +204,7 @@ func run(sc scenario, servers []server, script, work string, rounds int, d, warm
 		}
 		defer p.Stop(2 * time.Second)
 		procs[i], ports[i] = p, port
-		if _, err := wrk(sc, port, script, warmup); err != nil {
+		if _, err := wrk(sc, s.name, port, script, warmup); err != nil {
 			fatal(fmt.Errorf("%s warm-up: %w", s.name, err))
 		}
 	}
@@ -178,7 +212,7 @@ func run(sc scenario, servers []server, script, work string, rounds int, d, warm
 	for r := range rounds {
 		for i, s := range servers {
 			before := procs[i].CPU()
-			res, err := wrk(sc, ports[i], script, d)
+			res, err := wrk(sc, s.name, ports[i], script, d)
 			cpu := procs[i].CPU().Sub(before).Total()
 			if err != nil {
 				fatal(fmt.Errorf("%s %s round %d: %w", sc.id, s.name, r+1, err))
@@ -199,9 +233,9 @@ func run(sc scenario, servers []server, script, work string, rounds int, d, warm
 	return out
 }
 
-func wrk(sc scenario, port int, script string, d time.Duration) (loadgen.Result, error) {
-	w := loadgen.Wrk{URL: "http://" + addr(port) + "/static/" + sc.file, Conns: sc.conns, Duration: d, Script: script,
-		Timeout: 30 * time.Second}
+func wrk(sc scenario, name string, port int, script string, d time.Duration) (loadgen.Result, error) {
+	w := loadgen.Wrk{URL: "http://" + addr(port) + sc.path(name), Conns: sc.conns, Duration: d, Script: script,
+		Timeout: 30 * time.Second, Headers: sc.headers}
 	cmd := exec.Command("taskset", append([]string{"-c", "1"}, w.Args()...)...)
 	b, err := cmd.CombinedOutput()
 	if err != nil {
@@ -222,7 +256,11 @@ func median(xs []float64) (med, lo, hi float64) {
 }
 
 func report(sc scenario, servers []server, results map[string][]sample) {
-	fmt.Printf("## %s: GET of a %s file, %d connections\n\n", sc.id, size(sc.size), sc.conns)
+	title := sc.title
+	if title == "" {
+		title = "GET of a " + size(sc.size) + " file"
+	}
+	fmt.Printf("## %s: %s, %d connections\n\n", sc.id, title, sc.conns)
 	fmt.Println("| server | req/s (median) | min-max | MB/s | req per server CPU-s | vs nethttp | vs nginx | vs nethttp per CPU-s | vs nginx per CPU-s |")
 	fmt.Println("|---|--:|--:|--:|--:|--:|--:|--:|--:|")
 	med := map[string][2]float64{}
@@ -266,4 +304,34 @@ func loadavg() string {
 func fatal(err error) {
 	fmt.Fprintln(os.Stderr, "benchstatic:", err)
 	os.Exit(1)
+}
+
+// fetchJSON writes asgo's /json document (uncompressed) to path, so that the other
+// servers serve the very same bytes.
+func fetchJSON(asgo, path string) error {
+	port, err := grid.FreePort()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(asgo, "serve", "--app", "demo", "--bind", addr(port), "--log-level", "warn")
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr(port) + "/json")
+		if err == nil {
+			b, rerr := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if rerr != nil || resp.StatusCode != 200 {
+				return fmt.Errorf("asgo /json: %d %v", resp.StatusCode, rerr)
+			}
+			return os.WriteFile(path, b, 0o644)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("asgo /json: %w", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -21,6 +21,8 @@ type Wrk struct {
 	Timeout time.Duration
 	// Script is the path of WrkScript written to disk.
 	Script string
+	// Headers are added to every request ("Name: value").
+	Headers []string
 }
 
 // Args returns wrk's command line (without any taskset prefix).
@@ -31,7 +33,11 @@ func (w Wrk) Args() []string {
 		timeout = 10 * time.Second
 	}
 	args := []string{"wrk", "-t", strconv.Itoa(threads), "-c", strconv.Itoa(max(w.Conns, threads)),
-		"-d", secs(w.Duration), "--timeout", secs(timeout), "-s", w.Script, w.URL, "--"}
+		"-d", secs(w.Duration), "--timeout", secs(timeout), "-s", w.Script}
+	for _, h := range w.Headers {
+		args = append(args, "-H", h)
+	}
+	args = append(args, w.URL, "--")
 	args = append(args, "pipeline="+strconv.Itoa(max(w.Pipeline, 1)))
 	if w.BodySize > 0 {
 		args = append(args, "method=POST", "body="+strconv.Itoa(w.BodySize))

@@ -103,6 +103,13 @@ func clone(msg asgi.Message) asgi.Message {
 		c := *m
 		c.Data = bytes.Clone(m.Data)
 		return &c
+	case *asgi.HTTPResponseEarlyHint:
+		c := *m
+		c.Links = make([][]byte, len(m.Links))
+		for i, l := range m.Links {
+			c.Links[i] = bytes.Clone(l)
+		}
+		return &c
 	}
 	return msg
 }
