@@ -137,8 +137,9 @@ func (s *Server) start() error {
 		closeAdopted(adopted)
 		return err
 	}
-	if !s.placeholder && len(binds) > len(s.cfg.Binds) {
-		s.tlsListen = newTLSListeners(binds[len(s.cfg.Binds):])
+	firstTLS := firstTLSBind(len(binds), s.cfg)
+	if !s.placeholder && firstTLS < len(binds) {
+		s.tlsListen = newTLSListeners(binds[firstTLS:])
 	}
 	booted := make(chan error, 1)
 	go s.supervise(binds, booted)
@@ -154,7 +155,7 @@ func (s *Server) start() error {
 		addr, _ := net.ResolveTCPAddr("tcp", b)
 		s.addrs = append(s.addrs, addr)
 		s.nativeBinds = append(s.nativeBinds, addr)
-		if i >= len(s.cfg.Binds) {
+		if i >= firstTLS {
 			s.log.Info("listening with TLS", "addr", addr.String(), "loops", s.cfg.Loops)
 			continue
 		}
@@ -491,4 +492,15 @@ func (h *engineHandler) OnTick() (time.Duration, gnet.Action) {
 		}))
 	}
 	return tickInterval, gnet.None
+}
+
+// firstTLSBind is the index of the first TLS bind among the n native binds Start
+// listens on: the TLS binds come last; the default or placeholder bind, used when
+// nothing was configured to listen on (with Systemd on, Normalize leaves Binds empty),
+// and the inherited listeners' stand-in are cleartext.
+func firstTLSBind(n int, cfg Config) int {
+	if len(cfg.Inherited) > 0 || len(cfg.TLSBinds) == 0 || len(cfg.TLSBinds) > n {
+		return n
+	}
+	return n - len(cfg.TLSBinds)
 }

@@ -242,3 +242,22 @@ func TestTLSClientCertChain(t *testing.T) {
 	}
 	testutil.WaitFor(t, 5*time.Second, "the failed handshake counted", func() bool { return ts.TLSStats().Failed == 1 })
 }
+
+func TestFirstTLSBind(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		n    int
+		cfg  Config
+		want int
+	}{
+		{"default bind with systemd on (asgo serve without flags)", 1, Config{Systemd: true}, 1},
+		{"cleartext and TLS", 2, Config{Binds: []string{"a"}, TLSBinds: []string{"b"}}, 1},
+		{"TLS only", 2, Config{TLSBinds: []string{"a", "b"}}, 0},
+		{"placeholder beside adopted listeners", 1, Config{UnixSockets: []string{"/s"}}, 1},
+		{"inherited", 1, Config{TLSBinds: []string{"a"}, Inherited: []InheritedListener{{FD: 3}}}, 1},
+	} {
+		if got := firstTLSBind(tc.n, tc.cfg); got != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
