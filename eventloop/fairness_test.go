@@ -222,7 +222,10 @@ func TestFloodDoesNotStallBystander(t *testing.T) {
 				t.Logf("bystander: alone %v; flood on another loop %v; flood on its loop %v; "+
 					"flood on its loop without the turn budget %v", m.alone, m.off, m.on, m.unbounded)
 				msg = ""
-				if m.on.p99 > 5*m.off.p99 {
+				// Under the race detector a turn of the loop (128 pipelined requests) takes
+				// about 6 ms by itself, so the bystander's p99 measures the detector: the
+				// floods still run (for races), the ratio is checked by the plain run.
+				if !raceEnabled && m.on.p99 > 5*m.off.p99 {
 					msg = fmt.Sprintf("p99 with the flood on the bystander's loop %v > 5x with it on another loop %v", m.on.p99, m.off.p99)
 				}
 				if t.Failed() || msg == "" {
