@@ -30,6 +30,8 @@ type Front struct {
 	// backend server options; {{.Upstream}} is the backend's address, {{.Dir}} the
 	// temporary directory.
 	Conf string
+	// ASGO says the backend is asgo's demo: asgo's route overrides apply to it.
+	ASGO bool
 }
 
 // asgoBackend is asgo serving the demo on the given listener flags.

@@ -11,6 +11,7 @@ import (
 func TestFrontConfigs(t *testing.T) {
 	e := &Setup{ASGO: "/bin/asgo", PythonDir: "/py"}
 	want := map[string][]string{
+		"nginx-asgo":        {"proxy_pass http://backend", "server 127.0.0.1:9001", "keepalive 512", "listen 127.0.0.1:9000"},
 		"nginx-asgo-unix":   {"proxy_pass http://backend", "server unix:/d/asgo.sock", "keepalive 512"},
 		"nginx-uwsgi-asgo":  {"uwsgi_pass unix:/d/asgo-uwsgi.sock", "include /etc/nginx/uwsgi_params"},
 		"nginx-uwsgi-uwsgi": {"uwsgi_pass unix:/d/uwsgi.sock"},

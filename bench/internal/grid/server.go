@@ -16,7 +16,6 @@ const (
 	KindASGO   Kind = "asgo"   // the asgo binary given as ASGO
 	KindGoPeer Kind = "go"     // a peer built from bench/peers/NAME
 	KindPython Kind = "python" // a Python server from Debian's packages running peers/python/app.py
-	KindNginx  Kind = "nginx"  // nginx proxying to an asgo started beside it
 	KindFront  Kind = "front"  // a proxy (nginx, haproxy) in front of a backend: Server.Front
 )
 
@@ -185,21 +184,22 @@ var Servers = map[string]*Server{
 				"--callable", "wsgi", "--processes", "1", "--threads", "8", "--master", "--die-on-term", "--disable-logging",
 				"--listen", "1024"}
 		}},
-	"nginx-asgo": {Name: "nginx-asgo", Kind: KindNginx, Title: "nginx -> asgo (proxy_pass, upstream keepalive)", Version: "nginx-light",
-		Routes: map[Family]string{Hello: "/", Post: "/echo"}, Args: asgoArgs},
-	// Deployment setups (front.go), compared on the same hello in deploy-256.
+	// Deployment setups (front.go); all are compared on the same hello in deploy-256.
+	"nginx-asgo": {Name: "nginx-asgo", Kind: KindFront, Title: "nginx -> asgo (proxy_pass, upstream keepalive)", Version: "nginx-light",
+		Routes: map[Family]string{Hello: "/", Post: "/echo"},
+		Front:  &Front{Proxy: "nginx", Backend: asgoBackend("tcp"), Conf: ngxProxyPass, ASGO: true}},
 	"nginx-asgo-unix": {Name: "nginx-asgo-unix", Kind: KindFront, Title: "nginx -> asgo over a Unix socket (proxy_pass, upstream keepalive)",
 		Version: "nginx-light", Routes: map[Family]string{Hello: "/"},
-		Front: &Front{Proxy: "nginx", Backend: asgoBackend("uds"), Conf: ngxProxyPass}},
+		Front: &Front{Proxy: "nginx", Backend: asgoBackend("uds"), Conf: ngxProxyPass, ASGO: true}},
 	"nginx-uwsgi-asgo": {Name: "nginx-uwsgi-asgo", Kind: KindFront, Title: "nginx uwsgi_pass -> asgo --uwsgi-bind (Unix socket)",
 		Version: "nginx-light", Routes: map[Family]string{Hello: "/"},
-		Front: &Front{Proxy: "nginx", Backend: asgoBackend("uwsgi"), Conf: ngxUWSGIPass}},
+		Front: &Front{Proxy: "nginx", Backend: asgoBackend("uwsgi"), Conf: ngxUWSGIPass, ASGO: true}},
 	"nginx-uwsgi-uwsgi": {Name: "nginx-uwsgi-uwsgi", Kind: KindFront, Title: "nginx uwsgi_pass -> uWSGI (Unix socket, 1 process x 8 threads)",
 		Version: "uwsgi-core", Routes: map[Family]string{Hello: "/"},
 		Front: &Front{Proxy: "nginx", Backend: uwsgiBackend, Conf: ngxUWSGIPass}},
 	"haproxy-asgo": {Name: "haproxy-asgo", Kind: KindFront, Title: "haproxy (mode tcp, send-proxy-v2) -> asgo --proxy-protocol",
 		Version: "haproxy", Routes: map[Family]string{Hello: "/"},
-		Front: &Front{Proxy: "haproxy", Backend: asgoBackend("tcp", "proxy-protocol"), Conf: "send-proxy-v2"}},
+		Front: &Front{Proxy: "haproxy", Backend: asgoBackend("tcp", "proxy-protocol"), Conf: "send-proxy-v2", ASGO: true}},
 }
 
 // ServerNames returns every server name, sorted.
@@ -214,7 +214,7 @@ func ServerNames() []string {
 
 // Route returns the path server s serves family f on, honouring asgo route overrides.
 func (e *Setup) Route(s *Server, f Family) string {
-	if s.Kind == KindASGO || s.Kind == KindNginx {
+	if s.Kind == KindASGO || s.Kind == KindFront && s.Front.ASGO {
 		if p, ok := e.ASGORoutes[f]; ok {
 			return p
 		}
