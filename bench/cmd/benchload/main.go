@@ -50,16 +50,8 @@ func runWS(args []string) error {
 	fs.DurationVar(&cfg.Duration, "duration", 3*time.Second, "measured interval")
 	fs.IntVar(&cfg.Sources, "sources", 8, "loopback source addresses to rotate over")
 	fs.Parse(args)
-	var cpuStart procstat.CPU
 	var cpu procstat.CPU
-	cfg.OnPhase = func(p string) {
-		fmt.Println("EVENT", p)
-		if p == "start" {
-			cpuStart = procstat.SelfCPU()
-		} else {
-			cpu = procstat.SelfCPU().Sub(cpuStart)
-		}
-	}
+	cfg.OnPhase = onPhase(&cpu)
 	res, err := wsload.Run(context.Background(), cfg)
 	if err != nil {
 		return err
@@ -83,15 +75,8 @@ func runBroadcast(args []string) error {
 	fs.DurationVar(&cfg.Duration, "duration", 3*time.Second, "measured interval")
 	fs.IntVar(&cfg.Sources, "sources", 8, "loopback source addresses to rotate over")
 	fs.Parse(args)
-	var cpuStart, cpu procstat.CPU
-	cfg.OnPhase = func(p string) {
-		fmt.Println("EVENT", p)
-		if p == "start" {
-			cpuStart = procstat.SelfCPU()
-		} else {
-			cpu = procstat.SelfCPU().Sub(cpuStart)
-		}
-	}
+	var cpu procstat.CPU
+	cfg.OnPhase = onPhase(&cpu)
 	res, err := wsload.Broadcast(context.Background(), cfg)
 	if err != nil {
 		return err
@@ -100,6 +85,20 @@ func runBroadcast(args []string) error {
 		Requests: res.Delivered, Errors: res.Errors, Duration: res.Duration, CPU: cpu,
 		P50: res.Latency.Percentile(50), P99: res.Latency.Percentile(99),
 	})
+}
+
+// onPhase prints each phase for the harness and sets *cpu to this process's CPU time
+// between "start" and "end".
+func onPhase(cpu *procstat.CPU) func(string) {
+	var start procstat.CPU
+	return func(p string) {
+		fmt.Println("EVENT", p)
+		if p == "start" {
+			start = procstat.SelfCPU()
+		} else {
+			*cpu = procstat.SelfCPU().Sub(start)
+		}
+	}
 }
 
 // runIdle opens connections in steps (-conns 10000,19000): after each step it prints
