@@ -3,8 +3,6 @@ package tlsconf
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"log"
@@ -13,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"strings"
 	"testing"
 	"time"
 
@@ -70,36 +67,6 @@ func curl(t *testing.T, addr string, args ...string) (string, error) {
 	all := append([]string{"-sS", "--max-time", "8"}, args...)
 	out, err := exec.CommandContext(ctx, "curl", append(all, "https://"+addr+"/")...).CombinedOutput()
 	return string(out), err
-}
-
-// sClientSerial connects with openssl s_client and returns the serial (hex) of the
-// certificate the server presented.
-func sClientSerial(t *testing.T, addr string, args ...string) string {
-	t.Helper()
-	cert := sClientCert(t, addr, args...)
-	return strings.ToUpper(cert.SerialNumber.Text(16))
-}
-
-func sClientCert(t *testing.T, addr string, args ...string) *x509.Certificate {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "openssl", append([]string{"s_client", "-connect", addr, "-servername", "localhost"}, args...)...)
-	cmd.Stdin = strings.NewReader("")
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("openssl s_client: %v\n%s", err, out)
-	}
-	i := strings.Index(string(out), "-----BEGIN CERTIFICATE-----")
-	if i < 0 {
-		t.Fatalf("openssl s_client printed no certificate:\n%s", out)
-	}
-	block, _ := pem.Decode(out[i:])
-	cert, err := x509.ParseCertificate(block.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert
 }
 
 // copyFile overwrites dst with src's content, as an operator renewing a certificate

@@ -196,7 +196,7 @@ func TestMinVersionAndCiphers(t *testing.T) {
 	if out, err := exec.Command("openssl", "s_client", "-connect", addr13, "-tls1_2").CombinedOutput(); err == nil {
 		t.Fatalf("TLS 1.2 client accepted with minimum 1.3:\n%s", out)
 	}
-	if sClientSerial(t, addr13, "-tls1_3") != testcerts.Serial {
+	if testcerts.SerialOf(testcerts.PeerCertificate(t, addr13, "-tls1_3")) != testcerts.Serial {
 		t.Fatal("TLS 1.3 client did not get the certificate")
 	}
 	m, _ := load(t, Config{CertFile: s.ServerCert, KeyFile: s.ServerKey, Ciphers: []string{"ECDHE-ECDSA-AES256-GCM-SHA384"}})
@@ -244,7 +244,7 @@ func TestReload(t *testing.T) {
 	if r := request(before); !strings.Contains(r, "200 OK") {
 		t.Fatalf("first request: %s", r)
 	}
-	if got := sClientSerial(t, addr); got != testcerts.Serial {
+	if got := testcerts.SerialOf(testcerts.PeerCertificate(t, addr)); got != testcerts.Serial {
 		t.Fatalf("serial before reload = %s", got)
 	}
 
@@ -253,7 +253,7 @@ func TestReload(t *testing.T) {
 	if err := m.Reload(); err != nil {
 		t.Fatal(err)
 	}
-	if got := sClientSerial(t, addr); got != testcerts.Serial2 {
+	if got := testcerts.SerialOf(testcerts.PeerCertificate(t, addr)); got != testcerts.Serial2 {
 		t.Fatalf("serial after reload = %s, want %s", got, testcerts.Serial2)
 	}
 	if r := request(before); !strings.Contains(r, "200 OK") {
@@ -273,7 +273,7 @@ func TestReload(t *testing.T) {
 	if err := m.Reload(); err == nil {
 		t.Fatal("Reload of garbage succeeded")
 	}
-	if got := sClientSerial(t, addr); got != testcerts.Serial2 {
+	if got := testcerts.SerialOf(testcerts.PeerCertificate(t, addr)); got != testcerts.Serial2 {
 		t.Fatalf("serial after failed reloads = %s, want the previous %s", got, testcerts.Serial2)
 	}
 	if n := strings.Count(logs.String(), "TLS certificate reload failed; serving the previous certificate"); n != 2 {
@@ -294,7 +294,7 @@ func TestWatch(t *testing.T) {
 	testutil.WaitFor(t, 5*time.Second, "the watch to load the new certificate", func() bool {
 		return strings.ToUpper(m.Certificate().Leaf.SerialNumber.Text(16)) == testcerts.Serial2
 	})
-	if got := sClientSerial(t, addr); got != testcerts.Serial2 {
+	if got := testcerts.SerialOf(testcerts.PeerCertificate(t, addr)); got != testcerts.Serial2 {
 		t.Fatalf("openssl sees serial %s, want %s", got, testcerts.Serial2)
 	}
 	if !strings.Contains(logs.String(), "trigger=\"file change\"") {

@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"os"
@@ -82,31 +81,6 @@ func curlTLS(url string, args ...string) (string, error) {
 	out, err := exec.CommandContext(ctx, "curl", append(append([]string{"-sS", "--max-time", "10"}, args...), url)...).CombinedOutput()
 	return string(out), err
 }
-
-// sClient connects with openssl s_client and returns the certificate the server sent.
-func sClient(t *testing.T, addr string, args ...string) *x509.Certificate {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "openssl", append([]string{"s_client", "-connect", addr, "-servername", "localhost"}, args...)...)
-	cmd.Stdin = strings.NewReader("")
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("openssl s_client: %v\n%s", err, out)
-	}
-	i := strings.Index(string(out), "-----BEGIN CERTIFICATE-----")
-	if i < 0 {
-		t.Fatalf("openssl s_client printed no certificate:\n%s", out)
-	}
-	block, _ := pem.Decode(out[i:])
-	cert, err := x509.ParseCertificate(block.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert
-}
-
-func serialOf(c *x509.Certificate) string { return strings.ToUpper(c.SerialNumber.Text(16)) }
 
 func copyTo(t *testing.T, src, dst string) {
 	t.Helper()
@@ -241,7 +215,7 @@ func TestTLSReloadOnSIGHUP(t *testing.T) {
 	if r := request(); !strings.Contains(r, "Hello, World!") {
 		t.Fatalf("first request: %q", r)
 	}
-	if got := serialOf(sClient(t, a.tls)); got != testcerts.Serial {
+	if got := testcerts.SerialOf(testcerts.PeerCertificate(t, a.tls)); got != testcerts.Serial {
 		t.Fatalf("serial %s before the reload", got)
 	}
 	copyTo(t, s.Server2Cert, certFile)
@@ -252,7 +226,7 @@ func TestTLSReloadOnSIGHUP(t *testing.T) {
 	testutil.WaitFor(t, 10*time.Second, "the reload line", func() bool {
 		return strings.Contains(a.logs(), `msg="TLS certificate reloaded" trigger=reload`)
 	})
-	if got := serialOf(sClient(t, a.tls)); got != testcerts.Serial2 {
+	if got := testcerts.SerialOf(testcerts.PeerCertificate(t, a.tls)); got != testcerts.Serial2 {
 		t.Fatalf("serial %s after the reload, want %s", got, testcerts.Serial2)
 	}
 	if r := request(); !strings.Contains(r, "Hello, World!") {
@@ -268,7 +242,7 @@ func TestTLSReloadOnSIGHUP(t *testing.T) {
 	testutil.WaitFor(t, 10*time.Second, "the failed reload line", func() bool {
 		return strings.Contains(a.logs(), "TLS certificate reload failed; serving the previous certificate")
 	})
-	if got := serialOf(sClient(t, a.tls)); got != testcerts.Serial2 {
+	if got := testcerts.SerialOf(testcerts.PeerCertificate(t, a.tls)); got != testcerts.Serial2 {
 		t.Fatalf("serial %s after a bad reload, want the previous %s", got, testcerts.Serial2)
 	}
 	if out, err := curlTLS(a.url("/"), "--cacert", s.CACert); err != nil || out != "Hello, World!" {
@@ -284,7 +258,7 @@ func TestTLSReloadOnFileChange(t *testing.T) {
 	copyTo(t, s.ServerCert, certFile)
 	copyTo(t, s.ServerKey, keyFile)
 	a := startTLS(t, "--ssl-certfile", certFile, "--ssl-keyfile", keyFile, "--ssl-watch-interval", "100ms")
-	if got := serialOf(sClient(t, a.tls)); got != testcerts.Serial {
+	if got := testcerts.SerialOf(testcerts.PeerCertificate(t, a.tls)); got != testcerts.Serial {
 		t.Fatalf("serial %s before the change", got)
 	}
 	copyTo(t, s.Server2Cert, certFile)
@@ -292,7 +266,7 @@ func TestTLSReloadOnFileChange(t *testing.T) {
 	testutil.WaitFor(t, 10*time.Second, "the file-change reload line", func() bool {
 		return strings.Contains(a.logs(), `msg="TLS certificate reloaded" trigger="file change"`)
 	})
-	if got := serialOf(sClient(t, a.tls)); got != testcerts.Serial2 {
+	if got := testcerts.SerialOf(testcerts.PeerCertificate(t, a.tls)); got != testcerts.Serial2 {
 		t.Fatalf("serial %s after the change, want %s", got, testcerts.Serial2)
 	}
 }
@@ -307,7 +281,7 @@ func TestTLSSelfSigned(t *testing.T) {
 	if m == nil {
 		t.Fatalf("no fingerprint logged:\n%s", a.logs())
 	}
-	cert := sClient(t, a.tls)
+	cert := testcerts.PeerCertificate(t, a.tls)
 	sum := sha256.Sum256(cert.Raw)
 	var hexes []string
 	for _, b := range sum {
