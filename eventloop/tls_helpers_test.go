@@ -6,52 +6,33 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/asgo-dev/asgo/internal/testcerts"
 	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
-// testCerts are a CA and a leaf certificate for localhost and 127.0.0.1 it signed,
-// made by the openssl CLI.
+// testCerts are internal/testcerts' CA, server leaf (localhost, 127.0.0.1) and client
+// leaf, loaded.
 type testCerts struct {
-	dir               string
-	caFile            string // the CA certificate (PEM), for clients' --cacert
-	certFile, keyFile string
-	pool              *x509.CertPool
-	cert              tls.Certificate
+	caFile       string // the CA certificate (PEM), for clients' --cacert
+	pool         *x509.CertPool
+	cert, client tls.Certificate
 }
 
-// makeTestCerts runs openssl to make a CA and a leaf into a temporary directory.
+// makeTestCerts loads a testcerts.Set made for t (openssl runs once per process).
 func makeTestCerts(t testing.TB) *testCerts {
 	t.Helper()
-	dir := t.TempDir()
-	tc := &testCerts{
-		dir:      dir,
-		caFile:   filepath.Join(dir, "ca.pem"),
-		certFile: filepath.Join(dir, "leaf.pem"),
-		keyFile:  filepath.Join(dir, "leaf.key"),
-	}
-	ext := filepath.Join(dir, "leaf.ext")
-	if err := os.WriteFile(ext, []byte("subjectAltName=DNS:localhost,IP:127.0.0.1\n"+
-		"extendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\n"), 0o600); err != nil {
+	set := testcerts.Generate(t)
+	tc := &testCerts{caFile: set.CACert}
+	var err error
+	if tc.cert, err = tls.LoadX509KeyPair(set.ServerCert, set.ServerKey); err != nil {
 		t.Fatal(err)
 	}
-	caKey := filepath.Join(dir, "ca.key")
-	csr := filepath.Join(dir, "leaf.csr")
-	openssl(t, dir, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-		"-keyout", caKey, "-out", tc.caFile, "-days", "2", "-subj", "/CN=asgo test CA")
-	openssl(t, dir, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-		"-keyout", tc.keyFile, "-out", csr, "-subj", "/CN=localhost")
-	openssl(t, dir, "x509", "-req", "-in", csr, "-CA", tc.caFile, "-CAkey", caKey, "-CAcreateserial",
-		"-out", tc.certFile, "-days", "2", "-extfile", ext)
-	cert, err := tls.LoadX509KeyPair(tc.certFile, tc.keyFile)
-	if err != nil {
+	if tc.client, err = tls.LoadX509KeyPair(set.ClientCert, set.ClientKey); err != nil {
 		t.Fatal(err)
 	}
-	tc.cert = cert
 	ca, err := os.ReadFile(tc.caFile)
 	if err != nil {
 		t.Fatal(err)
@@ -59,19 +40,6 @@ func makeTestCerts(t testing.TB) *testCerts {
 	tc.pool = x509.NewCertPool()
 	tc.pool.AppendCertsFromPEM(ca)
 	return tc
-}
-
-func openssl(t testing.TB, dir string, args ...string) {
-	t.Helper()
-	path, err := exec.LookPath("openssl")
-	if err != nil {
-		t.Fatalf("openssl is required (make deps installs it): %v", err)
-	}
-	cmd := exec.Command(path, args...)
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("openssl %v: %v\n%s", args, err, out)
-	}
 }
 
 // serverConfig is a TLS configuration serving the leaf certificate.

@@ -214,7 +214,7 @@ func TestTLSCloseNotify(t *testing.T) {
 // TestTLSClientCertChain: a verified client certificate reaches the app in the tls
 // extension's client_cert_chain, as PEM.
 func TestTLSClientCertChain(t *testing.T) {
-	certs := makeTestCerts(t) // the server's certificate, also the client's
+	certs := makeTestCerts(t)
 	cfg := certs.serverConfig()
 	cfg.ClientAuth = tls.RequireAndVerifyClientCert
 	cfg.ClientCAs = certs.pool
@@ -227,7 +227,7 @@ func TestTLSClientCertChain(t *testing.T) {
 	ts := startTLSServer(t, Config{TLS: cfg}, app)
 	ccfg := ts.certs.clientConfig()
 	ccfg.RootCAs = certs.pool
-	ccfg.Certificates = []tls.Certificate{certs.cert}
+	ccfg.Certificates = []tls.Certificate{certs.client}
 	resp, err := tlsClient(ccfg, true).Get(ts.url("/"))
 	if err != nil {
 		t.Fatal(err)
