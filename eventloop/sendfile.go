@@ -196,7 +196,7 @@ func (st *h1Stream) sendFile(ctx context.Context, f *pathFile) (bool, error) {
 	}
 	n := f.left
 	before := len(c.pending)
-	pending, write, err := st.resp.AppendFileBody(c.pending, n)
+	pending, write, err := st.resp.AppendBodyHead(c.pending, n, false)
 	c.pending = pending
 	switch {
 	case err != nil || !write:
@@ -218,7 +218,7 @@ func (st *h1Stream) sendFile(ctx context.Context, f *pathFile) (bool, error) {
 		}
 	}
 	if err == nil {
-		c.pending = st.resp.AppendFileBodyEnd(c.pending, n)
+		c.pending = st.resp.AppendBodyTail(c.pending, n, false)
 	}
 	st.sentBytes += int64(len(c.pending) - before)
 	if err != nil {

@@ -195,13 +195,13 @@ func (r *Response) AppendBody(dst, body []byte, more bool) ([]byte, error) {
 	return dst, nil
 }
 
-// AppendFileBody is AppendBody(dst, body, false) for a last body of n bytes that the
-// caller writes to the connection itself, right after dst (with sendfile, say): it
-// appends what goes before the body bytes (the head on the first call, a chunk
-// header) and reports whether the n bytes go out at all (not for HEAD, 1xx, 204 and
-// 304 responses). AppendFileBodyEnd appends what follows them. Errors are
+// AppendBodyHead is AppendBody(dst, body, more) for a body of n bytes that the caller
+// writes to the connection itself, right after dst (with sendfile, or by reference from
+// the app's buffer): it appends what goes before the body bytes (the head on the first
+// call, a chunk header) and reports whether the n bytes go out at all (not for HEAD,
+// 1xx, 204 and 304 responses). AppendBodyTail appends what follows them. Errors are
 // AppendBody's; after one, no body byte is to be written.
-func (r *Response) AppendFileBody(dst []byte, n int64) ([]byte, bool, error) {
+func (r *Response) AppendBodyHead(dst []byte, n int64, more bool) ([]byte, bool, error) {
 	switch {
 	case !r.begun:
 		return dst, false, ErrResponseNotBegun
@@ -209,17 +209,19 @@ func (r *Response) AppendFileBody(dst []byte, n int64) ([]byte, bool, error) {
 		return dst, false, ErrResponseComplete
 	}
 	if !r.headWritten {
-		r.chooseFraming(int(n), false)
+		r.chooseFraming(int(n), more)
 		dst = r.appendHead(dst)
 	}
-	r.bodyDone = true
-	r.done = !r.trailers
+	if !more {
+		r.bodyDone = true
+		r.done = !r.trailers
+	}
 	switch r.framing {
 	case framingLength:
 		if n > r.length-r.written {
 			return dst, false, ErrBodyTooLong
 		}
-		if r.written += n; r.written < r.length {
+		if r.written += n; !more && r.written < r.length {
 			return dst, false, ErrBodyTooShort
 		}
 	case framingChunked:
@@ -234,14 +236,17 @@ func (r *Response) AppendFileBody(dst []byte, n int64) ([]byte, bool, error) {
 	return dst, n > 0, nil
 }
 
-// AppendFileBodyEnd appends what follows the n body bytes of AppendFileBody: with
-// chunked framing the chunk's end and the last-chunk.
-func (r *Response) AppendFileBodyEnd(dst []byte, n int64) []byte {
+// AppendBodyTail appends what follows the n body bytes of AppendBodyHead: with chunked
+// framing the chunk's end and, for the last body, the last-chunk.
+func (r *Response) AppendBodyTail(dst []byte, n int64, more bool) []byte {
 	if r.framing != framingChunked {
 		return dst
 	}
 	if n > 0 {
 		dst = append(dst, "\r\n"...)
+	}
+	if more {
+		return dst
 	}
 	dst = append(dst, "0\r\n"...)
 	if !r.trailers {
