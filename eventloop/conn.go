@@ -70,6 +70,7 @@ type conn struct {
 	hasShared   bool // output waits in the loop's shared map (shared.go)
 	mu          sync.Mutex
 	pending     []byte        // output produced off the loop, not yet handed to gnet
+	ref         *refBody      // a large body queued by reference within pending (refbody.go)
 	drainWait   chan struct{} // closed when unsent output falls below the low-water mark
 
 	// outbound is gnet's OutboundBuffered as last seen by the loop.
@@ -137,18 +138,24 @@ func (c *conn) flush() {
 		}
 	} else {
 		buf := c.pending
-		if len(buf) > 0 {
+		r, body, at := c.takeRefLocked()
+		if len(buf) > 0 || r != nil {
 			c.pending = nil
 		} // else an empty buffer stays: a response in progress encodes into it (seedPending)
 		c.flushQueued = false
 		c.mu.Unlock()
-		if len(buf) > 0 {
+		if n := len(buf) + len(body); n > 0 {
 			if int(c.outbound.Load()) > c.srv.cfg.MaxUnsentBytes && c.gc.OutboundBuffered() > c.srv.cfg.MaxUnsentBytes {
-				c.overCap += len(buf) // queued on top of a backlog over the limit
+				c.overCap += n // queued on top of a backlog over the limit
 			}
 			c.loop.writes++
-			_, _ = c.gc.Write(buf) // gnet copies whatever the socket did not take
-			c.written += int64(len(buf))
+			if r != nil {
+				c.writeRef(buf, body, at)
+				r.release()
+			} else {
+				_, _ = c.gc.Write(buf) // gnet copies whatever the socket did not take
+				c.written += int64(len(buf))
+			}
 			c.loop.recycle(buf)
 		}
 	}
@@ -309,6 +316,7 @@ func (c *conn) markGone() {
 	c.mu.Lock()
 	c.gone = true
 	c.pending = nil
+	c.dropRefLocked()
 	c.dropSharedLocked()
 	if c.drainWait != nil {
 		close(c.drainWait)

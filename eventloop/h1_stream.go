@@ -71,6 +71,7 @@ func newH1Stream(c *conn, h *h1Session, req *h1.Request) *h1Stream {
 		st.forceClose = true
 	}
 	st.body.spoolLimit, st.body.disk = c.srv.cfg.BodySpoolBytes, &c.srv.bodySpool
+	st.body.length = max(req.ContentLength, 0)
 	return st
 }
 
@@ -276,6 +277,7 @@ func (st *h1Stream) send(ctx context.Context, msg asgi.Message) error {
 		return err
 	}
 	var err error
+	var ref *refBody
 	queued := len(c.pending)
 	switch m := msg.(type) {
 	case *asgi.HTTPResponseEarlyHint:
@@ -298,13 +300,7 @@ func (st *h1Stream) send(ctx context.Context, msg asgi.Message) error {
 			st.resp.SetClose()
 			st.forceClose = true
 		}
-		if !st.isHead {
-			st.bodyBytes += int64(len(m.Body))
-		}
-		c.growForBody(len(m.Body))
-		n := len(c.pending)
-		c.pending, err = st.resp.AppendBody(c.pending, m.Body, m.MoreBody)
-		st.sentBytes += int64(len(c.pending) - n)
+		ref, err = st.appendBodyLocked(m.Body, m.MoreBody)
 	case *asgi.HTTPResponseTrailers:
 		if m.MoreTrailers {
 			c.pending, err = st.resp.AppendTrailersPart(c.pending, m.Headers)
@@ -322,6 +318,9 @@ func (st *h1Stream) send(ctx context.Context, msg asgi.Message) error {
 		c.scheduleFlushLocked() // http.response.start alone writes nothing yet
 	}
 	c.mu.Unlock()
+	if ref != nil {
+		c.awaitRef(ctx, ref)
+	}
 	if err != nil {
 		return err
 	}
@@ -329,6 +328,35 @@ func (st *h1Stream) send(ctx context.Context, msg asgi.Message) error {
 		return nil
 	}
 	return c.waitWritable(ctx)
+}
+
+// appendBodyLocked frames body into the pending output, or around it when it goes by
+// reference (refbody.go): then it returns the handle to wait on once c.mu is released.
+// c.mu must be held.
+func (st *h1Stream) appendBodyLocked(body []byte, more bool) (ref *refBody, err error) {
+	c := st.c
+	if !st.isHead {
+		st.bodyBytes += int64(len(body))
+	}
+	n := len(c.pending)
+	if len(body) < minRefBody || st.inline {
+		c.growForBody(len(body))
+		c.pending, err = st.resp.AppendBody(c.pending, body, more)
+	} else {
+		var write bool
+		c.pending, write, err = st.resp.AppendBodyHead(c.pending, int64(len(body)), more)
+		if err == nil && write {
+			if ref = c.queueRefLocked(body); ref != nil {
+				st.sentBytes += int64(len(body))
+			} else { // copied after all (TLS, shared frames queued)
+				c.growForBody(len(body))
+				c.pending = append(c.pending, body...)
+			}
+			c.pending = st.resp.AppendBodyTail(c.pending, int64(len(body)), more)
+		}
+	}
+	st.sentBytes += int64(len(c.pending) - n)
+	return ref, err
 }
 
 // checkSend is the order check of httpStream.
@@ -345,14 +373,7 @@ func (st *h1Stream) writeBody(ctx context.Context, b []byte, last bool) error {
 		c.mu.Unlock()
 		return asgi.ErrDisconnected
 	}
-	if !st.isHead {
-		st.bodyBytes += int64(len(b))
-	}
-	c.growForBody(len(b))
-	n := len(c.pending)
-	var err error
-	c.pending, err = st.resp.AppendBody(c.pending, b, more)
-	st.sentBytes += int64(len(c.pending) - n)
+	ref, err := st.appendBodyLocked(b, more)
 	if err != nil {
 		st.abort = true
 	}
@@ -363,6 +384,9 @@ func (st *h1Stream) writeBody(ctx context.Context, b []byte, last bool) error {
 		c.scheduleFlushLocked()
 	}
 	c.mu.Unlock()
+	if ref != nil {
+		c.awaitRef(ctx, ref)
+	}
 	if err != nil || st.inline || st.finished {
 		return err
 	}

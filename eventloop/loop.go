@@ -53,6 +53,8 @@ type loop struct {
 	// writes counts the output buffers handed to gnet (one write each, or less when
 	// the socket is full): what the pipelining tests check batches by.
 	writes uint64
+	// iov is the writev vector of a flush with a body by reference (writeRef).
+	iov [3][]byte
 	// resumer gives connections that used up their turn one more turn per poll;
 	// yielded lists them (resume.go).
 	resumer      *resumer

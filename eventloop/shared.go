@@ -118,6 +118,7 @@ func (c *conn) queueSharedLocked(frame []byte) {
 
 // takePendingLocked moves c's pending output behind the queue. c.mu must be held.
 func (q *sharedQueue) takePendingLocked(c *conn) {
+	c.copyRefLocked()
 	if len(c.pending) > 0 {
 		q.segs = append(q.segs, outSeg{b: c.pending, owned: true})
 		q.bytes += len(c.pending)

@@ -300,6 +300,7 @@ func (t *tlsConn) keep(n int) {
 func (c *conn) flushTLS() {
 	t := c.tls
 	c.mu.Lock()
+	c.copyRefLocked()
 	buf := c.pending
 	if len(buf) > 0 {
 		c.pending = nil
