@@ -13,15 +13,23 @@ import (
 // pause reading a socket: without the spool a slow app would make the server hold an
 // upload of any size in memory. Callers hold the connection's mutex for every method.
 type bodyQueue struct {
+	// mem holds the bytes kept in memory, in buffers appended to while they have room,
+	// so a body that arrives faster than the app receives it is handed over in a few
+	// large chunks instead of one per read. mem[0][:head] was handed to the app
+	// already (the app's chunks are capped: appending never reaches them).
 	mem      [][]byte
-	memBytes int
+	head     int
+	memBytes int // bytes in mem not handed to the app
 	// borrowed is the part of memBytes beyond memLimit, taken from budget; it is
 	// always max(0, memBytes-memLimit).
 	borrowed int
-	budget   *memBudget
-	spool    *os.File
-	spoolW   int64 // bytes written to the spool: the file's size
-	spoolR   int64 // bytes of the spool handed to the app
+	// pushed counts every byte pushed; length is the body's declared length (0 if
+	// unknown). Both size new buffers (memBuffer).
+	pushed, length int64
+	budget         *memBudget
+	spool          *os.File
+	spoolW         int64 // bytes written to the spool: the file's size
+	spoolR         int64 // bytes of the spool handed to the app
 	// spoolLimit caps spoolW (Config.BodySpoolBytes; zero or negative: no limit) and
 	// disk is the server-wide spool budget spoolW is taken from (nil: none). Set
 	// before the first push, then fixed.
@@ -113,17 +121,39 @@ const spoolReadChunk = 64 << 10
 // the callback returns, hence the copy. memLimit and budget must not change over the
 // queue's life.
 func (q *bodyQueue) push(b []byte, memLimit int, budget *memBudget) error {
+	q.pushed += int64(len(b))
 	if q.spool == nil {
 		need := max(0, min(q.memBytes+len(b)-memLimit, len(b))) // bytes past memLimit
 		if need == 0 || budget.take(need, q.borrowed) {
 			q.borrowed += need
 			q.budget = budget
-			q.mem = append(q.mem, append([]byte(nil), b...))
+			q.appendMem(b)
 			q.memBytes += len(b)
 			return nil
 		}
 	}
 	return q.spoolBytes(b)
+}
+
+// maxBodyBuffer bounds the room a new memory buffer reserves beyond the bytes at hand.
+const maxBodyBuffer = 4 << 20
+
+// appendMem copies b into the last memory buffer, or into a new one with room for as
+// many bytes again as the body has brought so far (at most the rest of its declared
+// length): buffers grow geometrically, and the room reserved never exceeds the bytes
+// received, whatever length a client declares.
+func (q *bodyQueue) appendMem(b []byte) {
+	if k := len(q.mem); k > 0 && cap(q.mem[k-1])-len(q.mem[k-1]) >= len(b) {
+		q.mem[k-1] = append(q.mem[k-1], b...)
+		return
+	}
+	room := min(q.pushed-int64(len(b)), maxBodyBuffer)
+	if q.length > 0 {
+		room = min(room, q.length-q.pushed)
+	}
+	buf := make([]byte, len(b), len(b)+int(max(room, 0)))
+	copy(buf, b)
+	q.mem = append(q.mem, buf)
 }
 
 // spoolBytes appends b to the spool file within the request's and the server's spool
@@ -154,20 +184,29 @@ func (q *bodyQueue) spoolBytes(b []byte) error {
 	return nil
 }
 
-// pop returns the next chunk of body bytes, or nil when the queue is empty. The chunk
-// belongs to the caller.
+// pop returns the body bytes of the next memory buffer not yet handed over, or the next
+// chunk of the spool; nil when the queue is empty. The chunk belongs to the caller.
 func (q *bodyQueue) pop() ([]byte, error) {
-	if len(q.mem) > 0 {
-		b := q.mem[0]
-		q.mem[0] = nil
-		q.mem = q.mem[1:]
+	if q.memBytes > 0 {
+		if q.head == len(q.mem[0]) { // handed over whole; the next one has the bytes
+			q.mem[0] = nil
+			q.mem, q.head = q.mem[1:], 0
+		}
+		buf := q.mem[0]
+		b := buf[q.head:len(buf):len(buf)]
+		if len(q.mem) == 1 && cap(buf) > len(buf) {
+			q.head = len(buf) // more bytes may still be appended to it
+		} else {
+			q.mem[0] = nil
+			q.mem, q.head = q.mem[1:], 0
+		}
+		if len(q.mem) == 0 {
+			q.mem = nil
+		}
 		q.memBytes -= len(b)
 		back := min(q.borrowed, len(b))
 		q.borrowed -= back
 		q.budget.give(back)
-		if len(q.mem) == 0 {
-			q.mem = nil
-		}
 		return b, nil
 	}
 	if q.spool == nil {
@@ -184,12 +223,24 @@ func (q *bodyQueue) pop() ([]byte, error) {
 	return b[:got], err
 }
 
-func (q *bodyQueue) empty() bool { return len(q.mem) == 0 && q.spool == nil }
+// nextLen is the length of the chunk pop would return from memory (0 when the memory
+// holds none).
+func (q *bodyQueue) nextLen() int {
+	if q.memBytes == 0 {
+		return 0
+	}
+	if q.head == len(q.mem[0]) {
+		return len(q.mem[1])
+	}
+	return len(q.mem[0]) - q.head
+}
+
+func (q *bodyQueue) empty() bool { return q.memBytes == 0 && q.spool == nil }
 
 // release frees everything the queue holds.
 func (q *bodyQueue) release() {
 	q.budget.give(q.borrowed)
-	q.mem, q.memBytes, q.borrowed = nil, 0, 0
+	q.mem, q.head, q.memBytes, q.borrowed = nil, 0, 0, 0
 	if q.spool != nil {
 		_ = q.spool.Close()
 		q.disk.give(q.spoolW)

@@ -142,3 +142,74 @@ func waitBudgetEmpty(t *testing.T, ts *testServer) {
 		return ts.Server.bodyShared.used.Load() == 0
 	})
 }
+
+// TestBodyQueueCoalesces: bytes pushed while the app does not receive are handed over
+// in few chunks (buffers grow geometrically), intact and in order; the room reserved
+// never exceeds the bytes received, whatever length the body declares; and a chunk
+// handed to the app is never written to again.
+func TestBodyQueueCoalesces(t *testing.T) {
+	for _, length := range []int64{0, 1 << 20, 1 << 40} {
+		t.Run(fmt.Sprint("declared ", length), func(t *testing.T) {
+			var q bodyQueue
+			q.length = length
+			var want []byte
+			for i := range 16 {
+				chunk := bytes.Repeat([]byte{byte('a' + i)}, 64<<10)
+				want = append(want, chunk...)
+				if err := q.push(chunk, 2<<20, nil); err != nil {
+					t.Fatal(err)
+				}
+				reserved := 0
+				for _, b := range q.mem {
+					reserved += cap(b)
+				}
+				if int64(reserved) > 2*q.pushed {
+					t.Fatalf("after %d bytes, %d reserved", q.pushed, reserved)
+				}
+			}
+			var got []byte
+			chunks := 0
+			for {
+				b, _ := q.pop()
+				if b == nil {
+					break
+				}
+				chunks++
+				got = append(got, b...)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatal("bytes differ")
+			}
+			if chunks > 5 {
+				t.Fatalf("16 pushes of 64 KiB handed over in %d chunks, want at most 5", chunks)
+			}
+		})
+	}
+	t.Run("interleaved", func(t *testing.T) {
+		var q bodyQueue
+		q.length = 1 << 20
+		var popped [][]byte
+		var want []byte
+		for i := range 64 {
+			chunk := bytes.Repeat([]byte{byte(i)}, 1000+i)
+			want = append(want, chunk...)
+			if err := q.push(chunk, 1<<20, nil); err != nil {
+				t.Fatal(err)
+			}
+			if i%3 == 0 {
+				b, _ := q.pop()
+				popped = append(popped, b)
+				_ = append(b, "the app appends to its chunk"...) // must not reach the queue's bytes
+			}
+		}
+		for b, _ := q.pop(); b != nil; b, _ = q.pop() {
+			popped = append(popped, b)
+		}
+		if !q.empty() {
+			t.Fatal("queue not empty")
+		}
+		if got := bytes.Join(popped, nil); !bytes.Equal(got, want) {
+			t.Fatal("bytes differ: a later push wrote over a chunk handed over")
+		}
+	})
+}

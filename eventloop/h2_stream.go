@@ -161,7 +161,7 @@ func (st *h2Stream) popBodyLocked() []byte {
 	if b == nil {
 		return nil
 	}
-	for len(b) < maxReceiveChunk && len(st.body.mem) > 0 && len(b)+len(st.body.mem[0]) <= maxReceiveChunk {
+	for n := st.body.nextLen(); n > 0 && len(b)+n <= maxReceiveChunk; n = st.body.nextLen() {
 		next, _ := st.body.pop()
 		b = append(b, next...)
 	}
