@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/asgo-dev/asgo/apps/internal/httpx"
@@ -114,34 +115,51 @@ func stream(ctx context.Context, ctype []byte, n int64, receive asgi.Receive, se
 	}
 }
 
+// minPart is the size consecutive smaller body pieces are merged up to before they are
+// echoed: a body sent in small chunks must not cost one send per chunk.
+const minPart = 64 << 10
+
 // collect reads the whole body (at most e.maxCollect bytes) and sends it back. want is
-// the request's Content-Length, or -1 when it has none.
+// the request's Content-Length, or -1 when it has none. The body goes back in the
+// pieces it arrived in, never copied into one buffer: a server may send a large piece
+// straight from it.
 func (e *Echo) collect(ctx context.Context, ctype []byte, want int64, receive asgi.Receive, send asgi.Send) error {
-	var body []byte
-	if want > 0 {
-		body = make([]byte, 0, want)
-	}
+	var parts [][]byte
+	var total int64
 	for {
 		req, done, err := next(ctx, receive)
 		if done || err != nil {
 			return err
 		}
-		if int64(len(body))+int64(len(req.Body)) > e.maxCollect {
+		if total += int64(len(req.Body)); total > e.maxCollect {
 			return httpx.Text(ctx, send, 413, "Content Too Large\n")
 		}
-		if len(body) == 0 && !req.MoreBody {
-			body = req.Body // the whole body in one message: no copy
-		} else {
-			body = append(body, req.Body...)
+		if n := len(parts); n > 0 && len(parts[n-1]) < minPart && len(req.Body) < minPart {
+			parts[n-1] = append(parts[n-1], req.Body...)
+		} else if len(req.Body) > 0 {
+			parts = append(parts, req.Body)
 		}
 		if !req.MoreBody {
 			break
 		}
 	}
-	if want >= 0 && int64(len(body)) != want {
+	if want >= 0 && total != want {
 		return ErrShortBody
 	}
-	return httpx.Full(ctx, send, 200, headers(ctype, int64(len(body))), body)
+	if len(parts) <= 1 {
+		return httpx.Full(ctx, send, 200, headers(ctype, total), slices.Concat(parts...))
+	}
+	if err := send(ctx, &asgi.HTTPResponseStart{Status: 200, Headers: headers(ctype, total)}); err != nil {
+		return err
+	}
+	out := &asgi.HTTPResponseBody{}
+	for i, p := range parts {
+		out.Body, out.MoreBody = p, i < len(parts)-1
+		if err := send(ctx, out); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // next returns the next http.request. done is true when the client disconnected (the
