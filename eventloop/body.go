@@ -24,7 +24,7 @@ type bodyQueue struct {
 	// always max(0, memBytes-memLimit).
 	borrowed int
 	// pushed counts every byte pushed; length is the body's declared length (0 if
-	// unknown). Both size new buffers (memBuffer).
+	// unknown). Both size new buffers (appendMem).
 	pushed, length int64
 	budget         *memBudget
 	spool          *os.File
