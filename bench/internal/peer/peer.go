@@ -28,6 +28,10 @@ const (
 // per-member queues drops it, as a chat room drops a slow member.
 const BroadcastQueue = 256
 
+// MaxBodyBytes is the request-body limit of peers that have one: above the fairness
+// scenario's 64 MiB uploads, which would otherwise be refused.
+const MaxBodyBytes = 128 << 20
+
 // HelloBody is the body of the hello route.
 var HelloBody = []byte("Hello, World!")
 
