@@ -92,7 +92,9 @@ func TestBystanderUnderFlood(t *testing.T) {
 	if alone.Count() == 0 || under.Count() == 0 {
 		t.Fatalf("round trips: alone %d, under flood %d", alone.Count(), under.Count())
 	}
-	if res.Pipelined == 0 || res.Uploads == 0 || res.EchoedBytes < res.Uploads<<20 {
+	// Echoed bytes count from Measure on, while an upload begun before it counts whole
+	// once its echo ends, so the two are only roughly proportional.
+	if res.Pipelined == 0 || res.Uploads == 0 || res.EchoedBytes == 0 || res.EchoedBytes > (res.Uploads+1)<<20 {
 		t.Fatalf("flood %+v", res)
 	}
 }
