@@ -19,7 +19,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: benchload ws|broadcast|idle [flags]")
+		fmt.Fprintln(os.Stderr, "usage: benchload ws|broadcast|idle|fairness|flood [flags]")
 		os.Exit(2)
 	}
 	procstat.RaiseFileLimit()
@@ -31,6 +31,10 @@ func main() {
 		err = runIdle(os.Args[2:])
 	case "broadcast":
 		err = runBroadcast(os.Args[2:])
+	case "fairness":
+		err = runFairness(os.Args[2:])
+	case "flood":
+		err = runFlood(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}

@@ -5,6 +5,11 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/asgo-dev/asgo/bench/internal/fairload"
+	"github.com/asgo-dev/asgo/bench/internal/loadgen"
+	"github.com/asgo-dev/asgo/bench/internal/procstat"
 )
 
 func TestMaxIdleConns(t *testing.T) {
@@ -238,5 +243,36 @@ func TestPlanGroupsIdleStepsPerServer(t *testing.T) {
 	}
 	if n := len(jobs[0].Steps); n != 2 || jobs[0].Steps[1].Conns != 19000 {
 		t.Fatalf("steps %+v", jobs[0].Steps)
+	}
+}
+
+func TestFairnessTakesServersWithHelloAndEcho(t *testing.T) {
+	if !Servers["nethttp"].Supports(Fairness) || Servers["gnetraw"].Supports(Fairness) || Servers["gorilla"].Supports(Fairness) {
+		t.Fatal("fairness needs both the hello and the echo route")
+	}
+}
+
+func TestSummarizeFairnessRanksByBystanderP99(t *testing.T) {
+	scs := []Scenario{{ID: "fairness-flood", Family: Fairness}}
+	round := func(srv string, p99, alone float64) Measurement {
+		var m Measurement
+		m.Scenario, m.Server, m.Pinned = "fairness-flood", srv, true
+		fill(&m, loadgen.Result{Requests: 300000, Duration: 3 * time.Second, P50: time.Millisecond,
+			P99: time.Duration(p99 * float64(time.Millisecond)),
+			Fairness: &loadgen.Fairness{Max: 20 * time.Millisecond, AloneP99: time.Duration(alone * float64(time.Millisecond)),
+				Flood: fairload.FloodResult{Pipelined: 290000, Uploads: 3, EchoedBytes: 3 << 26}}},
+			procstat.CPU{User: 2 * time.Second, System: time.Second}, procstat.CPU{User: time.Second})
+		return m
+	}
+	rows := Summarize([]Measurement{round("nethttp", 40, 0.2), round("asgo", 2, 0.1), round("asgo", 4, 0.1), round("asgo", 3, 0.3)}, scs)
+	n, a := rows[0], rows[1]
+	if a.Value.Median != 3 || a.Value.Min != 2 || a.Value.Max != 4 || math.Abs(a.VsBaseline-3.0/40) > 1e-9 {
+		t.Fatalf("asgo row %+v", a)
+	}
+	if f := a.Fairness; f == nil || f.AloneP99ms != 0.1 || f.MaxMs != 20 || f.PipelinedRate != 290000.0/3 || f.EchoMiBps != 64 {
+		t.Fatalf("asgo figures %+v", a.Fairness)
+	}
+	if n.Value.Median != 40 || n.LimitedBy != "server CPU, 33% of it in the kernel" {
+		t.Fatalf("nethttp row %+v", n)
 	}
 }

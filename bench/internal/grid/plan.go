@@ -230,7 +230,8 @@ func variantName(pinned bool) string {
 	return "unpinned"
 }
 
-// Estimate is the expected duration of jobs: per throughput run the measured interval, and
+// Estimate is the expected duration of jobs: per throughput run the measured interval (and
+// a fairness run's bystander alone before it), and
 // per server and job group one start (about 0.6 s, 3 s for Python servers), per server and
 // scenario one warm-up (at least 1 s, wrk's resolution); per idle run one settle time per step and one before, about
 // 1 s per 4,000 connections to open them, and 2 s of start and stop.
@@ -244,6 +245,9 @@ func Estimate(jobs []Job, t Timing) time.Duration {
 			continue
 		}
 		sum += t.Duration
+		if j.Scenario.Family == Fairness {
+			sum += fairnessAlone
+		}
 		if warm := fmt.Sprint(j.Scenario.ID, j.Server.Name, j.Pinned); !warmed[warm] {
 			warmed[warm] = true
 			sum += max(t.Warmup, time.Second)
@@ -279,6 +283,9 @@ func brief(m *Measurement) string {
 		return "ERROR " + m.Error
 	case m.RSSKiB != 0:
 		return fmt.Sprintf("%.2f KiB/conn (%d/%d open)", m.PerConnKiB, m.Alive, m.Conns)
+	case m.Fairness != nil:
+		return fmt.Sprintf("bystander p99 %.2f ms under flood (%.2f ms alone), %.0f pipelined/s, %.0f MiB/s echoed, server CPU %.0f%%, load CPU %.0f%%",
+			m.P99ms, m.Fairness.AloneP99ms, m.Fairness.PipelinedRate, m.Fairness.EchoMiBps, 100*m.ServerCPU()/m.Seconds, 100*m.LoadCPU/m.Seconds)
 	}
 	return fmt.Sprintf("%.0f/s, server CPU %.0f%%, load CPU %.0f%%, errors %d",
 		m.Rate, 100*m.ServerCPU()/m.Seconds, 100*m.LoadCPU/m.Seconds, m.Errors)

@@ -45,7 +45,29 @@ type Measurement struct {
 	RSSKiB     int64   `json:"rss_kib,omitempty"`
 	PerConnKiB float64 `json:"per_conn_kib,omitempty"`
 	Alive      int64   `json:"alive,omitempty"`
-	Error      string  `json:"error,omitempty"`
+	// Fairness scenarios: P50ms and P99ms above are the bystander's under the floods.
+	Fairness *FairnessFigures `json:"fairness,omitempty"`
+	Error    string           `json:"error,omitempty"`
+}
+
+// FairnessFigures are a fairness run's figures beside the bystander's p50 and p99 under
+// the floods (for a Row, the medians of its rounds).
+type FairnessFigures struct {
+	// MaxMs is the bystander's slowest round trip under the floods.
+	MaxMs float64 `json:"max_ms"`
+	// AloneP50ms, AloneP99ms and AloneMaxMs are its round trips before the floods.
+	AloneP50ms float64 `json:"alone_p50_ms"`
+	AloneP99ms float64 `json:"alone_p99_ms"`
+	AloneMaxMs float64 `json:"alone_max_ms"`
+	// PipelinedRate is the pipelined flood's responses per second; EchoMiBps is the
+	// upload flood's echoed MiB per second.
+	PipelinedRate float64 `json:"pipelined_per_s"`
+	EchoMiBps     float64 `json:"echo_mib_per_s"`
+}
+
+// fields lists the figures, for taking their medians one by one.
+func (f *FairnessFigures) fields() []*float64 {
+	return []*float64{&f.MaxMs, &f.AloneP50ms, &f.AloneP99ms, &f.AloneMaxMs, &f.PipelinedRate, &f.EchoMiBps}
 }
 
 // ServerCPU is the server's total CPU seconds.
@@ -208,14 +230,14 @@ func (r *Runner) runThroughput(ctx context.Context, sc Scenario, s *Server, pinn
 		}
 		r.live[key] = l
 	}
-	url := scheme(sc) + addr(l.port) + r.Setup.Route(s, sc.Family)
+	urlOf := func(f Family) string { return scheme(sc) + addr(l.port) + r.Setup.Route(s, f) }
 	if !l.warmed[sc.ID] {
-		if err := r.warmup(ctx, sc, url, pinned); err != nil {
+		if err := r.warmup(ctx, sc, urlOf, pinned); err != nil {
 			return err
 		}
 		l.warmed[sc.ID] = true
 	}
-	err := r.throughput(ctx, sc, l.proc, url, pinned, m)
+	err := r.throughput(ctx, sc, l.proc, urlOf, pinned, m)
 	if err == nil {
 		err = exited(l.proc, s)
 	}
@@ -243,22 +265,28 @@ func exited(p *Proc, s *Server) error {
 
 // warmup runs the scenario's load for Timing.Warmup without recording it (benchload warms up
 // inside the measured process instead).
-func (r *Runner) warmup(ctx context.Context, sc Scenario, url string, pinned bool) error {
-	if sc.Family == WS || sc.Family == Broadcast || r.Timing.Warmup <= 0 {
+func (r *Runner) warmup(ctx context.Context, sc Scenario, urlOf func(Family) string, pinned bool) error {
+	if sc.Family.Benchload() || r.Timing.Warmup <= 0 {
 		return nil
 	}
-	if _, _, err := loadgen.Exec(ctx, r.loadArgv(sc, url, r.Timing.Warmup, pinned), nil); err != nil {
+	if _, _, err := loadgen.Exec(ctx, r.loadArgv(sc, urlOf, r.Timing.Warmup, pinned), nil); err != nil {
 		return fmt.Errorf("grid: warm-up: %w", err)
 	}
 	return nil
 }
 
-// loadArgv returns the load generator's command line for one interval of d.
-func (r *Runner) loadArgv(sc Scenario, url string, d time.Duration, pinned bool) []string {
+// fairnessAlone is how long benchload fairness times its bystander alone before the
+// floods start: thousands of round trips, each about 50 µs.
+const fairnessAlone = time.Second
+
+// loadArgv returns the load generator's command line for one interval of d; urlOf gives
+// the URL of the server's route for a family.
+func (r *Runner) loadArgv(sc Scenario, urlOf func(Family) string, d time.Duration, pinned bool) []string {
 	threads := 1
 	if !pinned {
 		threads = 2
 	}
+	url := urlOf(sc.Family)
 	var argv []string
 	switch sc.Family {
 	case H2:
@@ -271,6 +299,10 @@ func (r *Runner) loadArgv(sc Scenario, url string, d time.Duration, pinned bool)
 		argv = []string{r.benchload(), "broadcast", "-url", "ws" + strings.TrimPrefix(url, "http"),
 			"-conns", strconv.Itoa(sc.Conns), "-size", strconv.Itoa(sc.MsgSize),
 			"-warmup", r.Timing.Warmup.String(), "-duration", d.String()}
+	case Fairness:
+		argv = []string{r.benchload(), "fairness", "-url", urlOf(Hello), "-echo-url", urlOf(Post),
+			"-pipeline", strconv.Itoa(sc.Pipeline), "-upload", strconv.Itoa(sc.BodySize),
+			"-alone", fairnessAlone.String(), "-warmup", r.Timing.Warmup.String(), "-duration", d.String()}
 	default:
 		argv = loadgen.Wrk{URL: url, Conns: sc.Conns, Threads: threads, Duration: d, Pipeline: sc.Pipeline,
 			BodySize: sc.BodySize, Script: r.script}.Args()
@@ -281,7 +313,7 @@ func (r *Runner) loadArgv(sc Scenario, url string, d time.Duration, pinned bool)
 func (r *Runner) benchload() string { return filepath.Join(r.Setup.BinDir, "benchload") }
 
 // throughput runs the measured interval, sampling the server's CPU around it.
-func (r *Runner) throughput(ctx context.Context, sc Scenario, proc *Proc, url string, pinned bool, m *Measurement) error {
+func (r *Runner) throughput(ctx context.Context, sc Scenario, proc *Proc, urlOf func(Family) string, pinned bool, m *Measurement) error {
 	cpu0, cpu1 := proc.CPU(), procstat.CPU{}
 	var peak *peakRSS
 	onLine := func(line string) {
@@ -298,7 +330,7 @@ func (r *Runner) throughput(ctx context.Context, sc Scenario, proc *Proc, url st
 			}
 		}
 	}
-	out, loadCPU, err := loadgen.Exec(ctx, r.loadArgv(sc, url, r.Timing.Duration, pinned), onLine)
+	out, loadCPU, err := loadgen.Exec(ctx, r.loadArgv(sc, urlOf, r.Timing.Duration, pinned), onLine)
 	if peak != nil && m.PeakRSSKiB == 0 {
 		m.PeakRSSKiB = peak.stop()
 	}
@@ -312,7 +344,7 @@ func (r *Runner) throughput(ctx context.Context, sc Scenario, proc *Proc, url st
 	if err != nil {
 		return err
 	}
-	if sc.Family == WS || sc.Family == Broadcast {
+	if sc.Family.Benchload() {
 		loadCPU = res.CPU // benchload measures itself over the interval only
 	}
 	fill(m, res, cpu1.Sub(cpu0), loadCPU)
@@ -323,7 +355,7 @@ func parse(f Family, out []byte) (loadgen.Result, error) {
 	switch f {
 	case H2:
 		return loadgen.ParseH2load(out)
-	case WS, Broadcast:
+	case WS, Broadcast, Fairness:
 		return loadgen.ParseBenchload(out)
 	}
 	return loadgen.ParseWrk(out)
@@ -336,6 +368,11 @@ func fill(m *Measurement, res loadgen.Result, server, load procstat.CPU) {
 	m.ServerUser, m.ServerSys = server.User.Seconds(), server.System.Seconds()
 	m.LoadCPU = load.Total().Seconds()
 	m.P50ms, m.P99ms, m.MeanMs = ms(res.P50), ms(res.P99), ms(res.Mean)
+	if f := res.Fairness; f != nil {
+		secs := res.Duration.Seconds()
+		m.Fairness = &FairnessFigures{MaxMs: ms(f.Max), AloneP50ms: ms(f.AloneP50), AloneP99ms: ms(f.AloneP99), AloneMaxMs: ms(f.AloneMax),
+			PipelinedRate: float64(f.Flood.Pipelined) / secs, EchoMiBps: float64(f.Flood.EchoedBytes) / (1 << 20) / secs}
+	}
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

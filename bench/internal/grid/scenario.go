@@ -23,9 +23,13 @@ const (
 	// Broadcast is one room: the first member publishes, the server relays every message to
 	// every member (benchload broadcast). Its rate counts deliveries.
 	Broadcast Family = "broadcast"
-	IdleH1    Family = "idle-h1" // idle HTTP/1.1 keep-alive connections, benchload idle
-	IdleH2    Family = "idle-h2" // idle HTTP/2 connections
-	IdleWS    Family = "idle-ws" // idle WebSocket connections
+	// Fairness is a bystander's hello round trips, alone and then while other connections
+	// flood the same loop (benchload fairness): pipelined GETs on the hello route and large
+	// uploads to the echo route. Its figure is the bystander's p99 under the floods.
+	Fairness Family = "fairness"
+	IdleH1   Family = "idle-h1" // idle HTTP/1.1 keep-alive connections, benchload idle
+	IdleH2   Family = "idle-h2" // idle HTTP/2 connections
+	IdleWS   Family = "idle-ws" // idle WebSocket connections
 	// IdleTLS is idle HTTP/1.1 keep-alive connections over TLS: its own family, so its
 	// steps are not mixed with the cleartext ones.
 	IdleTLS Family = "idle-h1-tls"
@@ -33,6 +37,14 @@ const (
 
 // Idle reports whether f measures memory of idle connections instead of throughput.
 func (f Family) Idle() bool { return f == IdleH1 || f == IdleH2 || f == IdleWS || f == IdleTLS }
+
+// LowerIsBetter reports whether a smaller figure is better: memory per idle connection,
+// a bystander's latency.
+func (f Family) LowerIsBetter() bool { return f.Idle() || f == Fairness }
+
+// Benchload reports whether the family's load is benchload measuring its own interval
+// (warm-up included) and its own CPU time.
+func (f Family) Benchload() bool { return f == WS || f == Broadcast || f == Fairness }
 
 // IdleMode is benchload idle's -mode for an idle family.
 func (f Family) IdleMode() string {
@@ -73,9 +85,9 @@ type Scenario struct {
 	// Conns is the number of connections. For idle scenarios, 0 means "the largest count
 	// the open-file limit allows" (see MaxIdleConns).
 	Conns    int
-	Pipeline int // requests per write (Pipeline family)
+	Pipeline int // requests per write (Pipeline family; the Fairness family's pipelined flood)
 	Streams  int // concurrent streams per connection (H2 family)
-	BodySize int // request body bytes (Post family)
+	BodySize int // request body bytes (Post family; the Fairness family's uploads)
 	MsgSize  int // WebSocket payload bytes (WS and Broadcast families)
 	// Servers taking part by default, in the order they are alternated.
 	Servers []string
@@ -97,6 +109,8 @@ func (s Scenario) Unit() string {
 		return "msg/s"
 	case s.Family == Broadcast:
 		return "deliveries/s"
+	case s.Family == Fairness:
+		return "ms p99 under flood"
 	case s.Family.Idle():
 		return "KiB/conn"
 	}
@@ -145,6 +159,10 @@ var Scenarios = []Scenario{
 	{ID: "ws-10000", Family: WS, Title: "WebSocket echo 64 B, 10,000 connections", Conns: 10000, MsgSize: 64, Servers: goWS},
 	{ID: "ws-bcast-10k", Family: Broadcast, Title: "WebSocket broadcast of 1 KiB to 10,000 members of one room", Conns: 10000, MsgSize: 1024,
 		Servers: []string{"asgo", "gws", "nbio", "gorilla"}},
+	// Fairness (issue 14): the bystander, one connection pipelining 10,000 GETs per write
+	// and one uploading 64 MiB bodies to the echo route, all on the server's one loop.
+	{ID: "fairness-flood", Family: Fairness, Title: "a hello bystander's p99 while one connection pipelines 10,000 GETs per write and another uploads 64 MiB to the echo route",
+		Conns: 3, Pipeline: 10000, BodySize: 64 << 20, Servers: []string{"asgo", "nethttp", "fasthttp", "hertz", "nbio"}},
 	{ID: "idle-h2-10k", Family: IdleH2, Title: "idle HTTP/2 connections", Conns: 10000, Servers: []string{"asgo", "h2c"}},
 	{ID: "idle-h2-max", Family: IdleH2, Title: "idle HTTP/2 connections", Servers: []string{"asgo", "h2c"}},
 	{ID: "idle-ws-10k", Family: IdleWS, Title: "idle WebSocket connections", Conns: 10000, Servers: goWS},

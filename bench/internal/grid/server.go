@@ -24,7 +24,8 @@ type Server struct {
 	Name  string
 	Kind  Kind
 	Title string
-	// Routes maps each family the server supports to the path it serves it on.
+	// Routes maps each family the server supports to the path it serves it on; the
+	// Fairness family uses the Hello and Post routes.
 	Routes map[Family]string
 	// Args builds the command line for a port; see Launch for how it is run.
 	Args func(env *Setup, port int, pinned bool) []string
@@ -38,6 +39,9 @@ type Server struct {
 
 // Supports reports whether the server takes part in family f.
 func (s *Server) Supports(f Family) bool {
+	if f == Fairness {
+		return s.Supports(Hello) && s.Supports(Post)
+	}
 	_, ok := s.Routes[f]
 	return ok
 }

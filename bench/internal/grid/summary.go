@@ -34,9 +34,12 @@ type Row struct {
 	LimitedBy   string  `json:"limited_by"`
 	// PeakRSSMiB is the median of the server's peak RSS over the measured intervals
 	// (Broadcast scenarios; 0 otherwise).
-	PeakRSSMiB float64  `json:"peak_rss_mib,omitempty"`
-	Failed     int      `json:"failed"`
-	Errors     []string `json:"errors,omitempty"`
+	PeakRSSMiB float64 `json:"peak_rss_mib,omitempty"`
+	// Fairness holds the medians of the rounds' fairness figures (Fairness scenarios,
+	// whose Value is the bystander's p99 under the floods, in ms).
+	Fairness *FairnessFigures `json:"fairness,omitempty"`
+	Failed   int              `json:"failed"`
+	Errors   []string         `json:"errors,omitempty"`
 }
 
 // Summarize groups measurements by scenario, server and variant, in the order of first
@@ -55,11 +58,11 @@ func Summarize(ms []Measurement, scs []Scenario) []Row {
 		}
 		groups[k] = append(groups[k], m)
 	}
+	fam := familyOf(scs)
 	rows := make([]Row, 0, len(order))
 	for _, k := range order {
-		rows = append(rows, summarizeGroup(groups[k]))
+		rows = append(rows, summarizeGroup(groups[k], fam[k.sc]))
 	}
-	fam := familyOf(scs)
 	for i := range rows {
 		ratios(&rows[i], rows, fam[rows[i].Scenario])
 	}
@@ -74,9 +77,10 @@ func familyOf(scs []Scenario) map[string]Family {
 	return m
 }
 
-func summarizeGroup(g []Measurement) Row {
+func summarizeGroup(g []Measurement, f Family) Row {
 	r := Row{Scenario: g[0].Scenario, Server: g[0].Server, Pinned: g[0].Pinned, Conns: g[0].Conns}
 	var val, perCPU, p50, p99, mean, srv, load, sys, peak []float64
+	var fair []FairnessFigures
 	for _, m := range g {
 		if !m.Valid() {
 			r.Failed++
@@ -87,7 +91,14 @@ func summarizeGroup(g []Measurement) Row {
 			val = append(val, m.PerConnKiB)
 			continue
 		}
-		val = append(val, m.Rate)
+		if f == Fairness {
+			val = append(val, m.P99ms)
+		} else {
+			val = append(val, m.Rate)
+		}
+		if m.Fairness != nil {
+			fair = append(fair, *m.Fairness)
+		}
 		perCPU = append(perCPU, m.PerServerCPU())
 		p50, p99 = append(p50, nanIfZero(m.P50ms)), append(p99, nanIfZero(m.P99ms))
 		mean = append(mean, nanIfZero(m.MeanMs))
@@ -101,6 +112,7 @@ func summarizeGroup(g []Measurement) Row {
 	if len(peak) > 0 {
 		r.PeakRSSMiB = stats.Summarize(peak).Median
 	}
+	r.Fairness = medianFigures(fair)
 	r.Value, r.PerServerCPU = stats.Summarize(val), stats.Summarize(perCPU)
 	r.P50ms, r.P99ms = stats.Summarize(p50).Median, stats.Summarize(p99).Median
 	r.MeanMs = stats.Summarize(mean).Median
@@ -110,6 +122,22 @@ func summarizeGroup(g []Measurement) Row {
 		r.LimitedBy = limiter(r.ServerCores, r.LoadCores, r.SysShare, r.Pinned)
 	}
 	return r
+}
+
+// medianFigures is the median of each fairness figure over the rounds; nil without any.
+func medianFigures(rounds []FairnessFigures) *FairnessFigures {
+	if len(rounds) == 0 {
+		return nil
+	}
+	var out FairnessFigures
+	for i, field := range out.fields() {
+		vs := make([]float64, len(rounds))
+		for j := range rounds {
+			vs[j] = *rounds[j].fields()[i]
+		}
+		*field = stats.Summarize(vs).Median
+	}
+	return &out
 }
 
 func failure(m *Measurement) string {

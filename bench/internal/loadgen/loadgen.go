@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/asgo-dev/asgo/bench/internal/fairload"
 	"github.com/asgo-dev/asgo/bench/internal/procstat"
 )
 
@@ -41,6 +42,22 @@ type Result struct {
 	CPU procstat.CPU `json:"cpu"`
 	// Alive counts connections still open at the end (idle runs only).
 	Alive int64 `json:"alive,omitempty"`
+	// Fairness is the rest of a benchload fairness run: P50 and P99 above are its
+	// bystander's round trips under the floods.
+	Fairness *Fairness `json:"fairness,omitempty"`
+}
+
+// Fairness is what benchload fairness measures beside the bystander's p50 and p99 under
+// the floods.
+type Fairness struct {
+	// Max is the bystander's slowest round trip under the floods.
+	Max time.Duration `json:"max_ns"`
+	// AloneP50, AloneP99 and AloneMax are its round trips before the floods started.
+	AloneP50 time.Duration `json:"alone_p50_ns"`
+	AloneP99 time.Duration `json:"alone_p99_ns"`
+	AloneMax time.Duration `json:"alone_max_ns"`
+	// Flood is the floods' work over the measured interval.
+	Flood fairload.FloodResult `json:"flood"`
 }
 
 // Rate is requests per second of Duration.

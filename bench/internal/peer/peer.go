@@ -28,6 +28,11 @@ const (
 // per-member queues drops it, as a chat room drops a slow member.
 const BroadcastQueue = 256
 
+// MaxBodyBytes is the request-body (for nbio: buffered-request) limit of peers that have
+// one: above the fairness scenario's 64 MiB uploads, which would otherwise be refused or,
+// by nbio, stalled.
+const MaxBodyBytes = 128 << 20
+
 // HelloBody is the body of the hello route.
 var HelloBody = []byte("Hello, World!")
 

@@ -29,6 +29,9 @@ type CPU struct {
 // Total is user plus system time.
 func (c CPU) Total() time.Duration { return c.User + c.System }
 
+// Add returns the sum of c and o (two processes' CPU time).
+func (c CPU) Add(o CPU) CPU { return CPU{User: c.User + o.User, System: c.System + o.System} }
+
 // Sub returns c minus an earlier sample.
 func (c CPU) Sub(earlier CPU) CPU {
 	return CPU{User: c.User - earlier.User, System: c.System - earlier.System}

@@ -139,13 +139,18 @@ func barValues(r *Report, sc grid.Scenario) []chart.Value {
 	return bars
 }
 
-// barChart shows one scenario's median per server: throughput, or memory per idle connection.
+// barChart shows one scenario's median per server: throughput, memory per idle connection,
+// or a bystander's latency under flood.
 func barChart(sc grid.Scenario, bars []chart.Value) renderable {
 	title := fmt.Sprintf("%s: %s (pinned, median)", sc.ID, sc.Unit())
 	prefix := "throughput-"
-	if sc.Family.Idle() {
+	switch {
+	case sc.Family.Idle():
 		title = fmt.Sprintf("%s: memory per idle connection, KiB (%d connections)", sc.ID, sc.Conns)
 		prefix = "memory-per-connection-"
+	case sc.Family == grid.Fairness:
+		title = fmt.Sprintf("%s: a bystander's p99 under flood, ms (pinned, median)", sc.ID)
+		prefix = "latency-"
 	}
 	for i := range bars {
 		color := serverColor(bars[i].Label, i)

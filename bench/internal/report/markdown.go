@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/asgo-dev/asgo/bench/internal/grid"
+	"github.com/asgo-dev/asgo/bench/internal/stats"
 )
 
 // Markdown renders the environment header, one table per scenario and links to the charts.
@@ -23,9 +24,12 @@ func Markdown(r *Report, charts []string) string {
 				continue
 			}
 			fmt.Fprintf(&b, "## %s — %s (%s)\n\n", sc.ID, sc.Title, variantLabel(variant))
-			if sc.Family.Idle() {
+			switch {
+			case sc.Family.Idle():
 				writeIdleTable(&b, sc, rows)
-			} else {
+			case sc.Family == grid.Fairness:
+				writeFairnessTable(&b, sc, rows)
+			default:
 				writeThroughputTable(&b, sc, rows)
 			}
 			writeFailures(&b, rows)
@@ -48,7 +52,7 @@ func writeGlance(b *strings.Builder, r *Report) {
 		if a == nil || a.Value.N == 0 {
 			continue
 		}
-		best := bestOther(rowsOf(r.Rows, sc.ID, true), sc.Family.Idle())
+		best := bestOther(rowsOf(r.Rows, sc.ID, true), sc.Family.LowerIsBetter())
 		lines = append(lines, fmt.Sprintf("| %s | %s %s | %s | %s | %s | %s | %s |", sc.ID, figure(a.Value.Median, sc), sc.Unit(),
 			ratio(a.VsBaseline), ratio(a.VsCeiling), ratio(a.CPUVsBaseline), best, orDash(a.LimitedBy)))
 	}
@@ -60,7 +64,7 @@ func writeGlance(b *strings.Builder, r *Report) {
 }
 
 // bestOther is the best server other than asgo and the raw gnet ceiling: highest rate, or
-// least memory per idle connection.
+// least memory per idle connection or latency.
 func bestOther(rows []grid.Row, lowerIsBetter bool) string {
 	var best *grid.Row
 	for i := range rows {
@@ -78,10 +82,11 @@ func bestOther(rows []grid.Row, lowerIsBetter bool) string {
 	return best.Server + " " + figureRow(best.Value.Median, lowerIsBetter)
 }
 
-func figure(v float64, sc grid.Scenario) string { return figureRow(v, sc.Family.Idle()) }
+func figure(v float64, sc grid.Scenario) string { return figureRow(v, sc.Family.LowerIsBetter()) }
 
-func figureRow(v float64, idle bool) string {
-	if idle {
+// figureRow formats a rate as a whole number, memory and latency with two decimals.
+func figureRow(v float64, lowerIsBetter bool) string {
+	if lowerIsBetter {
 		return fmt.Sprintf("%.2f", v)
 	}
 	return num(v)
@@ -168,6 +173,27 @@ func writePeakRSS(b *strings.Builder, rows []grid.Row) {
 	if len(parts) > 0 {
 		fmt.Fprintf(b, "Peak server RSS during the measured interval (median of rounds): %s.\n\n", strings.Join(parts, ", "))
 	}
+}
+
+// writeFairnessTable shows the bystander's latency under the floods against the baseline's
+// and against its own alone, and what the floods got done meanwhile.
+func writeFairnessTable(b *strings.Builder, sc grid.Scenario, rows []grid.Row) {
+	base := sc.Family.Baseline()
+	fmt.Fprintf(b, "| server | bystander p99 under flood, ms (median) | min–max | vs %s | p50 ms | max ms | alone p50 ms | alone p99 ms | alone max ms | p99 flood / alone | pipelined req/s | echo MiB/s | server cores | load cores | limited by |\n", base)
+	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n")
+	for _, r := range rows {
+		f := r.Fairness
+		if r.Value.N == 0 || f == nil {
+			fmt.Fprintf(b, "| %s | failed | | | | | | | | | | | | | |\n", r.Server)
+			continue
+		}
+		fmt.Fprintf(b, "| %s | %s | %s–%s | %s | %s | %s | %s | %s | %s | %s | %s | %.0f | %.2f | %.2f | %s |\n",
+			r.Server, fix(r.Value.Median), fix(r.Value.Min), fix(r.Value.Max), ratio(r.VsBaseline), fix(r.P50ms), fix(f.MaxMs),
+			fix(f.AloneP50ms), fix(f.AloneP99ms), fix(f.AloneMaxMs), ratio(stats.Ratio(r.Value.Median, f.AloneP99ms)),
+			num(f.PipelinedRate), f.EchoMiBps, r.ServerCores, r.LoadCores, r.LimitedBy)
+	}
+	b.WriteString("\nLatency is one bystander's sequential GET round trips; lower is better, and a ratio below 1.00x is better than the baseline. " +
+		"The floods run on two other connections of the same loop; their throughput is what they got done over the measured interval.\n\n")
 }
 
 func writeIdleTable(b *strings.Builder, sc grid.Scenario, rows []grid.Row) {

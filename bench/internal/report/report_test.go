@@ -138,3 +138,28 @@ func TestServerColorsDistinctPerScenario(t *testing.T) {
 		}
 	}
 }
+
+func TestMarkdownFairnessTable(t *testing.T) {
+	scs := []grid.Scenario{{ID: "fairness-flood", Family: grid.Fairness, Title: "bystander under flood", Conns: 3}}
+	var ms []grid.Measurement
+	for srv, p99 := range map[string]float64{"nethttp": 40, "asgo": 2, "nbio": 10} {
+		ms = append(ms, grid.Measurement{Scenario: "fairness-flood", Server: srv, Pinned: true, Conns: 3, Rate: 100000,
+			Requests: 300000, Seconds: 3, ServerUser: 2, ServerSys: 1, LoadCPU: 2, P50ms: 0.1, P99ms: p99,
+			Fairness: &grid.FairnessFigures{MaxMs: 50, AloneP50ms: 0.05, AloneP99ms: 0.5, AloneMaxMs: 1, PipelinedRate: 95000, EchoMiBps: 600}})
+	}
+	r := &Report{Scenarios: scs, Measurements: ms, Rows: grid.Summarize(ms, scs)}
+	md := Markdown(r, nil)
+	for _, want := range []string{
+		"| server | bystander p99 under flood, ms (median) |",
+		"| asgo | 2.00 | 2.00–2.00 | 0.05x | 0.10 | 50.00 | 0.05 | 0.50 | 1.00 | 4.00x | 95,000 | 600 |",
+		"| fairness-flood | 2.00 ms p99 under flood | 0.05x | — | ",
+		"| nbio 10.00 |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+	if charts := charts(r); len(charts) != 1 || charts[0].name != "latency-fairness-flood" {
+		t.Errorf("charts %v", charts)
+	}
+}

@@ -11,7 +11,7 @@ func main() {
 	srv := &fasthttp.Server{
 		Handler:            handle,
 		IdleTimeout:        cfg.KeepAlive,
-		MaxRequestBodySize: 8 << 20,
+		MaxRequestBodySize: peer.MaxBodyBytes,
 		Concurrency:        1 << 20,
 	}
 	peer.Listening(cfg.Addr)

@@ -18,7 +18,7 @@ func main() {
 		server.WithHostPorts(cfg.Addr),
 		server.WithIdleTimeout(cfg.KeepAlive),
 		server.WithReadTimeout(cfg.KeepAlive),
-		server.WithMaxRequestBodySize(8<<20),
+		server.WithMaxRequestBodySize(peer.MaxBodyBytes),
 		server.WithExitWaitTime(100*time.Millisecond),
 		server.WithDisablePrintRoute(true),
 	)

@@ -36,6 +36,7 @@ func main() {
 		Handler:       mux,
 		NPoller:       cfg.Loops,
 		MaxLoad:       1 << 20,
+		ReadLimit:     peer.MaxBodyBytes,
 		KeepaliveTime: cfg.KeepAlive,
 	}
 	if cfg.CertFile != "" {
