@@ -149,14 +149,19 @@ func (c *conn) flush() {
 				c.overCap += n // queued on top of a backlog over the limit
 			}
 			c.loop.writes++
+			var ok bool
 			if r != nil {
-				c.writeRef(buf, body, at)
+				ok = c.writeRef(buf, body, at)
 				r.release()
 			} else {
-				_, _ = c.gc.Write(buf) // gnet copies whatever the socket did not take
-				c.written += int64(len(buf))
+				ok = c.writeOut(buf)
 			}
+			c.written += int64(n)
 			c.loop.recycle(buf)
+			if !ok {
+				c.abort()
+				return
+			}
 		}
 	}
 	c.afterWrite()

@@ -83,14 +83,15 @@ func (c *conn) dropRefLocked() {
 	}
 }
 
-// writeRef writes buf with body in its place at, from the loop's flush: gnet writes
-// what the socket takes and copies the rest. Loop only.
-func (c *conn) writeRef(buf, body []byte, at int) {
+// writeRef writes buf with body in its place at, from the loop's flush: the socket
+// takes what it can, gnet copies the rest (rawio.go). It reports false when the socket
+// failed. Loop only.
+func (c *conn) writeRef(buf, body []byte, at int) bool {
 	iov := &c.loop.iov
 	iov[0], iov[1], iov[2] = buf[:at], body, buf[at:]
-	_, _ = c.gc.Writev(iov[:])
+	ok := c.writevOut(iov[:])
 	*iov = [3][]byte{}
-	c.written += int64(len(buf) + len(body))
+	return ok
 }
 
 // awaitRef waits until the loop no longer refers to r's body. If ctx ends first and

@@ -202,10 +202,7 @@ func (c *conn) writeSharedLocked() (again bool, err error) {
 			}
 			offered += len(iov[k])
 		}
-		n, err := unix.Writev(c.gc.Fd(), iov[:k])
-		if err == unix.EAGAIN || err == unix.EINTR {
-			break
-		}
+		n, err := rawWritev(c.gc.Fd(), iov[:k])
 		if err != nil {
 			return false, err
 		}

@@ -331,9 +331,13 @@ func (c *conn) flushTLS() {
 			c.overCap += len(out)
 		}
 		c.loop.writes++
-		_, _ = c.gc.Write(out)
+		ok := c.writeOut(out)
 		c.written += int64(len(out))
 		c.loop.recycle(out)
+		if !ok {
+			c.abort()
+			return
+		}
 	}
 	c.afterWrite()
 	if !c.closed {
