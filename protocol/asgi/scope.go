@@ -1,5 +1,7 @@
 package asgi
 
+import "maps"
+
 // Scope describes the unit of work an App is called for. It is one of *HTTPScope,
 // *WebSocketScope or *LifespanScope; switch on the concrete type.
 type Scope interface {
@@ -122,11 +124,7 @@ func CopyState(state map[string]any) map[string]any {
 	if len(state) == 0 {
 		return nil
 	}
-	out := make(map[string]any, len(state))
-	for k, v := range state {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(state) // copies the map's table as it is: no rehashing
 }
 
 // PathsendZeroCopy reports whether the server sends s's http.response.pathsend bodies
