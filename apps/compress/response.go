@@ -2,9 +2,10 @@ package compress
 
 import (
 	"context"
-	"strconv"
+	"math"
 	"sync"
 
+	"github.com/asgo-dev/asgo/apps/internal/httpx"
 	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
@@ -161,7 +162,7 @@ func (r *response) start(ctx context.Context, m *asgi.HTTPResponseStart) error {
 		case asgi.EqualFold(f.Name, "content-type"):
 			ct = f.Value
 		case asgi.EqualFold(f.Name, "content-length"):
-			if n, err := strconv.ParseInt(string(trim(f.Value)), 10, 64); err == nil {
+			if n, err := httpx.ParseUint(trim(f.Value), math.MaxInt64); err == nil {
 				clen = n
 			}
 		}
