@@ -151,7 +151,11 @@ func (q *bodyQueue) appendMem(b []byte) {
 	if q.length > 0 {
 		room = min(room, q.length-q.pushed)
 	}
-	buf := make([]byte, len(b), len(b)+int(max(room, 0)))
+	if room <= 0 {
+		q.mem = append(q.mem, append([]byte(nil), b...)) // not zeroed first, unlike make
+		return
+	}
+	buf := make([]byte, len(b), len(b)+int(room))
 	copy(buf, b)
 	q.mem = append(q.mem, buf)
 }

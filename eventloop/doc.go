@@ -20,6 +20,8 @@
 //	conn.go        a connection: the session interface, pending output, flush, backpressure, close
 //	shared.go      shared frames (broadcasts) and files: queued by reference, written with
 //	               writev, and sendfile for files
+//	refbody.go     large HTTP/1.1 response bodies by reference: one writev, the sender waits
+//	rawio.go       the loop's raw write/writev; gnet keeps what the socket did not take
 //	sendfile.go    http.response.pathsend: the cheap open, sendfile on cleartext HTTP/1.1,
 //	               pread copies for TLS and HTTP/2
 //	loop.go        a loop: its connections, timer tick, pools (parsers, frame readers, buffers)

@@ -79,7 +79,7 @@ func (h *h1Session) onData(c *conn, data []byte) (int, error) {
 			return consumed, h.checkPartialHead(c, len(data)-consumed)
 		case h1.EventHead:
 			started++
-			if err := h.onHead(c); err != nil {
+			if err := h.onHead(c, len(data)-consumed); err != nil {
 				return consumed, err
 			}
 		case h1.EventBody:
@@ -145,8 +145,13 @@ func (h *h1Session) releaseParser(c *conn) {
 	}
 }
 
+// maxInlineBody is the largest request body with which an app may still run inline: the
+// body must be complete in the input at hand, and it is queued before the app starts.
+const maxInlineBody = 64 << 10
+
 // onHead starts a request: builds the scope and runs the app (inline or on a goroutine).
-func (h *h1Session) onHead(c *conn) error {
+// avail is the input after the request head.
+func (h *h1Session) onHead(c *conn, avail int) error {
 	req := h.parser.Request()
 	h.requests++
 	cfg := &c.srv.cfg
@@ -159,14 +164,16 @@ func (h *h1Session) onHead(c *conn) error {
 	if cfg.LimitConcurrency > 0 && c.srv.inflight.Load() >= int64(cfg.LimitConcurrency) {
 		return h.reject(c, 503, "server is at its concurrency limit")
 	}
-	h.start(c, newH1Stream(c, h, req), req.ContentLength > 0 || req.Chunked)
+	buffered := !req.Chunked && req.ContentLength > 0 && req.ContentLength <= min(int64(avail), maxInlineBody)
+	h.start(c, newH1Stream(c, h, req), req.ContentLength > 0 || req.Chunked, buffered)
 	return nil
 }
 
-// start makes st the active request and runs its app: inline on the loop when it has
-// no body and the app allows it, else on the executor. The uwsgi session starts its
-// requests here too. Loop only.
-func (h *h1Session) start(c *conn, st *h1Stream, hasBody bool) {
+// start makes st the active request and runs its app: inline on the loop when the app
+// allows it and the request has no body, or its whole body is in the input at hand
+// (buffered: the app then runs at the body's end, see onEnd); else on the executor. The
+// uwsgi session starts its requests here too. Loop only.
+func (h *h1Session) start(c *conn, st *h1Stream, hasBody, buffered bool) {
 	cfg := &c.srv.cfg
 	st.proto = uint8(sessionProto(c.session))
 	st.sendfileOK = c.tls == nil
@@ -179,7 +186,11 @@ func (h *h1Session) start(c *conn, st *h1Stream, hasBody bool) {
 		st.bodyDone = true
 		c.setTimer(0)
 	}
-	if !hasBody && asgi.CanInline(c.srv.app, st.scope) {
+	if (!hasBody || buffered) && asgi.CanInline(c.srv.app, st.scope) {
+		if hasBody {
+			st.inlineAtEnd = true
+			return
+		}
 		st.runInline()
 		return
 	}
@@ -220,6 +231,12 @@ func (h *h1Session) onEnd(c *conn) {
 	h.releaseParser(c)
 	if st != nil {
 		st.endBody()
+		if st.inlineAtEnd {
+			st.inlineAtEnd = false
+			st.runInline() // its body is all queued: receive never blocks
+			h.armIdle(c)
+			return
+		}
 		if h.active == st && st.isFinished() {
 			h.responseDone(c, st)
 			return

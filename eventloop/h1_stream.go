@@ -33,9 +33,10 @@ type h1Stream struct {
 	sendfileOK bool  // cleartext socket: pathsend bodies may go out with sendfile (set by start)
 
 	// Owned by the loop goroutine:
-	received   int64
-	doneOnLoop bool // the loop has finished with this response
-	logged     bool // the access log line was written
+	received    int64
+	inlineAtEnd bool // runs inline once its body (all in the input at hand) is queued
+	doneOnLoop  bool // the loop has finished with this response
+	logged      bool // the access log line was written
 
 	// Guarded by c.mu:
 	body         bodyQueue

@@ -108,7 +108,7 @@ func (u *uwsgiSession) onHead(c *conn) error {
 	}
 	st := &h1Stream{c: c, h: h, scope: scope, isHead: scope.Method == "HEAD", started: time.Now(), forceClose: true}
 	st.body.length = max(req.ContentLength, 0)
-	h.start(c, st, req.ContentLength > 0)
+	h.start(c, st, req.ContentLength > 0, false)
 	return nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 
 	"github.com/asgo-dev/asgo/apps/internal/httpx"
@@ -80,6 +79,13 @@ func (e *Echo) ServeASGI(ctx context.Context, scope asgi.Scope, receive asgi.Rec
 	return stream(ctx, ctype, n, receive, send)
 }
 
+// Inline reports that HTTP requests may be served on the event loop: the app waits on
+// nothing but receive, and servers run an app inline only once the body is complete.
+func (e *Echo) Inline(scope asgi.Scope) bool {
+	_, ok := scope.(*asgi.HTTPScope)
+	return ok
+}
+
 // headers returns the response headers for a body of n bytes.
 func headers(ctype []byte, n int64) asgi.Headers {
 	return asgi.Headers{
@@ -147,7 +153,11 @@ func (e *Echo) collect(ctx context.Context, ctype []byte, want int64, receive as
 		return ErrShortBody
 	}
 	if len(parts) <= 1 {
-		return httpx.Full(ctx, send, 200, headers(ctype, total), slices.Concat(parts...))
+		var body []byte
+		if len(parts) == 1 {
+			body = parts[0]
+		}
+		return httpx.Full(ctx, send, 200, headers(ctype, total), body)
 	}
 	if err := send(ctx, &asgi.HTTPResponseStart{Status: 200, Headers: headers(ctype, total)}); err != nil {
 		return err
