@@ -227,6 +227,63 @@ func (q *bodyQueue) pop() ([]byte, error) {
 	return b[:got], err
 }
 
+// readFrom reads up to want body bytes from the socket fd straight into the queue's
+// memory (rawRead), instead of their being copied in by push from gnet's buffer: into
+// the last buffer's spare room, or a new buffer sized as appendMem sizes them. It
+// returns the bytes read; none while the queue spools. Bytes past memLimit are borrowed
+// from budget as push borrows them; without the loan, want shrinks to what fits.
+func (q *bodyQueue) readFrom(fd, want, memLimit int, budget *memBudget) int {
+	if q.spool != nil {
+		return 0
+	}
+	need := max(0, min(q.memBytes+want-memLimit, want)) // bytes past memLimit
+	if need > 0 && !budget.take(need, q.borrowed) {
+		want -= need
+		need = 0
+	}
+	if want <= 0 {
+		return 0
+	}
+	n := q.readInto(fd, want)
+	used := max(0, min(q.memBytes-memLimit, n)) // of the n bytes read, those past memLimit
+	budget.give(need - used)
+	if used > 0 {
+		q.borrowed += used
+		q.budget = budget
+	}
+	return n
+}
+
+// readInto is readFrom's read.
+func (q *bodyQueue) readInto(fd, want int) int {
+	k := len(q.mem)
+	fresh := k == 0 || cap(q.mem[k-1]) == len(q.mem[k-1])
+	if fresh {
+		size := min(int64(want), q.pushed, maxBodyBuffer)
+		if q.length > 0 {
+			size = min(size, q.length-q.pushed)
+		}
+		if size <= 0 {
+			return 0
+		}
+		q.mem = append(q.mem, make([]byte, 0, size))
+		k++
+	}
+	last := q.mem[k-1]
+	n := rawRead(fd, last[len(last):min(cap(last), len(last)+want)])
+	if n == 0 {
+		if fresh {
+			q.mem[k-1] = nil
+			q.mem = q.mem[:k-1]
+		}
+		return 0
+	}
+	q.mem[k-1] = last[:len(last)+n]
+	q.pushed += int64(n)
+	q.memBytes += n
+	return n
+}
+
 // nextLen is the length of the chunk pop would return from memory (0 when the memory
 // holds none).
 func (q *bodyQueue) nextLen() int {

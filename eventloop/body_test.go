@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/asgo-dev/asgo/internal/testutil"
 )
 
@@ -212,4 +214,49 @@ func TestBodyQueueCoalesces(t *testing.T) {
 			t.Fatal("bytes differ: a later push wrote over a chunk handed over")
 		}
 	})
+}
+
+// TestBodyQueueReadsFromTheSocket: readFrom reads straight into the queue, borrows past
+// memLimit from the shared budget like push (and returns what a short read did not
+// use), and the bytes come out intact and in order after pushed ones.
+func TestBodyQueueReadsFromTheSocket(t *testing.T) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fds[0])
+	defer unix.Close(fds[1])
+	budget := &memBudget{limit: 64 << 20}
+	var q bodyQueue
+	q.length = 1 << 20
+	defer q.release()
+	want := bytes.Repeat([]byte("0123456789abcdef"), 4<<10) // 64 KiB
+	if err := q.push(want[:16<<10], 32<<10, budget); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := unix.Write(fds[1], want[16<<10:]); err != nil {
+		t.Fatal(err)
+	}
+	// Asking for more than is there; buffers grow with the bytes at hand, so a few reads.
+	n, reads := 0, 0
+	for m := 1; m > 0; reads++ {
+		m = q.readFrom(fds[0], 1<<20, 32<<10, budget)
+		n += m
+	}
+	if n != 48<<10 || reads > 4 {
+		t.Fatalf("read %d bytes in %d reads, want %d in at most 4", n, reads, 48<<10)
+	}
+	if q.borrowed != 32<<10 || budget.used.Load() != 32<<10 {
+		t.Fatalf("borrowed %d, budget used %d, want %d each", q.borrowed, budget.used.Load(), 32<<10)
+	}
+	if n := q.readFrom(fds[0], 1<<20, 32<<10, budget); n != 0 || budget.used.Load() != 32<<10 {
+		t.Fatalf("empty socket: read %d, budget used %d", n, budget.used.Load())
+	}
+	var got []byte
+	for b, _ := q.pop(); b != nil; b, _ = q.pop() {
+		got = append(got, b...)
+	}
+	if !bytes.Equal(got, want) || budget.used.Load() != 0 {
+		t.Fatalf("bytes equal %v, budget used %d after popping all", bytes.Equal(got, want), budget.used.Load())
+	}
 }

@@ -84,6 +84,9 @@ func (h *h1Session) onData(c *conn, data []byte) (int, error) {
 			}
 		case h1.EventBody:
 			h.onBody(c, h.parser.Body())
+			if consumed == len(data) && len(data) >= directReadMin {
+				h.readBodyDirect(c) // the loop goes on: the body may be complete now
+			}
 		case h1.EventEnd:
 			h.onEnd(c)
 		}
@@ -207,6 +210,45 @@ func (h *h1Session) reject(c *conn, status int, reason string) error {
 	c.queue(h1.AppendError(nil, status, reason))
 	h.releaseParser(c)
 	return fmt.Errorf("eventloop: %s", reason)
+}
+
+// directReadMin is the input of one traffic callback from which a body being read is
+// likely to have more bytes waiting in the socket (readBodyDirect).
+const directReadMin = 64 << 10
+
+// readBodyDirect reads more of a Content-Length body straight from the socket into its
+// stream's queue, skipping gnet's buffer and the copy out of it: a large upload then
+// costs the kernel's copy alone for much of its bytes. It reads once, at most one
+// turn's worth and what the stream may keep in memory (its own and the shared budget,
+// as push); a body that outruns them, a TLS connection and every other case take gnet's
+// path. Loop only.
+func (h *h1Session) readBodyDirect(c *conn) {
+	st := h.reading
+	if st == nil || h.parser == nil || c.tls != nil {
+		return
+	}
+	left := h.parser.BodyRemaining()
+	if left == 0 {
+		return
+	}
+	c.mu.Lock()
+	if st.discarding || st.gone || st.bodyErr {
+		c.mu.Unlock()
+		return
+	}
+	n := st.body.readFrom(c.gc.Fd(), int(min(left, turnBytes)), c.srv.cfg.BodyMemoryBytes, &c.srv.bodyShared)
+	if n > 0 {
+		st.wakeReceiverLocked()
+	}
+	c.mu.Unlock()
+	if n == 0 {
+		return
+	}
+	h.parser.SkipBody(int64(n))
+	st.received += int64(n)
+	if max := c.srv.cfg.MaxBodyBytes; max > 0 && st.received > max {
+		st.bodyTooLarge()
+	}
 }
 
 func (h *h1Session) onBody(c *conn, b []byte) {

@@ -73,6 +73,25 @@ func rawWrite(fd int, b []byte) (int, error) {
 	}
 }
 
+// rawRead reads into b from the non-blocking socket fd. It returns 0 for no data yet,
+// end of stream and errors alike: gnet's own next read sees the end or the error and
+// closes the connection.
+func rawRead(fd int, b []byte) int {
+	if len(b) == 0 {
+		return 0
+	}
+	for {
+		n, _, errno := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+		switch errno {
+		case 0:
+			return int(n)
+		case unix.EINTR:
+			continue
+		}
+		return 0
+	}
+}
+
 // maxRawIovecs bounds the pieces of one rawWritev.
 const maxRawIovecs = maxWriteSegs
 

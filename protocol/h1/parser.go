@@ -197,6 +197,31 @@ func (p *Parser) resetScan() {
 	p.lineEnds = p.lineEnds[:0]
 }
 
+// BodyRemaining returns how many bytes of a Content-Length body are still to come: 0
+// outside such a body (in a head, a chunked body, or at the message's end).
+func (p *Parser) BodyRemaining() int64 {
+	if p.state != stateBody {
+		return 0
+	}
+	return p.remaining
+}
+
+// SkipBody accounts n bytes of a Content-Length body that the caller took from the
+// connection itself (read straight into its own buffer, say), at most BodyRemaining:
+// the parser then expects the rest of the body, or reports the message's end on the
+// next Parse, even with empty data.
+func (p *Parser) SkipBody(n int64) {
+	if p.state != stateBody || n <= 0 {
+		return
+	}
+	n = min(n, p.remaining)
+	p.remaining -= n
+	p.bodySeen = true
+	if p.remaining == 0 {
+		p.setState(stateEnd)
+	}
+}
+
 // endMessage readies the parser for the next request head.
 func (p *Parser) endMessage() {
 	p.setState(stateHead)

@@ -286,3 +286,36 @@ func TestRequestMethodHelpers(t *testing.T) {
 		t.Fatal("chunked request without body")
 	}
 }
+
+// TestSkipBody: body bytes the caller took past the parser count toward the
+// Content-Length, and the message ends where it would have.
+func TestSkipBody(t *testing.T) {
+	var p Parser
+	head := "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n"
+	data := []byte(head + "0123" + "GET /next HTTP/1.1\r\nHost: x\r\n\r\n")
+	n, ev, err := p.Parse(data)
+	if err != nil || ev != EventHead || n != len(head) {
+		t.Fatalf("head: n %d ev %v err %v", n, ev, err)
+	}
+	if got := p.BodyRemaining(); got != 10 {
+		t.Fatalf("remaining %d, want 10", got)
+	}
+	data = data[n:]
+	n, ev, _ = p.Parse(data[:4])
+	if ev != EventBody || n != 4 || p.BodyRemaining() != 6 {
+		t.Fatalf("body: n %d ev %v remaining %d", n, ev, p.BodyRemaining())
+	}
+	p.SkipBody(6) // "456789", read by the caller
+	if p.BodyRemaining() != 0 {
+		t.Fatalf("remaining %d after skipping the rest", p.BodyRemaining())
+	}
+	if n, ev, _ = p.Parse(nil); ev != EventEnd || n != 0 {
+		t.Fatalf("end: n %d ev %v", n, ev)
+	}
+	if n, ev, err = p.Parse(data[4:]); ev != EventHead || err != nil || string(p.Request().Path) != "/next" {
+		t.Fatalf("next request: ev %v err %v path %q", ev, err, p.Request().Path)
+	}
+	if p.BodyRemaining() != 0 {
+		t.Fatal("a bodiless request has body bytes remaining")
+	}
+}
