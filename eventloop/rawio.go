@@ -59,18 +59,7 @@ func rawWrite(fd int, b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
-	for {
-		n, _, errno := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
-		switch errno {
-		case 0:
-			return int(n), nil
-		case unix.EAGAIN:
-			return 0, nil
-		case unix.EINTR:
-			continue
-		}
-		return 0, errno
-	}
+	return written(rawSyscall(unix.SYS_WRITE, fd, unsafe.Pointer(&b[0]), len(b)))
 }
 
 // rawRead reads into b from the non-blocking socket fd. It returns 0 for no data yet,
@@ -80,16 +69,11 @@ func rawRead(fd int, b []byte) int {
 	if len(b) == 0 {
 		return 0
 	}
-	for {
-		n, _, errno := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
-		switch errno {
-		case 0:
-			return int(n)
-		case unix.EINTR:
-			continue
-		}
+	n, errno := rawSyscall(unix.SYS_READ, fd, unsafe.Pointer(&b[0]), len(b))
+	if errno != 0 {
 		return 0
 	}
+	return n
 }
 
 // maxRawIovecs bounds the pieces of one rawWritev.
@@ -110,16 +94,26 @@ func rawWritev(fd int, bufs [][]byte) (int, error) {
 	if k == 0 {
 		return 0, nil
 	}
+	return written(rawSyscall(unix.SYS_WRITEV, fd, unsafe.Pointer(&iov[0]), k))
+}
+
+// rawSyscall makes the system call trap(fd, p, n) as a raw one, again after EINTR.
+func rawSyscall(trap uintptr, fd int, p unsafe.Pointer, n int) (int, unix.Errno) {
 	for {
-		n, _, errno := unix.RawSyscall(unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(k))
-		switch errno {
-		case 0:
-			return int(n), nil
-		case unix.EAGAIN:
-			return 0, nil
-		case unix.EINTR:
-			continue
+		r, _, errno := unix.RawSyscall(trap, uintptr(fd), uintptr(p), uintptr(n))
+		if errno != unix.EINTR {
+			return int(r), errno
 		}
-		return 0, errno
 	}
+}
+
+// written is a write's outcome: a full socket (EAGAIN) is 0 bytes, no error.
+func written(n int, errno unix.Errno) (int, error) {
+	switch errno {
+	case 0:
+		return n, nil
+	case unix.EAGAIN:
+		return 0, nil
+	}
+	return 0, errno
 }
