@@ -209,7 +209,6 @@ func (s *Server) supervise(binds []string, booted chan<- error) {
 			// for concurrent Register calls; least connections only reads counters.
 			gnet.WithLoadBalancing(gnet.LeastConnections),
 			gnet.WithLogger(gnetLogger{s.log}),
-			gnet.WithReadBufferCap(turnBytes), // one read per turn: see turnBytes
 		)
 		if h.booted != nil {
 			// Never booted: report the bind error to Start.
