@@ -312,7 +312,7 @@ func TestSkipBody(t *testing.T) {
 	if n, ev, _ = p.Parse(nil); ev != EventEnd || n != 0 {
 		t.Fatalf("end: n %d ev %v", n, ev)
 	}
-	if n, ev, err = p.Parse(data[4:]); ev != EventHead || err != nil || string(p.Request().Path) != "/next" {
+	if _, ev, err = p.Parse(data[4:]); ev != EventHead || err != nil || string(p.Request().Path) != "/next" {
 		t.Fatalf("next request: ev %v err %v path %q", ev, err, p.Request().Path)
 	}
 	if p.BodyRemaining() != 0 {
