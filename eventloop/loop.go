@@ -53,6 +53,10 @@ type loop struct {
 	// writes counts the output buffers handed to gnet (one write each, or less when
 	// the socket is full): what the pipelining tests check batches by.
 	writes uint64
+	// plainSpare is a TLS plaintext buffer between two connections' decrypts (tls.go),
+	// kept apart from bufs: those are mostly too small for a record, and taking one
+	// meant allocating a 32 KiB buffer for every message.
+	plainSpare []byte
 	// iov is the writev vector of a flush with a body by reference (writeRef).
 	iov [3][]byte
 	// resumer gives connections that used up their turn one more turn per poll;

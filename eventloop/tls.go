@@ -251,7 +251,7 @@ func (t *tlsConn) decrypt() bool {
 	for {
 		if cap(t.plain)-len(t.plain) < minPlainRoom {
 			if t.plain == nil {
-				t.plain = c.loop.takeBuf()
+				t.plain, c.loop.plainSpare = c.loop.plainSpare, nil
 			}
 			if cap(t.plain)-len(t.plain) < minPlainRoom {
 				grown := make([]byte, len(t.plain), len(t.plain)+2*minPlainRoom)
@@ -287,7 +287,11 @@ func (t *tlsConn) keep(n int) {
 	rest := len(t.plain) - n
 	switch {
 	case rest == 0:
-		t.c.loop.recycle(t.plain)
+		if l := t.c.loop; l.plainSpare == nil {
+			l.plainSpare = t.plain[:0]
+		} else {
+			l.recycle(t.plain)
+		}
 		t.plain = nil
 	case n > 0:
 		copy(t.plain, t.plain[n:])
