@@ -192,7 +192,7 @@ func (q *bodyQueue) spoolBytes(b []byte) error {
 // chunk of the spool; nil when the queue is empty. The chunk belongs to the caller.
 func (q *bodyQueue) pop() ([]byte, error) {
 	if q.memBytes > 0 {
-		if q.head == len(q.mem[0]) { // handed over whole; the next one has the bytes
+		for q.head == len(q.mem[0]) { // handed over whole (or empty); a later one has the bytes
 			q.mem[0] = nil
 			q.mem, q.head = q.mem[1:], 0
 		}
@@ -257,8 +257,7 @@ func (q *bodyQueue) readFrom(fd, want, memLimit int, budget *memBudget) int {
 // readInto is readFrom's read.
 func (q *bodyQueue) readInto(fd, want int) int {
 	k := len(q.mem)
-	fresh := k == 0 || cap(q.mem[k-1]) == len(q.mem[k-1])
-	if fresh {
+	if k == 0 || cap(q.mem[k-1]) == len(q.mem[k-1]) {
 		size := min(int64(want), q.pushed, maxBodyBuffer)
 		if q.length > 0 {
 			size = min(size, q.length-q.pushed)
@@ -272,11 +271,7 @@ func (q *bodyQueue) readInto(fd, want int) int {
 	last := q.mem[k-1]
 	n := rawRead(fd, last[len(last):min(cap(last), len(last)+want)])
 	if n == 0 {
-		if fresh {
-			q.mem[k-1] = nil
-			q.mem = q.mem[:k-1]
-		}
-		return 0
+		return 0 // a fresh buffer stays: the next push or read fills it
 	}
 	q.mem[k-1] = last[:len(last)+n]
 	q.pushed += int64(n)
@@ -290,10 +285,11 @@ func (q *bodyQueue) nextLen() int {
 	if q.memBytes == 0 {
 		return 0
 	}
-	if q.head == len(q.mem[0]) {
-		return len(q.mem[1])
+	i, head := 0, q.head
+	for head == len(q.mem[i]) {
+		i, head = i+1, 0
 	}
-	return len(q.mem[0]) - q.head
+	return len(q.mem[i]) - head
 }
 
 func (q *bodyQueue) empty() bool { return q.memBytes == 0 && q.spool == nil }
