@@ -62,7 +62,8 @@ func convertHeaders(headers [][2]string, buf []byte, h asgi.Headers) (asgi.Heade
 // the server.
 func hopByHop(name string) bool {
 	for _, h := range hopByHopNames {
-		if strings.EqualFold(name, h) {
+		// Lengths first: most names are none of these, and EqualFold is not free.
+		if len(name) == len(h) && strings.EqualFold(name, h) {
 			return true
 		}
 	}

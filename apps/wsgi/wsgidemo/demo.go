@@ -52,15 +52,36 @@ func only(method, allowed string, environ wsgi.Environ, start wsgi.StartResponse
 }
 
 func text(start wsgi.StartResponse, status, body string) (wsgi.Iterable, error) {
-	if _, err := start(status, [][2]string{{"Content-Type", "text/plain; charset=utf-8"}}, nil); err != nil {
+	if _, err := start(status, textPlain, nil); err != nil {
 		return nil, err
 	}
 	return wsgi.Bytes([]byte(body)), nil
 }
 
 func hello(environ wsgi.Environ, start wsgi.StartResponse) (wsgi.Iterable, error) {
-	return text(start, "200 OK", fmt.Sprintf("Hello from a WSGI-style handler (%s)\n", environ.Get("SERVER_PROTOCOL")))
+	proto := environ.Get("SERVER_PROTOCOL")
+	body, ok := helloBodies[proto]
+	if !ok {
+		body = helloBody(proto)
+	}
+	if _, err := start("200 OK", textPlain, nil); err != nil {
+		return nil, err
+	}
+	return wsgi.Bytes(body), nil
 }
+
+func helloBody(proto string) []byte {
+	return fmt.Appendf(nil, "Hello from a WSGI-style handler (%s)\n", proto)
+}
+
+// helloBodies holds hello's body for the protocols asgo speaks, built once and shared
+// read-only (the adapter only reads a body it is given).
+var helloBodies = map[string][]byte{
+	"HTTP/1.0": helloBody("HTTP/1.0"), "HTTP/1.1": helloBody("HTTP/1.1"), "HTTP/2": helloBody("HTTP/2"),
+}
+
+// textPlain is the Content-Type header list of the text answers, shared read-only.
+var textPlain = [][2]string{{"Content-Type", "text/plain; charset=utf-8"}}
 
 // dump renders the environ as JSON with sorted keys.
 func dump(environ wsgi.Environ, start wsgi.StartResponse) (wsgi.Iterable, error) {
