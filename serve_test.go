@@ -38,7 +38,7 @@ func (a *lifecycleApp) ServeASGI(ctx context.Context, scope asgi.Scope, receive 
 		if err := send(ctx, &asgi.HTTPResponseStart{Status: 200}); err != nil {
 			return err
 		}
-		return send(ctx, &asgi.HTTPResponseBody{Body: []byte(fmt.Sprint(s.State["greeting"]))})
+		return send(ctx, &asgi.HTTPResponseBody{Body: []byte(fmt.Sprint(s.State.Get("greeting")))})
 	}
 	return errors.New("unsupported scope")
 }

@@ -21,6 +21,7 @@ type h1Stream struct {
 	// The scope lives in the stream: one allocation for both (h1ScopeIn).
 	// Read-only after creation.
 	scopeVal asgi.HTTPScope
+	stateVal asgi.State // scopeVal.State (the server only fills it)
 
 	// Set at creation, then read-only:
 	isHead     bool

@@ -62,12 +62,12 @@ func withoutEarlyHint(ext map[string]any) map[string]any {
 // extensions). Loop goroutine only.
 func newHTTPScope(c *conn, version, method, scheme, path string, rawPath, query []byte, headers asgi.Headers) *asgi.HTTPScope {
 	s := new(asgi.HTTPScope)
-	fillHTTPScope(s, c, version, method, scheme, path, rawPath, query, headers)
+	fillHTTPScope(s, c, version, method, scheme, path, rawPath, query, headers, c.srv.state())
 	return s
 }
 
 // fillHTTPScope is newHTTPScope into a scope the caller allocated. Loop goroutine only.
-func fillHTTPScope(s *asgi.HTTPScope, c *conn, version, method, scheme, path string, rawPath, query []byte, headers asgi.Headers) {
+func fillHTTPScope(s *asgi.HTTPScope, c *conn, version, method, scheme, path string, rawPath, query []byte, headers asgi.Headers, state *asgi.State) {
 	client, server := c.addrs()
 	ext := c.httpExt()
 	if version == "1.0" {
@@ -85,7 +85,7 @@ func fillHTTPScope(s *asgi.HTTPScope, c *conn, version, method, scheme, path str
 		Headers:     headers,
 		Client:      client,
 		Server:      server,
-		State:       c.srv.state(),
+		State:       state,
 		Extensions:  ext,
 	}
 }
@@ -119,8 +119,9 @@ func h1ScopeIn(st *h1Stream, c *conn, req *h1.Request) {
 	if req.ProtoMinor == 0 {
 		version = "1.0"
 	}
+	st.stateVal.Reset(c.srv.lifespanState())
 	fillHTTPScope(&st.scopeVal, c, version, methodString(req.Method), c.httpScheme(), asgi.DecodePath(req.Path),
-		rawPath, query, headers)
+		rawPath, query, headers, &st.stateVal)
 	if c.tls == nil {
 		st.scopeVal.Extensions = h1PlainExtensions
 		if version == "1.0" {

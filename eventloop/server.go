@@ -349,12 +349,15 @@ func (s *Server) loopFor(el gnet.EventLoop) *loop {
 	return l
 }
 
-// state returns the lifespan state copy for a new scope.
-func (s *Server) state() map[string]any {
+// state returns a new scope's State, reading through to the lifespan state.
+func (s *Server) state() *asgi.State { return asgi.NewState(s.lifespanState()) }
+
+// lifespanState returns the lifespan state (nil without one).
+func (s *Server) lifespanState() map[string]any {
 	if s.cfg.State == nil {
 		return nil
 	}
-	return asgi.CopyState(s.cfg.State())
+	return s.cfg.State()
 }
 
 // engineHandler adapts gnet's callbacks to the Server.

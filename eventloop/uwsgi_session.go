@@ -97,7 +97,7 @@ func (u *uwsgiSession) onHead(c *conn) error {
 	cfg := &c.srv.cfg
 	_, server := c.addrs()
 	scope := req.HTTPScope(uwsgi.ScopeDefaults{RootPath: cfg.RootPath, Server: server,
-		Extensions: uwsgiExtensions, State: c.srv.state()})
+		Extensions: uwsgiExtensions, State: c.srv.lifespanState()})
 	if scope.Client == nil {
 		scope.Client = u.proxyClient
 	}

@@ -1,8 +1,8 @@
 // Package lifespan runs the ASGI lifespan protocol of the served app: one call of the app
 // with a *asgi.LifespanScope on its own goroutine, lifespan.startup before the server
 // accepts connections, lifespan.shutdown after it drained them, with timeouts, and the
-// state map the app fills during startup (copied into every request scope by servers
-// with asgi.CopyState).
+// state map the app fills during startup (every request scope reads it through an
+// asgi.State, which copies it on the request's first write).
 //
 // Manager is the server's side. Call, under it, drives one app's lifespan call (its
 // goroutine, Receive and Send, and the order of the phases) without modes, default

@@ -84,9 +84,9 @@ func New(app asgi.App, cfg Config, log *slog.Logger) *Manager {
 	}
 }
 
-// State returns the lifespan state the app filled during startup. Servers copy it into
-// every request scope with asgi.CopyState; it must be treated as read-only once Startup
-// has returned. It is empty in Off mode and when the app does not support lifespan.
+// State returns the lifespan state the app filled during startup. Every request scope
+// reads it through an asgi.State (asgi.NewState), copied on the request's first write;
+// so it must be treated as read-only once Startup has returned. It is empty in Off mode and when the app does not support lifespan.
 func (m *Manager) State() map[string]any { return m.scope.State }
 
 // Startup calls the app's lifespan on a new goroutine, sends lifespan.startup and waits

@@ -232,10 +232,10 @@ func TestStateVisibleAfterStartup(t *testing.T) {
 	if got := m.State()["db"]; got != "connected" {
 		t.Fatalf("state[db] = %v", got)
 	}
-	perRequest := asgi.CopyState(m.State())
-	perRequest["db"] = "changed by a request"
-	if m.State()["db"] != "connected" {
-		t.Fatal("a request's copy changed the lifespan state")
+	perRequest := asgi.NewState(m.State())
+	perRequest.Set("db", "changed by a request")
+	if m.State()["db"] != "connected" || perRequest.Get("db") != "changed by a request" {
+		t.Fatal("a request's write changed the lifespan state, or was lost")
 	}
 	_ = m.Shutdown(context.Background())
 }

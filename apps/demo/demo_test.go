@@ -262,7 +262,7 @@ func TestDemoLifespan(t *testing.T) {
 // into a request scope shows in GET /scope.
 func TestDemoScopeShowsState(t *testing.T) {
 	scope := asgitest.NewHTTPScope("GET", "/scope")
-	scope.State = asgi.CopyState(map[string]any{StateStartedAt: time.Now()})
+	scope.State = asgi.NewState(map[string]any{StateStartedAt: time.Now()})
 	rec := asgitest.NewRecorder(asgi.ScopeHTTP)
 	if err := New().ServeASGI(context.Background(), scope, nil, rec.Send); err != nil {
 		t.Fatal(err)

@@ -49,12 +49,12 @@ func New(s *asgi.HTTPScope) Dump {
 		Scheme: s.Scheme, Path: s.Path, RawPath: Latin1(s.RawPath),
 		QueryString: Latin1(s.QueryString), RootPath: s.RootPath,
 		Headers: make([][2]string, len(s.Headers)), Client: addr(s.Client),
-		Server: addr(s.Server), State: make([]string, 0, len(s.State)),
+		Server: addr(s.Server), State: make([]string, 0, s.State.Len()),
 	}
 	for i, h := range s.Headers {
 		d.Headers[i] = [2]string{Latin1(h.Name), Latin1(h.Value)}
 	}
-	for k := range s.State {
+	for k := range s.State.All() {
 		d.State = append(d.State, k)
 	}
 	slices.Sort(d.State)

@@ -16,7 +16,7 @@ func TestScopeDumpRoundTrip(t *testing.T) {
 	scope.RootPath = "/api"
 	scope.Path = "/api/scope"
 	scope.RawPath = []byte("/api/sc%6Fpe")
-	scope.State = map[string]any{"db": 1, "cache": "x"}
+	scope.State = asgi.NewState(map[string]any{"db": 1, "cache": "x"})
 	scope.Server = nil
 	rec := asgitest.NewRecorder(asgi.ScopeHTTP)
 	if err := App.ServeASGI(context.Background(), scope, nil, rec.Send); err != nil {

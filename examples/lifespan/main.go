@@ -71,8 +71,9 @@ func app(ctx context.Context, scope asgi.Scope, receive asgi.Receive, send asgi.
 	case *asgi.LifespanScope:
 		return lifespan(ctx, s, receive, send)
 	case *asgi.HTTPScope:
-		// scope.State is a shallow copy of what startup stored: the same *pool.
-		p, ok := s.State[stateKey].(*pool)
+		// scope.State reads what startup stored (copied only if a request writes): the
+		// same *pool.
+		p, ok := s.State.Get(stateKey).(*pool)
 		if !ok {
 			return errors.New("no pool in the scope state: was the lifespan run?") // 500
 		}

@@ -1,7 +1,5 @@
 package asgi
 
-import "maps"
-
 // Scope describes the unit of work an App is called for. It is one of *HTTPScope,
 // *WebSocketScope or *LifespanScope; switch on the concrete type.
 type Scope interface {
@@ -49,8 +47,8 @@ type HTTPScope struct {
 	Headers     Headers `json:"headers"`
 	Client      *Addr   `json:"client"`
 	Server      *Addr   `json:"server"`
-	// State is a shallow copy of the lifespan state for this request.
-	State      map[string]any `json:"state,omitempty"`
+	// State is this request's copy of the lifespan state (copied on its first write).
+	State      *State         `json:"state,omitempty"`
 	Extensions map[string]any `json:"extensions,omitempty"`
 }
 
@@ -70,7 +68,7 @@ type WebSocketScope struct {
 	Client       *Addr          `json:"client"`
 	Server       *Addr          `json:"server"`
 	Subprotocols []string       `json:"subprotocols"`
-	State        map[string]any `json:"state,omitempty"`
+	State        *State         `json:"state,omitempty"` // as HTTPScope.State
 	Extensions   map[string]any `json:"extensions,omitempty"`
 }
 
@@ -117,15 +115,6 @@ const (
 	// and "cipher_suite" (int, the IANA number). Read only.
 	ExtTLS = "tls"
 )
-
-// CopyState returns a shallow copy of state (nil for an empty map), as ASGI requires for
-// per-request state.
-func CopyState(state map[string]any) map[string]any {
-	if len(state) == 0 {
-		return nil
-	}
-	return maps.Clone(state) // copies the map's table as it is: no rehashing
-}
 
 // PathsendZeroCopy reports whether the server sends s's http.response.pathsend bodies
 // without holding them in memory (the PathsendSendfile key of the extension).

@@ -17,7 +17,7 @@ type ScopeDefaults struct {
 	// Extensions the server offers on every HTTP scope (e.g. http.response.pathsend);
 	// they are copied into the scope's own Extensions map, next to ExtUWSGIVars.
 	Extensions map[string]any
-	// State is the lifespan state, shallow-copied into the scope.
+	// State is the lifespan state the scope's State reads through to (see asgi.State).
 	State map[string]any
 }
 
@@ -74,7 +74,7 @@ func (r *Request) HTTPScope(d ScopeDefaults) *asgi.HTTPScope {
 		Headers:     r.headers(),
 		Client:      r.client(),
 		Server:      r.server(d.Server),
-		State:       asgi.CopyState(d.State),
+		State:       asgi.NewState(d.State),
 		Extensions:  r.extensions(d.Extensions),
 	}
 	if len(rawPath) > 0 {

@@ -66,7 +66,7 @@ func TestHTTPScopeFromNginx(t *testing.T) {
 	if _, ok := s.Extensions[asgi.ExtHTTPResponsePathsend]; !ok || len(shared) != 1 {
 		t.Fatal("shared extensions not copied, or the shared map was changed")
 	}
-	if s.State["db"] != 1 || s.ASGI != asgi.DefaultInfo {
+	if s.State.Get("db") != 1 || s.ASGI != asgi.DefaultInfo {
 		t.Fatal("state or asgi info")
 	}
 }
