@@ -18,6 +18,7 @@ type bodyQueue struct {
 	// large chunks instead of one per read. mem[0][:head] was handed to the app
 	// already (the app's chunks are capped: appending never reaches them).
 	mem      [][]byte
+	first    [1][]byte // mem's first backing array: a body in one buffer costs no slice
 	head     int
 	memBytes int // bytes in mem not handed to the app
 	// borrowed is the part of memBytes beyond memLimit, taken from budget; it is
@@ -152,11 +153,19 @@ func (q *bodyQueue) appendMem(b []byte) {
 		room = min(room, q.length-q.pushed)
 	}
 	if room <= 0 {
-		q.mem = append(q.mem, append([]byte(nil), b...)) // not zeroed first, unlike make
+		q.addBuf(append([]byte(nil), b...)) // not zeroed first, unlike make
 		return
 	}
 	buf := make([]byte, len(b), len(b)+int(room))
 	copy(buf, b)
+	q.addBuf(buf)
+}
+
+// addBuf appends buf to mem.
+func (q *bodyQueue) addBuf(buf []byte) {
+	if q.mem == nil {
+		q.mem = q.first[:0]
+	}
 	q.mem = append(q.mem, buf)
 }
 
@@ -265,7 +274,7 @@ func (q *bodyQueue) readInto(fd, want int) int {
 		if size <= 0 {
 			return 0
 		}
-		q.mem = append(q.mem, make([]byte, 0, size))
+		q.addBuf(make([]byte, 0, size))
 		k++
 	}
 	last := q.mem[k-1]
@@ -297,6 +306,7 @@ func (q *bodyQueue) empty() bool { return q.memBytes == 0 && q.spool == nil }
 // release frees everything the queue holds.
 func (q *bodyQueue) release() {
 	q.budget.give(q.borrowed)
+	clear(q.mem)
 	q.mem, q.head, q.memBytes, q.borrowed = nil, 0, 0, 0
 	if q.spool != nil {
 		_ = q.spool.Close()

@@ -1,6 +1,8 @@
 package eventloop
 
 import (
+	"unsafe"
+
 	"github.com/asgo-dev/asgo/protocol/asgi"
 	"github.com/asgo-dev/asgo/protocol/h1"
 	"github.com/asgo-dev/asgo/protocol/h2"
@@ -95,7 +97,7 @@ func fillHTTPScope(s *asgi.HTTPScope, c *conn, version, method, scheme, path str
 // into one buffer, each slice capped so that an app appending to one cannot overwrite
 // the next. Loop only.
 func h1ScopeIn(st *h1Stream, c *conn, req *h1.Request) {
-	n := len(req.Path) + len(req.Query)
+	n := 2*len(req.Path) + len(req.Query) // raw and decoded path
 	for i := range req.Headers {
 		n += len(req.Headers[i].Name) + len(req.Headers[i].Value)
 	}
@@ -115,12 +117,20 @@ func h1ScopeIn(st *h1Stream, c *conn, req *h1.Request) {
 		buf, value = appendCapped(buf, req.Headers[i].Value)
 		headers = append(headers, asgi.HeaderField{Name: name, Value: value})
 	}
+	// The decoded path goes last, behind every slice handed out (each capped at its
+	// length), so no app can reach its bytes to change them: it can back a string.
+	start := len(buf)
+	buf = asgi.AppendDecodedPath(buf, req.Path)
+	var path string
+	if len(buf) > start {
+		path = unsafe.String(&buf[start], len(buf)-start)
+	}
 	version := "1.1"
 	if req.ProtoMinor == 0 {
 		version = "1.0"
 	}
 	st.stateVal.Reset(c.srv.lifespanState())
-	fillHTTPScope(&st.scopeVal, c, version, methodString(req.Method), c.httpScheme(), asgi.DecodePath(req.Path),
+	fillHTTPScope(&st.scopeVal, c, version, methodString(req.Method), c.httpScheme(), path,
 		rawPath, query, headers, &st.stateVal)
 	if c.tls == nil {
 		st.scopeVal.Extensions = h1PlainExtensions

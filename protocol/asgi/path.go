@@ -13,7 +13,17 @@ func DecodePath[S string | []byte](raw S) string {
 	if i == len(raw) {
 		return string(raw)
 	}
-	out := make([]byte, 0, len(raw))
+	return string(appendDecoded(make([]byte, 0, len(raw)), raw, i))
+}
+
+// AppendDecodedPath appends DecodePath(raw) to dst, which needs room for at most
+// len(raw) more bytes; servers use it to build a scope's Path in a buffer of their own.
+func AppendDecodedPath(dst, raw []byte) []byte {
+	return appendDecoded(dst, raw, 0)
+}
+
+// appendDecoded appends raw decoded to out; raw[:i] has no '%'.
+func appendDecoded[S string | []byte](out []byte, raw S, i int) []byte {
 	out = append(out, raw[:i]...)
 	for ; i < len(raw); i++ {
 		if raw[i] == '%' && i+2 < len(raw) {
@@ -27,7 +37,7 @@ func DecodePath[S string | []byte](raw S) string {
 		}
 		out = append(out, raw[i])
 	}
-	return string(out)
+	return out
 }
 
 func unhex(c byte) (byte, bool) {

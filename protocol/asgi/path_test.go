@@ -19,6 +19,9 @@ func TestDecodePath(t *testing.T) {
 			if got := DecodePath(tt.raw); got != tt.want {
 				t.Errorf("DecodePath(string %q) = %q, want %q", tt.raw, got, tt.want)
 			}
+			if got := string(AppendDecodedPath([]byte("x"), []byte(tt.raw))); got != "x"+tt.want {
+				t.Errorf("AppendDecodedPath(%q) = %q, want x%q", tt.raw, got, tt.want)
+			}
 			if got := DecodePath([]byte(tt.raw)); got != tt.want {
 				t.Errorf("DecodePath([]byte %q) = %q, want %q", tt.raw, got, tt.want)
 			}
