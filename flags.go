@@ -152,8 +152,8 @@ func parseFlags(name string, apps []string, defaultApp string, args []string, st
 	fs.Var(&denyIPs, "deny-ip", "refuse clients in these `IP|CIDR`s with 403 (repeatable or comma-separated; wins over --allow-ip)")
 	proxyHeaders := proxyHeadersFlags(fs, &o.config.ProxyHeaders)
 	checkTLS := tlsFlags(fs, &o.config.TLS, &tlsBinds)
-	fs.IntVar(&o.config.WSGI.Workers, "wsgi-workers", 0, "worker goroutines running WSGI-style handlers (default 10)")
-	fs.IntVar(&o.config.WSGI.Backlog, "wsgi-backlog", 0, "requests that may wait for a worker; beyond it 503 with Retry-After (default 64; negative: no queue)")
+	fs.IntVar(&o.config.WSGI.Workers, "wsgi-workers", 0, "WSGI-style handlers running at once (default 10)")
+	fs.IntVar(&o.config.WSGI.Backlog, "wsgi-backlog", 0, "requests that may wait for a place; beyond it 503 with Retry-After (default 64; negative: no queue)")
 	fs.DurationVar(&o.config.WSGI.Timeout, "wsgi-timeout", 0, "abort WSGI-style handlers running longer (504 if nothing was sent; default 30s; negative: no limit)")
 	fs.Func("compress", "compress responses with the encodings of `LIST`, most preferred first: gzip, br, zstd (e.g. br,gzip; default: off)", func(v string) error {
 		encs, err := compress.ParseEncodings(v)

@@ -83,14 +83,31 @@ func (st *h1Stream) returnHeadBuf() {
 	}
 }
 
+// goroutineContext returns the context of an app call on an executor goroutine: it
+// offers d (asgi.Detacher) and is cancelled when the call ends or the client leaves.
+func goroutineContext(d asgi.Detacher) (context.Context, context.CancelFunc) {
+	return context.WithCancel(context.WithValue(context.Background(), asgi.DetachKey{}, d))
+}
+
 // run runs the app on an executor goroutine.
 func (st *h1Stream) run() {
-	defer st.c.srv.inflight.Add(-1)
-	defer st.stop()
-	st.finish(st.c.srv.callApp(st.ctx, st.scope, st.receive, st.send))
+	st.end(st.c.srv.callApp(st.ctx, st.scope, st.receive, st.send))
+}
+
+// Detach implements asgi.Detacher: the call ends now, its goroutine runs on.
+func (st *h1Stream) Detach(err error) { st.end(err) }
+
+// end ends the app call once, at the app's return or its Detach, whichever is first.
+func (st *h1Stream) end(err error) {
+	if st.ended.Swap(true) {
+		return
+	}
+	st.finish(err)
 	st.c.mu.Lock()
 	st.c.scheduleFlushLocked()
 	st.c.mu.Unlock()
+	st.stop()
+	st.c.srv.inflight.Add(-1)
 }
 
 // finish is HTTP/1.1's failure policy: an app that failed or returned before
@@ -143,9 +160,25 @@ func (st *h1Stream) accessLog() {
 
 // run runs the app on an executor goroutine.
 func (st *h2Stream) run() {
-	defer st.c.srv.inflight.Add(-1)
-	defer st.stop()
-	st.finish(st.c.srv.callApp(st.ctx, st.scope, st.receive, st.send))
+	st.end(st.c.srv.callApp(st.ctx, st.scope, st.receive, st.send))
+}
+
+// Detach implements asgi.Detacher for a call on a goroutine (an inline call cannot
+// detach: the loop runs it to its return).
+func (st *h2Stream) Detach(err error) {
+	if !st.inline {
+		st.end(err)
+	}
+}
+
+// end ends the app call once, at the app's return or its Detach, whichever is first.
+func (st *h2Stream) end(err error) {
+	if st.ended.Swap(true) {
+		return
+	}
+	st.finish(err)
+	st.stop()
+	st.c.srv.inflight.Add(-1)
 }
 
 // finish is HTTP/2's failure policy: an app that failed or returned before completing

@@ -1,7 +1,6 @@
 package eventloop
 
 import (
-	"context"
 	"errors"
 	"fmt"
 
@@ -198,7 +197,7 @@ func (h *h1Session) start(c *conn, st *h1Stream, hasBody, buffered bool) {
 		return
 	}
 	c.srv.inflight.Add(1)
-	st.ctx, st.stop = context.WithCancel(context.Background())
+	st.ctx, st.stop = goroutineContext(st)
 	c.seedPending()
 	c.srv.exec.Go(st)
 }

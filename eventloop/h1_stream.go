@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/asgo-dev/asgo/protocol/asgi"
@@ -17,6 +18,7 @@ type h1Stream struct {
 	scope *asgi.HTTPScope // &scopeVal
 	ctx   context.Context
 	stop  context.CancelFunc
+	ended atomic.Bool // the app call ended (end): returned or detached
 
 	// The scope lives in the stream: one allocation for both (h1ScopeIn).
 	// Read-only after creation.

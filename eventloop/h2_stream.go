@@ -3,6 +3,7 @@ package eventloop
 import (
 	"context"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/asgo-dev/asgo/protocol/asgi"
@@ -16,6 +17,7 @@ type h2Stream struct {
 	scope *asgi.HTTPScope
 	ctx   context.Context
 	stop  context.CancelFunc
+	ended atomic.Bool // the app call ended (end): returned or detached
 
 	// Set at creation (inline before the app runs), then read-only:
 	isHead  bool
@@ -48,7 +50,7 @@ type h2Stream struct {
 
 func newH2Stream(h *h2Session, id uint32, scope *asgi.HTTPScope, isHead bool) *h2Stream {
 	st := &h2Stream{h: h, c: h.c, id: id, scope: scope, isHead: isHead, started: time.Now(), declaredLen: -1}
-	st.ctx, st.stop = context.WithCancel(context.Background())
+	st.ctx, st.stop = goroutineContext(st)
 	return st
 }
 

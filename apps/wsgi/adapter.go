@@ -16,8 +16,9 @@ import (
 
 // Config configures an App. The zero value means the documented defaults.
 type Config struct {
-	// Workers is the number of worker goroutines of the App's own pool (the CLI's
-	// --wsgi-workers). If zero, 10 is used. Ignored when Pool is set.
+	// Workers is how many handlers the App's own pool runs at once (its places, and its
+	// worker goroutines; the CLI's --wsgi-workers). If zero, 10 is used. Ignored when
+	// Pool is set.
 	Workers int
 	// Backlog is how many requests may wait for a worker (--wsgi-backlog); the next one
 	// is answered 503. If zero, 64 is used; negative means none may wait. Ignored when
@@ -59,10 +60,11 @@ func (c Config) Normalize() Config {
 	return c
 }
 
-// App serves a WSGI-style Handler as an asgi.App: each HTTP request runs the handler on
-// a worker of the pool while the calling goroutine only waits, so the event loop and the
-// async apps beside it are never blocked by the handler. ServeASGI is safe for
-// concurrent use.
+// App serves a WSGI-style Handler as an asgi.App: each HTTP request runs the handler in
+// a place of the pool, off the event loop, so the loop and the async apps beside it are
+// never blocked by the handler: on the calling goroutine when the server offers an
+// asgi.Detacher (asgo's server does), else on a worker while the calling goroutine only
+// waits. ServeASGI is safe for concurrent use.
 type App struct {
 	handler Handler
 	given   Config    // as passed to New; completed with the defaults by start
@@ -152,14 +154,40 @@ func (a *App) ServeASGI(ctx context.Context, scope asgi.Scope, receive asgi.Rece
 
 func (a *App) serveHTTP(ctx context.Context, scope *asgi.HTTPScope, receive asgi.Receive, send asgi.Send) error {
 	a.start()
+	if d, ok := asgi.DetacherOf(ctx); ok {
+		return a.serveHere(ctx, d, scope, receive, send)
+	}
 	x := newExchange(ctx, a, scope, receive, send)
 	if err := a.pool.TrySubmit(x); err != nil {
 		x.reusable = true // no worker saw it
 		x.release(true)
-		a.cfg.Logger.Debug("wsgi: refusing request", requestAttrs(scope, "err", err)...)
-		return httpx.Text(ctx, send, 503, "Service Unavailable\n", asgi.HeaderField{Name: nameRetryAfter, Value: a.retryAfter})
+		return a.refuse(ctx, scope, send, err)
 	}
 	return x.wait(ctx)
+}
+
+// serveHere runs the handler on the calling goroutine, in a place of the pool: with
+// the server's Detacher, a handler over time no longer needs a second goroutine to
+// wait for it (the timer answers and ends the call), which saves the two handoffs
+// per request of the worker path.
+func (a *App) serveHere(ctx context.Context, d asgi.Detacher, scope *asgi.HTTPScope, receive asgi.Receive, send asgi.Send) error {
+	if err := a.pool.enter(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // the client left while the request waited: nobody to answer
+		}
+		return a.refuse(ctx, scope, send, err)
+	}
+	x := newExchange(ctx, a, scope, receive, send)
+	err := x.runHere(d)
+	a.pool.leave()
+	x.release(true)
+	return err
+}
+
+// refuse answers a request the pool did not admit: 503 with Retry-After.
+func (a *App) refuse(ctx context.Context, scope *asgi.HTTPScope, send asgi.Send, err error) error {
+	a.cfg.Logger.Debug("wsgi: refusing request", requestAttrs(scope, "err", err)...)
+	return httpx.Text(ctx, send, 503, "Service Unavailable\n", asgi.HeaderField{Name: nameRetryAfter, Value: a.retryAfter})
 }
 
 // nameRetryAfter is the header name of the 503's Retry-After.

@@ -36,9 +36,16 @@
 //   - A body returned by wsgi.file_wrapper is sent with http.response.pathsend when the
 //     server offers that extension, otherwise it is streamed in blocks.
 //
-// The worker pool (Pool) has a fixed number of worker goroutines and a bounded queue. A
+// The worker pool (Pool) has a fixed number of places (Workers) and a bounded queue. A
 // request that finds the queue full is answered at once with 503 and Retry-After. A
 // handler running longer than Config.Timeout gets its response aborted (504 when nothing
-// was sent yet) and is logged; its worker stays busy until the handler returns, because
+// was sent yet) and is logged; its place stays taken until the handler returns, because
 // a goroutine cannot be stopped from outside (the handler may watch Environ.Context).
+//
+// Where the handler runs: when the server offers an asgi.Detacher (asgo's does, for
+// every call off the event loop), the handler runs on the goroutine of the server's
+// call, in a place of the pool, and a handler over time is answered by its timer, which
+// then ends the server's call through the Detacher: the connection goes on while the
+// handler runs out. Without one, the handler runs on one of the pool's worker
+// goroutines while the calling goroutine waits for it, the timer or the client.
 package wsgi

@@ -11,6 +11,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -302,6 +303,76 @@ func TestE2EUploadHeldBackWhileHandlerWaits(t *testing.T) {
 		t.Logf("HTTP/%s: the client had sent %d KiB of 64 MiB before the handler read anything", version, held>>10)
 		if version == "2" && held > 16<<20 {
 			t.Fatalf("HTTP/2 client sent %d MiB before the handler read: no flow control", held>>20)
+		}
+	})
+}
+
+// TestE2EHandlerRunsOnTheCaller checks the path the real server takes (it offers an
+// asgi.Detacher): the handler runs on the goroutine of the server's call, a handler
+// over time is answered 504 and its connection serves the next request while the
+// handler still runs (its place in the pool stays taken until it returns), and a
+// client that leaves cancels the handler's context.
+func TestE2EHandlerRunsOnTheCaller(t *testing.T) {
+	apptest.ForVersions(t, func(t *testing.T, version string) {
+		release := make(chan struct{})
+		returned := make(chan string, 4)
+		app, logs := newApp(t, func(e Environ, start StartResponse) (Iterable, error) {
+			path := e.Get("PATH_INFO")
+			switch path {
+			case "/stuck":
+				<-release // ignores its context: only the timeout ends its call
+			case "/watch":
+				<-e.Context().Done() // ends when the client leaves
+			default:
+				stack := make([]byte, 8<<10)
+				stack = stack[:runtime.Stack(stack, false)]
+				if !strings.Contains(string(stack), "(*exchange).runHere") {
+					return nil, fmt.Errorf("handler not run on the caller:\n%s", stack)
+				}
+				return Bytes([]byte("fast")), plain(start)
+			}
+			returned <- path
+			return nil, plain(start)
+		}, Config{Workers: 2, Timeout: 200 * time.Millisecond})
+		base := testserver.Start(t, eventloop.Config{}, app).URL("")
+		c := client(version)
+		defer c.CloseIdleConnections()
+
+		if resp, _ := get(t, c, base+"/stuck"); resp.StatusCode != 504 {
+			t.Fatalf("over time: %d, want 504", resp.StatusCode)
+		}
+		mustContain(t, logs.String(), "handler timed out")
+		// The stuck handler holds one of the two places; the other serves.
+		if resp, body := get(t, c, base+"/fast"); resp.StatusCode != 200 || body != "fast" {
+			t.Fatalf("next request beside the stuck handler: %d %q", resp.StatusCode, body)
+		}
+		if busy := app.Pool().Busy(); busy != 1 {
+			t.Fatalf("%d handlers running, want the stuck one", busy)
+		}
+		close(release)
+		if got := <-returned; got != "/stuck" {
+			t.Fatalf("returned %s", got)
+		}
+		testutil.WaitFor(t, 5*time.Second, "the pool idle", func() bool { return app.Pool().Busy() == 0 })
+
+		ctx, cancel := context.WithCancel(context.Background())
+		req, _ := http.NewRequestWithContext(ctx, "GET", base+"/watch", nil)
+		go func() {
+			for deadline := time.Now().Add(5 * time.Second); app.Pool().Busy() == 0 && time.Now().Before(deadline); {
+				time.Sleep(5 * time.Millisecond)
+			}
+			cancel()
+		}()
+		if _, err := c.Do(req); err == nil {
+			t.Fatal("a request the client cancelled got a response")
+		}
+		select {
+		case got := <-returned:
+			if got != "/watch" {
+				t.Fatalf("returned %s", got)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("the handler's context did not end when the client left")
 		}
 	})
 }

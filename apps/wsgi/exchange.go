@@ -20,7 +20,9 @@ const detachWait = time.Second
 var errExpired = errors.New("wsgi: timer expired")
 
 // exchange is one request travelling from the goroutine that called ServeASGI (the
-// waiter) to a worker and back.
+// waiter) to a worker and back; or, when the server offers an asgi.Detacher, served on
+// the calling goroutine itself (runHere), the timer ending the server's call through
+// the Detacher while the handler runs on.
 //
 // The worker calls send and receive only while holding gate, and only while detached
 // is false. The waiter detaches (on timeout or client disconnect) by setting detached,
@@ -44,6 +46,10 @@ type exchange struct {
 	// Set by the waiter, read by the worker under gate:
 	detached atomic.Bool
 	started  atomic.Bool // http.response.start was handed to send
+	// runHere only: the server's Detacher (written before phase is set to phaseHere, so
+	// read only after phase was) and which of the handler and the timer ended first.
+	detacher asgi.Detacher
+	phase    atomic.Int32
 	// Owned by the worker goroutine:
 	call     *call // the handler's view of this request
 	resp     response
@@ -56,6 +62,14 @@ type exchange struct {
 	hbuf []byte
 	hdrs asgi.Headers
 }
+
+// exchange.phase values.
+const (
+	phasePool    = iota // served by a worker (Run); the waiter handles the timer
+	phaseHere           // served on the caller (runHere), the handler running
+	phaseDone           // runHere: the handler returned first
+	phaseExpired        // runHere: the timer fired first
+)
 
 // The largest header buffers a pooled exchange keeps for its next request.
 const (
@@ -107,12 +121,15 @@ type call struct {
 }
 
 // requestContext is the context of one request's handler (asgo.context) and of its
-// sends and receives: it has the values of the server's context but neither its
-// deadline nor its cancellation; the waiter cancels it on detach and when the request
-// ends. It lives in the request's call, so a handler that keeps it keeps a cancelled
+// sends and receives: it has the values of the server's context but not its deadline;
+// the waiter cancels it on detach and when the request ends, and a request served by
+// runHere also ends with the server's context (the client left). It lives in the request's call, so a handler that keeps it keeps a cancelled
 // context, never a later request's.
 type requestContext struct {
 	parent context.Context
+	// follow, when set (runHere), is the server's context: this one ends with it too,
+	// watched only once the handler asks for Done.
+	follow context.Context
 	mu     sync.Mutex
 	done   chan struct{} // made by the first Done; closedChan when cancelled before
 	err    error
@@ -131,11 +148,17 @@ func (c *requestContext) Done() <-chan struct{} {
 	defer c.mu.Unlock()
 	if c.done == nil {
 		c.done = make(chan struct{}) // cancel sets closedChan when it comes first
+		if c.follow != nil {
+			context.AfterFunc(c.follow, c.cancel)
+		}
 	}
 	return c.done
 }
 
 func (c *requestContext) Err() error {
+	if c.follow != nil && c.follow.Err() != nil {
+		c.cancel()
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.err
@@ -256,7 +279,50 @@ func (x *exchange) Run() {
 }
 
 // expired is the timer's callback.
-func (x *exchange) expired() { x.post(errExpired) }
+func (x *exchange) expired() {
+	if x.phase.Load() == phasePool {
+		x.post(errExpired)
+		return
+	}
+	x.expireHere()
+}
+
+// runHere serves the request on the calling goroutine; d ends the server's call early
+// when the timer fires first (expireHere). It returns once the handler returned.
+func (x *exchange) runHere(d asgi.Detacher) error {
+	x.detacher = d
+	x.ctx.follow = x.ctx.parent
+	x.phase.Store(phaseHere)
+	t := x.app.cfg.Timeout
+	if t > 0 {
+		x.timer.Reset(t)
+	}
+	err := x.serve()
+	if x.phase.CompareAndSwap(phaseHere, phaseDone) {
+		x.reusable = t <= 0 || x.timer.Stop()
+		return err
+	}
+	<-x.done // the timer ended the call: wait until it no longer touches the stream
+	return nil
+}
+
+// expireHere is the timer of a request served by runHere whose handler is over time:
+// it cuts the handler off the stream, ends the response (504 when nothing was sent,
+// otherwise ErrTimeout, which makes the server abort it) and ends the server's call.
+func (x *exchange) expireHere() {
+	if !x.phase.CompareAndSwap(phaseHere, phaseExpired) {
+		return // the handler returned first
+	}
+	started := x.detach()
+	x.app.cfg.Logger.Error("wsgi: handler timed out", requestAttrs(x.scope,
+		"timeout", x.app.cfg.Timeout, "response_started", started)...)
+	err := ErrTimeout
+	if !started {
+		err = httpx.Text(x.ctx.parent, x.send, 504, "Gateway Timeout\n")
+	}
+	x.detacher.Detach(err)
+	x.post(nil)
+}
 
 func (x *exchange) post(err error) {
 	select {

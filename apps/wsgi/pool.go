@@ -1,6 +1,7 @@
 package wsgi
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 )
@@ -46,8 +47,14 @@ func (f JobFunc) Run() { f() }
 // every worker is busy and the queue is full, TrySubmit refuses at once. Its methods
 // are safe for concurrent use. A Pool may be shared by several adapters (WSGI-style and
 // net/http ones), which then share its workers and its queue.
+//
+// A handler may also run on the goroutine that asks for it (enter and leave, which the
+// App uses when the server lets a call end before its goroutine returns): it then takes
+// a worker's place for as long as it runs, so at most Workers handlers run at once
+// either way, and the same Backlog bounds those waiting for a place.
 type Pool struct {
-	jobs     chan Job // capacity Workers+Backlog, so a send never blocks
+	jobs     chan Job      // capacity Workers+Backlog, so a send never blocks
+	places   chan struct{} // capacity Workers: held by each running handler, on a worker or not
 	workers  int
 	capacity int32        // Workers + Backlog: the most jobs admitted at once
 	pending  atomic.Int32 // jobs admitted and not finished (running or queued)
@@ -64,8 +71,8 @@ type Pool struct {
 // app that is built but never serves costs no goroutines). Close stops them.
 func NewPool(cfg PoolConfig) *Pool {
 	cfg = cfg.Normalize()
-	return &Pool{jobs: make(chan Job, cfg.Workers+cfg.Backlog), workers: cfg.Workers,
-		capacity: int32(cfg.Workers + cfg.Backlog)}
+	return &Pool{jobs: make(chan Job, cfg.Workers+cfg.Backlog), places: make(chan struct{}, cfg.Workers),
+		workers: cfg.Workers, capacity: int32(cfg.Workers + cfg.Backlog)}
 }
 
 func (p *Pool) startWorkers() {
@@ -81,7 +88,9 @@ func (p *Pool) startWorkers() {
 func (p *Pool) work() {
 	defer p.wg.Done()
 	for job := range p.jobs {
+		p.places <- struct{}{}
 		p.run(job)
+		<-p.places
 	}
 }
 
@@ -113,6 +122,49 @@ func (p *Pool) TrySubmit(job Job) error {
 	return nil
 }
 
+// enter admits a handler that runs on the calling goroutine: once it returns nil the
+// caller holds a worker's place until leave. While every place is taken the caller
+// waits, counted in the backlog as a queued job is. It returns ErrPoolFull when
+// Workers+Backlog handlers are admitted already, ErrPoolClosed after Close, or ctx's
+// error when ctx ends while the caller waits. Close waits for the admitted callers.
+func (p *Pool) enter(ctx context.Context) error {
+	p.mu.RLock()
+	if p.closed {
+		p.mu.RUnlock()
+		return ErrPoolClosed
+	}
+	p.once.Do(p.startWorkers)
+	p.wg.Add(1) // under mu: Close waits for it
+	p.mu.RUnlock()
+	if p.pending.Add(1) > p.capacity {
+		p.pending.Add(-1)
+		p.rejected.Add(1)
+		p.wg.Done()
+		return ErrPoolFull
+	}
+	select {
+	case p.places <- struct{}{}:
+	default:
+		select {
+		case p.places <- struct{}{}:
+		case <-ctx.Done():
+			p.pending.Add(-1)
+			p.wg.Done()
+			return ctx.Err()
+		}
+	}
+	p.busy.Add(1)
+	return nil
+}
+
+// leave gives back the place enter took.
+func (p *Pool) leave() {
+	p.busy.Add(-1)
+	<-p.places
+	p.pending.Add(-1)
+	p.wg.Done()
+}
+
 // Workers returns the number of worker goroutines.
 func (p *Pool) Workers() int { return p.workers }
 
@@ -123,7 +175,7 @@ func (p *Pool) Busy() int { return int(p.busy.Load()) }
 func (p *Pool) Queued() int { return max(0, int(p.pending.Load()-p.busy.Load())) }
 
 // Close stops accepting jobs, lets the workers finish the queued ones, and waits for
-// them to exit.
+// them to exit and for the handlers admitted by enter to leave.
 func (p *Pool) Close() {
 	p.mu.Lock()
 	if !p.closed {
