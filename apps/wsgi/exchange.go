@@ -123,8 +123,9 @@ type call struct {
 // requestContext is the context of one request's handler (asgo.context) and of its
 // sends and receives: it has the values of the server's context but not its deadline;
 // the waiter cancels it on detach and when the request ends, and a request served by
-// runHere also ends with the server's context (the client left). It lives in the request's call, so a handler that keeps it keeps a cancelled
-// context, never a later request's.
+// runHere also ends with the server's context (the client left). It lives in the
+// request's call, so a handler that keeps it keeps a cancelled context, never a later
+// request's.
 type requestContext struct {
 	parent context.Context
 	// follow, when set (runHere), is the server's context: this one ends with it too,
@@ -235,6 +236,12 @@ func (x *exchange) expire(ctx context.Context) error {
 		// It stopped because detach refused its send: the timeout stands.
 	default:
 	}
+	return x.answerTimeout(ctx, started)
+}
+
+// answerTimeout logs a handler over time, its worker detached, and ends its response:
+// 504 when nothing was sent, otherwise ErrTimeout, which makes the server abort it.
+func (x *exchange) answerTimeout(ctx context.Context, started bool) error {
 	x.app.cfg.Logger.Error("wsgi: handler timed out", requestAttrs(x.scope,
 		"timeout", x.app.cfg.Timeout, "response_started", started)...)
 	if started {
@@ -307,20 +314,13 @@ func (x *exchange) runHere(d asgi.Detacher) error {
 }
 
 // expireHere is the timer of a request served by runHere whose handler is over time:
-// it cuts the handler off the stream, ends the response (504 when nothing was sent,
-// otherwise ErrTimeout, which makes the server abort it) and ends the server's call.
+// it cuts the handler off the stream, ends the response (answerTimeout) and ends the
+// server's call with its outcome.
 func (x *exchange) expireHere() {
 	if !x.phase.CompareAndSwap(phaseHere, phaseExpired) {
 		return // the handler returned first
 	}
-	started := x.detach()
-	x.app.cfg.Logger.Error("wsgi: handler timed out", requestAttrs(x.scope,
-		"timeout", x.app.cfg.Timeout, "response_started", started)...)
-	err := ErrTimeout
-	if !started {
-		err = httpx.Text(x.ctx.parent, x.send, 504, "Gateway Timeout\n")
-	}
-	x.detacher.Detach(err)
+	x.detacher.Detach(x.answerTimeout(x.ctx.parent, x.detach()))
 	x.post(nil)
 }
 
