@@ -200,6 +200,9 @@ func (q *bodyQueue) spoolBytes(b []byte) error {
 // pop returns the body bytes of the next memory buffer not yet handed over, or the next
 // chunk of the spool; nil when the queue is empty. The chunk belongs to the caller.
 func (q *bodyQueue) pop() ([]byte, error) {
+	if q == nil {
+		return nil, nil
+	}
 	if q.memBytes > 0 {
 		for q.head == len(q.mem[0]) { // handed over whole (or empty); a later one has the bytes
 			q.mem[0] = nil
@@ -301,10 +304,13 @@ func (q *bodyQueue) nextLen() int {
 	return len(q.mem[i]) - head
 }
 
-func (q *bodyQueue) empty() bool { return q.memBytes == 0 && q.spool == nil }
+func (q *bodyQueue) empty() bool { return q == nil || q.memBytes == 0 && q.spool == nil }
 
 // release frees everything the queue holds.
 func (q *bodyQueue) release() {
+	if q == nil {
+		return
+	}
 	q.budget.give(q.borrowed)
 	clear(q.mem)
 	q.mem, q.head, q.memBytes, q.borrowed = nil, 0, 0, 0

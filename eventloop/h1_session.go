@@ -235,7 +235,7 @@ func (h *h1Session) readBodyDirect(c *conn) {
 		c.mu.Unlock()
 		return
 	}
-	n := st.body.readFrom(c.gc.Fd(), int(min(left, turnBytes)), c.srv.cfg.BodyMemoryBytes, &c.srv.bodyShared)
+	n := st.inbox().readFrom(c.gc.Fd(), int(min(left, turnBytes)), c.srv.cfg.BodyMemoryBytes, &c.srv.bodyShared)
 	if n > 0 {
 		st.wakeReceiverLocked()
 	}

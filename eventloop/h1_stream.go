@@ -42,7 +42,8 @@ type h1Stream struct {
 	logged      bool // the access log line was written
 
 	// Guarded by c.mu:
-	body         bodyQueue
+	body         *bodyQueue // made by inbox at the first body bytes: nil for most requests
+	bodyLength   int64      // the declared Content-Length (0 if unknown): sizes inbox buffers
 	bodyDone     bool          // every body byte is queued
 	bodyErr      bool          // the body was cut short (timeout, too large, error)
 	deliveredEnd bool          // http.request with more_body=false was delivered
@@ -74,9 +75,18 @@ func newH1Stream(c *conn, h *h1Session, req *h1.Request) *h1Stream {
 	if h.draining || c.srv.handover.Load() {
 		st.forceClose = true
 	}
-	st.body.spoolLimit, st.body.disk = c.srv.cfg.BodySpoolBytes, &c.srv.bodySpool
-	st.body.length = max(req.ContentLength, 0)
+	st.bodyLength = max(req.ContentLength, 0)
 	return st
+}
+
+// inbox returns the body queue, made at the first body bytes (a request without a
+// body keeps its stream 136 bytes smaller). c.mu held.
+func (st *h1Stream) inbox() *bodyQueue {
+	if st.body == nil {
+		srv := st.c.srv
+		st.body = &bodyQueue{length: st.bodyLength, spoolLimit: srv.cfg.BodySpoolBytes, disk: &srv.bodySpool}
+	}
+	return st.body
 }
 
 // isFinished reports whether the response is complete: the app has finished it and
@@ -181,7 +191,7 @@ func (st *h1Stream) pushBody(b []byte) error {
 	if st.discarding || st.gone {
 		return nil
 	}
-	err := st.body.push(b, c.srv.cfg.BodyMemoryBytes, &c.srv.bodyShared)
+	err := st.inbox().push(b, c.srv.cfg.BodyMemoryBytes, &c.srv.bodyShared)
 	if err != nil {
 		st.bodyErr = true
 	}

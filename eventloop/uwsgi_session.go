@@ -107,7 +107,7 @@ func (u *uwsgiSession) onHead(c *conn) error {
 		return h.reject(c, 503, "server is at its concurrency limit")
 	}
 	st := &h1Stream{c: c, h: h, scope: scope, isHead: scope.Method == "HEAD", started: time.Now(), forceClose: true}
-	st.body.length = max(req.ContentLength, 0)
+	st.bodyLength = max(req.ContentLength, 0)
 	h.start(c, st, req.ContentLength > 0, false)
 	return nil
 }
