@@ -155,7 +155,7 @@ func (st *h1Stream) accessLog() {
 	status, sent := st.status, st.bodyBytes
 	cut := st.abort || st.gone && st.order.State != asgi.HTTPResponseComplete
 	st.c.mu.Unlock()
-	st.c.srv.logHTTPAccess(client, st.scope, status, sent, cut, st.started)
+	st.c.srv.logHTTPAccess(client, st.scope, status, sent, cut, time.Unix(0, st.started))
 }
 
 // run runs the app on an executor goroutine.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
-	"time"
 
 	"github.com/asgo-dev/asgo/protocol/asgi"
 	"github.com/asgo-dev/asgo/protocol/h1"
@@ -25,25 +24,26 @@ type h1Stream struct {
 	scopeVal asgi.HTTPScope
 	stateVal asgi.State // scopeVal.State (the server only fills it)
 
-	// Set at creation, then read-only:
-	isHead     bool
+	// Set at creation, then read-only (the flags together: the stream is allocated per
+	// request, and every byte of padding counts):
 	protoMinor int
+	started    int64 // the request's start (Unix nanoseconds), for the access log
+	isHead     bool
 	reqKeep    bool
 	expect100  bool
 	inline     bool
-	started    time.Time
 	proto      uint8 // ProtoHTTP1 or ProtoUWSGI, for Config.Stats (set by h1Session.start)
 	sendfileOK bool  // cleartext socket: pathsend bodies may go out with sendfile (set by start)
 
 	// Owned by the loop goroutine:
-	received    int64
 	inlineAtEnd bool // runs inline once its body (all in the input at hand) is queued
 	doneOnLoop  bool // the loop has finished with this response
 	logged      bool // the access log line was written
+	received    int64
 
 	// Guarded by c.mu:
-	body         *bodyQueue // made by inbox at the first body bytes: nil for most requests
-	bodyLength   int64      // the declared Content-Length (0 if unknown): sizes inbox buffers
+	body         *bodyQueue    // made by inbox at the first body bytes: nil for most requests
+	bodyLength   int64         // the declared Content-Length (0 if unknown): sizes inbox buffers
 	bodyDone     bool          // every body byte is queued
 	bodyErr      bool          // the body was cut short (timeout, too large, error)
 	deliveredEnd bool          // http.request with more_body=false was delivered
@@ -69,7 +69,7 @@ func newH1Stream(c *conn, h *h1Session, req *h1.Request) *h1Stream {
 		protoMinor: req.ProtoMinor,
 		reqKeep:    req.KeepAlive,
 		expect100:  req.Expect100,
-		started:    c.loop.clock(),
+		started:    c.loop.clock().UnixNano(),
 	}
 	h1ScopeIn(st, c, req)
 	if h.draining || c.srv.handover.Load() {

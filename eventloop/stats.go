@@ -412,7 +412,7 @@ func (ls *loopStats) loopLag(d time.Duration) {
 // none of its own). A request answered inline ends at its traffic callback's clock.
 func (st *h1Stream) countDoneLocked() {
 	if ls := st.c.loop.stats; ls != nil {
-		ls.requestDone(int(st.proto), st.scope.Method, st.status, endClock(st.c.loop, st.inline).Sub(st.started))
+		ls.requestDone(int(st.proto), st.scope.Method, st.status, time.Duration(endClock(st.c.loop, st.inline).UnixNano()-st.started))
 	}
 }
 

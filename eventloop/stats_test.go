@@ -165,7 +165,7 @@ func TestStatsOff(t *testing.T) {
 func BenchmarkStatsPerRequest(b *testing.B) {
 	c := &conn{loop: &loop{stats: new(loopStats), now: time.Now()}}
 	c.session = &h1Session{}
-	st := &h1Stream{c: c, scope: &asgi.HTTPScope{Method: "GET"}, started: c.loop.now, status: 200, inline: true}
+	st := &h1Stream{c: c, scope: &asgi.HTTPScope{Method: "GET"}, started: c.loop.now.UnixNano(), status: 200, inline: true}
 	for b.Loop() {
 		st.proto = uint8(sessionProto(c.session))
 		c.loop.stats.requestStarted(int(st.proto))

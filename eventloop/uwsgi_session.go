@@ -106,7 +106,7 @@ func (u *uwsgiSession) onHead(c *conn) error {
 	if cfg.LimitConcurrency > 0 && c.srv.inflight.Load() >= int64(cfg.LimitConcurrency) {
 		return h.reject(c, 503, "server is at its concurrency limit")
 	}
-	st := &h1Stream{c: c, h: h, scope: scope, isHead: scope.Method == "HEAD", started: time.Now(), forceClose: true}
+	st := &h1Stream{c: c, h: h, scope: scope, isHead: scope.Method == "HEAD", started: time.Now().UnixNano(), forceClose: true}
 	st.bodyLength = max(req.ContentLength, 0)
 	h.start(c, st, req.ContentLength > 0, false)
 	return nil
