@@ -21,6 +21,7 @@ type detachApp struct {
 	release  chan struct{}
 	held     chan struct{} // one value per /hold that detached
 	returned chan struct{} // one value per detached call that returned
+	lateSend chan error    // what a send after /fail's detach returned
 }
 
 func (a *detachApp) ServeASGI(ctx context.Context, scope asgi.Scope, _ asgi.Receive, send asgi.Send) error {
@@ -42,6 +43,7 @@ func (a *detachApp) ServeASGI(ctx context.Context, scope asgi.Scope, _ asgi.Rece
 		return errors.New("returned after the detach")
 	case "/fail":
 		d.Detach(errors.New("gave up"))
+		a.lateSend <- respond(ctx, send, 200, "too late")
 		<-a.release
 		a.returned <- struct{}{}
 		return nil
@@ -51,10 +53,10 @@ func (a *detachApp) ServeASGI(ctx context.Context, scope asgi.Scope, _ asgi.Rece
 
 // TestDetachEndsTheCall checks that an app's Detach ends its call while its goroutine
 // runs on: the connection's next request is served, the in-flight count drops, the
-// later return is ignored, and a detach without a response gets the failure policy's
-// 500.
+// later return is ignored, a detach without a response gets the failure policy's 500,
+// and a send after the detach is refused.
 func TestDetachEndsTheCall(t *testing.T) {
-	app := &detachApp{release: make(chan struct{}), held: make(chan struct{}, 10), returned: make(chan struct{}, 10)}
+	app := &detachApp{release: make(chan struct{}), held: make(chan struct{}, 10), returned: make(chan struct{}, 10), lateSend: make(chan error, 1)}
 	ts := startServer(t, Config{}, app)
 
 	c := ts.dial(t)
@@ -77,10 +79,12 @@ func TestDetachEndsTheCall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resp.StatusCode != 500 {
-		t.Fatalf("detach with an error and nothing sent: %d, want 500", resp.StatusCode)
+	if got := body(t, resp); resp.StatusCode != 500 || strings.Contains(got, "too late") {
+		t.Fatalf("detach with an error and nothing sent: %d %q, want the 500 alone", resp.StatusCode, got)
 	}
-	resp.Body.Close()
+	if err := <-app.lateSend; err == nil {
+		t.Fatal("a send after the detach was accepted")
+	}
 
 	// HTTP/2: the stream ends at the detach, the next one is served.
 	h2 := h2cClient()

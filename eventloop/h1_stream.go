@@ -287,7 +287,7 @@ func (st *h1Stream) send(ctx context.Context, msg asgi.Message) error {
 		return sendPath(ctx, st, ps)
 	}
 	c := st.c
-	if err := lockForSend(c, &st.gone, &st.order, msg); err != nil {
+	if err := lockForSend(c, &st.gone, &st.ended, &st.order, msg); err != nil {
 		return err
 	}
 	var err error
@@ -375,7 +375,7 @@ func (st *h1Stream) appendBodyLocked(body []byte, more bool) (ref *refBody, err 
 
 // checkSend is the order check of httpStream.
 func (st *h1Stream) checkSend(msg asgi.Message) error {
-	return checkSend(st.c, &st.gone, &st.order, msg)
+	return checkSend(st.c, &st.gone, &st.ended, &st.order, msg)
 }
 
 // writeBody is the body writer of httpStream.

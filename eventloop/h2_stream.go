@@ -184,7 +184,7 @@ func (st *h2Stream) send(ctx context.Context, msg asgi.Message) error {
 		return sendPath(ctx, st, ps)
 	}
 	c := st.c
-	if err := lockForSend(c, &st.gone, &st.order, msg); err != nil {
+	if err := lockForSend(c, &st.gone, &st.ended, &st.order, msg); err != nil {
 		return err
 	}
 	var err error
@@ -389,7 +389,7 @@ func (st *h2Stream) waitWindowLocked(ctx context.Context) error {
 
 // checkSend is the order check of httpStream.
 func (st *h2Stream) checkSend(msg asgi.Message) error {
-	return checkSend(st.c, &st.gone, &st.order, msg)
+	return checkSend(st.c, &st.gone, &st.ended, &st.order, msg)
 }
 
 // writeBody is the body writer of httpStream: DATA within the peer's windows.

@@ -3,6 +3,7 @@ package eventloop
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 
 	"github.com/asgo-dev/asgo/protocol/asgi"
 )
@@ -10,12 +11,19 @@ import (
 const fileChunk = 64 << 10
 
 // lockForSend takes c.mu for a stream's send and checks msg against the stream's ASGI
-// order. On error the lock is released again. streamGone and order are guarded by c.mu.
-func lockForSend(c *conn, streamGone *bool, order *asgi.HTTPResponseOrder, msg asgi.Message) error {
+// order. On error the lock is released again. streamGone and order are guarded by c.mu;
+// ended is set before the call's end takes c.mu (h1Stream.end), so a send that gets the
+// lock after the end is refused, whatever the order says: a detached app's late send
+// never reaches the connection's next response.
+func lockForSend(c *conn, streamGone *bool, ended *atomic.Bool, order *asgi.HTTPResponseOrder, msg asgi.Message) error {
 	c.mu.Lock()
 	if *streamGone || c.gone {
 		c.mu.Unlock()
 		return asgi.ErrDisconnected
+	}
+	if ended.Load() {
+		c.mu.Unlock()
+		return errSendAfterEnd
 	}
 	if err := order.Check(msg); err != nil {
 		c.mu.Unlock()
@@ -24,10 +32,13 @@ func lockForSend(c *conn, streamGone *bool, order *asgi.HTTPResponseOrder, msg a
 	return nil
 }
 
+// errSendAfterEnd refuses a send after the app's call ended (it returned, or detached).
+var errSendAfterEnd = &asgi.ContractError{Msg: "ASGI callable sent a message after its call ended."}
+
 // checkSend is lockForSend for a message that queues nothing itself: the lock is
 // released again.
-func checkSend(c *conn, streamGone *bool, order *asgi.HTTPResponseOrder, msg asgi.Message) error {
-	if err := lockForSend(c, streamGone, order, msg); err != nil {
+func checkSend(c *conn, streamGone *bool, ended *atomic.Bool, order *asgi.HTTPResponseOrder, msg asgi.Message) error {
+	if err := lockForSend(c, streamGone, ended, order, msg); err != nil {
 		return err
 	}
 	c.mu.Unlock()
