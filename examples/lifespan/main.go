@@ -108,7 +108,7 @@ func lifespan(ctx context.Context, scope *asgi.LifespanScope, receive asgi.Recei
 				// The server logs the message and exits (asgo.Run: status 3).
 				return send(ctx, &asgi.LifespanStartupFailed{Message: err.Error()})
 			}
-			scope.State[stateKey] = p // copied into every request's scope.State
+			scope.State[stateKey] = p // every request's scope.State reads it
 			slog.Info("pool opened", "size", cap(p.conns))
 			if err := send(ctx, &asgi.LifespanStartupComplete{}); err != nil {
 				return err
