@@ -83,10 +83,11 @@ func (st *h1Stream) returnHeadBuf() {
 	}
 }
 
-// goroutineContext returns the context of an app call on an executor goroutine: it
-// offers d (asgi.Detacher) and is cancelled when the call ends or the client leaves.
-func goroutineContext(d asgi.Detacher) (context.Context, context.CancelFunc) {
-	return context.WithCancel(context.WithValue(context.Background(), asgi.DetachKey{}, d))
+// offerDetacher returns ctx offering d as the call's asgi.Detacher. Only calls on an
+// executor goroutine get one (an inline call runs to its return on the loop), so inline
+// requests do not pay for it.
+func offerDetacher(ctx context.Context, d asgi.Detacher) context.Context {
+	return context.WithValue(ctx, asgi.DetachKey{}, d)
 }
 
 // run runs the app on an executor goroutine.
@@ -163,13 +164,8 @@ func (st *h2Stream) run() {
 	st.end(st.c.srv.callApp(st.ctx, st.scope, st.receive, st.send))
 }
 
-// Detach implements asgi.Detacher for a call on a goroutine (an inline call cannot
-// detach: the loop runs it to its return).
-func (st *h2Stream) Detach(err error) {
-	if !st.inline {
-		st.end(err)
-	}
-}
+// Detach implements asgi.Detacher: the call ends now, its goroutine runs on.
+func (st *h2Stream) Detach(err error) { st.end(err) }
 
 // end ends the app call once, at the app's return or its Detach, whichever is first.
 func (st *h2Stream) end(err error) {

@@ -1,6 +1,7 @@
 package eventloop
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -197,7 +198,7 @@ func (h *h1Session) start(c *conn, st *h1Stream, hasBody, buffered bool) {
 		return
 	}
 	c.srv.inflight.Add(1)
-	st.ctx, st.stop = goroutineContext(st)
+	st.ctx, st.stop = context.WithCancel(offerDetacher(context.Background(), st))
 	c.seedPending()
 	c.srv.exec.Go(st)
 }

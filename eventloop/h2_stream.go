@@ -50,7 +50,7 @@ type h2Stream struct {
 
 func newH2Stream(h *h2Session, id uint32, scope *asgi.HTTPScope, isHead bool) *h2Stream {
 	st := &h2Stream{h: h, c: h.c, id: id, scope: scope, isHead: isHead, started: time.Now(), declaredLen: -1}
-	st.ctx, st.stop = goroutineContext(st)
+	st.ctx, st.stop = context.WithCancel(context.Background())
 	return st
 }
 
