@@ -167,6 +167,11 @@ func (q *bodyQueue) addBuf(buf []byte) {
 		q.mem = q.first[:0]
 	}
 	q.mem = append(q.mem, buf)
+	if len(q.mem) > 1 {
+		// mem has left first's array (it holds one): first's stale copy of the buffer
+		// must not keep it alive after pop hands it over.
+		q.first[0] = nil
+	}
 }
 
 // spoolBytes appends b to the spool file within the request's and the server's spool

@@ -5,8 +5,10 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"net/http"
+	"runtime"
 	"testing"
 	"time"
+	"weak"
 
 	"golang.org/x/sys/unix"
 
@@ -259,4 +261,35 @@ func TestBodyQueueReadsFromTheSocket(t *testing.T) {
 	if !bytes.Equal(got, want) || budget.used.Load() != 0 {
 		t.Fatalf("bytes equal %v, budget used %d after popping all", bytes.Equal(got, want), budget.used.Load())
 	}
+}
+
+// TestBodyQueueKeepsNoChunkItHandedOver: once pop hands a buffer's bytes over, and the
+// app drops them, the queue holds no reference to that buffer, even while the queue
+// lives on with later ones (a 4 MiB buffer kept alive per stream showed up as a third
+// more peak memory in the 64 MiB upload tests).
+func TestBodyQueueKeepsNoChunkItHandedOver(t *testing.T) {
+	var q bodyQueue
+	q.length = 64 << 20
+	var handedOver []weak.Pointer[byte]
+	for i := range 8 {
+		if err := q.push(bytes.Repeat([]byte{byte(i)}, 256<<10), 64<<20, nil); err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 0 {
+			continue // the next push starts a second buffer: mem leaves its first array
+		}
+		b, _ := q.pop()
+		handedOver = append(handedOver, weak.Make(&b[0]))
+	}
+	runtime.GC()
+	runtime.GC()
+	for i, p := range handedOver {
+		if p.Value() != nil {
+			t.Errorf("chunk %d handed over is still reachable from the queue", i)
+		}
+	}
+	if q.empty() {
+		t.Fatal("the queue must still hold bytes, or the test proves nothing")
+	}
+	runtime.KeepAlive(&q)
 }
