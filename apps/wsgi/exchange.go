@@ -130,10 +130,11 @@ type requestContext struct {
 	parent context.Context
 	// follow, when set (runHere), is the server's context: this one ends with it too,
 	// watched only once the handler asks for Done.
-	follow context.Context
-	mu     sync.Mutex
-	done   chan struct{} // made by the first Done; closedChan when cancelled before
-	err    error
+	follow   context.Context
+	unfollow func() bool // stops the watch on follow (set by Done)
+	mu       sync.Mutex
+	done     chan struct{} // made by the first Done; closedChan when cancelled before
+	err      error
 }
 
 var closedChan = func() chan struct{} {
@@ -150,7 +151,7 @@ func (c *requestContext) Done() <-chan struct{} {
 	if c.done == nil {
 		c.done = make(chan struct{}) // cancel sets closedChan when it comes first
 		if c.follow != nil {
-			context.AfterFunc(c.follow, c.cancel)
+			c.unfollow = context.AfterFunc(c.follow, c.cancel)
 		}
 	}
 	return c.done
@@ -177,6 +178,9 @@ func (c *requestContext) cancel() {
 		return
 	}
 	c.err = context.Canceled
+	if c.unfollow != nil {
+		c.unfollow() // ended first: the server's context ending later has nothing to do
+	}
 	if c.done == nil {
 		c.done = closedChan
 		return

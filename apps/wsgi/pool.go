@@ -133,7 +133,6 @@ func (p *Pool) enter(ctx context.Context) error {
 		p.mu.RUnlock()
 		return ErrPoolClosed
 	}
-	p.once.Do(p.startWorkers)
 	p.wg.Add(1) // under mu: Close waits for it
 	p.mu.RUnlock()
 	if p.pending.Add(1) > p.capacity {
