@@ -7,8 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/asgo-dev/asgo/apps/demo"
 	"github.com/asgo-dev/asgo/apps/ipfilter"
 	"github.com/asgo-dev/asgo/apps/static"
+	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 func TestMiddlewareFlags(t *testing.T) {
@@ -48,3 +50,37 @@ func TestMiddlewareFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestMiddlewareKeepsRecycling: every middleware the flags add passes the wrapped app's
+// asgi.Recycler answer on, so the built-in demo keeps its recycled inline streams behind
+// all of them, and an app without the promise keeps its own scopes.
+func TestMiddlewareKeepsRecycling(t *testing.T) {
+	o, err := parseFlags("asgo serve", nil, "", []string{
+		"--static", "/static=" + t.TempDir(), "--allow-ip", "127.0.0.1", "--compress", "gzip",
+		"--forwarded-allow-ips", "127.0.0.1", "--proxy", "/up=http://127.0.0.1:9",
+	}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		app  asgi.App
+		want bool
+	}{
+		{"demo", demo.New(), true},
+		{"inline app without the promise", inlineOnly{}, false},
+	} {
+		wrapped, err := o.config.wrap(tt.app)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := asgi.CanRecycle(wrapped); got != tt.want {
+			t.Errorf("%s: CanRecycle behind the middleware = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// inlineOnly is an inline app that makes no asgi.Recycler promise.
+type inlineOnly struct{ asgi.AppFunc }
+
+func (inlineOnly) Inline(asgi.Scope) bool { return true }

@@ -58,11 +58,16 @@ func (st *h1Stream) runInline() {
 	st.resp.UseBuffer(l.headBuf)
 	l.headBuf = nil
 	st.c.seedPending()
-	st.finish(st.c.srv.callApp(st.ctx, st.scope, st.receive, st.send))
+	receive, send := st.receiveFn, st.sendFn
+	if send == nil {
+		receive, send = st.receive, st.send
+	}
+	st.finish(st.c.srv.callApp(st.ctx, st.scope, receive, send))
 	if st.isFinished() {
 		st.h.responseDone(st.c, st)
 	}
 	st.returnHeadBuf()
+	st.recycle()
 }
 
 // maxSpareHead bounds the head buffer a loop keeps between inline responses.

@@ -59,24 +59,77 @@ type h1Stream struct {
 	finished     bool  // response complete, or the app ended without completing it
 	abort        bool  // the connection must be aborted (response started, then failed)
 	forceClose   bool
+
+	// Kept when the stream is recycled (recycle): the storage of the scope's bytes and
+	// the app's receive and send, bound to this stream once.
+	scopeBuf  []byte
+	receiveFn asgi.Receive
+	sendFn    asgi.Send
 }
 
 func newH1Stream(c *conn, h *h1Session, req *h1.Request) *h1Stream {
-	st := &h1Stream{
-		c:          c,
-		h:          h,
-		isHead:     req.IsHead(),
-		protoMinor: req.ProtoMinor,
-		reqKeep:    req.KeepAlive,
-		expect100:  req.Expect100,
-		started:    c.loop.clock().UnixNano(),
-	}
+	st := c.loop.reuseH1Stream()
+	st.c, st.h = c, h
+	st.isHead = req.IsHead()
+	st.protoMinor = req.ProtoMinor
+	st.reqKeep = req.KeepAlive
+	st.expect100 = req.Expect100
+	st.started = c.loop.clock().UnixNano()
 	h1ScopeIn(st, c, req)
 	if h.draining || c.srv.handover.Load() {
 		st.forceClose = true
 	}
 	st.bodyLength = max(req.ContentLength, 0)
 	return st
+}
+
+// maxFreeStreams bounds the recycled streams a loop keeps. Inline requests run one at a
+// time on a loop, so a few cover the steady state.
+const maxFreeStreams = 8
+
+// Recycled streams drop scope storage above these bounds rather than keep it.
+const (
+	maxRecycledScopeBytes = 4 << 10
+	maxRecycledHeaders    = 64
+)
+
+// reuseH1Stream returns a recycled stream, reset, or a new one. Loop only.
+func (l *loop) reuseH1Stream() *h1Stream {
+	n := len(l.freeH1)
+	if n == 0 {
+		st := &h1Stream{}
+		if l.srv.recycle {
+			st.receiveFn, st.sendFn = st.receive, st.send
+		}
+		return st
+	}
+	st := l.freeH1[n-1]
+	l.freeH1[n-1] = nil
+	l.freeH1 = l.freeH1[:n-1]
+	buf, headers, receive, send := st.scopeBuf, st.scopeVal.Headers, st.receiveFn, st.sendFn
+	*st = h1Stream{scopeBuf: buf[:0], receiveFn: receive, sendFn: send}
+	st.scopeVal.Headers = headers[:0]
+	return st
+}
+
+// recycle gives the stream of an inline call back to its loop for the next request,
+// when the app keeps nothing of its inline calls (asgi.Recycler) and nothing on the
+// server's side points to the stream any more: the response is done on the loop and
+// went out whole, and no body queue was made (its chunks belong to the app). Called
+// once the call and the loop are done with it. Loop only.
+func (st *h1Stream) recycle() {
+	l := st.c.loop
+	if !l.srv.recycle || st.sendFn == nil || !st.doneOnLoop || st.body != nil || st.abort ||
+		len(l.freeH1) >= maxFreeStreams {
+		return
+	}
+	if cap(st.scopeBuf) > maxRecycledScopeBytes {
+		st.scopeBuf = nil
+	}
+	if cap(st.scopeVal.Headers) > maxRecycledHeaders {
+		st.scopeVal.Headers = nil
+	}
+	l.freeH1 = append(l.freeH1, st)
 }
 
 // inbox returns the body queue, made at the first body bytes (a request without a

@@ -50,6 +50,9 @@ type loop struct {
 	// headBuf is the response-head buffer of the last inline HTTP/1.1 response, handed
 	// to the next one (h1Stream.runInline), so inline responses allocate none.
 	headBuf []byte
+	// freeH1 are HTTP/1.1 streams of finished inline calls, for the next requests
+	// when the app keeps nothing of its inline calls (h1Stream.recycle).
+	freeH1 []*h1Stream
 	// writes counts the output buffers handed to gnet (one write each, or less when
 	// the socket is full): what the pipelining tests check batches by.
 	writes uint64

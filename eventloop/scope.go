@@ -95,21 +95,29 @@ func fillHTTPScope(s *asgi.HTTPScope, c *conn, version, method, scheme, path str
 // h1ScopeIn is h1Scope built in the request's stream: the scope is stored in st (one
 // allocation for both), and the raw path, query and header fields' bytes are copied
 // into one buffer, each slice capped so that an app appending to one cannot overwrite
-// the next. Loop only.
+// the next. A recycled stream's buffer and header slice are reused when big enough.
+// Loop only.
 func h1ScopeIn(st *h1Stream, c *conn, req *h1.Request) {
 	n := 2*len(req.Path) + len(req.Query) // raw and decoded path
 	for i := range req.Headers {
 		n += len(req.Headers[i].Name) + len(req.Headers[i].Value)
 	}
-	buf := make([]byte, 0, n)
+	buf := st.scopeBuf
+	if cap(buf) < n {
+		buf = make([]byte, 0, n)
+	}
+	st.scopeBuf = buf
 	var rawPath, query []byte
 	buf, rawPath = appendCapped(buf, req.Path)
 	if req.Query != nil {
 		buf, query = appendCapped(buf, req.Query)
 	}
-	var headers asgi.Headers
+	var headers asgi.Headers // a recycled stream's slice, when it is big enough
 	if req.Headers != nil {
-		headers = make(asgi.Headers, 0, len(req.Headers))
+		headers = st.scopeVal.Headers[:0]
+		if headers == nil || cap(headers) < len(req.Headers) {
+			headers = make(asgi.Headers, 0, len(req.Headers))
+		}
 	}
 	for i := range req.Headers {
 		var name, value []byte

@@ -52,6 +52,9 @@ type Server struct {
 	bodySpool  diskBudget // Config.BodySpoolShared
 
 	turnRequests int // HTTP/1.1 requests one traffic callback starts (h1Session)
+	// recycle: the app keeps nothing of its inline calls (asgi.CanRecycle), so their
+	// HTTP/1.1 streams, scopes and receive/send are reused. Set by Start.
+	recycle bool
 
 	// tlsListen tells the TLS listeners' connections apart (nil: none); tlsConfig is
 	// Config.TLS with the ALPN protocols filled in. Set by Start.
@@ -106,6 +109,7 @@ func (s *Server) Start() error {
 }
 
 func (s *Server) start() error {
+	s.recycle = asgi.CanRecycle(s.app)
 	adopted, err := openAdopted(&s.cfg)
 	if err != nil {
 		return err

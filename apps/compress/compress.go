@@ -179,6 +179,10 @@ func (c *Compressor) ServeASGI(ctx context.Context, scope asgi.Scope, receive as
 // Inline passes the wrapped app's answer on: the middleware itself never blocks.
 func (c *Compressor) Inline(scope asgi.Scope) bool { return asgi.CanInline(c.app, scope) }
 
+// Recycles passes the wrapped app's answer on: the middleware keeps nothing of a call
+// once it returns (its per-response state goes back to a pool, without send).
+func (c *Compressor) Recycles() bool { return asgi.CanRecycle(c.app) }
+
 // WebSocketHandler passes the wrapped app's event-mode handler on: WebSocket scopes
 // are not compressed here (permessage-deflate is the server's).
 func (c *Compressor) WebSocketHandler(scope *asgi.WebSocketScope) asgi.WebSocketHandler {

@@ -35,6 +35,9 @@ func (a *App) ServeASGI(ctx context.Context, scope asgi.Scope, receive asgi.Rece
 // Inline reports what the mount's matched app says (see mount.Mount.Inline).
 func (a *App) Inline(scope asgi.Scope) bool { return a.mount.Inline(scope) }
 
+// Recycles reports what the mount says (mount.Mount.Recycles).
+func (a *App) Recycles() bool { return a.mount.Recycles() }
+
 // WebSocketHandler reports what the mount's matched app says (see
 // mount.Mount.WebSocketHandler).
 func (a *App) WebSocketHandler(scope *asgi.WebSocketScope) asgi.WebSocketHandler {

@@ -166,6 +166,9 @@ func TestDemoInline(t *testing.T) {
 			t.Errorf("CanInline(%s %s) = %v, want %v", tt.method, tt.path, got, tt.want)
 		}
 	}
+	if !asgi.CanRecycle(app) {
+		t.Error("the demo keeps something of its inline calls (asgi.CanRecycle)")
+	}
 }
 
 func TestDemoHelloAllocs(t *testing.T) {

@@ -46,6 +46,9 @@ func (h *hinted) ServeASGI(ctx context.Context, scope asgi.Scope, receive asgi.R
 // Inline reports what the wrapped app says: sending a hint never blocks.
 func (h *hinted) Inline(scope asgi.Scope) bool { return asgi.CanInline(h.app, scope) }
 
+// Recycles reports what the wrapped app says: the hints keep nothing of a call.
+func (h *hinted) Recycles() bool { return asgi.CanRecycle(h.app) }
+
 // WebSocketHandler reports what the wrapped app says.
 func (h *hinted) WebSocketHandler(scope *asgi.WebSocketScope) asgi.WebSocketHandler {
 	return asgi.WebSocketHandlerFor(h.app, scope)

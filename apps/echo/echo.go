@@ -86,6 +86,10 @@ func (e *Echo) Inline(scope asgi.Scope) bool {
 	return ok
 }
 
+// Recycles reports true: echo keeps nothing of a call once it returns (the body chunks
+// it sent back are its own, not the scope's).
+func (e *Echo) Recycles() bool { return true }
+
 // headers returns the response headers for a body of n bytes.
 func headers(ctype []byte, n int64) asgi.Headers {
 	return asgi.Headers{

@@ -54,6 +54,10 @@ func (Hello) Inline(scope asgi.Scope) bool {
 	return ok
 }
 
+// Recycles reports true: hello keeps nothing of a call, so a server may reuse the
+// scope, receive and send of its inline calls (asgi.Recycler).
+func (Hello) Recycles() bool { return true }
+
 // Goroutine is the same app without the Inline method, so a server runs it off the event
 // loop on a goroutine of its own, as it runs any app that may block. It is what `asgo
 // serve --app hello-goroutine` and the demo's /hello-goroutine run: the benchmarks

@@ -134,6 +134,9 @@ func (a *App) Inline(scope asgi.Scope) bool {
 	return asgi.CanInline(a.next, scope)
 }
 
+// Recycles passes the wrapped app's answer on: a refusal keeps nothing of its call.
+func (a *App) Recycles() bool { return asgi.CanRecycle(a.next) }
+
 // WebSocketHandler passes the wrapped app's event-mode choice on for admitted clients;
 // refused ones get nil, so the server calls ServeASGI, which refuses them.
 func (a *App) WebSocketHandler(scope *asgi.WebSocketScope) asgi.WebSocketHandler {

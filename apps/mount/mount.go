@@ -171,6 +171,17 @@ func (m *Mount) WebSocketHandler(scope *asgi.WebSocketScope) asgi.WebSocketHandl
 	return asgi.WebSocketHandlerFor(p.app, wsChild(scope, p.prefix))
 }
 
+// Recycles reports whether every mounted app keeps nothing of its inline calls
+// (asgi.CanRecycle); the mount's own 404 keeps nothing. Ask it once every app is added.
+func (m *Mount) Recycles() bool {
+	for _, p := range m.ordered {
+		if !asgi.CanRecycle(p.app) {
+			return false
+		}
+	}
+	return true
+}
+
 // Inline reports whether the scope can be served on the event loop: true for an HTTP
 // scope nothing matches (the 404 never blocks), else what the matched app says for its
 // child scope. Safe for concurrent use; it allocates only when the match is not the

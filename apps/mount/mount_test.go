@@ -182,3 +182,21 @@ func TestMountAddPanics(t *testing.T) {
 		})
 	}
 }
+
+// recycling is seen with the asgi.Recycler promise.
+type recycling struct{ seen }
+
+func (recycling) Recycles() bool { return true }
+
+func TestMountRecycles(t *testing.T) {
+	if !New().Recycles() {
+		t.Error("an empty mount keeps its 404s")
+	}
+	m := New().Add("/", recycling{seen{name: "root", inline: true}}).Add("/slow", asgi.AppFunc(seen{name: "slow"}.ServeASGI))
+	if !m.Recycles() {
+		t.Error("recycling and goroutine apps: Recycles = false")
+	}
+	if m.Add("/fast", seen{name: "fast", inline: true}).Recycles() {
+		t.Error("an inline app without the promise: Recycles = true")
+	}
+}

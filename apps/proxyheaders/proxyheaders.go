@@ -103,6 +103,10 @@ func (a *App) Inline(scope asgi.Scope) bool {
 	return asgi.CanInline(a.next, a.rewrite(scope))
 }
 
+// Recycles passes the wrapped app's answer on: a rewritten scope is a copy the
+// middleware drops when the call returns.
+func (a *App) Recycles() bool { return asgi.CanRecycle(a.next) }
+
 // WebSocketHandler passes the wrapped app's event-mode choice on, for the rewritten
 // scope (which the handler it returns then serves).
 func (a *App) WebSocketHandler(scope *asgi.WebSocketScope) asgi.WebSocketHandler {

@@ -169,6 +169,20 @@ func (r *Router) WebSocketHandler(scope *asgi.WebSocketScope) asgi.WebSocketHand
 	return asgi.WebSocketHandlerFor(rt.ws, scope)
 }
 
+// Recycles reports whether every app registered for HTTP methods keeps nothing of its
+// inline calls (asgi.CanRecycle); the router's own 404, 405 and OPTIONS answers keep
+// nothing. Ask it once all routes are registered.
+func (r *Router) Recycles() bool {
+	for _, rt := range r.routes {
+		for _, app := range rt.apps {
+			if !asgi.CanRecycle(app) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // Inline reports whether an HTTP scope can be served on the event loop: true when the
 // router answers 404 or 405 itself, else what the matched app's Inline says. It does
 // not allocate and is safe for concurrent use.

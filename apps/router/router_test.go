@@ -180,3 +180,28 @@ func TestRouterLifespanEachAppOnce(t *testing.T) {
 		t.Fatalf("sent %s", rec)
 	}
 }
+
+// recycling is named with the asgi.Recycler promise.
+type recycling struct{ named }
+
+func (recycling) Recycles() bool { return true }
+
+func TestRouterRecycles(t *testing.T) {
+	tests := []struct {
+		name string
+		r    *Router
+		want bool
+	}{
+		{"empty", New(), true},
+		{"recycling and goroutine apps", New().
+			Route([]string{"GET"}, "/", recycling{named{name: "root", inline: true}}).
+			Route([]string{"POST"}, "/slow", asgi.AppFunc(named{name: "slow"}.ServeASGI)).
+			WebSocket("/ws", named{name: "ws", inline: true}), true},
+		{"an inline app without the promise", testRouter(), false},
+	}
+	for _, tt := range tests {
+		if got := tt.r.Recycles(); got != tt.want {
+			t.Errorf("%s: Recycles = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

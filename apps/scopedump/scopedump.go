@@ -103,6 +103,9 @@ func (ScopeDump) ServeASGI(ctx context.Context, scope asgi.Scope, _ asgi.Receive
 	return httpx.Full(ctx, send, 200, headers, body)
 }
 
+// Recycles reports true: the dump is rendered and sent during the call.
+func (ScopeDump) Recycles() bool { return true }
+
 // Inline reports true for HTTP scopes: rendering JSON never blocks.
 func (ScopeDump) Inline(scope asgi.Scope) bool {
 	_, ok := scope.(*asgi.HTTPScope)

@@ -152,6 +152,11 @@ func (a *App) Inline(scope asgi.Scope) bool {
 		!bytes.Contains(s.Headers.Get("range"), comma) && (a.next == nil || asgi.CanInline(a.next, s))
 }
 
+// Recycles reports whether the app after the static files (if any) keeps nothing of its
+// inline calls: a file sent with pathsend keeps nothing of the call either (the server
+// opens the file during the send).
+func (a *App) Recycles() bool { return a.next == nil || asgi.CanRecycle(a.next) }
+
 var comma = []byte(",")
 
 // WebSocketHandler passes Next's event-mode choice on: WebSocket scopes always go to

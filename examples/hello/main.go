@@ -75,6 +75,12 @@ func (hello) Inline(scope asgi.Scope) bool {
 	return ok && (s.Method == "GET" || s.Method == "HEAD")
 }
 
+// Recycles promises that an inline call keeps nothing once ServeASGI returns: not the
+// scope or its strings and slices, not receive or send. The server then reuses them for
+// the next request instead of allocating new ones (asgi.Recycler). An app that keeps the
+// scope, or hands send to a goroutine, must not implement it.
+func (hello) Recycles() bool { return true }
+
 // text sends a whole plain-text response: http.response.start, then one
 // http.response.body whose MoreBody is false.
 func text(ctx context.Context, send asgi.Send, status int, body string) error {

@@ -58,3 +58,29 @@ func CanInline(app App, scope Scope) bool {
 	in, ok := app.(Inliner)
 	return ok && in.Inline(scope)
 }
+
+// Recycler is implemented by apps whose inline calls (see Inliner) keep nothing of the
+// call once ServeASGI returns: not the scope, nor any slice or string it holds (path,
+// headers, query), nor receive or send, and no goroutine that uses them. A server may
+// then reuse the scope, its buffers and the receive and send functions of such a call
+// for a later request, which saves their allocation on the fast path.
+//
+// The promise covers inline calls only: calls on the app's own goroutine keep the whole
+// contract (the scope belongs to the app; a send after the call's end fails). An app
+// that breaks it sees another request's scope change under it, and a late send may
+// write into another response. Recycles is asked once, before the server serves; a
+// middleware answers for itself and for every app it can call inline (CanRecycle).
+type Recycler interface {
+	Recycles() bool
+}
+
+// CanRecycle reports whether app keeps nothing of its inline calls (Recycler). An app
+// that is not an Inliner never runs inline and trivially keeps nothing of such calls;
+// an Inliner that does not implement Recycler is assumed to keep what it may.
+func CanRecycle(app App) bool {
+	if r, ok := app.(Recycler); ok {
+		return r.Recycles()
+	}
+	_, inline := app.(Inliner)
+	return !inline
+}
