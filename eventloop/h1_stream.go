@@ -60,11 +60,13 @@ type h1Stream struct {
 	abort        bool  // the connection must be aborted (response started, then failed)
 	forceClose   bool
 
-	// Kept when the stream is recycled (recycle): the storage of the scope's bytes and
-	// the app's receive and send, bound to this stream once.
+	// Kept when the stream is recycled (recycle): the storage of the scope's bytes,
+	// the app's receive and send, bound to this stream once, and an emptied body queue
+	// for inbox.
 	scopeBuf  []byte
 	receiveFn asgi.Receive
 	sendFn    asgi.Send
+	spareBody *bodyQueue
 }
 
 func newH1Stream(c *conn, h *h1Session, req *h1.Request) *h1Stream {
@@ -106,8 +108,12 @@ func (l *loop) reuseH1Stream() *h1Stream {
 	st := l.freeH1[n-1]
 	l.freeH1[n-1] = nil
 	l.freeH1 = l.freeH1[:n-1]
+	body := st.body
+	if body == nil {
+		body = st.spareBody
+	}
 	buf, headers, receive, send := st.scopeBuf, st.scopeVal.Headers, st.receiveFn, st.sendFn
-	*st = h1Stream{scopeBuf: buf[:0], receiveFn: receive, sendFn: send}
+	*st = h1Stream{scopeBuf: buf[:0], receiveFn: receive, sendFn: send, spareBody: body}
 	st.scopeVal.Headers = headers[:0]
 	return st
 }
@@ -115,11 +121,12 @@ func (l *loop) reuseH1Stream() *h1Stream {
 // recycle gives the stream of an inline call back to its loop for the next request,
 // when the app keeps nothing of its inline calls (asgi.Recycler) and nothing on the
 // server's side points to the stream any more: the response is done on the loop and
-// went out whole, and no body queue was made (its chunks belong to the app). Called
-// once the call and the loop are done with it. Loop only.
+// went out whole. The body queue, if any, was released then (responseDone): the
+// chunks it handed over belong to the app, and it holds no others. Called once the
+// call and the loop are done with it. Loop only.
 func (st *h1Stream) recycle() {
 	l := st.c.loop
-	if !l.srv.recycle || st.sendFn == nil || !st.doneOnLoop || st.body != nil || st.abort ||
+	if !l.srv.recycle || st.sendFn == nil || !st.doneOnLoop || st.abort ||
 		len(l.freeH1) >= maxFreeStreams {
 		return
 	}
@@ -137,7 +144,13 @@ func (st *h1Stream) recycle() {
 func (st *h1Stream) inbox() *bodyQueue {
 	if st.body == nil {
 		srv := st.c.srv
-		st.body = &bodyQueue{length: st.bodyLength, spoolLimit: srv.cfg.BodySpoolBytes, disk: &srv.bodySpool}
+		q := st.spareBody
+		if q == nil {
+			q = new(bodyQueue)
+		}
+		st.spareBody = nil
+		*q = bodyQueue{length: st.bodyLength, spoolLimit: srv.cfg.BodySpoolBytes, disk: &srv.bodySpool}
+		st.body = q
 	}
 	return st.body
 }

@@ -15,8 +15,8 @@ import (
 )
 
 // scopeRecorder is an inline app that answers with what its scope holds (method, path,
-// query, headers) and remembers each call's scope pointer. recycles is its
-// asgi.Recycler answer.
+// query, headers) and the request body, and remembers each call's scope pointer.
+// recycles is its asgi.Recycler answer.
 type scopeRecorder struct {
 	recycles bool
 	mu       sync.Mutex
@@ -26,7 +26,7 @@ type scopeRecorder struct {
 func (a *scopeRecorder) Inline(asgi.Scope) bool { return true }
 func (a *scopeRecorder) Recycles() bool         { return a.recycles }
 
-func (a *scopeRecorder) ServeASGI(ctx context.Context, scope asgi.Scope, _ asgi.Receive, send asgi.Send) error {
+func (a *scopeRecorder) ServeASGI(ctx context.Context, scope asgi.Scope, receive asgi.Receive, send asgi.Send) error {
 	s := scope.(*asgi.HTTPScope)
 	a.mu.Lock()
 	a.scopes = append(a.scopes, s)
@@ -35,6 +35,22 @@ func (a *scopeRecorder) ServeASGI(ctx context.Context, scope asgi.Scope, _ asgi.
 	fmt.Fprintf(&b, "%s %s ?%s", s.Method, s.Path, s.QueryString)
 	for _, h := range s.Headers {
 		fmt.Fprintf(&b, " %s=%s", h.Name, h.Value)
+	}
+	for {
+		msg, err := receive(ctx)
+		if err != nil {
+			return err
+		}
+		req, ok := msg.(*asgi.HTTPRequest)
+		if !ok {
+			return nil
+		}
+		if len(req.Body) > 0 {
+			fmt.Fprintf(&b, " body=%s", req.Body)
+		}
+		if !req.MoreBody {
+			break
+		}
 	}
 	body := b.String()
 	if err := send(ctx, &asgi.HTTPResponseStart{Status: 200, Headers: asgi.H("content-length", fmt.Sprint(len(body)))}); err != nil {
@@ -59,6 +75,9 @@ var recycleSteps = []struct{ raw, want string }{
 	{"DELETE /d/" + strings.Repeat("e", 300) + "?" + strings.Repeat("f", 100) + " HTTP/1.1\r\nHost: w\r\nX-Big: " +
 		strings.Repeat("g", 500) + "\r\n\r\n",
 		"DELETE /d/" + strings.Repeat("e", 300) + " ?" + strings.Repeat("f", 100) + " host=w x-big=" + strings.Repeat("g", 500)},
+	{"GET /b HTTP/1.1\r\nHost: y\r\n\r\n", "GET /b ? host=y"},
+	{"POST /p HTTP/1.1\r\nHost: v\r\nContent-Length: 3\r\n\r\nabc", "POST /p ? host=v content-length=3 body=abc"},
+	{"POST /q HTTP/1.1\r\nHost: v\r\nContent-Length: 5\r\n\r\nhello", "POST /q ? host=v content-length=5 body=hello"},
 	{"GET /b HTTP/1.1\r\nHost: y\r\n\r\n", "GET /b ? host=y"},
 }
 
