@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 
 	"github.com/asgo-dev/asgo/apps/internal/httpx"
 	"github.com/asgo-dev/asgo/protocol/asgi"
@@ -90,21 +91,53 @@ func (e *Echo) Inline(scope asgi.Scope) bool {
 // it sent back are its own, not the scope's).
 func (e *Echo) Recycles() bool { return true }
 
-// headers returns the response headers for a body of n bytes.
-func headers(ctype []byte, n int64) asgi.Headers {
-	return asgi.Headers{
+// reply is one call's outbound messages and what they point to. Send retains no
+// message once it returns, so a reply goes back to the pool when the call ends: echoing
+// a body allocates nothing beyond the chunks the server handed over.
+type reply struct {
+	start   asgi.HTTPResponseStart
+	body    asgi.HTTPResponseBody
+	headers [2]asgi.HeaderField
+	length  [20]byte
+	parts   [][]byte // the body's pieces (collect)
+	first   [4][]byte
+}
+
+var replies = sync.Pool{New: func() any {
+	r := new(reply)
+	r.parts = r.first[:0]
+	return r
+}}
+
+func getReply() *reply { return replies.Get().(*reply) }
+
+// put returns r to the pool, holding no bytes of the call.
+func (r *reply) put() {
+	clear(r.first[:])
+	r.parts = r.first[:0] // a longer list grown by append goes with its pieces
+	r.start, r.body, r.headers = asgi.HTTPResponseStart{}, asgi.HTTPResponseBody{}, [2]asgi.HeaderField{}
+	replies.Put(r)
+}
+
+// begin fills r.start: 200 with ctype and a Content-Length of n bytes.
+func (r *reply) begin(ctype []byte, n int64) *asgi.HTTPResponseStart {
+	r.headers = [2]asgi.HeaderField{
 		{Name: httpx.NameContentType, Value: ctype},
-		{Name: httpx.NameContentLength, Value: strconv.AppendInt(nil, n, 10)},
+		{Name: httpx.NameContentLength, Value: strconv.AppendInt(r.length[:0], n, 10)},
 	}
+	r.start = asgi.HTTPResponseStart{Status: 200, Headers: r.headers[:]}
+	return &r.start
 }
 
 // stream starts the response with Content-Length n and forwards each chunk as it
 // arrives.
 func stream(ctx context.Context, ctype []byte, n int64, receive asgi.Receive, send asgi.Send) error {
-	if err := send(ctx, &asgi.HTTPResponseStart{Status: 200, Headers: headers(ctype, n)}); err != nil {
+	r := getReply()
+	defer r.put()
+	if err := send(ctx, r.begin(ctype, n)); err != nil {
 		return err
 	}
-	out := &asgi.HTTPResponseBody{}
+	out := &r.body
 	var seen int64
 	for {
 		req, done, err := next(ctx, receive)
@@ -134,7 +167,10 @@ const minPart = 64 << 10
 // pieces it arrived in, never copied into one buffer: a server may send a large piece
 // straight from it.
 func (e *Echo) collect(ctx context.Context, ctype []byte, want int64, receive asgi.Receive, send asgi.Send) error {
-	var parts [][]byte
+	r := getReply()
+	defer r.put()
+	parts := r.parts
+	defer func() { r.parts = parts }() // put clears what the call appended
 	var total int64
 	for {
 		req, done, err := next(ctx, receive)
@@ -156,17 +192,13 @@ func (e *Echo) collect(ctx context.Context, ctype []byte, want int64, receive as
 	if want >= 0 && total != want {
 		return ErrShortBody
 	}
-	if len(parts) <= 1 {
-		var body []byte
-		if len(parts) == 1 {
-			body = parts[0]
-		}
-		return httpx.Full(ctx, send, 200, headers(ctype, total), body)
-	}
-	if err := send(ctx, &asgi.HTTPResponseStart{Status: 200, Headers: headers(ctype, total)}); err != nil {
+	if err := send(ctx, r.begin(ctype, total)); err != nil {
 		return err
 	}
-	out := &asgi.HTTPResponseBody{}
+	out := &r.body
+	if len(parts) == 0 {
+		return send(ctx, out)
+	}
 	for i, p := range parts {
 		out.Body, out.MoreBody = p, i < len(parts)-1
 		if err := send(ctx, out); err != nil {
