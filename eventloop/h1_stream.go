@@ -95,7 +95,7 @@ const (
 	maxRecycledHeaders    = 64
 )
 
-// reuseH1Stream returns a recycled stream, reset, or a new one. Loop only.
+// reuseH1Stream returns a recycled stream (reset by recycle), or a new one. Loop only.
 func (l *loop) reuseH1Stream() *h1Stream {
 	n := len(l.freeH1)
 	if n == 0 {
@@ -108,13 +108,6 @@ func (l *loop) reuseH1Stream() *h1Stream {
 	st := l.freeH1[n-1]
 	l.freeH1[n-1] = nil
 	l.freeH1 = l.freeH1[:n-1]
-	body := st.body
-	if body == nil {
-		body = st.spareBody
-	}
-	buf, headers, receive, send := st.scopeBuf, st.scopeVal.Headers, st.receiveFn, st.sendFn
-	*st = h1Stream{scopeBuf: buf[:0], receiveFn: receive, sendFn: send, spareBody: body}
-	st.scopeVal.Headers = headers[:0]
 	return st
 }
 
@@ -122,20 +115,27 @@ func (l *loop) reuseH1Stream() *h1Stream {
 // when the app keeps nothing of its inline calls (asgi.Recycler) and nothing on the
 // server's side points to the stream any more: the response is done on the loop and
 // went out whole. The body queue, if any, was released then (responseDone): the
-// chunks it handed over belong to the app, and it holds no others. Called once the
-// call and the loop are done with it. Loop only.
+// chunks it handed over belong to the app, and it holds no others. The stream is reset
+// at once, so a free stream holds no connection. Called last, once the call and the
+// loop are done with it. Loop only.
 func (st *h1Stream) recycle() {
 	l := st.c.loop
 	if !l.srv.recycle || st.sendFn == nil || !st.doneOnLoop || st.abort ||
 		len(l.freeH1) >= maxFreeStreams {
 		return
 	}
-	if cap(st.scopeBuf) > maxRecycledScopeBytes {
-		st.scopeBuf = nil
+	buf, headers, body := st.scopeBuf[:0], st.scopeVal.Headers[:0], st.body
+	if body == nil {
+		body = st.spareBody
 	}
-	if cap(st.scopeVal.Headers) > maxRecycledHeaders {
-		st.scopeVal.Headers = nil
+	if cap(buf) > maxRecycledScopeBytes {
+		buf = nil
 	}
+	if cap(headers) > maxRecycledHeaders {
+		headers = nil
+	}
+	*st = h1Stream{scopeBuf: buf, receiveFn: st.receiveFn, sendFn: st.sendFn, spareBody: body}
+	st.scopeVal.Headers = headers
 	l.freeH1 = append(l.freeH1, st)
 }
 
