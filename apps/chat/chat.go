@@ -112,6 +112,7 @@ type Room struct {
 	mu  sync.Mutex
 	// Guarded by mu:
 	members map[member]struct{}
+	joining int // members past the capacity check, not yet in their group (join)
 
 	pageOnce sync.Once
 	page     []byte // Page with the instance name, made at the first request
@@ -252,16 +253,24 @@ func (m *queuedMember) deliver(d *channels.Delivery) {
 // "" if refused.
 func (r *Room) join(m member, room string) (string, error) {
 	r.mu.Lock()
-	if len(r.members) >= r.cfg.MaxMembers {
+	if len(r.members)+r.joining >= r.cfg.MaxMembers {
 		r.mu.Unlock()
 		return "", nil
 	}
-	r.members[m] = struct{}{}
+	r.joining++
 	r.mu.Unlock()
 	ch, err := r.cfg.Layer.NewChannel(receiver{m})
 	if err == nil {
 		err = r.cfg.Layer.GroupAdd(context.Background(), groupPrefix+room, ch)
 	}
+	// A member counts (Members) only once it is in its group: a broadcast after that
+	// reaches it.
+	r.mu.Lock()
+	r.joining--
+	if err == nil {
+		r.members[m] = struct{}{}
+	}
+	r.mu.Unlock()
 	if err != nil {
 		r.leave(m, ch)
 		return "", err
