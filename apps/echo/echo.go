@@ -99,22 +99,16 @@ type reply struct {
 	body    asgi.HTTPResponseBody
 	headers [2]asgi.HeaderField
 	length  [20]byte
-	parts   [][]byte // the body's pieces (collect)
-	first   [4][]byte
+	parts   [4][]byte // room for the body's pieces (collect)
 }
 
-var replies = sync.Pool{New: func() any {
-	r := new(reply)
-	r.parts = r.first[:0]
-	return r
-}}
+var replies = sync.Pool{New: func() any { return new(reply) }}
 
 func getReply() *reply { return replies.Get().(*reply) }
 
 // put returns r to the pool, holding no bytes of the call.
 func (r *reply) put() {
-	clear(r.first[:])
-	r.parts = r.first[:0] // a longer list grown by append goes with its pieces
+	clear(r.parts[:]) // a longer list grown by append is dropped with its pieces
 	r.start, r.body, r.headers = asgi.HTTPResponseStart{}, asgi.HTTPResponseBody{}, [2]asgi.HeaderField{}
 	replies.Put(r)
 }
@@ -169,8 +163,7 @@ const minPart = 64 << 10
 func (e *Echo) collect(ctx context.Context, ctype []byte, want int64, receive asgi.Receive, send asgi.Send) error {
 	r := getReply()
 	defer r.put()
-	parts := r.parts
-	defer func() { r.parts = parts }() // put clears what the call appended
+	parts := r.parts[:0]
 	var total int64
 	for {
 		req, done, err := next(ctx, receive)
