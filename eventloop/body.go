@@ -271,29 +271,38 @@ func (q *bodyQueue) readFrom(fd, want, memLimit int, budget *memBudget) int {
 	return n
 }
 
-// readInto is readFrom's read.
+// readInto is readFrom's read: it reads until want bytes came or the socket has no
+// more, into the last buffer's room and then into new buffers, each as large as the body
+// so far (at most the rest of its declared length and maxBodyBuffer), so the room
+// reserved never exceeds the bytes received.
 func (q *bodyQueue) readInto(fd, want int) int {
-	k := len(q.mem)
-	if k == 0 || cap(q.mem[k-1]) == len(q.mem[k-1]) {
-		size := min(int64(want), q.pushed, maxBodyBuffer)
-		if q.length > 0 {
-			size = min(size, q.length-q.pushed)
+	total := 0
+	for want > 0 {
+		k := len(q.mem)
+		if k == 0 || cap(q.mem[k-1]) == len(q.mem[k-1]) {
+			size := min(int64(want), q.pushed, maxBodyBuffer)
+			if q.length > 0 {
+				size = min(size, q.length-q.pushed)
+			}
+			if size <= 0 {
+				break
+			}
+			q.addBuf(make([]byte, 0, size))
+			k++
 		}
-		if size <= 0 {
-			return 0
+		last := q.mem[k-1]
+		room := last[len(last):min(cap(last), len(last)+want)]
+		n := rawRead(fd, room)
+		q.mem[k-1] = last[:len(last)+n]
+		q.pushed += int64(n)
+		q.memBytes += n
+		total += n
+		want -= n
+		if n < len(room) {
+			break // the socket is drained; a fresh buffer stays for the next push or read
 		}
-		q.addBuf(make([]byte, 0, size))
-		k++
 	}
-	last := q.mem[k-1]
-	n := rawRead(fd, last[len(last):min(cap(last), len(last)+want)])
-	if n == 0 {
-		return 0 // a fresh buffer stays: the next push or read fills it
-	}
-	q.mem[k-1] = last[:len(last)+n]
-	q.pushed += int64(n)
-	q.memBytes += n
-	return n
+	return total
 }
 
 // nextLen is the length of the chunk pop would return from memory (0 when the memory

@@ -239,14 +239,10 @@ func TestBodyQueueReadsFromTheSocket(t *testing.T) {
 	if _, err := unix.Write(fds[1], want[16<<10:]); err != nil {
 		t.Fatal(err)
 	}
-	// Asking for more than is there; buffers grow with the bytes at hand, so a few reads.
-	n, reads := 0, 0
-	for m := 1; m > 0; reads++ {
-		m = q.readFrom(fds[0], 1<<20, 32<<10, budget)
-		n += m
-	}
-	if n != 48<<10 || reads > 4 {
-		t.Fatalf("read %d bytes in %d reads, want %d in at most 4", n, reads, 48<<10)
+	// Asking for more than is there: one call reads until the socket is drained,
+	// through buffers that grow with the bytes at hand.
+	if n := q.readFrom(fds[0], 1<<20, 32<<10, budget); n != 48<<10 || len(q.mem) < 3 {
+		t.Fatalf("read %d bytes into %d buffers, want %d in at least 3", n, len(q.mem), 48<<10)
 	}
 	if q.borrowed != 32<<10 || budget.used.Load() != 32<<10 {
 		t.Fatalf("borrowed %d, budget used %d, want %d each", q.borrowed, budget.used.Load(), 32<<10)

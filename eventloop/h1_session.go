@@ -216,10 +216,17 @@ func (h *h1Session) reject(c *conn, status int, reason string) error {
 // likely to have more bytes waiting in the socket (readBodyDirect).
 const directReadMin = 64 << 10
 
+// directTurnBytes bounds what readBodyDirect reads in one turn. It is above turnBytes:
+// the direct read costs the kernel's copy alone, and every byte it leaves in the socket
+// comes back through gnet's buffer and push's copy (post-1m: a quarter of the body
+// with a 256 KiB bound). At memory speed a turn of it still takes well under a
+// millisecond.
+const directTurnBytes = 1 << 20
+
 // readBodyDirect reads more of a Content-Length body straight from the socket into its
 // stream's queue, skipping gnet's buffer and the copy out of it: a large upload then
-// costs the kernel's copy alone for much of its bytes. It reads once, at most one
-// turn's worth and what the stream may keep in memory (its own and the shared budget,
+// costs the kernel's copy alone for most of its bytes. It reads until the socket is
+// drained, at most directTurnBytes and what the stream may keep in memory (its own and the shared budget,
 // as push); a body that outruns them, a TLS connection and every other case take gnet's
 // path. Loop only.
 func (h *h1Session) readBodyDirect(c *conn) {
@@ -236,7 +243,7 @@ func (h *h1Session) readBodyDirect(c *conn) {
 		c.mu.Unlock()
 		return
 	}
-	n := st.inbox().readFrom(c.gc.Fd(), int(min(left, turnBytes)), c.srv.cfg.BodyMemoryBytes, &c.srv.bodyShared)
+	n := st.inbox().readFrom(c.gc.Fd(), int(min(left, directTurnBytes)), c.srv.cfg.BodyMemoryBytes, &c.srv.bodyShared)
 	if n > 0 {
 		st.wakeReceiverLocked()
 	}
