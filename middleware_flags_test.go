@@ -11,6 +11,7 @@ import (
 	"github.com/asgo-dev/asgo/apps/ipfilter"
 	"github.com/asgo-dev/asgo/apps/static"
 	"github.com/asgo-dev/asgo/protocol/asgi"
+	"github.com/asgo-dev/asgo/protocol/asgi/asgitest"
 )
 
 func TestMiddlewareFlags(t *testing.T) {
@@ -76,6 +77,12 @@ func TestMiddlewareKeepsRecycling(t *testing.T) {
 		}
 		if got := asgi.CanRecycle(wrapped); got != tt.want {
 			t.Errorf("%s: CanRecycle behind the middleware = %v, want %v", tt.name, got, tt.want)
+		}
+		if got := asgi.CanRecycleBody(wrapped, asgitest.NewHTTPScope("POST", "/echo")); got != tt.want {
+			t.Errorf("%s: CanRecycleBody(POST /echo) behind the middleware = %v, want %v", tt.name, got, tt.want)
+		}
+		if asgi.CanRecycleBody(wrapped, asgitest.NewHTTPScope("POST", "/up/x")) {
+			t.Errorf("%s: the forwarding proxy promises its body chunks", tt.name)
 		}
 	}
 }

@@ -98,6 +98,12 @@ func offerDetacher(ctx context.Context, d asgi.Detacher) context.Context {
 // run runs the app on an executor goroutine.
 func (st *h1Stream) run() {
 	st.end(st.c.srv.callApp(st.ctx, st.scope, st.receive, st.send))
+	if st.poolBody {
+		// The app returned and keeps no chunk (asgi.BodyRecycler); Send kept none.
+		st.c.mu.Lock()
+		st.body.recycle()
+		st.c.mu.Unlock()
+	}
 }
 
 // Detach implements asgi.Detacher: the call ends now, its goroutine runs on.

@@ -26,3 +26,16 @@ func TestGrowForBodyKeepsPendingOutput(t *testing.T) {
 		t.Fatalf("pending %q cap %d", c.pending, cap(c.pending))
 	}
 }
+
+func TestBufClassesWithin(t *testing.T) {
+	for _, tc := range []struct{ least, most, cap int }{
+		{1, 64 << 10, 64 << 10}, {1, 100 << 10, 64 << 10}, {64 << 10, 200 << 10, 128 << 10},
+		{1, 64 << 20, 4 << 20}, {70 << 10, 100 << 10, 0}, {1, 10 << 10, 0},
+	} {
+		b, ok := bodyBufs.getWithin(tc.least, tc.most)
+		if ok != (tc.cap > 0) || cap(b) != tc.cap || len(b) != 0 {
+			t.Errorf("getWithin(%d, %d): ok %v len %d cap %d, want cap %d", tc.least, tc.most, ok, len(b), cap(b), tc.cap)
+		}
+		bodyBufs.put(b)
+	}
+}

@@ -36,6 +36,11 @@ type bodyQueue struct {
 	// before the first push, then fixed.
 	spoolLimit int64
 	disk       *diskBudget
+	// pooled: memory buffers of bodyBufs' sizes come from that pool, and owned lists
+	// them until recycle gives them back, once the app has promised to keep no chunk
+	// (asgi.BodyRecycler) and its call returned. Set before the first push, then fixed.
+	pooled bool
+	owned  [][]byte
 }
 
 // diskBudget is the server-wide allowance of request-body bytes spooled to disk
@@ -149,6 +154,9 @@ func (q *bodyQueue) appendMem(b []byte) {
 		return
 	}
 	room := min(q.pushed-int64(len(b)), maxBodyBuffer)
+	if q.pooled {
+		room = min(q.pushed, maxBodyBuffer) // b's bytes count too: pooled room costs no zeroing
+	}
 	if q.length > 0 {
 		room = min(room, q.length-q.pushed)
 	}
@@ -156,9 +164,34 @@ func (q *bodyQueue) appendMem(b []byte) {
 		q.addBuf(append([]byte(nil), b...)) // not zeroed first, unlike make
 		return
 	}
-	buf := make([]byte, len(b), len(b)+int(room))
-	copy(buf, b)
-	q.addBuf(buf)
+	q.addBuf(append(q.newBuf(len(b), len(b)+int(room)), b...))
+}
+
+// newBuf returns an empty memory buffer with room for at least least and at most most
+// bytes: from the pool when the queue is pooled and a class fits, else of most bytes.
+func (q *bodyQueue) newBuf(least, most int) []byte {
+	if q.pooled {
+		if b, ok := bodyBufs.getWithin(least, most); ok {
+			q.owned = append(q.owned, b)
+			return b
+		}
+	}
+	return make([]byte, 0, most)
+}
+
+// recycle releases the queue and gives its pooled buffers back for other bodies. The
+// caller guarantees that nobody holds a chunk of them any more: the app promised
+// (asgi.BodyRecycler) and its call returned.
+func (q *bodyQueue) recycle() {
+	if q == nil {
+		return
+	}
+	q.release()
+	for i, b := range q.owned {
+		bodyBufs.put(b)
+		q.owned[i] = nil
+	}
+	q.owned = q.owned[:0]
 }
 
 // addBuf appends buf to mem.
@@ -287,7 +320,7 @@ func (q *bodyQueue) readInto(fd, want int) int {
 			if size <= 0 {
 				break
 			}
-			q.addBuf(make([]byte, 0, size))
+			q.addBuf(q.newBuf(1, int(size)))
 			k++
 		}
 		last := q.mem[k-1]

@@ -197,6 +197,10 @@ func (h *h1Session) start(c *conn, st *h1Stream, hasBody, buffered bool) {
 		st.runInline()
 		return
 	}
+	// A body that may fill pooled buffers is read into them when the app will keep none
+	// of its chunks past the call (asgi.BodyRecycler): asked once, only for such bodies.
+	st.poolBody = hasBody && (st.bodyLength == 0 || st.bodyLength > int64(bodyBufs.min)) &&
+		asgi.CanRecycleBody(c.srv.app, st.scope)
 	c.srv.inflight.Add(1)
 	st.ctx, st.stop = context.WithCancel(offerDetacher(context.Background(), st))
 	c.seedPending()

@@ -34,6 +34,7 @@ type h1Stream struct {
 	inline     bool
 	proto      uint8 // ProtoHTTP1 or ProtoUWSGI, for Config.Stats (set by h1Session.start)
 	sendfileOK bool  // cleartext socket: pathsend bodies may go out with sendfile (set by start)
+	poolBody   bool  // body memory comes from bodyBufs, given back when the call returns (set by start)
 
 	// Owned by the loop goroutine:
 	inlineAtEnd bool // runs inline once its body (all in the input at hand) is queued
@@ -149,7 +150,7 @@ func (st *h1Stream) inbox() *bodyQueue {
 			q = new(bodyQueue)
 		}
 		st.spareBody = nil
-		*q = bodyQueue{length: st.bodyLength, spoolLimit: srv.cfg.BodySpoolBytes, disk: &srv.bodySpool}
+		*q = bodyQueue{length: st.bodyLength, spoolLimit: srv.cfg.BodySpoolBytes, disk: &srv.bodySpool, pooled: st.poolBody}
 		st.body = q
 	}
 	return st.body

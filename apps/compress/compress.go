@@ -183,6 +183,9 @@ func (c *Compressor) Inline(scope asgi.Scope) bool { return asgi.CanInline(c.app
 // once it returns (its per-response state goes back to a pool, without send).
 func (c *Compressor) Recycles() bool { return asgi.CanRecycle(c.app) }
 
+// RecyclesBody passes the wrapped app's answer on: request bodies go through untouched.
+func (c *Compressor) RecyclesBody(scope asgi.Scope) bool { return asgi.CanRecycleBody(c.app, scope) }
+
 // WebSocketHandler passes the wrapped app's event-mode handler on: WebSocket scopes
 // are not compressed here (permessage-deflate is the server's).
 func (c *Compressor) WebSocketHandler(scope *asgi.WebSocketScope) asgi.WebSocketHandler {

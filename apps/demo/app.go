@@ -38,6 +38,9 @@ func (a *App) Inline(scope asgi.Scope) bool { return a.mount.Inline(scope) }
 // Recycles reports what the mount says (mount.Mount.Recycles).
 func (a *App) Recycles() bool { return a.mount.Recycles() }
 
+// RecyclesBody reports what the mount says (mount.Mount.RecyclesBody).
+func (a *App) RecyclesBody(scope asgi.Scope) bool { return a.mount.RecyclesBody(scope) }
+
 // WebSocketHandler reports what the mount's matched app says (see
 // mount.Mount.WebSocketHandler).
 func (a *App) WebSocketHandler(scope *asgi.WebSocketScope) asgi.WebSocketHandler {

@@ -169,6 +169,13 @@ func TestDemoInline(t *testing.T) {
 	if !asgi.CanRecycle(app) {
 		t.Error("the demo keeps something of its inline calls (asgi.CanRecycle)")
 	}
+	// Upload memory is reused for the echo, not for the WSGI-style app (no promise).
+	if !asgi.CanRecycleBody(app, asgitest.NewHTTPScope("POST", "/echo")) {
+		t.Error("the demo's echo keeps its body chunks (asgi.CanRecycleBody)")
+	}
+	if asgi.CanRecycleBody(app, asgitest.NewHTTPScope("POST", "/wsgi/")) {
+		t.Error("the demo promises body chunks for the WSGI-style app")
+	}
 }
 
 func TestDemoHelloAllocs(t *testing.T) {

@@ -49,6 +49,9 @@ func (h *hinted) Inline(scope asgi.Scope) bool { return asgi.CanInline(h.app, sc
 // Recycles reports what the wrapped app says: the hints keep nothing of a call.
 func (h *hinted) Recycles() bool { return asgi.CanRecycle(h.app) }
 
+// RecyclesBody reports what the wrapped app says.
+func (h *hinted) RecyclesBody(scope asgi.Scope) bool { return asgi.CanRecycleBody(h.app, scope) }
+
 // WebSocketHandler reports what the wrapped app says.
 func (h *hinted) WebSocketHandler(scope *asgi.WebSocketScope) asgi.WebSocketHandler {
 	return asgi.WebSocketHandlerFor(h.app, scope)

@@ -91,6 +91,13 @@ func (e *Echo) Inline(scope asgi.Scope) bool {
 // it sent back are its own, not the scope's).
 func (e *Echo) Recycles() bool { return true }
 
+// RecyclesBody reports true for HTTP scopes: echo sends its chunks back before it
+// returns, and Send keeps none of them.
+func (e *Echo) RecyclesBody(scope asgi.Scope) bool {
+	_, ok := scope.(*asgi.HTTPScope)
+	return ok
+}
+
 // reply is one call's outbound messages and what they point to. Send retains no
 // message once it returns, so a reply goes back to the pool when the call ends: echoing
 // a body allocates nothing beyond the chunks the server handed over.

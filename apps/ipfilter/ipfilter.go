@@ -137,6 +137,9 @@ func (a *App) Inline(scope asgi.Scope) bool {
 // Recycles passes the wrapped app's answer on: a refusal keeps nothing of its call.
 func (a *App) Recycles() bool { return asgi.CanRecycle(a.next) }
 
+// RecyclesBody passes the wrapped app's answer on: a refusal reads no body.
+func (a *App) RecyclesBody(scope asgi.Scope) bool { return asgi.CanRecycleBody(a.next, scope) }
+
 // WebSocketHandler passes the wrapped app's event-mode choice on for admitted clients;
 // refused ones get nil, so the server calls ServeASGI, which refuses them.
 func (a *App) WebSocketHandler(scope *asgi.WebSocketScope) asgi.WebSocketHandler {

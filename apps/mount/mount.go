@@ -182,6 +182,23 @@ func (m *Mount) Recycles() bool {
 	return true
 }
 
+// RecyclesBody reports what the app mounted for an HTTP scope says of its child scope
+// (asgi.CanRecycleBody); the mount's own 404 reads no body. Safe for concurrent use.
+func (m *Mount) RecyclesBody(scope asgi.Scope) bool {
+	s, ok := scope.(*asgi.HTTPScope)
+	if !ok {
+		return false
+	}
+	p, ok := m.match(s.RootPath, s.Path)
+	if !ok {
+		return true
+	}
+	if _, ok := p.app.(asgi.BodyRecycler); !ok {
+		return false
+	}
+	return asgi.CanRecycleBody(p.app, httpChild(s, p.prefix))
+}
+
 // Inline reports whether the scope can be served on the event loop: true for an HTTP
 // scope nothing matches (the 404 never blocks), else what the matched app says for its
 // child scope. Safe for concurrent use; it allocates only when the match is not the

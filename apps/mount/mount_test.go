@@ -200,3 +200,31 @@ func TestMountRecycles(t *testing.T) {
 		t.Error("an inline app without the promise: Recycles = true")
 	}
 }
+
+// bodyKeeper recycles the bodies of the child path it was made for only.
+type bodyKeeper struct {
+	seen
+	path string
+}
+
+func (b bodyKeeper) RecyclesBody(scope asgi.Scope) bool {
+	s, ok := scope.(*asgi.HTTPScope)
+	return ok && RoutePath(s.RootPath, s.Path) == b.path
+}
+
+func TestMountRecyclesBody(t *testing.T) {
+	m := New().Add("/api", bodyKeeper{seen{name: "api"}, "/up"}).Add("/plain", seen{name: "plain"})
+	for _, tc := range []struct {
+		path string
+		want bool
+	}{
+		{"/api/up", true}, // the app sees its child scope
+		{"/api/other", false},
+		{"/plain/up", false}, // no promise
+		{"/nowhere", true},   // the mount's own 404
+	} {
+		if got := m.RecyclesBody(&asgi.HTTPScope{Method: "POST", Path: tc.path}); got != tc.want {
+			t.Errorf("%s: RecyclesBody = %v, want %v", tc.path, got, tc.want)
+		}
+	}
+}

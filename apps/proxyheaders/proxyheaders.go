@@ -107,6 +107,11 @@ func (a *App) Inline(scope asgi.Scope) bool {
 // middleware drops when the call returns.
 func (a *App) Recycles() bool { return asgi.CanRecycle(a.next) }
 
+// RecyclesBody passes the wrapped app's answer for the rewritten scope on.
+func (a *App) RecyclesBody(scope asgi.Scope) bool {
+	return asgi.CanRecycleBody(a.next, a.rewrite(scope))
+}
+
 // WebSocketHandler passes the wrapped app's event-mode choice on, for the rewritten
 // scope (which the handler it returns then serves).
 func (a *App) WebSocketHandler(scope *asgi.WebSocketScope) asgi.WebSocketHandler {

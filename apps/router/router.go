@@ -183,6 +183,21 @@ func (r *Router) Recycles() bool {
 	return true
 }
 
+// RecyclesBody reports what the app matched for an HTTP scope says
+// (asgi.CanRecycleBody); the router's own answers read no body. Safe for concurrent use.
+func (r *Router) RecyclesBody(scope asgi.Scope) bool {
+	s, ok := scope.(*asgi.HTTPScope)
+	if !ok {
+		return false
+	}
+	rt := r.lookup(s.RootPath, s.Path)
+	if rt == nil || len(rt.methods) == 0 || isAsterisk(s) {
+		return true
+	}
+	app := rt.app(s.Method)
+	return app == nil || asgi.CanRecycleBody(app, s)
+}
+
 // Inline reports whether an HTTP scope can be served on the event loop: true when the
 // router answers 404 or 405 itself, else what the matched app's Inline says. It does
 // not allocate and is safe for concurrent use.

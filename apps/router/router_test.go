@@ -205,3 +205,34 @@ func TestRouterRecycles(t *testing.T) {
 		}
 	}
 }
+
+// bodyKeeper answers RecyclesBody with its field.
+type bodyKeeper struct {
+	named
+	recycles bool
+}
+
+func (b bodyKeeper) RecyclesBody(asgi.Scope) bool { return b.recycles }
+
+func TestRouterRecyclesBody(t *testing.T) {
+	r := New().
+		Route([]string{"POST"}, "/up", bodyKeeper{named{name: "up"}, true}).
+		Route([]string{"POST"}, "/keep", bodyKeeper{named{name: "keep"}, false}).
+		Route([]string{"PUT"}, "/plain", named{name: "plain"})
+	for _, tc := range []struct {
+		method, path string
+		want         bool
+	}{
+		{"POST", "/up", true}, {"POST", "/keep", false}, {"PUT", "/plain", false},
+		{"GET", "/up", true},       // the router's own 405
+		{"POST", "/nowhere", true}, // the router's own 404
+	} {
+		s := &asgi.HTTPScope{Method: tc.method, Path: tc.path}
+		if got := r.RecyclesBody(s); got != tc.want {
+			t.Errorf("%s %s: RecyclesBody = %v, want %v", tc.method, tc.path, got, tc.want)
+		}
+	}
+	if r.RecyclesBody(&asgi.WebSocketScope{Path: "/up"}) {
+		t.Error("a WebSocket scope: RecyclesBody = true")
+	}
+}

@@ -157,6 +157,12 @@ func (a *App) Inline(scope asgi.Scope) bool {
 // opens the file during the send).
 func (a *App) Recycles() bool { return a.next == nil || asgi.CanRecycle(a.next) }
 
+// RecyclesBody reports what the app after the static files says (static files read no
+// body).
+func (a *App) RecyclesBody(scope asgi.Scope) bool {
+	return a.next == nil || asgi.CanRecycleBody(a.next, scope)
+}
+
 var comma = []byte(",")
 
 // WebSocketHandler passes Next's event-mode choice on: WebSocket scopes always go to

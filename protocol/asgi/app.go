@@ -84,3 +84,24 @@ func CanRecycle(app App) bool {
 	_, inline := app.(Inliner)
 	return !inline
 }
+
+// BodyRecycler is implemented by apps that, for some scopes, keep no request body chunk
+// (HTTPRequest.Body) once ServeASGI returns, whether the call ran inline or on its own
+// goroutine: not the slice nor any part of it, and no goroutine that outlives the call
+// reads it. A server may then reuse the chunks' memory for later requests' bodies, which
+// spares a large upload the allocation, zeroing and page faults of fresh memory.
+// RecyclesBody is asked at most once per request, from the server's goroutine while the
+// call may run: it must be fast, must not block and must only read the scope. A
+// middleware answers for the app it passes the request to (CanRecycleBody). An app
+// that breaks the promise sees its chunks overwritten by another request's body.
+type BodyRecycler interface {
+	RecyclesBody(scope Scope) bool
+}
+
+// CanRecycleBody reports whether app keeps no request body chunk of its call for scope
+// once the call returns (BodyRecycler). Apps without the method are assumed to keep
+// what they may.
+func CanRecycleBody(app App, scope Scope) bool {
+	r, ok := app.(BodyRecycler)
+	return ok && r.RecyclesBody(scope)
+}

@@ -34,3 +34,21 @@ func TestCanRecycle(t *testing.T) {
 		}
 	}
 }
+
+type bodyRecyclingApp struct {
+	AppFunc
+	recycles bool
+}
+
+func (a bodyRecyclingApp) RecyclesBody(Scope) bool { return a.recycles }
+
+func TestCanRecycleBody(t *testing.T) {
+	noop := AppFunc(func(context.Context, Scope, Receive, Send) error { return nil })
+	scope := &HTTPScope{Method: "POST"}
+	if CanRecycleBody(noop, scope) || CanRecycleBody(recyclingApp{inlineApp{noop}, true}, scope) {
+		t.Error("an app without the promise: CanRecycleBody = true")
+	}
+	if !CanRecycleBody(bodyRecyclingApp{noop, true}, scope) || CanRecycleBody(bodyRecyclingApp{noop, false}, scope) {
+		t.Error("CanRecycleBody does not pass the app's answer on")
+	}
+}
