@@ -41,6 +41,13 @@ type bodyQueue struct {
 	// (asgi.BodyRecycler) and its call returned. Set before the first push, then fixed.
 	pooled bool
 	owned  [][]byte
+	// reusable: the body is an inline call's of an app that keeps nothing of such calls
+	// (asgi.Recycler), so firstBuf remembers the first memory buffer and keepSpare makes
+	// it the spare of the recycled stream's next body: the room that body's first
+	// buffer takes when it fits. Set before the first push, then fixed.
+	reusable bool
+	firstBuf []byte
+	spare    []byte
 }
 
 // diskBudget is the server-wide allowance of request-body bytes spooled to disk
@@ -153,6 +160,11 @@ func (q *bodyQueue) appendMem(b []byte) {
 		q.mem[k-1] = append(q.mem[k-1], b...)
 		return
 	}
+	if cap(q.spare) >= len(b) {
+		q.addBuf(append(q.spare, b...))
+		q.spare = nil
+		return
+	}
 	room := min(q.pushed-int64(len(b)), maxBodyBuffer)
 	if q.pooled {
 		room = min(q.pushed, maxBodyBuffer) // b's bytes count too: pooled room costs no zeroing
@@ -179,6 +191,19 @@ func (q *bodyQueue) newBuf(least, most int) []byte {
 	return make([]byte, 0, most)
 }
 
+// maxSpareBody bounds the spare buffer a recycled stream keeps: inline bodies are at
+// most maxInlineBody.
+const maxSpareBody = maxInlineBody
+
+// keepSpare readies the released queue of a recycled stream for its next body: the
+// first memory buffer, which the app's inline call no longer holds, becomes the spare.
+func (q *bodyQueue) keepSpare() {
+	if q.firstBuf != nil && cap(q.firstBuf) <= maxSpareBody {
+		q.spare = q.firstBuf[:0]
+	}
+	q.firstBuf = nil
+}
+
 // recycle releases the queue and gives its pooled buffers back for other bodies. The
 // caller guarantees that nobody holds a chunk of them any more: the app promised
 // (asgi.BodyRecycler) and its call returned.
@@ -200,6 +225,9 @@ func (q *bodyQueue) addBuf(buf []byte) {
 		q.mem = q.first[:0]
 	}
 	q.mem = append(q.mem, buf)
+	if q.reusable && q.firstBuf == nil {
+		q.firstBuf = buf
+	}
 	if len(q.mem) > 1 {
 		// mem has left first's array (it holds one): first's stale copy of the buffer
 		// must not keep it alive after pop hands it over.

@@ -128,6 +128,8 @@ func (st *h1Stream) recycle() {
 	buf, headers, body := st.scopeBuf[:0], st.scopeVal.Headers[:0], st.body
 	if body == nil {
 		body = st.spareBody
+	} else {
+		body.keepSpare()
 	}
 	if cap(buf) > maxRecycledScopeBytes {
 		buf = nil
@@ -150,7 +152,8 @@ func (st *h1Stream) inbox() *bodyQueue {
 			q = new(bodyQueue)
 		}
 		st.spareBody = nil
-		*q = bodyQueue{length: st.bodyLength, spoolLimit: srv.cfg.BodySpoolBytes, disk: &srv.bodySpool, pooled: st.poolBody}
+		*q = bodyQueue{length: st.bodyLength, spoolLimit: srv.cfg.BodySpoolBytes, disk: &srv.bodySpool,
+			pooled: st.poolBody, reusable: st.inlineAtEnd && srv.recycle, spare: q.spare}
 		st.body = q
 	}
 	return st.body

@@ -182,3 +182,90 @@ func (noAllocApp) ServeASGI(ctx context.Context, _ asgi.Scope, _ asgi.Receive, s
 	}
 	return send(ctx, noAllocBody)
 }
+
+// bodySum is an inline app that reads the whole body and answers "ok" when every byte
+// is the request's path letter; it allocates nothing itself.
+type bodySum struct{ recycles bool }
+
+func (bodySum) Inline(asgi.Scope) bool { return true }
+func (a bodySum) Recycles() bool       { return a.recycles }
+
+var bodySumBad = &asgi.HTTPResponseStart{Status: 400, Headers: asgi.H("content-length", "2")}
+
+func (bodySum) ServeASGI(ctx context.Context, scope asgi.Scope, receive asgi.Receive, send asgi.Send) error {
+	letter := scope.(*asgi.HTTPScope).Path[1]
+	ok := true
+	for {
+		msg, err := receive(ctx)
+		if err != nil {
+			return err
+		}
+		req := msg.(*asgi.HTTPRequest)
+		for _, b := range req.Body {
+			ok = ok && b == letter
+		}
+		if !req.MoreBody {
+			break
+		}
+	}
+	start := noAllocStart
+	if !ok {
+		start = bodySumBad
+	}
+	if err := send(ctx, start); err != nil {
+		return err
+	}
+	return send(ctx, noAllocBody)
+}
+
+// TestInlineRecycledBodiesReuseMemory: the bodies of pipelined inline requests to an app
+// that keeps nothing of its calls reuse one buffer (4 KiB each were allocated before),
+// and each request still sees only its own body.
+func TestInlineRecycledBodiesReuseMemory(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates on its own")
+	}
+	const batches, perBatch, size = 50, 16, 4 << 10
+	measure := func(recycles bool) float64 {
+		ts := startServer(t, Config{Loops: 1}, bodySum{recycles: recycles})
+		c := ts.dial(t)
+		var batch []byte
+		for i := range perBatch {
+			letter := byte('a' + i%2) // alternate, so a stale body would show
+			batch = fmt.Appendf(batch, "POST /%c HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", letter, size-i)
+			batch = append(batch, bytes.Repeat([]byte{letter}, size-i)...)
+		}
+		want := []byte(strings.Repeat("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok", perBatch))
+		buf := make([]byte, 64<<10)
+		run := func() {
+			if _, err := c.Write(batch); err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for n < len(want) || !bytes.HasSuffix(buf[:n], []byte("\r\n\r\nok")) || bytes.Count(buf[:n], []byte("HTTP/1.1 ")) < perBatch {
+				m, err := c.Read(buf[n:])
+				if err != nil {
+					t.Fatal(err)
+				}
+				n += m
+			}
+			if got := bytes.Count(buf[:n], []byte(" 200 OK\r\n")); got != perBatch {
+				t.Fatalf("%d of %d responses are 200: %q", got, perBatch, buf[:min(n, 300)])
+			}
+		}
+		run()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for range batches {
+			run()
+		}
+		runtime.ReadMemStats(&after)
+		return float64(after.TotalAlloc-before.TotalAlloc) / (batches * perBatch)
+	}
+	kept, recycled := measure(false), measure(true)
+	t.Logf("bytes allocated per 4 KiB inline POST: %.0f without recycling, %.0f with", kept, recycled)
+	if kept < size || recycled > size/4 {
+		t.Errorf("allocated %.0f bytes per request without recycling (want at least %d) and %.0f with (want at most %d)",
+			kept, size, recycled, size/4)
+	}
+}

@@ -61,9 +61,10 @@ func CanInline(app App, scope Scope) bool {
 
 // Recycler is implemented by apps whose inline calls (see Inliner) keep nothing of the
 // call once ServeASGI returns: not the scope, nor any slice or string it holds (path,
-// headers, query), nor receive or send, and no goroutine that uses them. A server may
-// then reuse the scope, its buffers and the receive and send functions of such a call
-// for a later request, which saves their allocation on the fast path.
+// headers, query), nor the request body bytes receive returned, nor receive or send,
+// and no goroutine that uses them. A server may then reuse the scope, its buffers, the
+// body's memory and the receive and send functions of such a call for a later request,
+// which saves their allocation on the fast path.
 //
 // The promise covers inline calls only: calls on the app's own goroutine keep the whole
 // contract (the scope belongs to the app; a send after the call's end fails). An app
