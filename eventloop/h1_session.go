@@ -230,9 +230,9 @@ const directTurnBytes = 1 << 20
 // readBodyDirect reads more of a Content-Length body straight from the socket into its
 // stream's queue, skipping gnet's buffer and the copy out of it: a large upload then
 // costs the kernel's copy alone for most of its bytes. It reads until the socket is
-// drained, at most directTurnBytes and what the stream may keep in memory (its own and the shared budget,
-// as push); a body that outruns them, a TLS connection and every other case take gnet's
-// path. Loop only.
+// drained, at most directTurnBytes and what the stream may keep in memory (its own and
+// the shared budget, as push); a body that outruns them, a TLS connection and every
+// other case take gnet's path. Loop only.
 func (h *h1Session) readBodyDirect(c *conn) {
 	st := h.reading
 	if st == nil || h.parser == nil || c.tls != nil {
