@@ -185,18 +185,10 @@ func (m *Mount) Recycles() bool {
 // RecyclesBody reports what the app mounted for an HTTP scope says of its child scope
 // (asgi.CanRecycleBody); the mount's own 404 reads no body. Safe for concurrent use.
 func (m *Mount) RecyclesBody(scope asgi.Scope) bool {
-	s, ok := scope.(*asgi.HTTPScope)
-	if !ok {
-		return false
-	}
-	p, ok := m.match(s.RootPath, s.Path)
-	if !ok {
-		return true
-	}
-	if _, ok := p.app.(asgi.BodyRecycler); !ok {
-		return false
-	}
-	return asgi.CanRecycleBody(p.app, httpChild(s, p.prefix))
+	return m.askChild(scope, func(app asgi.App) bool {
+		_, ok := app.(asgi.BodyRecycler)
+		return ok
+	}, asgi.CanRecycleBody)
 }
 
 // Inline reports whether the scope can be served on the event loop: true for an HTTP
@@ -204,6 +196,17 @@ func (m *Mount) RecyclesBody(scope asgi.Scope) bool {
 // child scope. Safe for concurrent use; it allocates only when the match is not the
 // fallback and the matched app implements asgi.Inliner.
 func (m *Mount) Inline(scope asgi.Scope) bool {
+	return m.askChild(scope, func(app asgi.App) bool {
+		_, ok := app.(asgi.Inliner)
+		return ok
+	}, asgi.CanInline)
+}
+
+// askChild answers a question about an HTTP scope with the answer of the app mounted
+// for it, asked about its child scope: true when nothing matches (the mount answers
+// itself), false for other scopes and for an app that cannot answer (answers is false:
+// checked first, since building the child scope allocates).
+func (m *Mount) askChild(scope asgi.Scope, answers func(asgi.App) bool, ask func(asgi.App, asgi.Scope) bool) bool {
 	s, ok := scope.(*asgi.HTTPScope)
 	if !ok {
 		return false
@@ -212,8 +215,5 @@ func (m *Mount) Inline(scope asgi.Scope) bool {
 	if !ok {
 		return true
 	}
-	if _, ok := p.app.(asgi.Inliner); !ok {
-		return false
-	}
-	return asgi.CanInline(p.app, httpChild(s, p.prefix))
+	return answers(p.app) && ask(p.app, httpChild(s, p.prefix))
 }

@@ -186,30 +186,28 @@ func (r *Router) Recycles() bool {
 // RecyclesBody reports what the app matched for an HTTP scope says
 // (asgi.CanRecycleBody); the router's own answers read no body. Safe for concurrent use.
 func (r *Router) RecyclesBody(scope asgi.Scope) bool {
-	s, ok := scope.(*asgi.HTTPScope)
-	if !ok {
-		return false
-	}
-	rt := r.lookup(s.RootPath, s.Path)
-	if rt == nil || len(rt.methods) == 0 || isAsterisk(s) {
-		return true
-	}
-	app := rt.app(s.Method)
-	return app == nil || asgi.CanRecycleBody(app, s)
+	app, s, ok := r.target(scope)
+	return ok && (app == nil || asgi.CanRecycleBody(app, s))
 }
 
 // Inline reports whether an HTTP scope can be served on the event loop: true when the
 // router answers 404 or 405 itself, else what the matched app's Inline says. It does
 // not allocate and is safe for concurrent use.
 func (r *Router) Inline(scope asgi.Scope) bool {
-	s, ok := scope.(*asgi.HTTPScope)
+	app, s, ok := r.target(scope)
+	return ok && (app == nil || asgi.CanInline(app, s))
+}
+
+// target returns the app an HTTP scope goes to, or nil when the router answers it
+// itself (404, 405, OPTIONS *); ok is false for other scopes.
+func (r *Router) target(scope asgi.Scope) (app asgi.App, s *asgi.HTTPScope, ok bool) {
+	s, ok = scope.(*asgi.HTTPScope)
 	if !ok {
-		return false
+		return nil, nil, false
 	}
 	rt := r.lookup(s.RootPath, s.Path)
 	if rt == nil || len(rt.methods) == 0 || isAsterisk(s) {
-		return true
+		return nil, s, true
 	}
-	app := rt.app(s.Method)
-	return app == nil || asgi.CanInline(app, s)
+	return rt.app(s.Method), s, true
 }
