@@ -342,6 +342,11 @@ func (q *bodyQueue) readInto(fd, want int) int {
 		k := len(q.mem)
 		if k == 0 || cap(q.mem[k-1]) == len(q.mem[k-1]) {
 			size := min(int64(want), q.pushed, maxBodyBuffer)
+			if q.pooled {
+				// Pooled room costs no zeroing, and reads stop at want anyway: room for
+				// the body so far again, so the class below it is not a size too small.
+				size = min(2*q.pushed, maxBodyBuffer)
+			}
 			if q.length > 0 {
 				size = min(size, q.length-q.pushed)
 			}
