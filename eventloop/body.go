@@ -334,8 +334,8 @@ func (q *bodyQueue) readFrom(fd, want, memLimit int, budget *memBudget) int {
 
 // readInto is readFrom's read: it reads until want bytes came or the socket has no
 // more, into the last buffer's room and then into new buffers, each as large as the body
-// so far (at most the rest of its declared length and maxBodyBuffer), so the room
-// reserved never exceeds the bytes received.
+// so far (twice that from the pool; at most the rest of its declared length and
+// maxBodyBuffer), so the fresh room reserved never exceeds the bytes received.
 func (q *bodyQueue) readInto(fd, want int) int {
 	total := 0
 	for want > 0 {
