@@ -36,11 +36,13 @@ type bodyQueue struct {
 	// before the first push, then fixed.
 	spoolLimit int64
 	disk       *diskBudget
-	// pooled: memory buffers of bodyBufs' sizes come from that pool, and owned lists
-	// them until recycle gives them back, once the app has promised to keep no chunk
-	// (asgi.BodyRecycler) and its call returned. Set before the first push, then fixed.
-	pooled bool
-	owned  [][]byte
+	// pooled: memory buffers of bodyBufs' sizes come from that pool, up to
+	// maxPooledBody bytes, and owned lists them until recycle gives them back, once the
+	// app has promised to keep no chunk (asgi.BodyRecycler) and its call returned. Set
+	// before the first push, then fixed.
+	pooled     bool
+	owned      [][]byte
+	ownedBytes int // the capacity of owned's buffers
 	// reusable: the body is an inline call's of an app that keeps nothing of such calls
 	// (asgi.Recycler), so firstBuf remembers the first memory buffer and keepSpare makes
 	// it the spare of the recycled stream's next body: the room that body's first
@@ -166,7 +168,7 @@ func (q *bodyQueue) appendMem(b []byte) {
 		return
 	}
 	room := min(q.pushed-int64(len(b)), maxBodyBuffer)
-	if q.pooled {
+	if q.pooling() {
 		room = min(q.pushed, maxBodyBuffer) // b's bytes count too: pooled room costs no zeroing
 	}
 	if q.length > 0 {
@@ -179,12 +181,23 @@ func (q *bodyQueue) appendMem(b []byte) {
 	q.addBuf(append(q.newBuf(len(b), len(b)+int(room)), b...))
 }
 
+// maxPooledBody bounds the pooled memory one body takes. Its buffers stay in owned
+// until the call returns, even those the app has consumed and dropped, so a long upload
+// streamed through the app takes fresh memory past it, which the GC reclaims as the app
+// drops its chunks: memory stays flat. A 1 MiB body fits whole.
+const maxPooledBody = 2 << 20
+
+// pooling reports whether new memory buffers may still come from the pool.
+func (q *bodyQueue) pooling() bool { return q.pooled && q.ownedBytes < maxPooledBody }
+
 // newBuf returns an empty memory buffer with room for at least least and at most most
-// bytes: from the pool when the queue is pooled and a class fits, else of most bytes.
+// bytes: from the pool when the queue is pooling and a class fits within maxPooledBody,
+// else of most bytes.
 func (q *bodyQueue) newBuf(least, most int) []byte {
-	if q.pooled {
-		if b, ok := bodyBufs.getWithin(least, most); ok {
+	if q.pooling() {
+		if b, ok := bodyBufs.getWithin(least, min(most, maxPooledBody-q.ownedBytes)); ok {
 			q.owned = append(q.owned, b)
+			q.ownedBytes += cap(b)
 			return b
 		}
 	}
@@ -216,7 +229,7 @@ func (q *bodyQueue) recycle() {
 		bodyBufs.put(b)
 		q.owned[i] = nil
 	}
-	q.owned = q.owned[:0]
+	q.owned, q.ownedBytes = q.owned[:0], 0
 }
 
 // addBuf appends buf to mem.
@@ -334,15 +347,15 @@ func (q *bodyQueue) readFrom(fd, want, memLimit int, budget *memBudget) int {
 
 // readInto is readFrom's read: it reads until want bytes came or the socket has no
 // more, into the last buffer's room and then into new buffers, each as large as the body
-// so far (twice that from the pool; at most the rest of its declared length and
-// maxBodyBuffer), so the fresh room reserved never exceeds the bytes received.
+// so far (twice that while pooling; at most the rest of its declared length and
+// maxBodyBuffer), so fresh room reserved never exceeds twice the bytes received.
 func (q *bodyQueue) readInto(fd, want int) int {
 	total := 0
 	for want > 0 {
 		k := len(q.mem)
 		if k == 0 || cap(q.mem[k-1]) == len(q.mem[k-1]) {
 			size := min(int64(want), q.pushed, maxBodyBuffer)
-			if q.pooled {
+			if q.pooling() {
 				// Pooled room costs no zeroing, and reads stop at want anyway: room for
 				// the body so far again, so the class below it is not a size too small.
 				size = min(2*q.pushed, maxBodyBuffer)

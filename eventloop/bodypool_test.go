@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"weak"
 
 	"github.com/asgo-dev/asgo/protocol/asgi"
 )
@@ -164,4 +165,39 @@ func TestPooledBodiesStayIntact(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestPooledBodyBoundsItsPool: a long body streamed through a pooled queue (each chunk
+// popped as it arrives, then dropped) takes at most maxPooledBody from the pool; the
+// rest goes into fresh buffers, which the queue does not keep reachable until the call
+// ends, so memory stays flat.
+func TestPooledBodyBoundsItsPool(t *testing.T) {
+	q := bodyQueue{pooled: true, length: 64 << 20}
+	var dropped []weak.Pointer[byte]
+	for i := range 64 {
+		if err := q.push(bytes.Repeat([]byte{byte(i)}, 1<<20), 64<<20, nil); err != nil {
+			t.Fatal(err)
+		}
+		for b, _ := q.pop(); b != nil; b, _ = q.pop() {
+			if i >= 8 {
+				dropped = append(dropped, weak.Make(&b[0]))
+			}
+		}
+	}
+	if q.ownedBytes > maxPooledBody {
+		t.Errorf("the body holds %d pooled bytes, want at most %d", q.ownedBytes, maxPooledBody)
+	}
+	q.release() // the body's end: only owned still refers to buffers
+	runtime.GC()
+	runtime.GC()
+	alive := 0
+	for _, p := range dropped {
+		if p.Value() != nil {
+			alive++
+		}
+	}
+	if alive > 0 {
+		t.Errorf("%d of %d chunks past the pool's share are still reachable from the queue", alive, len(dropped))
+	}
+	q.recycle()
 }

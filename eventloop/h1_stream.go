@@ -115,10 +115,10 @@ func (l *loop) reuseH1Stream() *h1Stream {
 // recycle gives the stream of an inline call back to its loop for the next request,
 // when the app keeps nothing of its inline calls (asgi.Recycler) and nothing on the
 // server's side points to the stream any more: the response is done on the loop and
-// went out whole. The body queue, if any, was released then (responseDone): the
-// chunks it handed over belong to the app, and it holds no others. The stream is reset
-// at once, so a free stream holds no connection. Called last, once the call and the
-// loop are done with it. Loop only.
+// went out whole. The body queue, if any, was released then (responseDone); its first
+// buffer, which the app no longer holds, is kept for the next body (keepSpare). The
+// stream is reset at once, so a free stream holds no connection. Called last, once the
+// call and the loop are done with it. Loop only.
 func (st *h1Stream) recycle() {
 	l := st.c.loop
 	if !l.srv.recycle || st.sendFn == nil || !st.doneOnLoop || st.abort ||
