@@ -143,7 +143,7 @@ func (st *h1Stream) finish(err error) {
 		err = errIncomplete
 	}
 	c.srv.logHTTPAppError(st.scope, complete, err)
-	if complete {
+	if complete || st.resp.WireComplete() {
 		st.finished = true // the response went out whole; only the app's error is logged
 		return
 	}

@@ -62,12 +62,6 @@ func (chunkEcho) ServeASGI(ctx context.Context, scope asgi.Scope, receive asgi.R
 	return nil
 }
 
-// uploadConfig is the server configuration of the upload tests. A client here sends its
-// next upload as soon as it has read a response, and the server counts that upload as
-// input sent ahead until the app's call has returned, which on a loaded machine can
-// come after all of it arrived: the pipelining bound is raised above the bodies sent.
-var uploadConfig = Config{Loops: 1, MaxPipelinedBytes: 8 << 20}
-
 // postEcho sends body to path on c and returns the response's status and body, read
 // into out when it has room.
 func postEcho(t testing.TB, c net.Conn, br *bufio.Reader, path string, body, out []byte) (int, []byte) {
@@ -107,7 +101,7 @@ func TestPooledBodiesAreReused(t *testing.T) {
 	const size, rounds = 1 << 20, 20
 	body := bytes.Repeat([]byte("0123456789abcdef"), size/16)
 	measure := func(recycles bool) float64 {
-		ts := startServer(t, uploadConfig, chunkEcho{recycles: recycles})
+		ts := startServer(t, Config{Loops: 1}, chunkEcho{recycles: recycles})
 		c := ts.dial(t)
 		br := bufio.NewReader(c)
 		out := make([]byte, size)
@@ -141,7 +135,7 @@ func TestPooledBodiesAreReused(t *testing.T) {
 // calls that return before reading their body between them, all come back byte for
 // byte: no pooled buffer is given to another body while a call still holds it.
 func TestPooledBodiesStayIntact(t *testing.T) {
-	ts := startServer(t, uploadConfig, chunkEcho{recycles: true})
+	ts := startServer(t, Config{Loops: 1}, chunkEcho{recycles: true})
 	const conns, rounds = 4, 6
 	var wg sync.WaitGroup
 	for i := range conns {

@@ -57,9 +57,15 @@ type h1Stream struct {
 	status       int
 	sentBytes    int64
 	bodyBytes    int64 // response body bytes from the app (none for HEAD), for the access log
-	finished     bool  // response complete, or the app ended without completing it
-	abort        bool  // the connection must be aborted (response started, then failed)
-	forceClose   bool
+	// finished: the response is complete on the wire, or the app ended without
+	// completing it. On the wire is as soon as the client has all of it: the app's last
+	// body, or earlier the last byte of its Content-Length (h1.Response.WireComplete).
+	// The session then goes on to the next request at once, so a client that sends its
+	// next request as soon as it has read a response does not count as pipelining
+	// while the app has still to send its final, empty body message.
+	finished   bool
+	abort      bool // the connection must be aborted (response started, then failed)
+	forceClose bool
 
 	// Kept when the stream is recycled (recycle): the storage of the scope's bytes,
 	// the app's receive and send, bound to this stream once, and an emptied body queue
@@ -395,7 +401,7 @@ func (st *h1Stream) send(ctx context.Context, msg asgi.Message) error {
 	if err != nil {
 		st.abort = st.resp.HeadWritten()
 	}
-	if st.order.State == asgi.HTTPResponseComplete {
+	if st.order.State == asgi.HTTPResponseComplete || err == nil && st.resp.WireComplete() {
 		st.finished = true
 	}
 	if !st.inline && (len(c.pending) != queued || st.finished || st.abort) {
@@ -461,7 +467,7 @@ func (st *h1Stream) writeBody(ctx context.Context, b []byte, last bool) error {
 	if err != nil {
 		st.abort = true
 	}
-	if !more && st.order.State == asgi.HTTPResponseComplete {
+	if !more && st.order.State == asgi.HTTPResponseComplete || err == nil && st.resp.WireComplete() {
 		st.finished = true
 	}
 	if !st.inline {

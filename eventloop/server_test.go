@@ -813,6 +813,67 @@ func TestExpectContinueRefusedWithoutReadingBody(t *testing.T) {
 	}
 }
 
+// TestNextRequestFollowsWireCompleteResponse: a response is complete once its
+// Content-Length is reached, before the app sends its final, empty body message. A
+// client that then sends a request larger than MaxPipelinedBytes is served at once,
+// not cut as pipelining, while the first call still runs; the final message, when it
+// comes, queues nothing.
+func TestNextRequestFollowsWireCompleteResponse(t *testing.T) {
+	release, finalSent := make(chan struct{}), make(chan error, 1)
+	app := asgi.AppFunc(func(ctx context.Context, scope asgi.Scope, receive asgi.Receive, send asgi.Send) error {
+		if scope.(*asgi.HTTPScope).Path == "/first" {
+			if err := send(ctx, &asgi.HTTPResponseStart{Status: 200, Headers: asgi.H("content-length", "5")}); err != nil {
+				return err
+			}
+			if err := send(ctx, &asgi.HTTPResponseBody{Body: []byte("first"), MoreBody: true}); err != nil {
+				return err
+			}
+			<-release
+			err := send(ctx, &asgi.HTTPResponseBody{})
+			finalSent <- err
+			return err
+		}
+		n := 0
+		for more := true; more; {
+			msg, err := receive(ctx)
+			if err != nil {
+				return err
+			}
+			req, ok := msg.(*asgi.HTTPRequest)
+			if !ok {
+				return nil
+			}
+			n, more = n+len(req.Body), req.MoreBody
+		}
+		if err := send(ctx, &asgi.HTTPResponseStart{Status: 200}); err != nil {
+			return err
+		}
+		return send(ctx, &asgi.HTTPResponseBody{Body: []byte(strconv.Itoa(n))})
+	})
+	const limit = 256 << 10
+	ts := startServer(t, Config{Loops: 1, MaxPipelinedBytes: limit}, app)
+	c := ts.dial(t)
+	br := bufio.NewReader(c)
+	if got := body(t, roundTrip(t, c, br, "GET /first HTTP/1.1\r\nHost: x\r\n\r\n", "GET")); got != "first" {
+		t.Fatalf("first response %q", got)
+	}
+	upload := strings.Repeat("x", 4*limit)
+	resp := roundTrip(t, c, br, fmt.Sprintf("POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s", len(upload), upload), "POST")
+	if got := body(t, resp); got != strconv.Itoa(len(upload)) {
+		t.Fatalf("second response %q", got)
+	}
+	close(release)
+	if err := <-finalSent; err != nil {
+		t.Fatalf("the first call's final message: %v", err)
+	}
+	if got := body(t, roundTrip(t, c, br, "POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc", "POST")); got != "3" {
+		t.Fatalf("third response %q", got)
+	}
+	if strings.Contains(ts.logs.String(), "pipelines too much input") {
+		t.Fatal("the connection was cut as pipelining")
+	}
+}
+
 func TestPipelineFloodIsCut(t *testing.T) {
 	ts := startServer(t, Config{MaxPipelinedBytes: 64 << 10}, nil)
 	c := ts.dial(t)

@@ -163,6 +163,16 @@ func (r *Response) HeadWritten() bool { return r.headWritten }
 // Done reports whether the last body, and the trailers when announced, were appended.
 func (r *Response) Done() bool { return r.done }
 
+// WireComplete reports whether the client has the whole response once what was
+// appended is written: after Done, or as soon as the framing admits no more bytes (the
+// declared Content-Length is reached, or the response has no body: HEAD, 1xx, 204,
+// 304), even if the app has not sent its last body yet. A chunked or close-delimited
+// body ends only with the last body.
+func (r *Response) WireComplete() bool {
+	return r.done || r.headWritten &&
+		(r.framing == framingNone || r.framing == framingLength && r.written == r.length)
+}
+
 // AppendBody appends the head (on the first call) and body, framed, to dst. more=false
 // marks the last body. Bodies of HEAD, 1xx, 204 and 304 responses are dropped. With a
 // declared Content-Length, more bytes than declared is ErrBodyTooLong (the extra body is

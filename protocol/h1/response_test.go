@@ -263,6 +263,48 @@ func TestResponseBodyLengthMismatch(t *testing.T) {
 	}
 }
 
+// TestWireComplete: a response is complete on the wire at its last body, or as soon as
+// its framing admits no more bytes.
+func TestWireComplete(t *testing.T) {
+	cases := []struct {
+		name    string
+		minor   int
+		head    bool
+		status  int
+		headers asgi.Headers
+		parts   []bodyPart
+		want    []bool // after each part
+	}{
+		{"length reached before the last body", 1, false, 200, asgi.H("Content-Length", "5"),
+			[]bodyPart{{"he", true}, {"llo", true}, {"", false}}, []bool{false, true, true}},
+		{"chunked ends with the last body", 1, false, 200, nil,
+			[]bodyPart{{"hello", true}, {"", false}}, []bool{false, true}},
+		{"close-delimited ends with the last body", 0, false, 200, nil,
+			[]bodyPart{{"hello", true}, {"", false}}, []bool{false, true}},
+		{"HEAD has no body", 1, true, 200, nil,
+			[]bodyPart{{"hello", true}, {"", false}}, []bool{true, true}},
+		{"204 has no body", 1, false, 204, nil,
+			[]bodyPart{{"", true}, {"", false}}, []bool{true, true}},
+	}
+	for _, tc := range cases {
+		var r Response
+		if err := r.Begin(tc.minor, tc.head, true, tc.status, tc.headers, false); err != nil {
+			t.Fatal(err)
+		}
+		if r.WireComplete() {
+			t.Errorf("%s: complete before any body", tc.name)
+		}
+		for i, p := range tc.parts {
+			if _, err := r.AppendBody(nil, []byte(p.body), p.more); err != nil {
+				t.Fatalf("%s: part %d: %v", tc.name, i, err)
+			}
+			if got := r.WireComplete(); got != tc.want[i] {
+				t.Errorf("%s: after part %d: complete %v, want %v", tc.name, i, got, tc.want[i])
+			}
+		}
+	}
+}
+
 func TestResponseTrailerErrors(t *testing.T) {
 	var r Response
 	r.Begin(1, false, true, 200, nil, false)
