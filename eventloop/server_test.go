@@ -833,22 +833,11 @@ func TestNextRequestFollowsWireCompleteResponse(t *testing.T) {
 			finalSent <- err
 			return err
 		}
-		n := 0
-		for more := true; more; {
-			msg, err := receive(ctx)
-			if err != nil {
-				return err
-			}
-			req, ok := msg.(*asgi.HTTPRequest)
-			if !ok {
-				return nil
-			}
-			n, more = n+len(req.Body), req.MoreBody
-		}
-		if err := send(ctx, &asgi.HTTPResponseStart{Status: 200}); err != nil {
+		b, err := readBody(ctx, receive)
+		if err != nil {
 			return err
 		}
-		return send(ctx, &asgi.HTTPResponseBody{Body: []byte(strconv.Itoa(n))})
+		return respond(ctx, send, 200, strconv.Itoa(len(b)))
 	})
 	const limit = 256 << 10
 	ts := startServer(t, Config{Loops: 1, MaxPipelinedBytes: limit}, app)
