@@ -63,6 +63,7 @@ type conn struct {
 	needWake                  bool // unconsumed input waits for the session to become ready
 	yielded                   bool // the session used up its turn with input left: resume it
 	listedYield               bool // in loop.yielded
+	listedFlush               bool // in loop.deferred
 
 	// Guarded by mu (the flags sit beside the loop's: an idle connection costs memory):
 	flushQueued bool // a flush is scheduled on the loop
@@ -125,6 +126,10 @@ func (c *conn) flush() {
 	c.mu.Lock()
 	if c.hasShared {
 		// Shared frames are queued: the pending output goes behind them (shared.go).
+		if c.loop.sharedSpent >= sharedRoundBytes && c.loop.deferFlushLocked(c) {
+			c.mu.Unlock()
+			return
+		}
 		again, err := c.writeSharedLocked()
 		c.flushQueued = false
 		if again {

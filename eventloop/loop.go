@@ -67,6 +67,11 @@ type loop struct {
 	resumer      *resumer
 	yielded      []*conn
 	yieldedSpare []*conn
+	// sharedSpent is what flushes of shared frames wrote since the last resume;
+	// deferred lists the connections whose flush waits for the next poll (shared.go).
+	sharedSpent   int
+	deferred      []*conn
+	deferredSpare []*conn
 	// wsReceive is the websocket.receive handed to event-mode WebSocket handlers,
 	// valid for one call (see wsSession.deliverMessage).
 	wsReceive asgi.WebSocketReceive

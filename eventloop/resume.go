@@ -67,8 +67,7 @@ var resumeByte = [1]byte{1}
 
 // yield lists c to continue on the loop's next poll. Loop only.
 func (l *loop) yield(c *conn) {
-	r := l.resumer
-	if r == nil || !r.ready {
+	if !l.armResumer() {
 		c.wake()
 		return
 	}
@@ -76,20 +75,57 @@ func (l *loop) yield(c *conn) {
 		c.listedYield = true
 		l.yielded = append(l.yielded, c)
 	}
+}
+
+// deferFlushLocked lists c to flush on the loop's next poll (sharedRoundBytes) and
+// reports whether it did; without a resumer the flush goes on now. Loop only; c.mu
+// must be held.
+func (l *loop) deferFlushLocked(c *conn) bool {
+	if !l.armResumer() {
+		return false
+	}
+	if !c.listedFlush {
+		c.listedFlush = true
+		l.deferred = append(l.deferred, c)
+	}
+	c.flushQueued = true // later sends only queue: the listed flush takes them
+	return true
+}
+
+// armResumer has the loop's next poll run resume, and reports whether it will. Loop
+// only.
+func (l *loop) armResumer() bool {
+	r := l.resumer
+	if r == nil || !r.ready {
+		return false
+	}
 	if !r.armed {
 		if _, err := unix.Write(r.wfd, resumeByte[:]); err != nil && err != unix.EAGAIN {
-			c.wake()
-			return
+			return false
 		}
 		r.armed = true
 	}
+	return true
 }
 
-// resume gives each listed connection one more turn; those that yield again are
-// listed for the next poll. Loop only (the resumer's traffic callback).
+// resume gives each listed connection one more turn and runs the deferred flushes
+// with a new budget; those that yield or defer again are listed for the next poll.
+// Loop only (the resumer's traffic callback).
 func (l *loop) resume(gc gnet.Conn) {
 	_, _ = gc.Discard(-1)
 	l.resumer.armed = false
+	l.sharedSpent = 0
+	flushes := l.deferred
+	l.deferred = l.deferredSpare[:0]
+	for i, c := range flushes {
+		flushes[i] = nil
+		c.listedFlush = false
+		if c.closed || c.lingering {
+			continue
+		}
+		l.guard(c, c.flush)
+	}
+	l.deferredSpare = flushes[:0]
 	list := l.yielded
 	l.yielded = l.yieldedSpare[:0]
 	for i, c := range list {
