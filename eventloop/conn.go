@@ -126,7 +126,7 @@ func (c *conn) flush() {
 	c.mu.Lock()
 	if c.hasShared {
 		// Shared frames are queued: the pending output goes behind them (shared.go).
-		if c.loop.sharedSpent >= sharedRoundBytes && c.loop.deferFlushLocked(c) {
+		if c.loop.sharedSpent >= c.srv.sharedRound && c.loop.deferFlushLocked(c) {
 			c.mu.Unlock()
 			return
 		}

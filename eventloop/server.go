@@ -52,6 +52,7 @@ type Server struct {
 	bodySpool  diskBudget // Config.BodySpoolShared
 
 	turnRequests int // HTTP/1.1 requests one traffic callback starts (h1Session)
+	sharedRound  int // bytes of shared frames and files a loop writes between two polls (shared.go)
 	// recycle: the app keeps nothing of its inline calls (asgi.CanRecycle), so their
 	// HTTP/1.1 streams, scopes and receive/send are reused. Set by Start.
 	recycle bool
@@ -89,6 +90,7 @@ func New(cfg Config, app asgi.App) *Server {
 		bodyShared:   memBudget{limit: max(cfg.BodyMemoryShared, 0)},
 		bodySpool:    diskBudget{limit: max(cfg.BodySpoolShared, 0)},
 		turnRequests: turnRequests,
+		sharedRound:  sharedRoundBytes,
 	}
 }
 

@@ -37,13 +37,15 @@ type outSeg struct {
 	file  *pathFile // the rest of a file to send; b is nil
 }
 
-// sharedRoundBytes bounds what the flushes of shared frames write between two polls of
-// a loop. A broadcast queues its frame to every member at once, gnet runs up to 256
-// flush tasks per poll, and each writes all its socket takes: eight 64 KiB broadcasts
-// to non-reading members made one poll round write 256 x 512 KiB while the loop's
-// other connections waited (a bystander's GET took 165 ms). Past the bound, flushes
-// wait for the loop's next poll, after the other connections' events (deferFlushLocked).
-const sharedRoundBytes = 2 << 20
+// sharedRoundBytes bounds what the flushes of shared frames (and files) write between
+// two polls of a loop. A broadcast queues its frame to every member at once, gnet runs
+// up to 256 flush tasks per poll, and each writes all its socket takes: eight 64 KiB
+// broadcasts to non-reading members made one poll round write 256 x 512 KiB while the
+// loop's other connections waited (a bystander's GET took 165 ms). Past the bound,
+// flushes wait for the loop's next poll, after the other connections' events
+// (deferFlushLocked). A variable only so that a test can start a server without the
+// bound (New copies it).
+var sharedRoundBytes = 2 << 20
 
 // maxWriteSegs bounds the iovecs of one writev.
 const maxWriteSegs = 64
@@ -175,7 +177,7 @@ func (c *conn) writeSharedLocked() (again bool, err error) {
 	}
 	written, fileSent := 0, int64(0)
 	var iov [maxWriteSegs][]byte
-	for q.bytes > 0 && c.loop.sharedSpent < sharedRoundBytes {
+	for q.bytes > 0 && c.loop.sharedSpent < c.srv.sharedRound {
 		if f := q.segs[0].file; f != nil {
 			if fileSent >= fileTurn {
 				return true, nil // the rest on another flush, after the loop's other events
@@ -228,7 +230,7 @@ func (c *conn) writeSharedLocked() (again bool, err error) {
 		c.dropSharedLocked()
 		return false, nil
 	}
-	return written >= fastDrain || c.loop.sharedSpent >= sharedRoundBytes, nil
+	return written >= fastDrain || c.loop.sharedSpent >= c.srv.sharedRound, nil
 }
 
 // advance drops n written bytes from the front of the queue, recycling the
