@@ -9,7 +9,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Resuming connections that used up their turn (see h1Session's turn budget).
+// Resuming connections that used up their turn (see h1Session's turn budget), and
+// flushes of shared frames past the loop's write bound between two polls
+// (sharedRoundBytes, shared.go).
 //
 // A connection that yields has its input buffered in gnet already, so no read event
 // will call it again. gnet's Wake would, but its tasks run in the loop's task queue,
@@ -19,7 +21,8 @@ import (
 // is registered with the loop like a connection (the resumer): a yielding connection
 // joins the loop's list and one byte is written to the pair. The loop then sees the
 // resumer readable among the other sockets' events of its next poll and gives every
-// listed connection one more turn: one turn per poll, beside everyone else.
+// listed connection one more turn: one turn per poll, beside everyone else. Deferred
+// flushes wait in a second list and run first, with the write bound counted afresh.
 
 // resumer is the loop's registered end of its socket pair, recognised in the gnet
 // callbacks by the connection's context.
