@@ -62,8 +62,8 @@ type conn struct {
 	watched                   bool // in loop.watch: polled until output drains
 	needWake                  bool // unconsumed input waits for the session to become ready
 	yielded                   bool // the session used up its turn with input left: resume it
-	listedYield               bool // in loop.yielded
-	listedFlush               bool // in loop.deferred
+	listedYield               bool // in loop.listed for a turn
+	listedFlush               bool // in loop.listed for a deferred flush
 
 	// Guarded by mu (the flags sit beside the loop's: an idle connection costs memory):
 	flushQueued bool // a flush is scheduled on the loop

@@ -62,16 +62,13 @@ type loop struct {
 	plainSpare []byte
 	// iov is the writev vector of a flush with a body by reference (writeRef).
 	iov [3][]byte
-	// resumer gives connections that used up their turn one more turn per poll;
-	// yielded lists them (resume.go).
-	resumer      *resumer
-	yielded      []*conn
-	yieldedSpare []*conn
-	// sharedSpent is what flushes of shared frames wrote since the last resume;
-	// deferred lists the connections whose flush waits for the next poll (shared.go).
-	sharedSpent   int
-	deferred      []*conn
-	deferredSpare []*conn
+	// resumer gives connections that used up their turn one more turn per poll, and
+	// runs the flushes deferred past sharedSpent's bound; listed holds both (resume.go).
+	resumer     *resumer
+	listed      []*conn
+	listedSpare []*conn
+	// sharedSpent is what flushes of shared frames wrote since the last resume (shared.go).
+	sharedSpent int
 	// wsReceive is the websocket.receive handed to event-mode WebSocket handlers,
 	// valid for one call (see wsSession.deliverMessage).
 	wsReceive asgi.WebSocketReceive

@@ -21,8 +21,8 @@ import (
 // is registered with the loop like a connection (the resumer): a yielding connection
 // joins the loop's list and one byte is written to the pair. The loop then sees the
 // resumer readable among the other sockets' events of its next poll and gives every
-// listed connection one more turn: one turn per poll, beside everyone else. Deferred
-// flushes wait in a second list and run first, with the write bound counted afresh.
+// listed connection one more turn: one turn per poll, beside everyone else. A deferred
+// flush waits in the same list and runs before its connection's turn, if it has one.
 
 // resumer is the loop's registered end of its socket pair, recognised in the gnet
 // callbacks by the connection's context.
@@ -74,10 +74,8 @@ func (l *loop) yield(c *conn) {
 		c.wake()
 		return
 	}
-	if !c.listedYield {
-		c.listedYield = true
-		l.yielded = append(l.yielded, c)
-	}
+	l.listForResume(c)
+	c.listedYield = true
 }
 
 // deferFlushLocked lists c to flush on the loop's next poll (sharedRoundBytes) and
@@ -87,12 +85,17 @@ func (l *loop) deferFlushLocked(c *conn) bool {
 	if !l.armResumer() {
 		return false
 	}
-	if !c.listedFlush {
-		c.listedFlush = true
-		l.deferred = append(l.deferred, c)
-	}
+	l.listForResume(c)
+	c.listedFlush = true
 	c.flushQueued = true // later sends only queue: the listed flush takes them
 	return true
+}
+
+// listForResume adds c to the connections the next resume visits, once. Loop only.
+func (l *loop) listForResume(c *conn) {
+	if !c.listedYield && !c.listedFlush {
+		l.listed = append(l.listed, c)
+	}
 }
 
 // armResumer has the loop's next poll run resume, and reports whether it will. Loop
@@ -111,33 +114,28 @@ func (l *loop) armResumer() bool {
 	return true
 }
 
-// resume gives each listed connection one more turn and runs the deferred flushes
-// with a new budget; those that yield or defer again are listed for the next poll.
-// Loop only (the resumer's traffic callback).
+// resume runs each listed connection's deferred flush, with the write bound counted
+// afresh, and gives it its turn; those that defer or yield again are listed for the
+// next poll. Loop only (the resumer's traffic callback).
 func (l *loop) resume(gc gnet.Conn) {
 	_, _ = gc.Discard(-1)
 	l.resumer.armed = false
 	l.sharedSpent = 0
-	flushes := l.deferred
-	l.deferred = l.deferredSpare[:0]
-	for i, c := range flushes {
-		flushes[i] = nil
-		c.listedFlush = false
-		if c.closed || c.lingering {
-			continue
-		}
-		l.guard(c, c.flush)
-	}
-	l.deferredSpare = flushes[:0]
-	list := l.yielded
-	l.yielded = l.yieldedSpare[:0]
+	list := l.listed
+	l.listed = l.listedSpare[:0]
 	for i, c := range list {
 		list[i] = nil
-		c.listedYield = false
+		flush, turn := c.listedFlush, c.listedYield
+		c.listedFlush, c.listedYield = false, false
 		if c.closed || c.lingering {
 			continue
 		}
-		l.guard(c, c.onTraffic)
+		if flush {
+			l.guard(c, c.flush)
+		}
+		if turn {
+			l.guard(c, c.onTraffic)
+		}
 	}
-	l.yieldedSpare = list[:0]
+	l.listedSpare = list[:0]
 }
