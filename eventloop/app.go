@@ -49,55 +49,70 @@ func (s *Server) logHTTPAppError(scope *asgi.HTTPScope, complete bool, err error
 	s.log.Error("exception in ASGI application", "method", scope.Method, "path", scope.Path, "err", err)
 }
 
-// runInline runs the app on the loop goroutine. The response head is framed in the
-// loop's spare head buffer, taken back once the response is complete. Loop only.
+// runInline runs the app on the loop goroutine. Loop only.
 func (st *h1Stream) runInline() {
 	st.inline = true
 	st.ctx = context.Background()
-	l := st.c.loop
-	st.resp.UseBuffer(l.headBuf)
-	l.headBuf = nil
+	st.resp.UseBuffer(st.c.loop.takeHeadBuf())
 	st.c.seedPending()
-	receive, send := st.receiveFn, st.sendFn
-	if send == nil {
-		receive, send = st.receive, st.send
-	}
+	receive, send := st.calls()
 	st.finish(st.c.srv.callApp(st.ctx, st.scope, receive, send))
 	if st.isFinished() {
 		st.h.responseDone(st.c, st)
 	}
-	st.returnHeadBuf()
 	st.recycle()
 }
 
-// maxSpareHead bounds the head buffer a loop keeps between inline responses.
-const maxSpareHead = 4 << 10
+// calls returns the app's receive and send for this stream: the ones bound once to a
+// stream that is recycled, else new method values.
+func (st *h1Stream) calls() (asgi.Receive, asgi.Send) {
+	if st.sendFn != nil {
+		return st.receiveFn, st.sendFn
+	}
+	return st.receive, st.send
+}
+
+// Spare response-head buffers a loop keeps: enough for the responses of one poll's
+// worth of requests run off the loop; larger heads are left to the collector.
+const (
+	maxSpareHeads = 64
+	maxSpareHead  = 4 << 10
+)
+
+// takeHeadBuf returns a spare response-head buffer, or nil. Loop only.
+func (l *loop) takeHeadBuf() []byte {
+	n := len(l.headBufs)
+	if n == 0 {
+		return nil
+	}
+	buf := l.headBufs[n-1]
+	l.headBufs[n-1] = nil
+	l.headBufs = l.headBufs[:n-1]
+	return buf
+}
 
 // returnHeadBuf gives the response's head buffer back to the loop once the response is
-// complete: every later send of the app (one that kept send past its return) fails
-// the order check before it could touch the buffer. Loop only.
+// complete: every later send of the app (one that kept send past its return, or one
+// still running off the loop) fails the order check before it could touch the buffer.
+// Loop only.
 func (st *h1Stream) returnHeadBuf() {
 	c := st.c
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if st.order.State != asgi.HTTPResponseComplete {
+		c.mu.Unlock()
 		return
 	}
-	if buf := st.resp.TakeBuffer(); cap(buf) <= maxSpareHead {
-		c.loop.headBuf = buf
+	buf := st.resp.TakeBuffer()
+	c.mu.Unlock()
+	if l := c.loop; cap(buf) > 0 && cap(buf) <= maxSpareHead && len(l.headBufs) < maxSpareHeads {
+		l.headBufs = append(l.headBufs, buf)
 	}
-}
-
-// offerDetacher returns ctx offering d as the call's asgi.Detacher. Only calls on an
-// executor goroutine get one (an inline call runs to its return on the loop), so inline
-// requests do not pay for it.
-func offerDetacher(ctx context.Context, d asgi.Detacher) context.Context {
-	return context.WithValue(ctx, asgi.DetachKey{}, d)
 }
 
 // run runs the app on an executor goroutine.
 func (st *h1Stream) run() {
-	st.end(st.c.srv.callApp(st.ctx, st.scope, st.receive, st.send))
+	receive, send := st.calls()
+	st.end(st.c.srv.callApp(st.ctx, st.scope, receive, send))
 	if st.poolBody {
 		// The app returned and keeps no chunk (asgi.BodyRecycler); Send kept none.
 		st.c.mu.Lock()
@@ -118,7 +133,7 @@ func (st *h1Stream) end(err error) {
 	st.c.mu.Lock()
 	st.c.scheduleFlushLocked()
 	st.c.mu.Unlock()
-	st.stop()
+	st.callCtx.cancel()
 	st.c.srv.inflight.Add(-1)
 }
 
@@ -184,7 +199,7 @@ func (st *h2Stream) end(err error) {
 		return
 	}
 	st.finish(err)
-	st.stop()
+	st.callCtx.cancel()
 	st.c.srv.inflight.Add(-1)
 }
 

@@ -1,7 +1,6 @@
 package eventloop
 
 import (
-	"context"
 	"errors"
 	"fmt"
 
@@ -202,7 +201,9 @@ func (h *h1Session) start(c *conn, st *h1Stream, hasBody, buffered bool) {
 	st.poolBody = hasBody && (st.bodyLength == 0 || st.bodyLength > int64(bodyBufs.min)) &&
 		asgi.CanRecycleBody(c.srv.app, st.scope)
 	c.srv.inflight.Add(1)
-	st.ctx, st.stop = context.WithCancel(offerDetacher(context.Background(), st))
+	st.callCtx.detacher = st // only calls off the loop get one: an inline call runs to its return
+	st.ctx = &st.callCtx
+	st.resp.UseBuffer(c.loop.takeHeadBuf())
 	c.seedPending()
 	c.srv.exec.Go(st)
 }
@@ -342,6 +343,7 @@ func (h *h1Session) responseDone(c *conn, st *h1Stream) {
 		h.releaseParser(c)
 	}
 	st.doneOnLoop = true
+	st.returnHeadBuf()
 	h.active = nil
 	if st.aborted() || !st.keepAlive() || h.draining {
 		if st.aborted() {

@@ -15,9 +15,8 @@ type h1Stream struct {
 	c     *conn
 	h     *h1Session
 	scope *asgi.HTTPScope // &scopeVal
-	ctx   context.Context
-	stop  context.CancelFunc
-	ended atomic.Bool // the app call ended (end): returned or detached
+	ctx   context.Context // context.Background inline, else &callCtx
+	ended atomic.Bool     // the app call ended (end): returned or detached
 
 	// The scope lives in the stream: one allocation for both (h1ScopeIn).
 	// Read-only after creation.
@@ -66,6 +65,8 @@ type h1Stream struct {
 	finished   bool
 	abort      bool // the connection must be aborted (response started, then failed)
 	forceClose bool
+
+	callCtx callContext // the context of a call off the loop (h1Session.start)
 
 	// Kept when the stream is recycled (recycle): the storage of the scope's bytes,
 	// the app's receive and send, bound to this stream once, and an emptied body queue
@@ -352,9 +353,7 @@ func (st *h1Stream) disconnect() {
 	st.body.release()
 	st.wakeReceiverLocked()
 	c.mu.Unlock()
-	if st.stop != nil {
-		st.stop()
-	}
+	st.callCtx.cancel()
 }
 
 // send is the app's Send.

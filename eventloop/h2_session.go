@@ -148,7 +148,7 @@ func (h *h2Session) start(st *h2Stream) {
 		return
 	}
 	h.c.srv.inflight.Add(1)
-	st.ctx = offerDetacher(st.ctx, st) // before the goroutine starts: it reads st.ctx
+	st.callCtx.detacher = st // before the goroutine starts: it reads st.ctx
 	h.c.seedPending()
 	h.c.srv.exec.Go(st)
 }

@@ -15,9 +15,10 @@ type h2Stream struct {
 	c     *conn
 	id    uint32
 	scope *asgi.HTTPScope
-	ctx   context.Context
-	stop  context.CancelFunc
-	ended atomic.Bool // the app call ended (end): returned or detached
+	ctx   context.Context // &callCtx
+	ended atomic.Bool     // the app call ended (end): returned or detached
+
+	callCtx callContext // the call's context: cancelled when the stream is gone or the call ends
 
 	// Set at creation (inline before the app runs), then read-only:
 	isHead  bool
@@ -50,7 +51,7 @@ type h2Stream struct {
 
 func newH2Stream(h *h2Session, id uint32, scope *asgi.HTTPScope, isHead bool) *h2Stream {
 	st := &h2Stream{h: h, c: h.c, id: id, scope: scope, isHead: isHead, started: time.Now(), declaredLen: -1}
-	st.ctx, st.stop = context.WithCancel(context.Background())
+	st.ctx = &st.callCtx
 	return st
 }
 
@@ -64,7 +65,7 @@ func (st *h2Stream) goneLocked() {
 	st.body.release()
 	st.wakeReceiverLocked()
 	st.wakeSenderLocked()
-	st.stop()
+	st.callCtx.cancel()
 }
 
 func (st *h2Stream) wakeReceiverLocked() {

@@ -47,9 +47,9 @@ type loop struct {
 	// armed while it runs use it instead of reading the clock per request (the wheel
 	// ticks every 10 ms, and a callback is bounded by the turn budget, see h1Session).
 	now time.Time
-	// headBuf is the response-head buffer of the last inline HTTP/1.1 response, handed
-	// to the next one (h1Stream.runInline), so inline responses allocate none.
-	headBuf []byte
+	// headBufs are response-head buffers of finished HTTP/1.1 responses, handed to the
+	// next ones (takeHeadBuf, keepHeadBuf), so that responses allocate none.
+	headBufs [][]byte
 	// freeH1 are HTTP/1.1 streams of finished inline calls, for the next requests
 	// when the app keeps nothing of its inline calls (h1Stream.recycle).
 	freeH1 []*h1Stream
