@@ -147,7 +147,7 @@ var Scenarios = []Scenario{
 	{ID: "post-1m", Family: Post, Title: "POST echo 1 MiB, 16 connections", Conns: 16, BodySize: 1 << 20,
 		Servers: []string{"asgo", "nethttp", "fasthttp", "nbio", "uvicorn"}},
 	{ID: "wsgi-256", Family: WSGI, Title: "hello through a WSGI-style app, 256 connections", Conns: 256,
-		Servers: []string{"asgo", "nethttp", "gunicorn", "uwsgi", "gnetraw"}, Beside: "h1-256"},
+		Servers: []string{"asgo", "asgo-async", "nethttp", "gunicorn", "uwsgi", "gnetraw"}, Beside: "h1-256"},
 	{ID: "async-goroutine-256", Family: Goroutine, Title: "hello from an async app off the event loop, 256 connections",
 		Conns: 256, Servers: []string{"asgo", "nethttp", "gnetraw"}, Beside: "h1-256"},
 	{ID: "nethttp-256", Family: NetHTTP, Title: "hello through a net/http Handler adapter, 256 connections", Conns: 256,

@@ -146,6 +146,10 @@ var Servers = map[string]*Server{
 		Routes: DefaultASGORoutes, Args: asgoMetricsArgs, Version: "asgo"},
 	"asgo-observed": {Name: "asgo-observed", Kind: KindASGO, Title: "asgo (demo app) with --metrics-bind and --access-log-file",
 		Routes: DefaultASGORoutes, Args: asgoObservedArgs, Version: "asgo"},
+	// The async hello run off the loop, on the WSGI scenarios' load: wsgi-256 alternates
+	// it with asgo's WSGI-style hello in the same rounds (issue 14, item 8).
+	"asgo-async": {Name: "asgo-async", Kind: KindASGO, Title: "asgo (demo app): the async hello off the loop (/hello-goroutine)",
+		Routes: map[Family]string{WSGI: DefaultASGORoutes[Goroutine]}, Args: asgoArgs, Version: "asgo"},
 	"nethttp": withTLS(goPeer("nethttp", "net/http", "go", routes(helloRoutes, map[Family]string{IdleTLS: "/"}))),
 	"h2c": withTLS(goPeer("h2c", "net/http + x/net h2c (over TLS: net/http's HTTP/2)", "golang.org/x/net",
 		map[Family]string{Hello: "/", H2: "/", Post: "/echo", IdleH1: "/", IdleH2: "/"})),

@@ -191,6 +191,7 @@ var serverColors = map[string]drawing.Color{
 	// asgo with metrics, and with metrics and the access-log file: darker reds.
 	"asgo-metrics":  {R: 180, G: 30, B: 30, A: 255},
 	"asgo-observed": {R: 140, G: 20, B: 20, A: 255},
+	"asgo-async":    {R: 240, G: 110, B: 90, A: 255},
 }
 
 // serverColor is srv's colour, or the i-th default colour for a server not listed.
