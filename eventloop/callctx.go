@@ -2,6 +2,7 @@ package eventloop
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -78,9 +79,18 @@ func (c *callContext) AfterFunc(f func()) (stop func() bool) {
 	return func() bool {
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		stopped := a.f != nil
+		if a.f == nil {
+			return false
+		}
 		a.f = nil
-		return stopped
+		// Dropped at once: a long call that derives and cancels many contexts (one
+		// per chunk, say) must not pile up their registrations.
+		if i := slices.Index(c.after, a); i >= 0 {
+			last := len(c.after) - 1
+			c.after[i], c.after[last] = c.after[last], nil
+			c.after = c.after[:last]
+		}
+		return true
 	}
 }
 

@@ -39,6 +39,13 @@ func TestCallContext(t *testing.T) {
 	if !stop() {
 		t.Fatal("stop before cancel reported false")
 	}
+	for range 1000 { // derived and cancelled during the call: nothing piles up
+		_, cancel := context.WithCancel(ctx)
+		cancel()
+	}
+	if n := len(c.after); n != 2 {
+		t.Fatalf("%d registrations left, want 2 (the child and the first AfterFunc)", n)
+	}
 	select {
 	case <-done:
 		t.Fatal("done before cancel")
