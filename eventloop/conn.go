@@ -96,20 +96,46 @@ func (c *conn) scheduleFlushLocked() {
 		return
 	}
 	c.flushQueued = true
-	err := c.gc.EventLoop().Execute(context.Background(), (*flushTask)(c))
-	if err != nil {
+	if err := c.loop.queueFlush(c); err != nil {
 		// The engine is stopping: the connection is about to be closed anyway.
 		c.flushQueued = false
 	}
 }
 
-// flushTask is a conn as the gnet.Runnable that flushes it: a pointer conversion, so
-// scheduling a flush allocates no closure.
-type flushTask conn
+// queueFlush lists c for the loop's next flush batch, handing the batch to gnet when it
+// is the first in it. Any goroutine; c.mu held.
+func (l *loop) queueFlush(c *conn) error {
+	l.flushMu.Lock()
+	first := len(l.flushes) == 0
+	l.flushes = append(l.flushes, c)
+	l.flushMu.Unlock()
+	if !first {
+		return nil
+	}
+	return l.el.Execute(context.Background(), (*flushBatch)(l))
+}
 
-func (t *flushTask) Run(context.Context) error {
-	c := (*conn)(t)
-	c.loop.guard(c, c.flush)
+// flushBatch is a loop as the gnet.Runnable that flushes the connections listed by
+// queueFlush: a pointer conversion, so scheduling allocates no closure.
+type flushBatch loop
+
+func (t *flushBatch) Run(context.Context) error {
+	l := (*loop)(t)
+	l.flushMu.Lock()
+	list := l.flushes
+	l.flushes, l.flushSpare = l.flushSpare, nil
+	l.flushMu.Unlock()
+	// A flush that lists its connection again (more output came meanwhile) starts a
+	// new batch: it runs after the loop's other tasks, as before.
+	for i, c := range list {
+		list[i] = nil
+		l.guard(c, c.flush)
+	}
+	l.flushMu.Lock()
+	if l.flushSpare == nil {
+		l.flushSpare = list[:0]
+	}
+	l.flushMu.Unlock()
 	return nil
 }
 

@@ -75,7 +75,8 @@
 //     events. After a switch the new session gets the rest of the same input at once.
 //     An error closes the connection after its output.
 //   - onFlushed(c): from conn.flush, after the pending output was handed to gnet.
-//     Flushes are scheduled by app goroutines' sends (conn.scheduleFlushLocked) and
+//     Flushes are scheduled by app goroutines' sends (conn.scheduleFlushLocked: the
+//     loop's flush list, run by one gnet task per batch, loop.queueFlush) and
 //     run at the end of every loop event, so this is where a session acts on what its
 //     apps did: HTTP/1.1 completes a response and parses the next request, HTTP/2
 //     closes a drained connection and re-arms its timer, WebSocket starts reading

@@ -43,6 +43,13 @@ type loop struct {
 	// Lock order: a conn's mu, then sharedMu.
 	sharedMu sync.Mutex
 	shared   map[*conn]*sharedQueue
+	// flushes are the connections whose flush app goroutines asked for since the loop
+	// last ran them: one gnet task runs them all (flushBatch), so that responses
+	// finishing together cost one task, not one each. flushSpare is the list's other
+	// buffer, loop only. Lock order: a conn's mu, then flushMu.
+	flushMu    sync.Mutex
+	flushes    []*conn
+	flushSpare []*conn
 	// now is the time the current traffic callback started (zero outside one): timers
 	// armed while it runs use it instead of reading the clock per request (the wheel
 	// ticks every 10 ms, and a callback is bounded by the turn budget, see h1Session).
