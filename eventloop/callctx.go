@@ -27,7 +27,8 @@ type callContext struct {
 	after    []*afterCall  // registered by AfterFunc, run by cancel
 }
 
-// afterCall is one AfterFunc registration; f is cleared when it is stopped or run.
+// afterCall is one AfterFunc registration; f is cleared when it is stopped or run,
+// and a stopped one leaves the list at once.
 type afterCall struct{ f func() }
 
 // closedChan is the Done channel of a context cancelled before anyone asked for it.
@@ -109,11 +110,9 @@ func (c *callContext) cancel() {
 		close(c.done)
 	}
 	var run []func()
-	for _, a := range c.after {
-		if a.f != nil {
-			run = append(run, a.f)
-			a.f = nil
-		}
+	for _, a := range c.after { // stopped ones were dropped from the list
+		run = append(run, a.f)
+		a.f = nil
 	}
 	c.after = nil
 	c.mu.Unlock()

@@ -123,7 +123,7 @@ func (t *flushBatch) Run(context.Context) error {
 	l := (*loop)(t)
 	l.flushMu.Lock()
 	list := l.flushes
-	l.flushes, l.flushSpare = l.flushSpare, nil
+	l.flushes = l.flushSpare[:0]
 	l.flushMu.Unlock()
 	// A flush that lists its connection again (more output came meanwhile) starts a
 	// new batch: it runs after the loop's other tasks, as before.
@@ -131,11 +131,7 @@ func (t *flushBatch) Run(context.Context) error {
 		list[i] = nil
 		l.guard(c, c.flush)
 	}
-	l.flushMu.Lock()
-	if l.flushSpare == nil {
-		l.flushSpare = list[:0]
-	}
-	l.flushMu.Unlock()
+	l.flushSpare = list[:0] // only this task, on the loop, touches the spare
 	return nil
 }
 

@@ -55,7 +55,7 @@ type loop struct {
 	// ticks every 10 ms, and a callback is bounded by the turn budget, see h1Session).
 	now time.Time
 	// headBufs are response-head buffers of finished HTTP/1.1 responses, handed to the
-	// next ones (takeHeadBuf, keepHeadBuf), so that responses allocate none.
+	// next ones (takeHeadBuf, returnHeadBuf), so that responses allocate none.
 	headBufs [][]byte
 	// freeH1 are HTTP/1.1 streams of finished inline calls, for the next requests
 	// when the app keeps nothing of its inline calls (h1Stream.recycle).
