@@ -5,12 +5,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/asgo-dev/asgo/apps/wsgi"
 	"github.com/asgo-dev/asgo/internal/testutil"
-	"github.com/asgo-dev/asgo/protocol/asgi"
 )
 
 func TestMetricsBindFlagAndEnvironment(t *testing.T) {
@@ -34,15 +36,13 @@ func TestServeMetricsBind(t *testing.T) {
 	}
 	maddr := ln.Addr().String()
 	ln.Close()
-	app := asgi.AppFunc(func(ctx context.Context, scope asgi.Scope, receive asgi.Receive, send asgi.Send) error {
-		if _, ok := scope.(*asgi.HTTPScope); !ok {
-			return nil
-		}
-		if err := send(ctx, &asgi.HTTPResponseStart{Status: 204}); err != nil {
-			return err
-		}
-		return send(ctx, &asgi.HTTPResponseBody{})
-	})
+	// A WSGI-style app: its pool, which runs handlers on the server's calls, is listed
+	// with its places.
+	app := wsgi.New(wsgi.HandlerFunc(func(_ wsgi.Environ, start wsgi.StartResponse) (wsgi.Iterable, error) {
+		_, err := start("204 No Content", nil, nil)
+		return nil, err
+	}), wsgi.Config{Workers: 7})
+	defer app.Close()
 	var cfg Config
 	cfg.Server.Binds = []string{"127.0.0.1:0"}
 	cfg.MetricsBind = maddr
@@ -68,6 +68,12 @@ func TestServeMetricsBind(t *testing.T) {
 		resp.Body.Close()
 		return strings.Contains(string(body), `asgo_http_requests_total{method="GET",protocol="http/1.1",status="2xx"} 1`)
 	})
+	// Pools of other tests of this process may be listed too: at least this one's 7.
+	if m := regexp.MustCompile(`(?m)^asgo_wsgi_pool_workers (\d+)$`).FindStringSubmatch(string(body)); m == nil {
+		t.Errorf("no asgo_wsgi_pool_workers in /metrics:\n%s", body)
+	} else if n, _ := strconv.Atoi(m[1]); n < 7 {
+		t.Errorf("asgo_wsgi_pool_workers %d, want at least the app's 7", n)
+	}
 	cfg.Server.Binds = []string{"127.0.0.1:0"}
 	if err := Serve(context.Background(), app, cfg); err == nil || !strings.Contains(err.Error(), "metrics listener") {
 		t.Errorf("Serve on a taken metrics address: %v", err)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+
+	"golang.org/x/sync/semaphore"
 )
 
 // PoolConfig sizes a Pool. The zero value means the documented defaults.
@@ -53,30 +55,35 @@ func (f JobFunc) Run() { f() }
 // a worker's place for as long as it runs, so at most Workers handlers run at once
 // either way, and the same Backlog bounds those waiting for a place.
 type Pool struct {
-	jobs     chan Job      // capacity Workers+Backlog, so a send never blocks
-	places   chan struct{} // capacity Workers: held by each running handler, on a worker or not
+	jobs     chan Job            // capacity Workers+Backlog, so a send never blocks
+	places   *semaphore.Weighted // Workers places: held by each running handler, on a worker or not
 	workers  int
 	capacity int32        // Workers + Backlog: the most jobs admitted at once
-	pending  atomic.Int32 // jobs admitted and not finished (running or queued)
+	pending  atomic.Int32 // jobs and callers admitted and not finished (running or waiting)
 	busy     atomic.Int32
-	rejected atomic.Uint64 // TrySubmit's ErrPoolFull answers (poolstats.go)
+	rejected atomic.Uint64 // ErrPoolFull answers (poolstats.go)
 	wg       sync.WaitGroup
-	once     sync.Once // starts the workers on the first TrySubmit
-	// Guarded by mu: closed. TrySubmit holds mu for reading, Close for writing.
-	mu     sync.RWMutex
-	closed bool
+	started  sync.Once   // lists the pool for metrics (register) at its first request
+	workOnce sync.Once   // starts the workers on the first TrySubmit
+	closed   atomic.Bool // set by Close, under mu
+	// drained is closed when pending falls to zero after Close: what Close waits for
+	// besides the workers.
+	drained     chan struct{}
+	drainedOnce sync.Once
+	// TrySubmit holds mu for reading around its send on jobs, Close for writing around
+	// closing it.
+	mu sync.RWMutex
 }
 
 // NewPool returns a pool of cfg.Workers worker goroutines, started on first use (so an
 // app that is built but never serves costs no goroutines). Close stops them.
 func NewPool(cfg PoolConfig) *Pool {
 	cfg = cfg.Normalize()
-	return &Pool{jobs: make(chan Job, cfg.Workers+cfg.Backlog), places: make(chan struct{}, cfg.Workers),
-		workers: cfg.Workers, capacity: int32(cfg.Workers + cfg.Backlog)}
+	return &Pool{jobs: make(chan Job, cfg.Workers+cfg.Backlog), places: semaphore.NewWeighted(int64(cfg.Workers)),
+		workers: cfg.Workers, capacity: int32(cfg.Workers + cfg.Backlog), drained: make(chan struct{})}
 }
 
 func (p *Pool) startWorkers() {
-	p.register()
 	p.wg.Add(p.workers)
 	for range p.workers {
 		go p.work()
@@ -88,15 +95,15 @@ func (p *Pool) startWorkers() {
 func (p *Pool) work() {
 	defer p.wg.Done()
 	for job := range p.jobs {
-		p.places <- struct{}{}
+		_ = p.places.Acquire(context.Background(), 1) // fails only when its context ends
 		p.run(job)
-		<-p.places
+		p.places.Release(1)
 	}
 }
 
 func (p *Pool) run(job Job) {
 	p.busy.Add(1)
-	defer p.pending.Add(-1)
+	defer p.finish()
 	defer p.busy.Add(-1)
 	defer func() { _ = recover() }()
 	job.Run()
@@ -109,47 +116,59 @@ func (p *Pool) run(job Job) {
 func (p *Pool) TrySubmit(job Job) error {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	if p.closed {
+	if p.closed.Load() {
 		return ErrPoolClosed
 	}
-	p.once.Do(p.startWorkers)
-	if p.pending.Add(1) > p.capacity {
-		p.pending.Add(-1)
-		p.rejected.Add(1)
-		return ErrPoolFull
+	p.workOnce.Do(p.startWorkers)
+	if err := p.admit(); err != nil {
+		return err
 	}
 	p.jobs <- job
 	return nil
 }
 
-// enter admits a handler that runs on the calling goroutine: once it returns nil the
-// caller holds a worker's place until leave. While every place is taken the caller
-// waits, counted in the backlog as a queued job is. It returns ErrPoolFull when
-// Workers+Backlog handlers are admitted already, ErrPoolClosed after Close, or ctx's
-// error when ctx ends while the caller waits. Close waits for the admitted callers.
-func (p *Pool) enter(ctx context.Context) error {
-	p.mu.RLock()
-	if p.closed {
-		p.mu.RUnlock()
-		return ErrPoolClosed
-	}
-	p.wg.Add(1) // under mu: Close waits for it
-	p.mu.RUnlock()
+// admit counts one more job or caller against Workers+Backlog: ErrPoolFull when that
+// many are admitted and unfinished already, ErrPoolClosed after Close. A nil answer
+// must be followed by finish.
+func (p *Pool) admit() error {
+	p.started.Do(p.register)
 	if p.pending.Add(1) > p.capacity {
-		p.pending.Add(-1)
+		p.finish()
 		p.rejected.Add(1)
-		p.wg.Done()
 		return ErrPoolFull
 	}
-	select {
-	case p.places <- struct{}{}:
-	default:
-		select {
-		case p.places <- struct{}{}:
-		case <-ctx.Done():
-			p.pending.Add(-1)
-			p.wg.Done()
-			return ctx.Err()
+	// Close sets closed before it reads pending, admit adds to pending before it reads
+	// closed: either this caller sees the pool closed, or Close waits for it.
+	if p.closed.Load() {
+		p.finish()
+		return ErrPoolClosed
+	}
+	return nil
+}
+
+// finish ends what admit counted; the last one after Close lets Close return.
+func (p *Pool) finish() {
+	if p.pending.Add(-1) == 0 && p.closed.Load() {
+		p.drainedOnce.Do(func() { close(p.drained) })
+	}
+}
+
+// enter admits a handler that runs on the calling goroutine: once it returns nil the
+// caller holds a worker's place until leave. While every place is taken the caller
+// waits, counted in the backlog as a queued job is, and places are given in the order
+// asked for. It returns ErrPoolFull when Workers+Backlog handlers are admitted already,
+// ErrPoolClosed after Close, or ctx's error when ctx ends while the caller waits.
+// Close waits for the admitted callers to leave.
+func (p *Pool) enter(ctx context.Context) error {
+	if err := p.admit(); err != nil {
+		return err
+	}
+	// TryAcquire first: Acquire asks ctx for its Done channel, which a server's context
+	// may make on demand.
+	if !p.places.TryAcquire(1) {
+		if err := p.places.Acquire(ctx, 1); err != nil {
+			p.finish()
+			return err
 		}
 	}
 	p.busy.Add(1)
@@ -159,9 +178,8 @@ func (p *Pool) enter(ctx context.Context) error {
 // leave gives back the place enter took.
 func (p *Pool) leave() {
 	p.busy.Add(-1)
-	<-p.places
-	p.pending.Add(-1)
-	p.wg.Done()
+	p.places.Release(1)
+	p.finish()
 }
 
 // Workers returns the number of worker goroutines.
@@ -177,10 +195,13 @@ func (p *Pool) Queued() int { return max(0, int(p.pending.Load()-p.busy.Load()))
 // them to exit and for the handlers admitted by enter to leave.
 func (p *Pool) Close() {
 	p.mu.Lock()
-	if !p.closed {
-		p.closed = true
+	if !p.closed.Load() {
+		p.closed.Store(true)
 		close(p.jobs)
 	}
 	p.mu.Unlock()
 	p.wg.Wait()
+	if p.pending.Load() > 0 {
+		<-p.drained
+	}
 }

@@ -14,15 +14,15 @@ var (
 	livePools   []weak.Pointer[Pool] // Guarded by livePoolsMu
 )
 
-// register lists p among the live pools; it runs when p starts its workers.
+// register lists p among the live pools; it runs at p's first request.
 func (p *Pool) register() {
 	livePoolsMu.Lock()
 	defer livePoolsMu.Unlock()
 	livePools = append(livePools, weak.Make(p))
 }
 
-// Pools returns the pools of the process that started their workers and were not
-// closed (nor collected). Safe for concurrent use.
+// Pools returns the pools of the process that were asked to run a handler and were
+// not closed (nor collected). Safe for concurrent use.
 func Pools() []*Pool {
 	livePoolsMu.Lock()
 	defer livePoolsMu.Unlock()
@@ -41,14 +41,10 @@ func Pools() []*Pool {
 	return out
 }
 
-func (p *Pool) isClosed() bool {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	return p.closed
-}
+func (p *Pool) isClosed() bool { return p.closed.Load() }
 
 // Backlog returns how many admitted jobs may wait for a worker.
 func (p *Pool) Backlog() int { return int(p.capacity) - p.workers }
 
-// Rejected returns how many jobs TrySubmit refused with ErrPoolFull so far.
+// Rejected returns how many jobs and callers were refused with ErrPoolFull so far.
 func (p *Pool) Rejected() uint64 { return p.rejected.Load() }
