@@ -72,11 +72,13 @@ func (st *h1Stream) calls() (asgi.Receive, asgi.Send) {
 	return st.receive, st.send
 }
 
-// Spare response-head buffers a loop keeps: enough for the responses of one poll's
-// worth of requests run off the loop; larger heads are left to the collector.
+// Spare response-head buffers a loop keeps: enough for the responses of as many
+// requests run off the loop at once as a busy loop has connections answering (each
+// holds its head until its response is complete); larger heads are left to the
+// collector, so the spares hold at most 256 KiB.
 const (
-	maxSpareHeads = 64
-	maxSpareHead  = 4 << 10
+	maxSpareHeads = 256
+	maxSpareHead  = 1 << 10
 )
 
 // takeHeadBuf returns a spare response-head buffer, or nil. Loop only.
