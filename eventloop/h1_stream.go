@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/asgo-dev/asgo/protocol/asgi"
 	"github.com/asgo-dev/asgo/protocol/h1"
@@ -381,6 +382,11 @@ func (st *h1Stream) send(ctx context.Context, msg asgi.Message) error {
 		err = st.resp.Begin(st.protoMinor, st.isHead, st.reqKeep && !st.forceClose, m.Status, m.Headers, m.Trailers)
 		if st.forceClose {
 			st.resp.SetClose()
+		}
+		if st.inline {
+			// Answered in the loop's turn that parsed the request: its clock reading
+			// gives the Date (nginx, too, reads the clock once per turn).
+			st.resp.SetNow(time.Unix(0, st.started))
 		}
 	case *asgi.HTTPResponseBody:
 		if st.expect100 && !st.sentContinue && !st.bodyDone && !st.resp.HeadWritten() {

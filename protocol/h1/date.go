@@ -24,8 +24,10 @@ type dateCache struct {
 var date dateCache
 
 // appendDate appends the current IMF-fixdate to dst.
-func appendDate(dst []byte) []byte {
-	now := time.Now()
+func appendDate(dst []byte) []byte { return appendDateAt(dst, time.Now()) }
+
+// appendDateAt appends the IMF-fixdate of now to dst.
+func appendDateAt(dst []byte, now time.Time) []byte {
 	sec := now.Unix()
 	if b, ok := date.load(sec); ok {
 		return append(dst, b[:dateLen]...)

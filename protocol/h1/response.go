@@ -2,6 +2,7 @@ package h1
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/asgo-dev/asgo/protocol/asgi"
 	"github.com/asgo-dev/asgo/protocol/internal/headerlist"
@@ -66,6 +67,7 @@ type Response struct {
 	framing     framing
 	length      int64 // declared or computed Content-Length
 	written     int64 // body bytes written under framingLength
+	dateSec     int64 // the Unix second the Date field states (SetNow); 0: the clock at the head
 }
 
 // Begin records a response for a request with the given protocol minor version, HEAD
@@ -99,23 +101,29 @@ func (r *Response) addHeader(name, value []byte) error {
 	if !safeField(name, value) {
 		return ErrResponseHeader
 	}
-	switch {
-	case asgi.EqualFold(name, "content-length"):
-		return r.addContentLength(value)
-	case asgi.EqualFold(name, "transfer-encoding"):
-		if !asgi.EqualFold(headerlist.TrimOWS(value), "chunked") {
-			return ErrResponseTransferEncoding
+	switch len(name) { // the length first: most names are none of these
+	case len("content-length"):
+		if asgi.EqualFold(name, "content-length") {
+			return r.addContentLength(value)
 		}
-		return nil
-	case asgi.EqualFold(name, "connection"):
-		if headerlist.Contains(value, "close") {
-			r.keepAlive = false
+	case len("transfer-encoding"):
+		if asgi.EqualFold(name, "transfer-encoding") {
+			if !asgi.EqualFold(headerlist.TrimOWS(value), "chunked") {
+				return ErrResponseTransferEncoding
+			}
+			return nil
 		}
-		return nil
-	case asgi.EqualFold(name, "date"):
-		r.hasDate = true
-	case asgi.EqualFold(name, "server"):
-		r.hasServer = true
+	case len("connection"):
+		if asgi.EqualFold(name, "connection") {
+			if headerlist.Contains(value, "close") {
+				r.keepAlive = false
+			}
+			return nil
+		}
+	case len("date"):
+		r.hasDate = r.hasDate || asgi.EqualFold(name, "date")
+	case len("server"):
+		r.hasServer = r.hasServer || asgi.EqualFold(name, "server")
 	}
 	r.head = appendField(r.head, name, value)
 	return nil
@@ -130,6 +138,11 @@ func (r *Response) addContentLength(value []byte) error {
 	r.hasLength, r.length = true, n
 	return nil
 }
+
+// SetNow sets the time the Date field states, for a caller that has just read the
+// clock (a server answering requests in a batch reads it once per batch); without it,
+// the head reads the clock when it is written. Call it after Begin, which clears it.
+func (r *Response) SetNow(now time.Time) { r.dateSec = now.Unix() }
 
 // UseBuffer makes the Response serialise its head into buf's storage, e.g. a buffer
 // that TakeBuffer returned from an earlier Response, so that a new Response does not
@@ -303,7 +316,11 @@ func (r *Response) appendHead(dst []byte) []byte {
 	}
 	if !r.hasDate {
 		dst = append(dst, "Date: "...)
-		dst = appendDate(dst)
+		if r.dateSec == 0 {
+			dst = appendDate(dst)
+		} else {
+			dst = appendDateAt(dst, time.Unix(r.dateSec, 0))
+		}
 		dst = append(dst, "\r\n"...)
 	}
 	if !r.hasServer {
@@ -424,6 +441,9 @@ func appendField(dst, name, value []byte) []byte {
 func safeField(name, value []byte) bool {
 	if !validToken(name) {
 		return false
+	}
+	if asgi.ValidHeaderValue(value) {
+		return true // what the app's sends were checked for already, word by word
 	}
 	for _, c := range value {
 		if c == '\r' || c == '\n' || c == 0 {

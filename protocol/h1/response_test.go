@@ -414,6 +414,30 @@ func TestDateIsCurrentAndConcurrent(t *testing.T) {
 	}
 }
 
+// TestSetNowStatesItsSecond: SetNow gives the Date field (a cached second or not), and
+// Begin clears it, so the next response reads the clock again.
+func TestSetNowStatesItsSecond(t *testing.T) {
+	for _, at := range []time.Time{time.Date(2001, 2, 3, 4, 5, 6, 7, time.UTC), time.Now()} {
+		var r Response
+		if err := r.Begin(1, false, true, 200, nil, false); err != nil {
+			t.Fatal(err)
+		}
+		r.SetNow(at.In(time.FixedZone("X", 3600)))
+		out, err := r.AppendBody(nil, nil, false)
+		if want := "\r\nDate: " + at.UTC().Format(timeFormat) + "\r\n"; err != nil || !strings.Contains(string(out), want) {
+			t.Fatalf("SetNow(%v): %q, %v; want %q", at, out, err, want)
+		}
+	}
+	var r Response
+	r.SetNow(time.Date(2001, 2, 3, 4, 5, 6, 7, time.UTC))
+	if err := r.Begin(1, false, true, 200, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := r.AppendBody(nil, nil, false); strings.Contains(string(out), "2001") {
+		t.Fatalf("Begin kept an earlier SetNow: %q", out)
+	}
+}
+
 func TestAppendEarlyHints(t *testing.T) {
 	got := string(AppendEarlyHints([]byte("x"), [][]byte{[]byte("</a.css>; rel=preload; as=style"), []byte("bad\r\nSet-Cookie: y"), []byte("</b.js>; rel=preload; as=script")}))
 	want := "xHTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload; as=style\r\nLink: </b.js>; rel=preload; as=script\r\n\r\n"
