@@ -154,16 +154,25 @@ func (r *response) start(ctx context.Context, m *asgi.HTTPResponseStart) error {
 	clen := int64(-1)
 	for i := range m.Headers {
 		f := &m.Headers[i]
-		switch {
-		case asgi.EqualFold(f.Name, "content-encoding"), asgi.EqualFold(f.Name, "content-range"):
-			return r.next(ctx, m)
-		case asgi.EqualFold(f.Name, "cache-control") && containsToken(f.Value, "no-transform"):
-			return r.next(ctx, m)
-		case asgi.EqualFold(f.Name, "content-type"):
-			ct = f.Value
-		case asgi.EqualFold(f.Name, "content-length"):
-			if n, err := httpx.ParseUint(trim(f.Value), math.MaxInt64); err == nil {
-				clen = n
+		switch len(f.Name) { // the length first: most names are none of these
+		case len("content-encoding"):
+			if asgi.EqualFold(f.Name, "content-encoding") {
+				return r.next(ctx, m)
+			}
+		case len("content-range"): // and len("cache-control")
+			if asgi.EqualFold(f.Name, "content-range") ||
+				asgi.EqualFold(f.Name, "cache-control") && containsToken(f.Value, "no-transform") {
+				return r.next(ctx, m)
+			}
+		case len("content-type"):
+			if asgi.EqualFold(f.Name, "content-type") {
+				ct = f.Value
+			}
+		case len("content-length"):
+			if asgi.EqualFold(f.Name, "content-length") {
+				if n, err := httpx.ParseUint(trim(f.Value), math.MaxInt64); err == nil {
+					clen = n
+				}
 			}
 		}
 	}

@@ -179,13 +179,20 @@ func (a *App) forwarded(peer *asgi.Addr, h asgi.Headers, websocket bool) (result
 	var xff, xfp, fwd []byte
 	var seen bool
 	for i := range h {
-		switch {
-		case asgi.EqualFold(h[i].Name, "x-forwarded-for"):
-			xff, seen = joinField(xff, h[i].Value), true
-		case asgi.EqualFold(h[i].Name, "x-forwarded-proto"):
-			xfp, seen = joinField(xfp, h[i].Value), true
-		case asgi.EqualFold(h[i].Name, "forwarded"):
-			fwd, seen = joinField(fwd, h[i].Value), true
+		name := h[i].Name
+		switch len(name) { // the length first: every request's fields are scanned
+		case len("x-forwarded-for"):
+			if asgi.EqualFold(name, "x-forwarded-for") {
+				xff, seen = joinField(xff, h[i].Value), true
+			}
+		case len("x-forwarded-proto"):
+			if asgi.EqualFold(name, "x-forwarded-proto") {
+				xfp, seen = joinField(xfp, h[i].Value), true
+			}
+		case len("forwarded"):
+			if asgi.EqualFold(name, "forwarded") {
+				fwd, seen = joinField(fwd, h[i].Value), true
+			}
 		}
 	}
 	if !seen || !a.peerTrusted(peer) {

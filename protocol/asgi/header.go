@@ -1,5 +1,7 @@
 package asgi
 
+import "encoding/binary"
+
 // HeaderField is one header line. In scopes the Name is lower-cased; values are the raw
 // bytes as received. In messages sent by apps, names of any case are accepted and written
 // as given (HTTP/1.1) or lower-cased (HTTP/2).
@@ -116,12 +118,32 @@ func ValidHeaderName(name []byte) bool {
 // ValidHeaderValue reports whether value holds only field-content bytes: visible
 // characters, obs-text, space and horizontal tab; never CR, LF or NUL (RFC 9110 5.5).
 func ValidHeaderValue(value []byte) bool {
+	// Eight bytes at a time while no byte is below 0x20 or equal to 0x7f (every value
+	// sent is checked, most of them plain text); a word holding one, a tab perhaps, is
+	// checked byte by byte with the rest.
+	for len(value) >= 8 {
+		w := binary.LittleEndian.Uint64(value)
+		if hasByteBelow(w, 0x20) || hasByteBelow(w^(lsbs*0x7f), 1) {
+			break
+		}
+		value = value[8:]
+	}
 	for _, c := range value {
 		if c < 0x20 && c != '\t' || c == 0x7f {
 			return false
 		}
 	}
 	return true
+}
+
+// lsbs has the low bit of every byte of a word set: lsbs*b repeats byte b.
+const lsbs = 0x0101010101010101
+
+// hasByteBelow reports whether a byte of w is below n (n <= 128): a byte below n
+// borrows into its own top bit, which only such a byte can (Bit Twiddling Hacks'
+// hasless).
+func hasByteBelow(w uint64, n byte) bool {
+	return (w-lsbs*uint64(n))&^w&(lsbs*0x80) != 0
 }
 
 // IsTokenChar reports whether c may appear in an RFC 9110 token (tchar).
