@@ -340,7 +340,7 @@ func (c *conn) setTimer(d time.Duration) {
 		c.loop.wheel.disarm(&c.timer)
 		return
 	}
-	c.loop.wheel.arm(&c.timer, c.loop.clock().Add(d))
+	c.loop.wheel.armAt(&c.timer, c.loop.clock().UnixNano()+int64(d))
 }
 
 // markGone fails every later send and wakes blocked senders. Loop goroutine only.

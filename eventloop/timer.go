@@ -16,7 +16,8 @@ const wheelSlots = 512
 // timerNode is embedded in each connection; a connection has one timer at a time.
 type timerNode struct {
 	prev, next *timerNode
-	when       int64 // deadline in ticks
+	when       int64 // the tick of the slot the node is linked in
+	due        int64 // the deadline in ticks: when, or later (arm moved it, see there)
 	owner      *conn
 }
 
@@ -30,13 +31,27 @@ func (w *timerWheel) init(tick time.Duration, now time.Time) {
 }
 
 // arm (re)schedules n to fire at or after deadline.
-func (w *timerWheel) arm(n *timerNode, deadline time.Time) {
-	w.disarm(n)
-	when := (deadline.UnixNano() + int64(w.tick) - 1) / int64(w.tick)
-	if when <= w.now {
-		when = w.now + 1
+func (w *timerWheel) arm(n *timerNode, deadline time.Time) { w.armAt(n, deadline.UnixNano()) }
+
+// armAt (re)schedules n to fire at or after deadline (Unix nanoseconds). A deadline
+// later than the one n is linked for only moves n.due: the node is moved when the wheel
+// reaches its slot (advance). Every request of a keep-alive connection moves its
+// timer later twice (the head's deadline, then the idle one), and relinking a node
+// writes to its neighbours, other connections' nodes, so most requests now write to
+// their own node alone.
+func (w *timerWheel) armAt(n *timerNode, deadline int64) {
+	due := max((deadline+int64(w.tick)-1)/int64(w.tick), w.now+1)
+	if n.next != nil && n.when <= due {
+		n.due = due
+		return
 	}
-	n.when = when
+	w.disarm(n)
+	w.link(n, due)
+}
+
+// link puts n in the slot of tick when.
+func (w *timerWheel) link(n *timerNode, when int64) {
+	n.when, n.due = when, when
 	head := &w.slots[when%wheelSlots]
 	n.prev, n.next = head.prev, head
 	head.prev.next = n
@@ -66,7 +81,11 @@ func (w *timerWheel) advance(now time.Time, fire func(*conn)) {
 			next := n.next
 			if n.when <= w.now {
 				w.disarm(n)
-				fire(n.owner)
+				if n.due > w.now {
+					w.link(n, n.due) // moved later by arm: not due yet
+				} else {
+					fire(n.owner)
+				}
 			}
 			n = next
 		}
