@@ -149,6 +149,7 @@ func (l *loop) guard(c *conn, f func()) {
 // tick advances the timer wheel and polls connections whose output is draining.
 func (l *loop) tick(now time.Time) {
 	l.stats.loopLag(time.Since(now)) // now is when the tick was scheduled
+	l.srv.exec.reap(now)
 	l.wheel.advance(now, func(c *conn) {
 		l.guard(c, func() {
 			if c.lingering {
