@@ -60,15 +60,15 @@ var (
 	descDraining = prometheus.NewDesc("asgo_draining",
 		"1 while the server drains for shutdown, else 0.", nil, nil)
 	descPoolWorkers = prometheus.NewDesc("asgo_wsgi_pool_workers",
-		"Worker goroutines of the WSGI-style pools.", nil, nil)
+		"Places of the WSGI-style pools: how many handlers they run at once (on their workers or on the server's calls).", nil, nil)
 	descPoolBusy = prometheus.NewDesc("asgo_wsgi_pool_busy",
-		"WSGI-style pool workers running a handler now.", nil, nil)
+		"WSGI-style pool places running a handler now.", nil, nil)
 	descPoolQueued = prometheus.NewDesc("asgo_wsgi_pool_queued",
-		"Requests waiting for a WSGI-style pool worker.", nil, nil)
+		"Requests waiting for a WSGI-style pool place.", nil, nil)
 	descPoolBacklog = prometheus.NewDesc("asgo_wsgi_pool_backlog",
-		"Requests that may wait for a WSGI-style pool worker (the queue's capacity).", nil, nil)
+		"Requests that may wait for a WSGI-style pool place (the queue's capacity).", nil, nil)
 	descPoolRejected = prometheus.NewDesc("asgo_wsgi_pool_rejected_total",
-		"Requests refused with 503 because every WSGI-style worker was busy and the queue full.", nil, nil)
+		"Requests refused with 503 because every WSGI-style pool place was busy and the queue full.", nil, nil)
 )
 
 // Collector is a prometheus.Collector of a server's counters and its pools'
