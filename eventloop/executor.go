@@ -53,7 +53,6 @@ func (e *executor) worker(f task) {
 		f.run()
 		e.busy.Add(-1)
 		f = <-e.tasks // the finished task is dead meanwhile: the worker does not keep it
-
 	}
 }
 
